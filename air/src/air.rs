@@ -1,0 +1,676 @@
+//! The constraints. See [`crate::layout`] for the columns and [`crate::hash`] for the sponge.
+//!
+//! Soundness notes, in the order a reviewer should check them:
+//! - **Products are checked, not replayed.** For layer `l`, with `f_j = Σ_i ρ^{i+1} W_ij`,
+//!   `g_j = Σ_b β^b X_jb` and `q_i = Σ_b β^b Y_ib`, the accumulator `Z` collects
+//!   `Σ_j f_j g_j − Σ_i ρ^{i+1} q_i`, which must equal `−Σ_i ρ^{i+1} b_i · Σ_b β^b`. Each layer
+//!   has its own `(ρ_l, β_l)` and every term carries a positive power of `ρ_l` (or `δ`), so errors
+//!   of different layers live in disjoint monomials and cannot cancel.
+//! - **Every value the identity uses is a main-trace cell** committed before the challenges; the
+//!   auxiliary columns only hold sums that constraints define from main-trace values.
+//! - **Edge rows.** Running sums start from row-0 assertions; block totals are taken from
+//!   next-row values on each block's second-to-last row; row-local constraints are enforced in
+//!   both the current-row and the next-row form so the last row is covered too; the LogUp total
+//!   includes the last row through the `T` column.
+//! - **Integers, not field elements.** Weights, activations and all limbs are range-checked
+//!   (LogUp against `0..256`), so every product and sum stays far below `p/2`.
+
+use alloc::vec::Vec;
+
+use winter_air::{
+    Air, AirContext, Assertion, AuxRandElements, EvaluationFrame, ProofOptions, TraceInfo,
+    TransitionConstraintDegree,
+};
+use winter_crypto::{hashers::Rp64_256, RandomCoin, RandomCoinError};
+use winter_math::{ExtensionOf, FieldElement};
+
+use crate::challenges::Challenges;
+use crate::descriptor::felt_from_i64;
+use crate::hash::{self, STATE_WIDTH};
+use crate::layout::{
+    Layout, LookupValue, RegionKind, ACT_C, ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_T, SPONGE_BUFFER,
+};
+use crate::public::PublicInputs;
+use crate::{Felt, ACT_MAX, HASH_CYCLE, RANGE_TABLE_SIZE, REQUANT_SHIFT};
+
+/// The glassbox AIR for one batch of inferences of one dense model.
+pub struct InferenceAir {
+    context: AirContext<Felt>,
+    layout: Layout,
+    challenges: Challenges,
+    pub_inputs: PublicInputs,
+    /// Per region: the inverse of the multiplier of the layer whose outputs it holds.
+    inv_multipliers: Vec<Felt>,
+}
+
+// Periodic column indices: two flags per distinct block length, then the hash columns.
+fn flag_last(bi: usize) -> usize {
+    2 * bi
+}
+fn flag_penult(bi: usize) -> usize {
+    2 * bi + 1
+}
+
+struct HashPeriodic {
+    absorb: usize,
+    set: usize,
+    ark1: usize,
+    ark2: usize,
+}
+
+impl HashPeriodic {
+    fn new(layout: &Layout) -> Self {
+        let base = 2 * layout.block_lens.len();
+        Self {
+            absorb: base,
+            set: base + 1,
+            ark1: base + 1 + SPONGE_BUFFER,
+            ark2: base + 1 + SPONGE_BUFFER + STATE_WIDTH,
+        }
+    }
+}
+
+impl InferenceAir {
+    /// The layout this AIR was built for.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// The value `Z` must reach on the last row.
+    fn expected_z<E: FieldElement<BaseField = Felt>>(&self, r: &[E]) -> E {
+        let ch = &self.challenges;
+        let layout = &self.layout;
+        let cap = layout.batch_capacity;
+        let p = &self.pub_inputs;
+        let last = layout.layers.len() - 1;
+        let mut total = E::ZERO;
+
+        // − Σ_l (Σ_i ρ^{i+1} b_i)(Σ_b β^b)
+        for (l, layer) in p.descriptor.layers.iter().enumerate() {
+            let rho = r[ch.rho[l]];
+            let beta = r[ch.beta[l]];
+            let mut bias_sum = E::ZERO;
+            let mut pw = rho;
+            for &b in &layer.bias {
+                bias_sum += pw.mul_base(felt_from_i64(b));
+                pw *= rho;
+            }
+            let mut lanes = E::ZERO;
+            let mut bw = E::ONE;
+            for _ in 0..cap {
+                lanes += bw;
+                bw *= beta;
+            }
+            total -= bias_sum * lanes;
+        }
+
+        // + Σ_i ρ^{i+1} Σ_b β^b Y_ib for the (public) outputs of the last layer
+        let (rho, beta) = (r[ch.rho[last]], r[ch.beta[last]]);
+        let mut bw = E::ONE;
+        for b in 0..cap {
+            let y = p.outputs.get(b).unwrap_or(&p.padding_outputs);
+            let mut pw = rho;
+            let mut lane = E::ZERO;
+            for &v in y {
+                lane += pw.mul_base(felt_from_i64(v));
+                pw *= rho;
+            }
+            total += lane * bw;
+            bw *= beta;
+        }
+
+        // + Σ_j δ^{j+1} Σ_b β_0^b X_jb for the (public) inputs; padding lanes are zero
+        let (delta, beta0) = (r[ch.delta], r[ch.beta[0]]);
+        let mut dw = delta;
+        for j in 0..layout.regions[0].blocks {
+            let mut g = E::ZERO;
+            let mut bw = E::ONE;
+            for x in &p.inputs {
+                if let Some(&v) = x.get(j) {
+                    g += bw.mul_base(felt_from_i64(v));
+                }
+                bw *= beta0;
+            }
+            total += g * dw;
+            dw *= delta;
+        }
+        total
+    }
+}
+
+/// Lagrange selectors of the case cell `c ∈ {0, 1, 2}`.
+fn cases<E: FieldElement>(c: E) -> (E, E, E) {
+    let one = E::ONE;
+    let two = one + one;
+    let half = two.inv();
+    let e0 = (c - one) * (c - two) * half;
+    let e1 = c * (two - c);
+    let e2 = c * (c - one) * half;
+    (e0, e1, e2)
+}
+
+/// The activation `x = clamp(t, 0, 255)` as a polynomial in the cells `t, c`.
+pub fn activation<E: FieldElement>(row: &[E], base: usize) -> E {
+    let (e0, _, e2) = cases(row[base + ACT_C]);
+    e0 * row[base + ACT_T] + e2 * E::from(ACT_MAX as u32)
+}
+
+/// The layer accumulator `acc = M⁻¹·(t·2^16 + r0 + 256·r1 − 2^15)`.
+pub fn accumulator<E: FieldElement<BaseField = Felt>>(row: &[E], base: usize, inv_m: Felt) -> E {
+    let shift = E::from(Felt::new(1 << REQUANT_SHIFT));
+    let half = E::from(Felt::new(1 << (REQUANT_SHIFT - 1)));
+    let r = row[base + ACT_R0] + row[base + ACT_R1] * E::from(256u32);
+    (row[base + ACT_T] * shift + r - half) * E::from(inv_m)
+}
+
+/// `Σ_v 1/(γ − v)` cleared of denominators: returns `(Π(γ − v), Σ_v Π_{w≠v}(γ − w))`.
+fn fraction_sum<E: FieldElement>(gamma: E, values: &[E]) -> (E, E) {
+    let mut den = E::ONE;
+    let mut num = E::ZERO;
+    for &v in values {
+        let d = gamma - v;
+        num = num * d + den;
+        den *= d;
+    }
+    (den, num)
+}
+
+/// The value a lookup checks, read from one trace row.
+pub fn lookup_value<F: FieldElement>(row: &[F], v: &LookupValue) -> F {
+    match *v {
+        LookupValue::Weight(c) => row[c] + F::from(128u32),
+        LookupValue::Cell(c) => row[c],
+        LookupValue::Activation(base) => activation(row, base),
+    }
+}
+
+/// Requantization-region row constraints (`c` is a case, the range witness matches the case).
+fn activation_row<E: FieldElement>(row: &[E], base: usize, out: &mut [E]) {
+    let c = row[base + ACT_C];
+    let t = row[base + ACT_T];
+    let one = E::ONE;
+    out[0] = c * (c - one) * (c - one - one);
+    let (_, e1, e2) = cases(c);
+    let d = row[base + ACT_D0] + row[base + ACT_D1] * E::from(256u32);
+    out[1] = d - e1 * (E::ZERO - t - one) - e2 * (t - E::from(ACT_MAX as u32 + 1));
+}
+
+impl Air for InferenceAir {
+    type BaseField = Felt;
+    type PublicInputs = PublicInputs;
+
+    /// Builds the AIR. The public inputs must have passed [`PublicInputs::validate`]; the
+    /// verifier checks that (and the trace shape) before any proof reaches winterfell.
+    fn new(trace_info: TraceInfo, pub_inputs: PublicInputs, options: ProofOptions) -> Self {
+        let layout = match pub_inputs.validate() {
+            Ok(layout) => layout,
+            Err(_) => {
+                Layout::new(&pub_inputs.descriptor, 1).unwrap_or_else(|_| placeholder_layout())
+            }
+        };
+        let n = layout.trace_len;
+        let challenges = Challenges::new(&layout);
+
+        // ---- main degrees
+        let mut main = Vec::new();
+        main.push(TransitionConstraintDegree::new(2));
+        for _ in &layout.sponges {
+            for _ in 0..STATE_WIDTH {
+                main.push(TransitionConstraintDegree::with_cycles(
+                    7,
+                    alloc::vec![HASH_CYCLE],
+                ));
+                main.push(TransitionConstraintDegree::with_cycles(
+                    1,
+                    alloc::vec![HASH_CYCLE],
+                ));
+            }
+            for _ in 0..2 * SPONGE_BUFFER {
+                main.push(TransitionConstraintDegree::with_cycles(
+                    1,
+                    alloc::vec![HASH_CYCLE],
+                ));
+            }
+        }
+        for region in &layout.regions {
+            if let RegionKind::Activation { .. } = region.kind {
+                for _ in 0..region.lanes_per_row * 4 {
+                    main.push(TransitionConstraintDegree::new(3));
+                }
+            }
+        }
+
+        // ---- aux degrees
+        let cyc =
+            |base: usize, r: usize| TransitionConstraintDegree::with_cycles(base, alloc::vec![r]);
+        let mut aux = Vec::new();
+        for layer in &layout.layers {
+            aux.push(cyc(1, layer.block_len)); // U
+        }
+        for region in &layout.regions {
+            let deg_x = if region.kind == RegionKind::Input {
+                1
+            } else {
+                3
+            };
+            aux.push(cyc(deg_x, region.block_len)); // V
+        }
+        for region in layout.regions.iter().skip(1) {
+            aux.push(cyc(1, region.block_len)); // Q
+        }
+        for region in &layout.regions {
+            aux.push(cyc(1, region.block_len)); // A
+        }
+        // Z: the highest-degree term decides
+        let mut z_terms: Vec<(usize, usize)> = Vec::new();
+        for region in &layout.regions {
+            let deg_x = if region.kind == RegionKind::Input {
+                1
+            } else {
+                3
+            };
+            z_terms.push((1 + deg_x, region.block_len));
+            z_terms.push((2, region.block_len));
+        }
+        let eval = |(b, r): (usize, usize)| b * (n - 1) + (n / r) * (r - 1);
+        let z_deg = z_terms
+            .iter()
+            .copied()
+            .max_by_key(|&t| eval(t))
+            .unwrap_or((2, 2));
+        aux.push(cyc(z_deg.0, z_deg.1));
+        for group in &layout.lookup_groups {
+            let d = 1 + group.iter().map(LookupValue::degree).sum::<usize>();
+            aux.push(TransitionConstraintDegree::new(d));
+            aux.push(TransitionConstraintDegree::new(d));
+        }
+        aux.push(TransitionConstraintDegree::new(2)); // table helper, current row
+        aux.push(TransitionConstraintDegree::new(2)); // table helper, next row
+        aux.push(TransitionConstraintDegree::new(1)); // S
+        aux.push(TransitionConstraintDegree::new(1)); // T
+
+        let num_main_assertions = 2 + layout.sponges.len() * (STATE_WIDTH + 4) + layout.tail_len();
+        let num_aux_assertions = layout.layers.len() + 3 * layout.regions.len() - 1 + 4;
+        let context = AirContext::new_multi_segment(
+            trace_info,
+            main,
+            aux,
+            num_main_assertions,
+            num_aux_assertions,
+            options,
+        );
+
+        let inv_multipliers = layout
+            .regions
+            .iter()
+            .map(|r| match r.kind {
+                RegionKind::Activation { multiplier, .. } => {
+                    Felt::new(u64::from(multiplier.max(1))).inv()
+                }
+                RegionKind::Input => Felt::ONE,
+            })
+            .collect();
+        Self {
+            context,
+            layout,
+            challenges,
+            pub_inputs,
+            inv_multipliers,
+        }
+    }
+
+    fn context(&self) -> &AirContext<Felt> {
+        &self.context
+    }
+
+    fn evaluate_transition<E: FieldElement<BaseField = Felt>>(
+        &self,
+        frame: &EvaluationFrame<E>,
+        periodic: &[E],
+        result: &mut [E],
+    ) {
+        let cur = frame.current();
+        let next = frame.next();
+        let layout = &self.layout;
+        let hp = HashPeriodic::new(layout);
+        let one = E::ONE;
+        let mut i = 0;
+        let mut push = |v: E| {
+            result[i] = v;
+            i += 1;
+        };
+
+        let dt = next[layout.table] - cur[layout.table];
+        push(dt * (dt - one));
+
+        let absorb = periodic[hp.absorb];
+        let round = one - absorb;
+        for sponge in &layout.sponges {
+            let s: [E; STATE_WIDTH] = core::array::from_fn(|k| cur[sponge.state + k]);
+            let s_next: [E; STATE_WIDTH] = core::array::from_fn(|k| next[sponge.state + k]);
+            let u: [E; STATE_WIDTH] = core::array::from_fn(|k| cur[sponge.helper + k]);
+            let s7 = hash::mds(&s.map(hash::pow7));
+            let mu = hash::mds(&u);
+            let packed = packed_element(cur, &sponge.digits);
+            for k in 0..STATE_WIDTH {
+                push(round * (hash::pow7(u[k]) - s7[k] - periodic[hp.ark1 + k]));
+                let input = match k {
+                    0..=3 => E::ZERO,
+                    11 => packed,
+                    _ => cur[sponge.buffer + k - 4],
+                };
+                push(s_next[k] - round * (mu[k] + periodic[hp.ark2 + k]) - absorb * (s[k] + input));
+            }
+            for k in 0..SPONGE_BUFFER {
+                let b = sponge.buffer + k;
+                push(periodic[hp.set + k] * (cur[b] - packed));
+                push(round * (next[b] - cur[b]));
+            }
+        }
+
+        let mut tmp = [E::ZERO; 2];
+        for region in &layout.regions {
+            if let RegionKind::Activation { .. } = region.kind {
+                for t in 0..region.lanes_per_row {
+                    let base = region.lane_col(t);
+                    for row in [cur, next] {
+                        activation_row(row, base, &mut tmp);
+                        push(tmp[0]);
+                        push(tmp[1]);
+                    }
+                }
+            }
+        }
+        debug_assert_eq!(i, result.len());
+    }
+
+    fn evaluate_aux_transition<F, E>(
+        &self,
+        main_frame: &EvaluationFrame<F>,
+        aux_frame: &EvaluationFrame<E>,
+        periodic: &[F],
+        rand: &AuxRandElements<E>,
+        result: &mut [E],
+    ) where
+        F: FieldElement<BaseField = Felt>,
+        E: FieldElement<BaseField = Felt> + ExtensionOf<F>,
+    {
+        let r = rand.rand_elements();
+        let ch = &self.challenges;
+        let layout = &self.layout;
+        let ax = &layout.aux;
+        let (mc, mn) = (main_frame.current(), main_frame.next());
+        let (ac, an) = (aux_frame.current(), aux_frame.next());
+        let one = E::ONE;
+        let mut i = 0;
+        let mut push = |v: E| {
+            result[i] = v;
+            i += 1;
+        };
+        let flags = |len: usize| {
+            let bi = layout.block_len_index(len);
+            (
+                E::from(periodic[flag_last(bi)]),
+                E::from(periodic[flag_penult(bi)]),
+            )
+        };
+
+        // Horner sum of one row's cells with weights pows[w-1-t].
+        let horner = |row: &[F], cols: &mut dyn Iterator<Item = F>, pows: usize, w: usize| {
+            let mut acc = E::ZERO;
+            for (t, v) in cols.enumerate() {
+                acc += r[pows + w - 1 - t].mul_base(v);
+            }
+            let _ = row;
+            acc
+        };
+        let pw_row = |row: &[F], l: usize| {
+            let lay = &layout.layers[l];
+            horner(
+                row,
+                &mut (0..lay.k).map(|t| row[lay.w_start + t]),
+                ch.rho_pows[l],
+                lay.k,
+            )
+        };
+        let px_row = |row: &[F], l: usize| {
+            let reg = &layout.regions[l];
+            let xs = (0..reg.lanes_per_row).map(|t| match reg.kind {
+                RegionKind::Input => row[reg.lane_col(t)],
+                RegionKind::Activation { .. } => activation(row, reg.lane_col(t)),
+            });
+            horner(row, &mut xs.into_iter(), ch.beta_pows[l], reg.lanes_per_row)
+        };
+        let py_row = |row: &[F], l: usize| {
+            let reg = &layout.regions[l];
+            let inv = self.inv_multipliers[l];
+            let ys = (0..reg.lanes_per_row).map(|t| accumulator(row, reg.lane_col(t), inv));
+            horner(
+                row,
+                &mut ys.into_iter(),
+                ch.beta_pows[l - 1],
+                reg.lanes_per_row,
+            )
+        };
+
+        // U
+        for (l, lay) in layout.layers.iter().enumerate() {
+            let (last, _) = flags(lay.block_len);
+            let step = r[ch.rho_pows[l] + lay.k];
+            let u = ax.u[l];
+            push(an[u] - (one - last) * (ac[u] + pw_row(mc, l)) * step);
+        }
+        // V
+        for (l, reg) in layout.regions.iter().enumerate() {
+            let (last, _) = flags(reg.block_len);
+            let step = r[ch.beta_pows[l] + reg.lanes_per_row];
+            let v = ax.v[l];
+            push(an[v] - (one - last) * (ac[v] + px_row(mc, l)) * step);
+        }
+        // Q
+        for (l, reg) in layout.regions.iter().enumerate().skip(1) {
+            let (last, _) = flags(reg.block_len);
+            let step = r[ch.beta_pows[l - 1] + reg.lanes_per_row];
+            let q = ax.q[l].unwrap_or(0);
+            push(an[q] - (one - last) * (ac[q] + py_row(mc, l)) * step);
+        }
+        // A
+        for (l, reg) in layout.regions.iter().enumerate() {
+            let (last, _) = flags(reg.block_len);
+            let mu = if l == 0 {
+                r[ch.delta]
+            } else {
+                r[ch.rho[l - 1]]
+            };
+            let a = ax.a[l];
+            push(an[a] - ac[a] * (one + last * (mu - one)));
+        }
+        // Z
+        let mut dz = E::ZERO;
+        for (l, reg) in layout.regions.iter().enumerate() {
+            let (_, penult) = flags(reg.block_len);
+            let w_total = an[ax.u[l]] + pw_row(mn, l);
+            let x_total = an[ax.v[l]] + px_row(mn, l);
+            let mut term = r[ch.rho[l]] * w_total * x_total;
+            if l == 0 {
+                term += an[ax.a[0]] * x_total;
+            } else {
+                let y_total = an[ax.q[l].unwrap_or(0)] + py_row(mn, l);
+                term -= an[ax.a[l]] * y_total;
+            }
+            dz += penult * term;
+        }
+        push(an[ax.z] - ac[ax.z] - dz);
+
+        // LogUp
+        let gamma = r[ch.gamma];
+        let mut sums = [E::ZERO; 2];
+        for (g, group) in layout.lookup_groups.iter().enumerate() {
+            let h = ax.helpers[g];
+            for (row, aux_row, sum) in [(mc, ac, 0), (mn, an, 1)] {
+                let values: Vec<E> = group
+                    .iter()
+                    .map(|v| E::from(lookup_value(row, v)))
+                    .collect();
+                let (den, num) = fraction_sum(gamma, &values);
+                push(aux_row[h] * den - num);
+                sums[sum] += aux_row[h];
+            }
+        }
+        for (row, aux_row, sum) in [(mc, ac, 0), (mn, an, 1)] {
+            let th = aux_row[ax.table_helper];
+            push(th * (gamma - E::from(row[layout.table])) - E::from(row[layout.multiplicity]));
+            sums[sum] -= th;
+        }
+        push(an[ax.s] - ac[ax.s] - sums[0]);
+        push(an[ax.t] - an[ax.s] - sums[1]);
+        debug_assert_eq!(i, result.len());
+    }
+
+    fn get_assertions(&self) -> Vec<Assertion<Felt>> {
+        let layout = &self.layout;
+        let n = layout.trace_len;
+        let last = n - 1;
+        let mut out = Vec::new();
+        out.push(Assertion::single(layout.table, 0, Felt::ZERO));
+        out.push(Assertion::single(
+            layout.table,
+            last,
+            Felt::new(RANGE_TABLE_SIZE as u64 - 1),
+        ));
+        let row0 = hash::row0_state(n - HASH_CYCLE);
+        for (sponge, head) in layout.sponges.iter().zip(self.pub_inputs.hash_heads.iter()) {
+            for (k, &v) in row0.iter().enumerate() {
+                out.push(Assertion::single(sponge.state + k, 0, v));
+            }
+            for (k, &v) in head.iter().enumerate() {
+                out.push(Assertion::single(
+                    sponge.state + hash::RATE_START + k,
+                    last,
+                    v,
+                ));
+            }
+        }
+        let cols = layout.weight_cols();
+        let mut tail = self.pub_inputs.hash_tail.iter();
+        for row in n - HASH_CYCLE..n {
+            for &c in &cols {
+                let w = tail.next().copied().unwrap_or(0);
+                out.push(Assertion::single(c, row, felt_from_i64(w)));
+            }
+        }
+        out
+    }
+
+    fn get_aux_assertions<E: FieldElement<BaseField = Felt>>(
+        &self,
+        rand: &AuxRandElements<E>,
+    ) -> Vec<Assertion<E>> {
+        let r = rand.rand_elements();
+        let ch = &self.challenges;
+        let ax = &self.layout.aux;
+        let last = self.layout.trace_len - 1;
+        let mut out = Vec::new();
+        for &u in &ax.u {
+            out.push(Assertion::single(u, 0, E::ZERO));
+        }
+        for &v in &ax.v {
+            out.push(Assertion::single(v, 0, E::ZERO));
+        }
+        for q in ax.q.iter().flatten() {
+            out.push(Assertion::single(*q, 0, E::ZERO));
+        }
+        for (l, &a) in ax.a.iter().enumerate() {
+            let start = if l == 0 {
+                r[ch.delta]
+            } else {
+                r[ch.rho[l - 1]]
+            };
+            out.push(Assertion::single(a, 0, start));
+        }
+        out.push(Assertion::single(ax.z, 0, E::ZERO));
+        out.push(Assertion::single(ax.z, last, self.expected_z(r)));
+        out.push(Assertion::single(ax.s, 0, E::ZERO));
+        out.push(Assertion::single(ax.t, last, E::ZERO));
+        out
+    }
+
+    fn get_aux_rand_elements<E, R>(
+        &self,
+        coin: &mut R,
+    ) -> Result<AuxRandElements<E>, RandomCoinError>
+    where
+        E: FieldElement<BaseField = Felt>,
+        R: RandomCoin<BaseField = Felt>,
+    {
+        let mut drawn = Vec::with_capacity(self.challenges.num_drawn);
+        for _ in 0..self.challenges.num_drawn {
+            drawn.push(coin.draw()?);
+        }
+        Ok(AuxRandElements::new(
+            self.challenges.expand(&self.layout, &drawn),
+        ))
+    }
+
+    fn get_periodic_column_values(&self) -> Vec<Vec<Felt>> {
+        let mut cols = Vec::new();
+        for &len in &self.layout.block_lens {
+            for pos in [len - 1, len - 2] {
+                let mut c = alloc::vec![Felt::ZERO; len];
+                c[pos] = Felt::ONE;
+                cols.push(c);
+            }
+        }
+        let flag = |pos: usize| {
+            let mut c = alloc::vec![Felt::ZERO; HASH_CYCLE];
+            c[pos] = Felt::ONE;
+            c
+        };
+        cols.push(flag(HASH_CYCLE - 1));
+        for k in 0..SPONGE_BUFFER {
+            cols.push(flag(k));
+        }
+        for ark in [&Rp64_256::ARK1, &Rp64_256::ARK2] {
+            for k in 0..STATE_WIDTH {
+                let mut c: Vec<Felt> = ark.iter().map(|round| round[k]).collect();
+                c.push(Felt::ZERO);
+                cols.push(c);
+            }
+        }
+        cols
+    }
+}
+
+/// The element a sponge absorbs from one row: its weight cells packed as bytes.
+pub fn packed_element<E: FieldElement<BaseField = Felt>>(row: &[E], digits: &[usize]) -> E {
+    let mut acc = E::ZERO;
+    let mut scale = E::ONE;
+    let base = E::from(256u32);
+    for &c in digits {
+        acc += (row[c] + E::from(128u32)) * scale;
+        scale *= base;
+    }
+    acc
+}
+
+fn placeholder_layout() -> Layout {
+    use crate::descriptor::{LayerDescriptor, ModelDescriptor};
+    let d = ModelDescriptor {
+        trace_len: RANGE_TABLE_SIZE,
+        layers: alloc::vec![LayerDescriptor {
+            n_in: 1,
+            n_out: 1,
+            multiplier: None,
+            bias: alloc::vec![0]
+        }],
+        input_scale: 1.0,
+        output_scale: 1.0,
+    };
+    // a one-weight model always fits
+    Layout::new(&d, 1).unwrap_or_else(|_| unreachable_layout())
+}
+
+#[allow(clippy::panic)]
+fn unreachable_layout() -> Layout {
+    panic!("the one-weight placeholder model always has a layout")
+}

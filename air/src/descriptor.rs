@@ -1,0 +1,253 @@
+//! The public description of a compiled model and the digest that commits to it.
+
+use alloc::vec::Vec;
+use core::fmt;
+
+use winter_crypto::{hashers::Rp64_256, ElementHasher};
+
+use crate::Felt;
+
+/// Version of the descriptor encoding; part of every digest.
+pub const DESCRIPTOR_VERSION: u64 = 1;
+/// Largest supported trace length (2^20 rows).
+pub const MAX_TRACE_LEN: usize = 1 << 20;
+/// Largest supported layer dimension.
+pub const MAX_DIM: usize = 1 << 14;
+/// Largest supported number of layers.
+pub const MAX_LAYERS: usize = 16;
+/// Biases must satisfy `|b| < MAX_BIAS`.
+pub const MAX_BIAS: i64 = 1 << 31;
+
+/// One dense layer `y = W·x + b` as the verifier sees it: no weights, only shapes, the bias and
+/// the requantization multiplier (hidden layers) that maps accumulators to the next activations.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LayerDescriptor {
+    /// Input dimension.
+    pub n_in: usize,
+    /// Output dimension.
+    pub n_out: usize,
+    /// `Some(M)` for hidden layers (`1 <= M < 2^16`), `None` for the output layer.
+    pub multiplier: Option<u32>,
+    /// Integer bias, one per output.
+    pub bias: Vec<i64>,
+}
+
+/// The public part of a compiled model: everything the verifier needs except the weights.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelDescriptor {
+    /// Number of trace rows the model's layout uses (a power of two).
+    pub trace_len: usize,
+    /// The dense layers, input first.
+    pub layers: Vec<LayerDescriptor>,
+    /// Real value of one input unit (inputs are int8).
+    pub input_scale: f64,
+    /// Real value of one output unit (outputs are raw accumulators).
+    pub output_scale: f64,
+}
+
+/// Why a descriptor is not usable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DescriptorError {
+    /// The trace length is not a power of two in the supported range.
+    TraceLength(usize),
+    /// No layers, or more than [`MAX_LAYERS`].
+    LayerCount(usize),
+    /// A dimension is zero, too large, or does not match its neighbour.
+    Shape {
+        /// Layer index.
+        layer: usize,
+    },
+    /// The bias vector has the wrong length or a value out of range.
+    Bias {
+        /// Layer index.
+        layer: usize,
+    },
+    /// A hidden layer lacks a multiplier, the output layer has one, or it is out of range.
+    Multiplier {
+        /// Layer index.
+        layer: usize,
+    },
+    /// A layer's blocks do not fit the trace (too few rows per block).
+    Layout {
+        /// Layer index.
+        layer: usize,
+    },
+    /// A scale is not finite and positive.
+    Scale,
+}
+
+impl fmt::Display for DescriptorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TraceLength(n) => {
+                write!(f, "trace length {n} is not a power of two in 256..=2^20")
+            }
+            Self::LayerCount(n) => write!(f, "{n} layers; expected 1..={MAX_LAYERS}"),
+            Self::Shape { layer } => write!(f, "layer {layer} has an unsupported shape"),
+            Self::Bias { layer } => write!(f, "layer {layer} has a bias of wrong length or range"),
+            Self::Multiplier { layer } => {
+                write!(f, "layer {layer} has an invalid requantization multiplier")
+            }
+            Self::Layout { layer } => {
+                write!(f, "layer {layer} does not fit a trace of this length")
+            }
+            Self::Scale => write!(f, "a scale is not finite and positive"),
+        }
+    }
+}
+
+impl ModelDescriptor {
+    /// Checks every bound the AIR relies on.
+    ///
+    /// # Errors
+    /// The first violated bound.
+    pub fn validate(&self) -> Result<(), DescriptorError> {
+        let n = self.trace_len;
+        if !n.is_power_of_two() || !(crate::RANGE_TABLE_SIZE..=MAX_TRACE_LEN).contains(&n) {
+            return Err(DescriptorError::TraceLength(n));
+        }
+        if self.layers.is_empty() || self.layers.len() > MAX_LAYERS {
+            return Err(DescriptorError::LayerCount(self.layers.len()));
+        }
+        let last = self.layers.len() - 1;
+        for (l, layer) in self.layers.iter().enumerate() {
+            if layer.n_in == 0 || layer.n_out == 0 || layer.n_in > MAX_DIM || layer.n_out > MAX_DIM
+            {
+                return Err(DescriptorError::Shape { layer: l });
+            }
+            if l > 0 && self.layers[l - 1].n_out != layer.n_in {
+                return Err(DescriptorError::Shape { layer: l });
+            }
+            if layer.bias.len() != layer.n_out || layer.bias.iter().any(|b| b.abs() >= MAX_BIAS) {
+                return Err(DescriptorError::Bias { layer: l });
+            }
+            let ok = match (l == last, layer.multiplier) {
+                (true, None) => true,
+                (false, Some(m)) => (1..(1 << 16)).contains(&m),
+                _ => false,
+            };
+            if !ok {
+                return Err(DescriptorError::Multiplier { layer: l });
+            }
+            // every block needs at least two rows (the Horner sums finish on the second-to-last)
+            if n / layer.n_in.next_power_of_two() < 2 {
+                return Err(DescriptorError::Layout { layer: l });
+            }
+        }
+        let scales_ok = |s: f64| s.is_finite() && s > 0.0;
+        if !scales_ok(self.input_scale) || !scales_ok(self.output_scale) {
+            return Err(DescriptorError::Scale);
+        }
+        Ok(())
+    }
+
+    /// Number of model inputs per sample.
+    pub fn input_len(&self) -> usize {
+        self.layers.first().map_or(0, |l| l.n_in)
+    }
+
+    /// Number of model outputs per sample.
+    pub fn output_len(&self) -> usize {
+        self.layers.last().map_or(0, |l| l.n_out)
+    }
+
+    /// The descriptor as field elements, in the order the digest absorbs them.
+    pub fn to_elements(&self) -> Vec<Felt> {
+        let mut out = Vec::new();
+        out.push(Felt::new(DESCRIPTOR_VERSION));
+        out.push(Felt::new(self.trace_len as u64));
+        out.push(Felt::new(self.layers.len() as u64));
+        for bits in [self.input_scale.to_bits(), self.output_scale.to_bits()] {
+            out.push(Felt::new(bits & 0xffff_ffff));
+            out.push(Felt::new(bits >> 32));
+        }
+        for layer in &self.layers {
+            out.push(Felt::new(layer.n_in as u64));
+            out.push(Felt::new(layer.n_out as u64));
+            out.push(Felt::new(u64::from(layer.multiplier.unwrap_or(0))));
+            out.extend(layer.bias.iter().map(|&b| felt_from_i64(b)));
+        }
+        out
+    }
+}
+
+/// Embeds a signed integer in the field (negative values wrap to `p - |v|`).
+pub fn felt_from_i64(v: i64) -> Felt {
+    if v >= 0 {
+        Felt::new(v as u64)
+    } else {
+        -Felt::new(v.unsigned_abs())
+    }
+}
+
+/// The signed integer a field element represents (values above `p/2` are negative).
+pub fn felt_to_i64(v: Felt) -> i64 {
+    use winter_math::StarkField;
+    let x = v.as_int();
+    if x > Felt::MODULUS / 2 {
+        -((Felt::MODULUS - x) as i64)
+    } else {
+        x as i64
+    }
+}
+
+/// The 32-byte commitment to a compiled model: descriptor, weights (through the in-AIR sponge
+/// over the weight columns) and the weights of the last hash cycle.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ModelDigest(pub [u8; 32]);
+
+impl ModelDigest {
+    /// Computes the digest from the descriptor, the in-AIR sponge results over the weight streams
+    /// (`heads`, four elements per sponge) and the weights of the last hash cycle (`tail`).
+    pub fn compute(descriptor: &ModelDescriptor, heads: &[[Felt; 4]], tail: &[i64]) -> Self {
+        let mut elements = descriptor.to_elements();
+        elements.push(Felt::new(heads.len() as u64));
+        for head in heads {
+            elements.extend_from_slice(head);
+        }
+        elements.push(Felt::new(tail.len() as u64));
+        elements.extend(tail.iter().map(|&w| felt_from_i64(w)));
+        let digest = Rp64_256::hash_elements(&elements);
+        let mut bytes = [0u8; 32];
+        for (chunk, e) in bytes.chunks_mut(8).zip(digest.as_elements()) {
+            chunk.copy_from_slice(&e.as_int().to_le_bytes());
+        }
+        Self(bytes)
+    }
+
+    /// Lower-case hex, 64 characters.
+    pub fn to_hex(&self) -> alloc::string::String {
+        use core::fmt::Write;
+        let mut s = alloc::string::String::with_capacity(64);
+        for b in self.0 {
+            let _ = write!(s, "{b:02x}");
+        }
+        s
+    }
+
+    /// Parses 64 hex characters (an optional `0x` prefix is accepted).
+    pub fn from_hex(hex: &str) -> Option<Self> {
+        let hex = hex.trim();
+        let hex = hex.strip_prefix("0x").unwrap_or(hex);
+        if hex.len() != 64 || !hex.is_ascii() {
+            return None;
+        }
+        let mut bytes = [0u8; 32];
+        for (i, b) in bytes.iter_mut().enumerate() {
+            *b = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+        }
+        Some(Self(bytes))
+    }
+}
+
+impl fmt::Debug for ModelDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ModelDigest({})", self.to_hex())
+    }
+}
+
+impl fmt::Display for ModelDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}

@@ -1,0 +1,311 @@
+//! The proof file: a small versioned envelope around winterfell's proof bytes.
+//!
+//! Layout (all integers little-endian): magic `GBPROOF\0`, format version (u16), security preset
+//! (u8), the model descriptor, the batch (inputs, outputs, padding outputs), the sponge heads and
+//! the hash tail, then the winterfell proof with a u32 length. Every length is checked against
+//! the bytes that remain before anything is allocated, and trailing bytes are rejected, so there
+//! is exactly one encoding per envelope.
+
+use alloc::vec::Vec;
+use core::fmt;
+
+use winter_math::StarkField;
+
+use crate::descriptor::{LayerDescriptor, ModelDescriptor, MAX_DIM, MAX_LAYERS};
+use crate::options::SecurityLevel;
+use crate::public::PublicInputs;
+use crate::Felt;
+
+/// First bytes of every proof file.
+pub const ENVELOPE_MAGIC: [u8; 8] = *b"GBPROOF\0";
+/// Current envelope format version.
+pub const ENVELOPE_VERSION: u16 = 1;
+/// Largest proof file accepted (8 MiB).
+pub const MAX_PROOF_BYTES: usize = 8 << 20;
+/// Largest batch one envelope may claim.
+pub const MAX_BATCH: usize = 1 << 16;
+
+/// A proof together with the statement it proves.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProofEnvelope {
+    /// The statement.
+    pub public: PublicInputs,
+    /// The preset the proof claims to use (the verifier checks the proof's options match).
+    pub security: SecurityLevel,
+    /// winterfell's `Proof::to_bytes`.
+    pub proof: Vec<u8>,
+}
+
+/// Why bytes are not a proof envelope.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EnvelopeError {
+    /// Larger than [`MAX_PROOF_BYTES`].
+    TooLarge {
+        /// Bytes received.
+        got: usize,
+    },
+    /// Wrong magic bytes: not a glassbox proof.
+    Magic,
+    /// An envelope version this verifier does not know.
+    Version {
+        /// Version found.
+        got: u16,
+    },
+    /// The bytes end early.
+    Truncated {
+        /// What was being read.
+        field: &'static str,
+    },
+    /// A field holds a value outside its allowed range.
+    Invalid {
+        /// Which field.
+        field: &'static str,
+    },
+    /// Bytes remain after the envelope.
+    TrailingBytes {
+        /// How many.
+        count: usize,
+    },
+}
+
+impl fmt::Display for EnvelopeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooLarge { got } => write!(
+                f,
+                "proof file is {got} bytes; the limit is {MAX_PROOF_BYTES}"
+            ),
+            Self::Magic => write!(f, "not a glassbox proof (wrong magic bytes)"),
+            Self::Version { got } => write!(
+                f,
+                "proof format version {got} is not supported (expected {ENVELOPE_VERSION})"
+            ),
+            Self::Truncated { field } => write!(f, "proof file ends early while reading {field}"),
+            Self::Invalid { field } => write!(f, "proof file has an invalid {field}"),
+            Self::TrailingBytes { count } => {
+                write!(f, "proof file has {count} unexpected trailing bytes")
+            }
+        }
+    }
+}
+
+impl ProofEnvelope {
+    /// Encodes the envelope.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let p = &self.public;
+        let d = &p.descriptor;
+        let mut w = Vec::new();
+        w.extend_from_slice(&ENVELOPE_MAGIC);
+        w.extend_from_slice(&ENVELOPE_VERSION.to_le_bytes());
+        w.push(match self.security {
+            SecurityLevel::Bits100 => 0,
+            SecurityLevel::Bits128 => 1,
+        });
+        w.extend_from_slice(&(d.trace_len as u32).to_le_bytes());
+        w.extend_from_slice(&d.input_scale.to_bits().to_le_bytes());
+        w.extend_from_slice(&d.output_scale.to_bits().to_le_bytes());
+        w.push(d.layers.len() as u8);
+        for layer in &d.layers {
+            w.extend_from_slice(&(layer.n_in as u32).to_le_bytes());
+            w.extend_from_slice(&(layer.n_out as u32).to_le_bytes());
+            w.extend_from_slice(&layer.multiplier.unwrap_or(0).to_le_bytes());
+            for &b in &layer.bias {
+                w.extend_from_slice(&b.to_le_bytes());
+            }
+        }
+        w.extend_from_slice(&(p.inputs.len() as u32).to_le_bytes());
+        for x in &p.inputs {
+            w.extend(x.iter().map(|&v| v as i8 as u8));
+        }
+        for y in p.outputs.iter().chain(core::iter::once(&p.padding_outputs)) {
+            for &v in y {
+                w.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        w.push(p.hash_heads.len() as u8);
+        for head in &p.hash_heads {
+            for e in head {
+                w.extend_from_slice(&e.as_int().to_le_bytes());
+            }
+        }
+        w.extend_from_slice(&(p.hash_tail.len() as u32).to_le_bytes());
+        w.extend(p.hash_tail.iter().map(|&v| v as i8 as u8));
+        w.extend_from_slice(&(self.proof.len() as u32).to_le_bytes());
+        w.extend_from_slice(&self.proof);
+        w
+    }
+
+    /// Decodes an envelope, checking every length before allocating.
+    ///
+    /// # Errors
+    /// [`EnvelopeError`] naming the first bad field.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, EnvelopeError> {
+        if bytes.len() > MAX_PROOF_BYTES {
+            return Err(EnvelopeError::TooLarge { got: bytes.len() });
+        }
+        let mut r = Reader { bytes, pos: 0 };
+        if r.take(8, "magic").map_err(|_| EnvelopeError::Magic)? != ENVELOPE_MAGIC {
+            return Err(EnvelopeError::Magic);
+        }
+        let version = u16::from_le_bytes(r.array("version")?);
+        if version != ENVELOPE_VERSION {
+            return Err(EnvelopeError::Version { got: version });
+        }
+        let security = match r.u8("security preset")? {
+            0 => SecurityLevel::Bits100,
+            1 => SecurityLevel::Bits128,
+            _ => {
+                return Err(EnvelopeError::Invalid {
+                    field: "security preset",
+                })
+            }
+        };
+        let trace_len = r.u32("trace length")? as usize;
+        let input_scale = f64::from_bits(u64::from_le_bytes(r.array("input scale")?));
+        let output_scale = f64::from_bits(u64::from_le_bytes(r.array("output scale")?));
+        let num_layers = r.u8("layer count")? as usize;
+        if num_layers == 0 || num_layers > MAX_LAYERS {
+            return Err(EnvelopeError::Invalid {
+                field: "layer count",
+            });
+        }
+        let mut layers = Vec::with_capacity(num_layers);
+        for _ in 0..num_layers {
+            let n_in = r.u32("layer shape")? as usize;
+            let n_out = r.u32("layer shape")? as usize;
+            if n_in == 0 || n_out == 0 || n_in > MAX_DIM || n_out > MAX_DIM {
+                return Err(EnvelopeError::Invalid {
+                    field: "layer shape",
+                });
+            }
+            let m = r.u32("multiplier")?;
+            r.need(n_out * 8, "bias")?;
+            let bias = (0..n_out)
+                .map(|_| r.i64("bias"))
+                .collect::<Result<Vec<_>, _>>()?;
+            layers.push(LayerDescriptor {
+                n_in,
+                n_out,
+                multiplier: (m != 0).then_some(m),
+                bias,
+            });
+        }
+        let descriptor = ModelDescriptor {
+            trace_len,
+            layers,
+            input_scale,
+            output_scale,
+        };
+        let (n_in, n_out) = (descriptor.input_len(), descriptor.output_len());
+
+        let batch = r.u32("batch size")? as usize;
+        if batch == 0 || batch > MAX_BATCH {
+            return Err(EnvelopeError::Invalid {
+                field: "batch size",
+            });
+        }
+        r.need(batch * n_in, "inputs")?;
+        let inputs = (0..batch)
+            .map(|_| {
+                r.take(n_in, "inputs")
+                    .map(|b| b.iter().map(|&v| i64::from(v as i8)).collect())
+            })
+            .collect::<Result<Vec<Vec<i64>>, _>>()?;
+        r.need((batch + 1) * n_out * 8, "outputs")?;
+        let read_vec = |r: &mut Reader<'_>| {
+            (0..n_out)
+                .map(|_| r.i64("outputs"))
+                .collect::<Result<Vec<i64>, _>>()
+        };
+        let mut outputs = Vec::with_capacity(batch);
+        for _ in 0..batch {
+            outputs.push(read_vec(&mut r)?);
+        }
+        let padding_outputs = read_vec(&mut r)?;
+
+        let num_heads = r.u8("hash head count")? as usize;
+        r.need(num_heads * 32, "hash heads")?;
+        let mut hash_heads = Vec::with_capacity(num_heads);
+        for _ in 0..num_heads {
+            let mut head = [Felt::new(0); 4];
+            for e in head.iter_mut() {
+                let v = u64::from_le_bytes(r.array("hash heads")?);
+                if v >= Felt::MODULUS {
+                    return Err(EnvelopeError::Invalid {
+                        field: "hash heads",
+                    });
+                }
+                *e = Felt::new(v);
+            }
+            hash_heads.push(head);
+        }
+        let tail_len = r.u32("hash tail length")? as usize;
+        let hash_tail = r
+            .take(tail_len, "hash tail")?
+            .iter()
+            .map(|&v| i64::from(v as i8))
+            .collect();
+        let proof_len = r.u32("proof length")? as usize;
+        let proof = r.take(proof_len, "proof")?.to_vec();
+        if r.pos != bytes.len() {
+            return Err(EnvelopeError::TrailingBytes {
+                count: bytes.len() - r.pos,
+            });
+        }
+        let public = PublicInputs {
+            descriptor,
+            inputs,
+            outputs,
+            padding_outputs,
+            hash_heads,
+            hash_tail,
+        };
+        Ok(Self {
+            public,
+            security,
+            proof,
+        })
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn need(&self, n: usize, field: &'static str) -> Result<(), EnvelopeError> {
+        match self.pos.checked_add(n) {
+            Some(end) if end <= self.bytes.len() => Ok(()),
+            _ => Err(EnvelopeError::Truncated { field }),
+        }
+    }
+
+    fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], EnvelopeError> {
+        self.need(n, field)?;
+        let out = self
+            .bytes
+            .get(self.pos..self.pos + n)
+            .ok_or(EnvelopeError::Truncated { field })?;
+        self.pos += n;
+        Ok(out)
+    }
+
+    fn array<const N: usize>(&mut self, field: &'static str) -> Result<[u8; N], EnvelopeError> {
+        let mut out = [0u8; N];
+        out.copy_from_slice(self.take(N, field)?);
+        Ok(out)
+    }
+
+    fn u8(&mut self, field: &'static str) -> Result<u8, EnvelopeError> {
+        Ok(self.array::<1>(field)?[0])
+    }
+
+    fn u32(&mut self, field: &'static str) -> Result<u32, EnvelopeError> {
+        Ok(u32::from_le_bytes(self.array(field)?))
+    }
+
+    fn i64(&mut self, field: &'static str) -> Result<i64, EnvelopeError> {
+        Ok(i64::from_le_bytes(self.array(field)?))
+    }
+}

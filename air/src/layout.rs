@@ -1,0 +1,416 @@
+//! Which trace column holds what.
+//!
+//! Main segment, left to right:
+//! - `table`, `multiplicity`: the LogUp range table `0..256` and how often each entry is used.
+//! - the **weight columns** of every layer (layer `l` has `k_l` of them). Layer `l`'s weight matrix
+//!   is laid out in `n_in_pad` blocks of `R_l = N / n_in_pad` rows; block `j` holds column `j` of
+//!   `W` with output index `i = k·R − 1 − (p·k + t)` at block row `p`, column `t` (descending, so a
+//!   Horner pass in row order gives `Σ_i ρ^i W_ij`). Padding cells are zero and hashed.
+//! - the **sponges**: 12 state, 12 helper and 7 buffer columns each, absorbing the packed weights
+//!   of each row (seven weight columns per sponge).
+//! - one **region** per layer input: region 0 holds the model inputs, region `l ≥ 1` holds the
+//!   requantization witnesses of layer `l − 1`'s outputs, which are layer `l`'s inputs. Region `l`
+//!   uses the same blocks as layer `l`'s weights; block `j`, row `p`, lane column `t` holds batch
+//!   lane `b = B' − 1 − (p·xc + t)`.
+//!
+//! An activation cell group holds `t` (the requantized value before clamping), `c` (0: in range,
+//! 1: negative, 2: saturated), the remainder limbs `r0, r1` and the range witness limbs `d0, d1`.
+
+use alloc::vec::Vec;
+
+use crate::descriptor::{DescriptorError, ModelDescriptor};
+use crate::hash::STATE_WIDTH;
+use crate::{HASH_CYCLE, WEIGHTS_PER_ELEMENT};
+
+/// Cells per activation: `t, c, r0, r1, d0, d1`.
+pub const ACT_CELLS: usize = 6;
+/// Offset of `t` in an activation cell group.
+pub const ACT_T: usize = 0;
+/// Offset of the case selector `c`.
+pub const ACT_C: usize = 1;
+/// Offset of the low remainder limb.
+pub const ACT_R0: usize = 2;
+/// Offset of the high remainder limb.
+pub const ACT_R1: usize = 3;
+/// Offset of the low range-witness limb.
+pub const ACT_D0: usize = 4;
+/// Offset of the high range-witness limb.
+pub const ACT_D1: usize = 5;
+/// Buffer columns per sponge.
+pub const SPONGE_BUFFER: usize = HASH_CYCLE - 1;
+/// Main columns per sponge.
+pub const SPONGE_WIDTH: usize = 2 * STATE_WIDTH + SPONGE_BUFFER;
+/// Most columns winterfell accepts (main + auxiliary).
+pub const MAX_WIDTH: usize = 255;
+/// Highest constraint degree a lookup group may reach.
+const LOOKUP_DEGREE_BUDGET: usize = 8;
+
+/// Placement of one dense layer's weights.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LayerLayout {
+    /// Input dimension.
+    pub n_in: usize,
+    /// Output dimension.
+    pub n_out: usize,
+    /// Number of blocks (`n_in` rounded up to a power of two).
+    pub blocks: usize,
+    /// Rows per block.
+    pub block_len: usize,
+    /// Weight columns (`ceil(n_out / block_len)`).
+    pub k: usize,
+    /// First weight column.
+    pub w_start: usize,
+}
+
+/// What a region holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegionKind {
+    /// The public model inputs (one cell per lane).
+    Input,
+    /// Requantization witnesses of the outputs of `layer` (six cells per lane).
+    Activation {
+        /// The layer whose outputs these are.
+        layer: usize,
+        /// That layer's requantization multiplier.
+        multiplier: u32,
+    },
+}
+
+/// Placement of one layer's inputs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegionLayout {
+    /// What the cells are.
+    pub kind: RegionKind,
+    /// Rows per block (equal to the consuming layer's `block_len`).
+    pub block_len: usize,
+    /// Number of blocks.
+    pub blocks: usize,
+    /// Batch lanes per row (`B' / block_len`).
+    pub lanes_per_row: usize,
+    /// First column.
+    pub start: usize,
+}
+
+impl RegionLayout {
+    /// Cells per lane.
+    pub fn cells(&self) -> usize {
+        match self.kind {
+            RegionKind::Input => 1,
+            RegionKind::Activation { .. } => ACT_CELLS,
+        }
+    }
+
+    /// First column of lane column `t`.
+    pub fn lane_col(&self, t: usize) -> usize {
+        self.start + t * self.cells()
+    }
+
+    /// Columns this region occupies.
+    pub fn width(&self) -> usize {
+        self.lanes_per_row * self.cells()
+    }
+}
+
+/// Placement of one sponge.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpongeLayout {
+    /// First of 12 state columns.
+    pub state: usize,
+    /// First of 12 round-helper columns.
+    pub helper: usize,
+    /// First of 7 buffer columns.
+    pub buffer: usize,
+    /// The weight columns packed into this sponge's element, lowest digit first.
+    pub digits: Vec<usize>,
+}
+
+/// One value range-checked against the table `0..256`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LookupValue {
+    /// `cell + 128` (an int8 weight).
+    Weight(usize),
+    /// The cell itself.
+    Cell(usize),
+    /// The activation `x` of the group starting at this column (degree 3 in the cells).
+    Activation(usize),
+}
+
+impl LookupValue {
+    /// Degree of the value in the trace cells.
+    pub fn degree(&self) -> usize {
+        match self {
+            Self::Weight(_) | Self::Cell(_) => 1,
+            Self::Activation(_) => 3,
+        }
+    }
+}
+
+/// The complete column map for one model descriptor and one batch capacity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layout {
+    /// Rows.
+    pub trace_len: usize,
+    /// Batch lanes `B'` (a multiple of every block length).
+    pub batch_capacity: usize,
+    /// Per layer.
+    pub layers: Vec<LayerLayout>,
+    /// Per layer input (region `l` feeds layer `l`).
+    pub regions: Vec<RegionLayout>,
+    /// Range table column.
+    pub table: usize,
+    /// Multiplicity column.
+    pub multiplicity: usize,
+    /// Sponges.
+    pub sponges: Vec<SpongeLayout>,
+    /// Main segment width.
+    pub main_width: usize,
+    /// Range-checked values, grouped so each group's helper constraint stays within degree 8.
+    pub lookup_groups: Vec<Vec<LookupValue>>,
+    /// Distinct block lengths, each with a pair of periodic flags.
+    pub block_lens: Vec<usize>,
+    /// Auxiliary column map.
+    pub aux: AuxLayout,
+}
+
+/// Auxiliary (extension-field) column indices.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuxLayout {
+    /// Horner sums over each layer's weight blocks.
+    pub u: Vec<usize>,
+    /// Horner sums over each region's layer inputs.
+    pub v: Vec<usize>,
+    /// Horner sums over region `l`'s accumulators of layer `l − 1` (`None` for region 0).
+    pub q: Vec<Option<usize>>,
+    /// Per-block challenge powers of each region.
+    pub a: Vec<usize>,
+    /// The product-check accumulator.
+    pub z: usize,
+    /// LogUp running sum (exclusive of the current row).
+    pub s: usize,
+    /// LogUp total including the last row.
+    pub t: usize,
+    /// Table helper `m / (γ − table)`.
+    pub table_helper: usize,
+    /// One helper per lookup group.
+    pub helpers: Vec<usize>,
+    /// Width.
+    pub width: usize,
+}
+
+impl Layout {
+    /// Builds the layout of `descriptor` for `batch` samples.
+    ///
+    /// # Errors
+    /// The descriptor is invalid, the batch is zero, or the trace would exceed 255 columns.
+    pub fn new(descriptor: &ModelDescriptor, batch: usize) -> Result<Self, DescriptorError> {
+        descriptor.validate()?;
+        let n = descriptor.trace_len;
+        let max_block = descriptor
+            .layers
+            .iter()
+            .map(|l| n / l.n_in.next_power_of_two())
+            .max()
+            .unwrap_or(1);
+        let capacity = batch.max(1).div_ceil(max_block) * max_block;
+        Self::with_capacity(descriptor, capacity)
+    }
+
+    /// The largest batch one proof of this model can hold (0 if even one sample does not fit).
+    pub fn max_batch(descriptor: &ModelDescriptor) -> usize {
+        let Ok(one) = Self::new(descriptor, 1) else {
+            return 0;
+        };
+        let step = one.batch_capacity;
+        let mut best = 0;
+        let mut cap = step;
+        while Self::with_capacity(descriptor, cap).is_ok() {
+            best = cap;
+            cap += step;
+        }
+        best
+    }
+
+    fn with_capacity(
+        descriptor: &ModelDescriptor,
+        capacity: usize,
+    ) -> Result<Self, DescriptorError> {
+        let n = descriptor.trace_len;
+        let mut col = 0;
+        let table = col;
+        let multiplicity = col + 1;
+        col += 2;
+
+        let mut layers = Vec::new();
+        for layer in &descriptor.layers {
+            let blocks = layer.n_in.next_power_of_two();
+            let block_len = n / blocks;
+            let k = layer.n_out.div_ceil(block_len);
+            layers.push(LayerLayout {
+                n_in: layer.n_in,
+                n_out: layer.n_out,
+                blocks,
+                block_len,
+                k,
+                w_start: col,
+            });
+            col += k;
+        }
+        let weight_cols: Vec<usize> = layers
+            .iter()
+            .flat_map(|l| l.w_start..l.w_start + l.k)
+            .collect();
+
+        let mut sponges = Vec::new();
+        for digits in weight_cols.chunks(WEIGHTS_PER_ELEMENT) {
+            sponges.push(SpongeLayout {
+                state: col,
+                helper: col + STATE_WIDTH,
+                buffer: col + 2 * STATE_WIDTH,
+                digits: digits.to_vec(),
+            });
+            col += SPONGE_WIDTH;
+        }
+
+        let mut regions = Vec::new();
+        for (l, layer) in layers.iter().enumerate() {
+            let kind = if l == 0 {
+                RegionKind::Input
+            } else {
+                let multiplier = descriptor.layers[l - 1].multiplier.unwrap_or(0);
+                RegionKind::Activation {
+                    layer: l - 1,
+                    multiplier,
+                }
+            };
+            if capacity % layer.block_len != 0 {
+                return Err(DescriptorError::Layout { layer: l });
+            }
+            let region = RegionLayout {
+                kind,
+                block_len: layer.block_len,
+                blocks: layer.blocks,
+                lanes_per_row: capacity / layer.block_len,
+                start: col,
+            };
+            col += region.width();
+            regions.push(region);
+        }
+        let main_width = col;
+
+        // range checks: every weight cell, and per activation x, r0, r1, d0, d1
+        let mut values: Vec<LookupValue> = weight_cols
+            .iter()
+            .map(|&c| LookupValue::Weight(c))
+            .collect();
+        for region in &regions {
+            if let RegionKind::Activation { .. } = region.kind {
+                for t in 0..region.lanes_per_row {
+                    let base = region.lane_col(t);
+                    values.push(LookupValue::Activation(base));
+                    for off in [ACT_R0, ACT_R1, ACT_D0, ACT_D1] {
+                        values.push(LookupValue::Cell(base + off));
+                    }
+                }
+            }
+        }
+        let mut lookup_groups: Vec<Vec<LookupValue>> = Vec::new();
+        let mut current: Vec<LookupValue> = Vec::new();
+        let mut degree = 1;
+        for v in values {
+            if degree + v.degree() > LOOKUP_DEGREE_BUDGET {
+                lookup_groups.push(core::mem::take(&mut current));
+                degree = 1;
+            }
+            degree += v.degree();
+            current.push(v);
+        }
+        if !current.is_empty() {
+            lookup_groups.push(current);
+        }
+
+        let mut block_lens: Vec<usize> = layers.iter().map(|l| l.block_len).collect();
+        block_lens.sort_unstable();
+        block_lens.dedup();
+
+        let mut a = 0;
+        let mut next = || {
+            a += 1;
+            a - 1
+        };
+        let u = layers.iter().map(|_| next()).collect();
+        let v = regions.iter().map(|_| next()).collect();
+        let q = regions
+            .iter()
+            .enumerate()
+            .map(|(l, _)| (l > 0).then(&mut next))
+            .collect();
+        let a_cols = regions.iter().map(|_| next()).collect();
+        let z = next();
+        let s = next();
+        let t = next();
+        let table_helper = next();
+        let helpers = lookup_groups.iter().map(|_| next()).collect();
+        let aux = AuxLayout {
+            u,
+            v,
+            q,
+            a: a_cols,
+            z,
+            s,
+            t,
+            table_helper,
+            helpers,
+            width: a,
+        };
+
+        if main_width + aux.width > MAX_WIDTH {
+            return Err(DescriptorError::Layout {
+                layer: descriptor.layers.len(),
+            });
+        }
+        Ok(Self {
+            trace_len: n,
+            batch_capacity: capacity,
+            layers,
+            regions,
+            table,
+            multiplicity,
+            sponges,
+            main_width,
+            lookup_groups,
+            block_lens,
+            aux,
+        })
+    }
+
+    /// All weight columns, layer by layer (the order the sponges pack them in).
+    pub fn weight_cols(&self) -> Vec<usize> {
+        self.layers
+            .iter()
+            .flat_map(|l| l.w_start..l.w_start + l.k)
+            .collect()
+    }
+
+    /// Number of weight cells in the last hash cycle (asserted instead of hashed).
+    pub fn tail_len(&self) -> usize {
+        HASH_CYCLE * self.layers.iter().map(|l| l.k).sum::<usize>()
+    }
+
+    /// Elements the sponge absorbs (one per row, except the last hash cycle).
+    pub fn hashed_len(&self) -> usize {
+        (self.trace_len - HASH_CYCLE) * self.sponges.len()
+    }
+
+    /// Index of the periodic flag pair for `block_len`.
+    pub fn block_len_index(&self, block_len: usize) -> usize {
+        self.block_lens
+            .iter()
+            .position(|&r| r == block_len)
+            .unwrap_or(0)
+    }
+
+    /// Main-trace cells.
+    pub fn main_cells(&self) -> usize {
+        self.main_width * self.trace_len
+    }
+}

@@ -1,0 +1,58 @@
+//! The glassbox AIR: what a glassbox proof proves, shared by the prover and the verifier.
+//!
+//! A glassbox proof shows that a committed, quantized neural network maps public inputs to public
+//! outputs. This crate holds everything both sides must agree on:
+//!
+//! 1. [`ModelDescriptor`]: the public part of a compiled model (shapes, requantization
+//!    multipliers, biases, the trace length its layout uses) and the [`ModelDigest`] that commits
+//!    to it together with the weights.
+//! 2. [`Layout`]: which trace column holds what, derived from the descriptor and a batch size.
+//! 3. [`InferenceAir`]: the constraints (matrix products checked by a randomized identity, an
+//!    in-AIR Rescue-Prime sponge over the weights, requantization with ReLU, LogUp range checks).
+//! 4. [`PublicInputs`], [`ProofEnvelope`] (the proof file format) and [`SecurityLevel`] presets.
+//!
+//! `no_std` + `alloc`; depends on the `winter-*` crates only.
+#![no_std]
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+mod air;
+mod challenges;
+mod descriptor;
+mod envelope;
+pub mod hash;
+mod layout;
+mod options;
+mod public;
+
+pub use air::{accumulator, activation, lookup_value, packed_element, InferenceAir};
+pub use challenges::Challenges;
+pub use descriptor::{
+    felt_from_i64, felt_to_i64, DescriptorError, LayerDescriptor, ModelDescriptor, ModelDigest,
+};
+pub use envelope::{
+    EnvelopeError, ProofEnvelope, ENVELOPE_MAGIC, ENVELOPE_VERSION, MAX_PROOF_BYTES,
+};
+pub use layout::{
+    AuxLayout, LayerLayout, Layout, LookupValue, RegionKind, RegionLayout, SpongeLayout, ACT_C,
+    ACT_CELLS, ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_T,
+};
+pub use options::SecurityLevel;
+pub use public::PublicInputs;
+
+pub use winter_air::proof::Proof;
+pub use winter_math::fields::f64::BaseElement as Felt;
+
+/// Largest activation value after ReLU and saturation (activations are 8-bit unsigned).
+pub const ACT_MAX: i64 = 255;
+/// Requantization fixed-point shift: `acc·M + 2^15 = t·2^16 + r`.
+pub const REQUANT_SHIFT: u32 = 16;
+/// Size of the LogUp range table: values `0..RANGE_TABLE_SIZE`.
+pub const RANGE_TABLE_SIZE: usize = 256;
+/// Rows in one hash cycle (7 Rescue rounds and one absorption).
+pub const HASH_CYCLE: usize = 8;
+/// Int8 weights packed into one absorbed field element.
+pub const WEIGHTS_PER_ELEMENT: usize = 7;

@@ -1,0 +1,94 @@
+//! Public inputs: what a proof claims, and everything the verifier feeds into the AIR.
+
+use alloc::vec::Vec;
+
+use winter_math::{FieldElement, ToElements};
+
+use crate::descriptor::{felt_from_i64, DescriptorError, ModelDescriptor, ModelDigest};
+use crate::layout::Layout;
+use crate::Felt;
+
+/// Largest magnitude an output may have (keeps integers far from `p/2`).
+pub const MAX_OUTPUT: i64 = 1 << 62;
+
+/// The statement a proof proves: `descriptor`'s model (with the weights committed through
+/// `hash_heads` and `hash_tail`) maps each of `inputs` to the matching `outputs`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PublicInputs {
+    /// The model's public description.
+    pub descriptor: ModelDescriptor,
+    /// Quantized inputs (int8), one vector per sample.
+    pub inputs: Vec<Vec<i64>>,
+    /// Raw integer outputs (last-layer accumulators), one vector per sample.
+    pub outputs: Vec<Vec<i64>>,
+    /// Outputs of the all-zero input, which fills the unused batch lanes.
+    pub padding_outputs: Vec<i64>,
+    /// Final states (digest elements) of each weight sponge.
+    pub hash_heads: Vec<[Felt; 4]>,
+    /// Weights on the last hash cycle's rows, row by row, weight column by weight column.
+    pub hash_tail: Vec<i64>,
+}
+
+impl PublicInputs {
+    /// Number of real samples.
+    pub fn batch(&self) -> usize {
+        self.inputs.len()
+    }
+
+    /// The model digest these public inputs commit to.
+    pub fn digest(&self) -> ModelDigest {
+        ModelDigest::compute(&self.descriptor, &self.hash_heads, &self.hash_tail)
+    }
+
+    /// Checks every shape and range and returns the layout the proof must use.
+    ///
+    /// # Errors
+    /// The first inconsistency, as a human-readable reason.
+    pub fn validate(&self) -> Result<Layout, &'static str> {
+        let layout = Layout::new(&self.descriptor, self.batch()).map_err(|e| match e {
+            DescriptorError::Layout { .. } => "the batch does not fit one proof of this model",
+            _ => "the model descriptor is invalid",
+        })?;
+        if self.inputs.is_empty() || self.inputs.len() != self.outputs.len() {
+            return Err("inputs and outputs must hold the same, non-zero number of samples");
+        }
+        let (n_in, n_out) = (self.descriptor.input_len(), self.descriptor.output_len());
+        if self
+            .inputs
+            .iter()
+            .any(|x| x.len() != n_in || x.iter().any(|v| !(-128..=127).contains(v)))
+        {
+            return Err("an input sample has the wrong length or a value outside int8");
+        }
+        let out_ok = |y: &Vec<i64>| y.len() == n_out && y.iter().all(|v| v.abs() < MAX_OUTPUT);
+        if !self.outputs.iter().all(out_ok) || !out_ok(&self.padding_outputs) {
+            return Err("an output vector has the wrong length or an out-of-range value");
+        }
+        if self.hash_heads.len() != layout.sponges.len() {
+            return Err("wrong number of hash heads for this model layout");
+        }
+        if self.hash_tail.len() != layout.tail_len()
+            || self.hash_tail.iter().any(|v| !(-128..=127).contains(v))
+        {
+            return Err("the hash tail has the wrong length or a value outside int8");
+        }
+        Ok(layout)
+    }
+}
+
+impl ToElements<Felt> for PublicInputs {
+    fn to_elements(&self) -> Vec<Felt> {
+        let mut out = self.descriptor.to_elements();
+        out.push(Felt::new(self.batch() as u64));
+        for v in self.inputs.iter().chain(self.outputs.iter()) {
+            out.extend(v.iter().map(|&x| felt_from_i64(x)));
+        }
+        out.extend(self.padding_outputs.iter().map(|&x| felt_from_i64(x)));
+        for head in &self.hash_heads {
+            out.extend_from_slice(head);
+        }
+        out.extend(self.hash_tail.iter().map(|&x| felt_from_i64(x)));
+        out.push(Felt::ONE);
+        out
+    }
+}

@@ -1,0 +1,155 @@
+//! The compiled-model file: `b"GBMODEL\0"`, a little-endian `u16` format version, then the postcard
+//! encoding of a [`QuantizedModel`]. One canonical encoding: trailing bytes are refused.
+
+use crate::error::{ModelError, Result};
+use crate::quant::QuantizedModel;
+
+/// Magic bytes at the start of every artifact.
+pub const MAGIC: &[u8; 8] = b"GBMODEL\0";
+/// The artifact format version written and read by this build.
+pub const FORMAT_VERSION: u16 = 1;
+/// Largest artifact accepted (256 MiB).
+pub const MAX_ARTIFACT_BYTES: usize = 256 << 20;
+
+impl QuantizedModel {
+    /// Encodes the model as an artifact. Deterministic: equal models give equal bytes.
+    ///
+    /// # Errors
+    /// [`ModelError::Encoding`] if postcard fails, or a [`QuantizedModel::validate`] error.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        self.validate()?;
+        let mut out = Vec::with_capacity(MAGIC.len() + 2);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        let body = postcard::to_stdvec(self).map_err(|e| ModelError::Encoding(e.to_string()))?;
+        out.extend_from_slice(&body);
+        Ok(out)
+    }
+
+    /// Decodes and validates an artifact.
+    ///
+    /// # Errors
+    /// [`ModelError::TooLarge`], [`ModelError::BadMagic`], [`ModelError::UnsupportedVersion`],
+    /// [`ModelError::Encoding`], [`ModelError::TrailingBytes`], or a [`QuantizedModel::validate`] error.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        if bytes.len() > MAX_ARTIFACT_BYTES {
+            return Err(ModelError::TooLarge {
+                what: "artifact bytes",
+                limit: MAX_ARTIFACT_BYTES as u64,
+                got: bytes.len() as u64,
+            });
+        }
+        let rest = bytes
+            .strip_prefix(MAGIC.as_slice())
+            .ok_or(ModelError::BadMagic)?;
+        let (version, body) = match rest {
+            [a, b, body @ ..] => (u16::from_le_bytes([*a, *b]), body),
+            _ => {
+                return Err(ModelError::Encoding(
+                    "artifact truncated before the version".into(),
+                ))
+            }
+        };
+        if version != FORMAT_VERSION {
+            return Err(ModelError::UnsupportedVersion {
+                expected: FORMAT_VERSION,
+                got: version,
+            });
+        }
+        let (model, remainder): (Self, &[u8]) =
+            postcard::take_from_bytes(body).map_err(|e| ModelError::Encoding(e.to_string()))?;
+        if !remainder.is_empty() {
+            return Err(ModelError::TrailingBytes {
+                count: remainder.len(),
+            });
+        }
+        model.validate()?;
+        Ok(model)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quant::QuantizedDense;
+
+    fn model() -> QuantizedModel {
+        QuantizedModel {
+            name: "m".into(),
+            input_len: 2,
+            input_scale: 0.01,
+            layers: vec![
+                QuantizedDense {
+                    n_in: 2,
+                    n_out: 1,
+                    weights: vec![1, -1],
+                    bias: vec![5],
+                    multiplier: Some(300),
+                },
+                QuantizedDense {
+                    n_in: 1,
+                    n_out: 2,
+                    weights: vec![3, -4],
+                    bias: vec![-7, 7],
+                    multiplier: None,
+                },
+            ],
+            output_scale: 0.002,
+            classifier: false,
+        }
+    }
+
+    #[test]
+    fn round_trip() {
+        let m = model();
+        let bytes = m.to_bytes().unwrap();
+        assert_eq!(&bytes[..8], MAGIC);
+        assert_eq!(QuantizedModel::from_bytes(&bytes).unwrap(), m);
+        assert_eq!(m.to_bytes().unwrap(), bytes);
+    }
+
+    #[test]
+    fn rejects_trailing_magic_version_truncation() {
+        let bytes = model().to_bytes().unwrap();
+        let mut trailing = bytes.clone();
+        trailing.push(0);
+        assert_eq!(
+            QuantizedModel::from_bytes(&trailing),
+            Err(ModelError::TrailingBytes { count: 1 })
+        );
+        let mut magic = bytes.clone();
+        magic[0] = b'X';
+        assert_eq!(
+            QuantizedModel::from_bytes(&magic),
+            Err(ModelError::BadMagic)
+        );
+        let mut version = bytes.clone();
+        version[8] = 2;
+        assert_eq!(
+            QuantizedModel::from_bytes(&version),
+            Err(ModelError::UnsupportedVersion {
+                expected: 1,
+                got: 2
+            })
+        );
+        for cut in 0..bytes.len() {
+            assert!(
+                QuantizedModel::from_bytes(&bytes[..cut]).is_err(),
+                "cut {cut}"
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_invalid_model_inside_valid_encoding() {
+        let mut m = model();
+        m.layers[0].multiplier = None;
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        bytes.extend_from_slice(&postcard::to_stdvec(&m).unwrap());
+        assert!(matches!(
+            QuantizedModel::from_bytes(&bytes),
+            Err(ModelError::InvalidModel(_))
+        ));
+    }
+}

@@ -1,0 +1,316 @@
+//! Lowering: [`Graph`] → a chain of dense layers ([`FloatMlp`]).
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ModelError, Result};
+use crate::graph::{Graph, Node, Op, Operand, Tensor};
+
+/// One float dense layer `y = W x + b`, optionally followed by ReLU.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FloatDense {
+    /// Input width.
+    pub n_in: usize,
+    /// Output width.
+    pub n_out: usize,
+    /// Row-major `[n_out][n_in]`.
+    pub weights: Vec<f32>,
+    /// `n_out` biases.
+    pub bias: Vec<f32>,
+    /// ReLU after the affine map.
+    pub relu: bool,
+}
+
+/// A multi-layer perceptron: every layer but the last ends in ReLU; the last one yields logits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FloatMlp {
+    /// Model name (the ONNX graph name).
+    pub name: String,
+    /// Input features.
+    pub input_len: usize,
+    /// The layers, first to last.
+    pub layers: Vec<FloatDense>,
+    /// True if the source graph ended in `Softmax`/`ArgMax` (dropped: argmax of logits = argmax of
+    /// softmax).
+    pub classifier: bool,
+}
+
+fn unsupported(node: &Node, reason: impl Into<String>) -> ModelError {
+    ModelError::Unsupported {
+        op: node.op_type.clone(),
+        node: node.name.clone(),
+        reason: reason.into(),
+    }
+}
+
+impl FloatMlp {
+    /// Lowers a graph that is a chain `(Gemm | MatMul [+ Add]) → Relu → … → (Gemm | MatMul [+ Add])`,
+    /// with `Identity`/`Dropout`/`Cast`/`Flatten`/`Reshape` anywhere and an optional trailing
+    /// `Softmax`/`ArgMax` head (dropped and recorded as `classifier`).
+    ///
+    /// # Errors
+    /// [`ModelError::Unsupported`] for a branch, a hidden layer without ReLU, a ReLU on the output
+    /// layer, or any other op; [`ModelError::ShapeMismatch`] for inconsistent widths.
+    pub fn from_graph(graph: &Graph) -> Result<Self> {
+        graph.validate()?;
+        let mut layers: Vec<FloatDense> = Vec::new();
+        // A layer whose bias may still receive an `Add` and that has not been closed by ReLU.
+        let mut open: Option<FloatDense> = None;
+        let mut width = graph.input_len;
+        let mut current = 0usize; // value id of the chain
+        for (k, node) in graph.nodes.iter().enumerate().take(graph.logits) {
+            let mut consts: Vec<&Tensor> = Vec::new();
+            let mut uses_current = 0;
+            for op in &node.inputs {
+                match *op {
+                    Operand::Value(v) if v == current => uses_current += 1,
+                    Operand::Value(_) => {
+                        return Err(unsupported(node, "graph is not a single chain"))
+                    }
+                    Operand::Const(c) => consts.push(
+                        graph
+                            .constants
+                            .get(c)
+                            .ok_or_else(|| ModelError::InvalidGraph("dangling constant".into()))?,
+                    ),
+                }
+            }
+            if uses_current != 1 {
+                return Err(unsupported(node, "graph is not a single chain"));
+            }
+            match &node.op {
+                Op::Identity | Op::Flatten { .. } | Op::Reshape { .. } => {}
+                Op::Gemm {
+                    alpha,
+                    beta,
+                    trans_a,
+                    trans_b,
+                } => {
+                    if *trans_a || node.inputs.first() != Some(&Operand::Value(current)) {
+                        return Err(unsupported(
+                            node,
+                            "only Gemm(x, W, b) with the activation as A and transA = 0",
+                        ));
+                    }
+                    close_without_relu(&open, node)?;
+                    let w = consts
+                        .first()
+                        .ok_or_else(|| unsupported(node, "constant B expected"))?;
+                    let mut layer = dense_from_weight(node, w, *trans_b, width, *alpha)?;
+                    if let Some(c) = consts.get(1) {
+                        add_bias(node, &mut layer, c, *beta)?;
+                    }
+                    width = layer.n_out;
+                    open = Some(layer);
+                }
+                Op::MatMul => {
+                    if node.inputs.first() != Some(&Operand::Value(current)) {
+                        return Err(unsupported(node, "only MatMul(x, W) with a constant W"));
+                    }
+                    close_without_relu(&open, node)?;
+                    let w = consts
+                        .first()
+                        .ok_or_else(|| unsupported(node, "constant W expected"))?;
+                    let layer = dense_from_weight(node, w, false, width, 1.0)?;
+                    width = layer.n_out;
+                    open = Some(layer);
+                }
+                Op::Add => {
+                    let layer = open
+                        .as_mut()
+                        .ok_or_else(|| unsupported(node, "Add that is not a layer bias"))?;
+                    let c = consts
+                        .first()
+                        .ok_or_else(|| unsupported(node, "constant addend expected"))?;
+                    add_bias(node, layer, c, 1.0)?;
+                }
+                Op::Relu => match open.take() {
+                    Some(mut layer) => {
+                        layer.relu = true;
+                        layers.push(layer);
+                    }
+                    None if layers.last().is_some_and(|l| l.relu) => {} // ReLU(ReLU(x)) = ReLU(x)
+                    None => {
+                        return Err(unsupported(node, "ReLU that does not follow a dense layer"))
+                    }
+                },
+                Op::Softmax { .. } | Op::ArgMax { .. } => {
+                    return Err(unsupported(
+                        node,
+                        "Softmax/ArgMax is only supported as the final head",
+                    ))
+                }
+            }
+            current = k + 1;
+        }
+        let last = match open {
+            Some(layer) => layer,
+            None if layers.is_empty() => {
+                return Err(ModelError::InvalidGraph("graph has no dense layer".into()))
+            }
+            None => {
+                return Err(ModelError::Unsupported {
+                    op: "Relu".into(),
+                    node: "(output layer)".into(),
+                    reason:
+                        "the last dense layer must not end in ReLU (its outputs are the logits)"
+                            .into(),
+                })
+            }
+        };
+        layers.push(last);
+        let mlp = Self {
+            name: graph.name.clone(),
+            input_len: graph.input_len,
+            layers,
+            classifier: graph.classifier,
+        };
+        mlp.validate()?;
+        Ok(mlp)
+    }
+
+    /// Checks widths, array lengths, finiteness and the ReLU pattern.
+    ///
+    /// # Errors
+    /// [`ModelError::InvalidModel`] or [`ModelError::NonFinite`].
+    pub fn validate(&self) -> Result<()> {
+        let mut width = self.input_len;
+        let n = self.layers.len();
+        if n == 0 {
+            return Err(ModelError::InvalidModel("no layers".into()));
+        }
+        for (i, l) in self.layers.iter().enumerate() {
+            let expect_w = l.n_in.checked_mul(l.n_out);
+            if l.n_in != width
+                || expect_w != Some(l.weights.len())
+                || l.bias.len() != l.n_out
+                || l.n_out == 0
+            {
+                return Err(ModelError::InvalidModel(format!(
+                    "layer {i} has inconsistent sizes"
+                )));
+            }
+            if l.relu != (i + 1 < n) {
+                return Err(ModelError::InvalidModel(format!(
+                    "layer {i}: hidden layers must end in ReLU and the last layer must not"
+                )));
+            }
+            if l.weights.iter().chain(&l.bias).any(|v| !v.is_finite()) {
+                return Err(ModelError::NonFinite {
+                    context: format!("layer {i} parameters"),
+                });
+            }
+            width = l.n_out;
+        }
+        Ok(())
+    }
+
+    /// Float forward pass of one sample; returns the logits.
+    ///
+    /// # Errors
+    /// [`ModelError::InputLength`] for a wrong-length input.
+    pub fn forward(&self, input: &[f32]) -> Result<Vec<f32>> {
+        let mut acts = self.forward_layers(input)?;
+        acts.pop()
+            .ok_or_else(|| ModelError::InvalidModel("no layers".into()))
+    }
+
+    /// Float forward pass of one sample; returns each layer's output (after ReLU for hidden layers).
+    ///
+    /// # Errors
+    /// [`ModelError::InputLength`] for a wrong-length input.
+    pub fn forward_layers(&self, input: &[f32]) -> Result<Vec<Vec<f32>>> {
+        if input.len() != self.input_len {
+            return Err(ModelError::InputLength {
+                expected: self.input_len,
+                got: input.len(),
+            });
+        }
+        let mut outs: Vec<Vec<f32>> = Vec::with_capacity(self.layers.len());
+        let mut x: &[f32] = input;
+        for l in &self.layers {
+            let mut y = Vec::with_capacity(l.n_out);
+            for (row, b) in l.weights.chunks(l.n_in.max(1)).zip(&l.bias) {
+                let dot: f64 = row
+                    .iter()
+                    .zip(x)
+                    .map(|(w, v)| f64::from(*w) * f64::from(*v))
+                    .sum();
+                let v = (dot + f64::from(*b)) as f32;
+                y.push(if l.relu { v.max(0.0) } else { v });
+            }
+            outs.push(y);
+            x = outs.last().map(Vec::as_slice).unwrap_or(&[]);
+        }
+        Ok(outs)
+    }
+}
+
+fn close_without_relu(open: &Option<FloatDense>, node: &Node) -> Result<()> {
+    if open.is_some() {
+        return Err(unsupported(
+            node,
+            "a hidden dense layer must be followed by ReLU (two affine layers in a row are not supported yet)",
+        ));
+    }
+    Ok(())
+}
+
+fn dense_from_weight(
+    node: &Node,
+    w: &Tensor,
+    trans: bool,
+    width: usize,
+    alpha: f32,
+) -> Result<FloatDense> {
+    let [r, c] = w.shape.as_slice() else {
+        return Err(ModelError::ShapeMismatch {
+            context: format!("weights of node `{}`", node.name),
+            expected: "rank 2".into(),
+            got: format!("{:?}", w.shape),
+        });
+    };
+    let (n_in, n_out) = if trans { (*c, *r) } else { (*r, *c) };
+    if n_in != width {
+        return Err(ModelError::ShapeMismatch {
+            context: format!("weights of node `{}`", node.name),
+            expected: format!("input width {width}"),
+            got: format!("{n_in}"),
+        });
+    }
+    let mut weights = Vec::with_capacity(w.len());
+    for o in 0..n_out {
+        for i in 0..n_in {
+            let idx = if trans { o * n_in + i } else { i * n_out + o };
+            weights.push(alpha * w.data.get(idx).copied().unwrap_or(0.0));
+        }
+    }
+    Ok(FloatDense {
+        n_in,
+        n_out,
+        weights,
+        bias: vec![0.0; n_out],
+        relu: false,
+    })
+}
+
+fn add_bias(node: &Node, layer: &mut FloatDense, c: &Tensor, scale: f32) -> Result<()> {
+    let n = layer.n_out;
+    let ok_shape =
+        matches!(c.shape.as_slice(), [] | [_] | [1, _]) && (c.len() == n || c.len() == 1);
+    if !ok_shape {
+        return Err(ModelError::ShapeMismatch {
+            context: format!("bias of node `{}`", node.name),
+            expected: format!("[{n}], [1, {n}] or a scalar"),
+            got: format!("{:?}", c.shape),
+        });
+    }
+    for (i, b) in layer.bias.iter_mut().enumerate() {
+        let v = if c.len() == 1 {
+            c.data.first()
+        } else {
+            c.data.get(i)
+        };
+        *b += scale * v.copied().unwrap_or(0.0);
+    }
+    Ok(())
+}

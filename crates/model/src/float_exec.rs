@@ -1,0 +1,578 @@
+//! The float reference executor for [`Graph`] and the op kernels shared with constant folding.
+//!
+//! Products are accumulated in `f64` and rounded to `f32` once per output, so results differ from
+//! onnxruntime's `f32` GEMM only by a few ulps.
+
+use crate::error::{ModelError, Result};
+use crate::graph::{element_count, Graph, Op, Operand, Tensor};
+
+/// Largest tensor (in elements) a kernel will produce.
+pub const MAX_TENSOR_ELEMENTS: usize = 1 << 26;
+/// Largest number of multiply-adds in one matrix product (bounds constant folding work).
+pub const MAX_GEMM_WORK: usize = 1 << 32;
+
+impl Graph {
+    /// Runs one sample through the graph and returns the **logits**: the main output with a trailing
+    /// `Softmax`/`ArgMax` head left out (for a graph without such a head, the main output itself).
+    ///
+    /// `input` is the flattened sample (`input_len` features, batch of 1).
+    ///
+    /// # Errors
+    /// [`ModelError::InputLength`] or [`ModelError::NonFinite`] for a bad input; shape errors from the
+    /// kernels; [`ModelError::NonFinite`] if the result overflows to infinity.
+    pub fn run_f32(&self, input: &[f32]) -> Result<Vec<f32>> {
+        self.run_until(input, self.logits)
+    }
+
+    /// Runs one sample and returns the graph's **main output exactly as onnxruntime would**: the
+    /// probabilities for a graph that ends in `Softmax` (e.g. skl2onnx's `probabilities` output), the
+    /// logits for a graph that ends in a `Gemm`.
+    ///
+    /// # Errors
+    /// As [`Graph::run_f32`].
+    pub fn run_f32_output(&self, input: &[f32]) -> Result<Vec<f32>> {
+        self.run_until(input, self.output)
+    }
+
+    fn run_until(&self, input: &[f32], target: usize) -> Result<Vec<f32>> {
+        if input.len() != self.input_len {
+            return Err(ModelError::InputLength {
+                expected: self.input_len,
+                got: input.len(),
+            });
+        }
+        if input.iter().any(|v| !v.is_finite()) {
+            return Err(ModelError::NonFinite {
+                context: "input sample".into(),
+            });
+        }
+        let mut values: Vec<Tensor> = Vec::with_capacity(target.saturating_add(1));
+        values.push(Tensor::new(self.input_shape.clone(), input.to_vec())?);
+        for node in self.nodes.iter().take(target) {
+            let mut args = Vec::with_capacity(node.inputs.len());
+            for operand in &node.inputs {
+                let t = match *operand {
+                    Operand::Value(v) => values.get(v),
+                    Operand::Const(c) => self.constants.get(c),
+                };
+                args.push(t.ok_or_else(|| {
+                    ModelError::InvalidGraph(format!(
+                        "node `{}` reads an undefined value",
+                        node.name
+                    ))
+                })?);
+            }
+            let out = eval(&node.name, &node.op_type, &node.op, &args)?;
+            values.push(out);
+        }
+        let out = values
+            .pop()
+            .filter(|_| values.len() == target)
+            .ok_or_else(|| ModelError::InvalidGraph("output value out of range".into()))?;
+        if out.data.iter().any(|v| !v.is_finite()) {
+            return Err(ModelError::NonFinite {
+                context: "float graph output".into(),
+            });
+        }
+        Ok(out.data)
+    }
+}
+
+fn unsupported(node: &str, op_type: &str, reason: impl Into<String>) -> ModelError {
+    ModelError::Unsupported {
+        op: op_type.to_string(),
+        node: node.to_string(),
+        reason: reason.into(),
+    }
+}
+
+fn mismatch(node: &str, expected: impl Into<String>, got: impl Into<String>) -> ModelError {
+    ModelError::ShapeMismatch {
+        context: format!("node `{node}`"),
+        expected: expected.into(),
+        got: got.into(),
+    }
+}
+
+fn check_size(n: usize) -> Result<()> {
+    if n > MAX_TENSOR_ELEMENTS {
+        return Err(ModelError::TooLarge {
+            what: "tensor elements",
+            limit: MAX_TENSOR_ELEMENTS as u64,
+            got: n as u64,
+        });
+    }
+    Ok(())
+}
+
+/// Normalizes an ONNX axis (negative counts from the end) against `rank` (`rank + extra` allowed).
+fn norm_axis(node: &str, axis: i64, rank: usize, extra: usize) -> Result<usize> {
+    let bound = rank.saturating_add(extra) as i64;
+    let a = if axis < 0 { axis + rank as i64 } else { axis };
+    if a < 0 || a >= bound.max(1) {
+        return Err(mismatch(
+            node,
+            format!("axis in range for rank {rank}"),
+            format!("axis {axis}"),
+        ));
+    }
+    Ok(a as usize)
+}
+
+fn arg<'a>(node: &str, args: &[&'a Tensor], i: usize) -> Result<&'a Tensor> {
+    args.get(i).copied().ok_or_else(|| {
+        mismatch(
+            node,
+            format!("at least {} inputs", i + 1),
+            format!("{}", args.len()),
+        )
+    })
+}
+
+/// Evaluates one op on concrete tensors.
+pub(crate) fn eval(node: &str, op_type: &str, op: &Op, args: &[&Tensor]) -> Result<Tensor> {
+    match op {
+        Op::Identity => Ok(arg(node, args, 0)?.clone()),
+        Op::Relu => {
+            let x = arg(node, args, 0)?;
+            Ok(Tensor {
+                shape: x.shape.clone(),
+                data: x.data.iter().map(|&v| v.max(0.0)).collect(),
+            })
+        }
+        Op::Add => {
+            let a = arg(node, args, 0)?;
+            let b = arg(node, args, 1)?;
+            let shape = broadcast_shape(node, &a.shape, &b.shape)?;
+            let av = broadcast_to(node, a, &shape)?;
+            let bv = broadcast_to(node, b, &shape)?;
+            Ok(Tensor {
+                shape,
+                data: av.iter().zip(&bv).map(|(x, y)| x + y).collect(),
+            })
+        }
+        Op::Gemm {
+            alpha,
+            beta,
+            trans_a,
+            trans_b,
+        } => gemm(node, args, *alpha, *beta, *trans_a, *trans_b),
+        Op::MatMul => matmul(node, op_type, args),
+        Op::Flatten { axis } => {
+            let x = arg(node, args, 0)?;
+            let a = norm_axis(node, *axis, x.shape.len(), 1)?;
+            let (head, tail) = x.shape.split_at(a.min(x.shape.len()));
+            let shape = vec![element_count(head)?, element_count(tail)?];
+            Ok(Tensor {
+                shape,
+                data: x.data.clone(),
+            })
+        }
+        Op::Reshape { shape, allow_zero } => {
+            let x = arg(node, args, 0)?;
+            let target = reshape_target(node, &x.shape, shape, *allow_zero, x.len())?;
+            Tensor::new(target, x.data.clone())
+        }
+        Op::Softmax { axis, coerce_2d } => {
+            let x = arg(node, args, 0)?;
+            let a = norm_axis(node, *axis, x.shape.len(), 0)?;
+            let block = if *coerce_2d {
+                element_count(x.shape.get(a..).unwrap_or(&[]))?
+            } else {
+                let after = element_count(x.shape.get(a + 1..).unwrap_or(&[]))?;
+                if after != 1 {
+                    return Err(unsupported(
+                        node,
+                        op_type,
+                        "softmax over a non-trailing axis",
+                    ));
+                }
+                x.shape.get(a).copied().unwrap_or(1)
+            };
+            let mut data = Vec::with_capacity(x.len());
+            for chunk in x.data.chunks(block.max(1)) {
+                let m = chunk
+                    .iter()
+                    .fold(f64::NEG_INFINITY, |m, &v| m.max(f64::from(v)));
+                let exps: Vec<f64> = chunk.iter().map(|&v| (f64::from(v) - m).exp()).collect();
+                let sum: f64 = exps.iter().sum();
+                data.extend(exps.iter().map(|e| (e / sum) as f32));
+            }
+            Ok(Tensor {
+                shape: x.shape.clone(),
+                data,
+            })
+        }
+        Op::ArgMax {
+            axis,
+            keepdims,
+            select_last_index,
+        } => {
+            let x = arg(node, args, 0)?;
+            let a = norm_axis(node, *axis, x.shape.len(), 0)?;
+            let after = element_count(x.shape.get(a + 1..).unwrap_or(&[]))?;
+            if after != 1 {
+                return Err(unsupported(
+                    node,
+                    op_type,
+                    "argmax over a non-trailing axis",
+                ));
+            }
+            let n = x.shape.get(a).copied().unwrap_or(1);
+            if n == 0 {
+                return Err(mismatch(node, "a non-empty axis", "size 0"));
+            }
+            let data = x
+                .data
+                .chunks(n)
+                .map(|c| argmax(c, *select_last_index) as f32)
+                .collect();
+            let mut shape = x.shape.clone();
+            if *keepdims {
+                if let Some(d) = shape.get_mut(a) {
+                    *d = 1;
+                }
+            } else if a < shape.len() {
+                shape.remove(a);
+            }
+            Tensor::new(shape, data)
+        }
+    }
+}
+
+/// Index of the first (or last) maximum; `0` for an empty slice.
+pub(crate) fn argmax(values: &[f32], last: bool) -> usize {
+    let mut best = 0usize;
+    let mut best_v = f32::NEG_INFINITY;
+    for (i, &v) in values.iter().enumerate() {
+        if v > best_v || (last && v == best_v) || i == 0 {
+            best = i;
+            best_v = v;
+        }
+    }
+    best
+}
+
+fn broadcast_shape(node: &str, a: &[usize], b: &[usize]) -> Result<Vec<usize>> {
+    let rank = a.len().max(b.len());
+    let mut out = vec![1usize; rank];
+    for (i, o) in out.iter_mut().enumerate() {
+        let da = dim_from_right(a, rank - 1 - i);
+        let db = dim_from_right(b, rank - 1 - i);
+        *o = if da == db || db == 1 {
+            da
+        } else if da == 1 {
+            db
+        } else {
+            return Err(mismatch(
+                node,
+                format!("shapes broadcastable with {a:?}"),
+                format!("{b:?}"),
+            ));
+        };
+    }
+    Ok(out)
+}
+
+/// Dimension `k` counted from the right (0 = last), 1 if absent.
+fn dim_from_right(shape: &[usize], k: usize) -> usize {
+    shape
+        .len()
+        .checked_sub(k + 1)
+        .and_then(|i| shape.get(i).copied())
+        .unwrap_or(1)
+}
+
+/// Materializes `t` broadcast (numpy rules, unidirectional) to `shape`.
+fn broadcast_to(node: &str, t: &Tensor, shape: &[usize]) -> Result<Vec<f32>> {
+    if t.shape == shape {
+        return Ok(t.data.clone());
+    }
+    let n = element_count(shape)?;
+    check_size(n)?;
+    let rank = shape.len();
+    if t.shape.len() > rank {
+        return Err(mismatch(
+            node,
+            format!("rank <= {rank}"),
+            format!("{:?}", t.shape),
+        ));
+    }
+    // Strides of `t` expressed over the output dims (0 where broadcast).
+    let mut strides = vec![0usize; rank];
+    let mut s = 1usize;
+    for k in 0..rank {
+        let i = rank - 1 - k;
+        let dt = dim_from_right(&t.shape, k);
+        let d = shape.get(i).copied().unwrap_or(1);
+        if dt == d {
+            if let Some(st) = strides.get_mut(i) {
+                *st = if dt == 1 { 0 } else { s };
+            }
+        } else if dt != 1 {
+            return Err(mismatch(
+                node,
+                format!("broadcastable to {shape:?}"),
+                format!("{:?}", t.shape),
+            ));
+        }
+        s = s.saturating_mul(dt);
+    }
+    let mut out = Vec::with_capacity(n);
+    let mut idx = vec![0usize; rank];
+    for _ in 0..n {
+        let off: usize = idx.iter().zip(&strides).map(|(i, s)| i * s).sum();
+        out.push(t.data.get(off).copied().unwrap_or(0.0));
+        for k in (0..rank).rev() {
+            if let (Some(i), Some(&d)) = (idx.get_mut(k), shape.get(k)) {
+                *i += 1;
+                if *i < d {
+                    break;
+                }
+                *i = 0;
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn dims2(node: &str, t: &Tensor, trans: bool) -> Result<(usize, usize)> {
+    match t.shape.as_slice() {
+        [r, c] if trans => Ok((*c, *r)),
+        [r, c] => Ok((*r, *c)),
+        other => Err(mismatch(node, "a rank-2 tensor", format!("{other:?}"))),
+    }
+}
+
+/// `alpha * op(A) op(B) + beta * C`.
+fn gemm(node: &str, args: &[&Tensor], alpha: f32, beta: f32, ta: bool, tb: bool) -> Result<Tensor> {
+    let a = arg(node, args, 0)?;
+    let b = arg(node, args, 1)?;
+    let (m, k) = dims2(node, a, ta)?;
+    let (k2, n) = dims2(node, b, tb)?;
+    if k != k2 {
+        return Err(mismatch(
+            node,
+            format!("inner dimension {k}"),
+            format!("{k2}"),
+        ));
+    }
+    let out_len = m.saturating_mul(n);
+    check_size(out_len)?;
+    let work = out_len.saturating_mul(k);
+    if work > MAX_GEMM_WORK {
+        return Err(ModelError::TooLarge {
+            what: "matrix product multiply-adds",
+            limit: MAX_GEMM_WORK as u64,
+            got: work as u64,
+        });
+    }
+    let c = match args.get(2) {
+        Some(c) => Some(broadcast_to(node, c, &[m, n])?),
+        None => None,
+    };
+    let a_at = |i: usize, j: usize| {
+        if ta {
+            a.data.get(j * m + i)
+        } else {
+            a.data.get(i * k + j)
+        }
+    };
+    let b_at = |i: usize, j: usize| {
+        if tb {
+            b.data.get(j * k + i)
+        } else {
+            b.data.get(i * n + j)
+        }
+    };
+    let mut data = Vec::with_capacity(out_len);
+    for i in 0..m {
+        for j in 0..n {
+            let mut acc = 0f64;
+            for p in 0..k {
+                let x = a_at(i, p).copied().unwrap_or(0.0);
+                let y = b_at(p, j).copied().unwrap_or(0.0);
+                acc += f64::from(x) * f64::from(y);
+            }
+            let mut v = f64::from(alpha) * acc;
+            if let Some(c) = &c {
+                v += f64::from(beta) * f64::from(c.get(i * n + j).copied().unwrap_or(0.0));
+            }
+            data.push(v as f32);
+        }
+    }
+    Tensor::new(vec![m, n], data)
+}
+
+fn matmul(node: &str, op_type: &str, args: &[&Tensor]) -> Result<Tensor> {
+    let a = arg(node, args, 0)?;
+    let b = arg(node, args, 1)?;
+    if a.shape.len() > 2 || b.shape.len() > 2 || a.shape.is_empty() || b.shape.is_empty() {
+        return Err(unsupported(
+            node,
+            op_type,
+            "only rank-1 and rank-2 operands are supported",
+        ));
+    }
+    let a2 = Tensor {
+        shape: if a.shape.len() == 1 {
+            vec![1, a.len()]
+        } else {
+            a.shape.clone()
+        },
+        data: a.data.clone(),
+    };
+    let b2 = Tensor {
+        shape: if b.shape.len() == 1 {
+            vec![b.len(), 1]
+        } else {
+            b.shape.clone()
+        },
+        data: b.data.clone(),
+    };
+    let mut out = gemm(node, &[&a2, &b2], 1.0, 0.0, false, false)?;
+    let mut shape = Vec::new();
+    if a.shape.len() == 2 {
+        shape.push(out.shape.first().copied().unwrap_or(1));
+    }
+    if b.shape.len() == 2 {
+        shape.push(out.shape.get(1).copied().unwrap_or(1));
+    }
+    out.shape = shape;
+    Ok(out)
+}
+
+fn reshape_target(
+    node: &str,
+    input: &[usize],
+    spec: &[i64],
+    allow_zero: bool,
+    total: usize,
+) -> Result<Vec<usize>> {
+    let mut out = Vec::with_capacity(spec.len());
+    let mut infer = None;
+    for (i, &s) in spec.iter().enumerate() {
+        let d = match s {
+            0 if !allow_zero => *input
+                .get(i)
+                .ok_or_else(|| mismatch(node, "a dimension to copy for 0", format!("{input:?}")))?,
+            -1 if infer.is_none() => {
+                infer = Some(i);
+                1
+            }
+            s if s >= 0 => {
+                usize::try_from(s).map_err(|_| mismatch(node, "a valid dim", s.to_string()))?
+            }
+            s => {
+                return Err(mismatch(
+                    node,
+                    "dims >= -1 with at most one -1",
+                    s.to_string(),
+                ))
+            }
+        };
+        out.push(d);
+    }
+    let known = element_count(&out)?;
+    if let Some(i) = infer {
+        if known == 0 || !total.is_multiple_of(known) {
+            return Err(mismatch(
+                node,
+                format!("a shape compatible with {total} elements"),
+                format!("{spec:?}"),
+            ));
+        }
+        if let Some(d) = out.get_mut(i) {
+            *d = total / known;
+        }
+    } else if known != total {
+        return Err(mismatch(
+            node,
+            format!("{total} elements"),
+            format!("{spec:?}"),
+        ));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(shape: &[usize], data: &[f32]) -> Tensor {
+        Tensor::new(shape.to_vec(), data.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn gemm_trans_b_and_bias_broadcast() {
+        let a = t(&[1, 2], &[1.0, 2.0]);
+        let b = t(&[3, 2], &[1.0, 0.0, 0.0, 1.0, 1.0, 1.0]);
+        let c = t(&[3], &[0.5, 0.5, 0.5]);
+        let op = Op::Gemm {
+            alpha: 1.0,
+            beta: 2.0,
+            trans_a: false,
+            trans_b: true,
+        };
+        let y = eval("g", "Gemm", &op, &[&a, &b, &c]).unwrap();
+        assert_eq!(y.shape, vec![1, 3]);
+        assert_eq!(y.data, vec![2.0, 3.0, 4.0]);
+    }
+
+    #[test]
+    fn add_broadcasts_and_rejects_bad_shapes() {
+        let a = t(&[2, 2], &[1.0, 2.0, 3.0, 4.0]);
+        let b = t(&[1, 2], &[10.0, 20.0]);
+        let y = eval("a", "Add", &Op::Add, &[&a, &b]).unwrap();
+        assert_eq!(y.data, vec![11.0, 22.0, 13.0, 24.0]);
+        let c = t(&[3], &[1.0, 2.0, 3.0]);
+        assert!(matches!(
+            eval("a", "Add", &Op::Add, &[&a, &c]),
+            Err(ModelError::ShapeMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn softmax_argmax_reshape() {
+        let x = t(&[1, 3], &[1.0, 3.0, 2.0]);
+        let s = eval(
+            "s",
+            "Softmax",
+            &Op::Softmax {
+                axis: -1,
+                coerce_2d: false,
+            },
+            &[&x],
+        )
+        .unwrap();
+        assert!((s.data.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        let op = Op::ArgMax {
+            axis: 1,
+            keepdims: true,
+            select_last_index: false,
+        };
+        let a = eval("a", "ArgMax", &op, &[&s]).unwrap();
+        assert_eq!((a.shape, a.data), (vec![1, 1], vec![1.0]));
+        let r = eval(
+            "r",
+            "Reshape",
+            &Op::Reshape {
+                shape: vec![0, -1],
+                allow_zero: false,
+            },
+            &[&x],
+        )
+        .unwrap();
+        assert_eq!(r.shape, vec![1, 3]);
+        let bad = eval(
+            "r",
+            "Reshape",
+            &Op::Reshape {
+                shape: vec![2, -1],
+                allow_zero: false,
+            },
+            &[&x],
+        );
+        assert!(matches!(bad, Err(ModelError::ShapeMismatch { .. })));
+    }
+}

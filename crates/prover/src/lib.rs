@@ -1,0 +1,14 @@
+//! Proves glassbox statements with winterfell (parallel with rayon through `concurrent`).
+//!
+//! # Usage
+//! ```ignore
+//! let program = glassbox_trace::Program::compile(&quantized_model)?;
+//! let envelope = glassbox_prover::prove(&program, &int8_inputs, SecurityLevel::Bits100)?;
+//! std::fs::write("proof.gbp", envelope.to_bytes())?;
+//! ```
+//! Batches larger than one proof holds are split by [`prove_bundle`].
+
+mod aux;
+mod prover;
+
+pub use prover::{prove, prove_bundle, prove_trace, ProveError};

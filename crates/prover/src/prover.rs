@@ -1,0 +1,185 @@
+//! The winterfell `Prover` for [`InferenceAir`].
+
+use glassbox_air::{Felt, InferenceAir, Layout, ProofEnvelope, PublicInputs, SecurityLevel};
+use glassbox_trace::{CompileError, Program, Trace as MainTrace};
+use winterfell::crypto::{hashers::Blake3_256, DefaultRandomCoin, MerkleTree};
+use winterfell::math::FieldElement;
+use winterfell::matrix::ColMatrix;
+use winterfell::{
+    AuxRandElements, CompositionPoly, CompositionPolyTrace, ConstraintCompositionCoefficients,
+    DefaultConstraintCommitment, DefaultConstraintEvaluator, DefaultTraceLde, EvaluationFrame,
+    PartitionOptions, ProofOptions, Prover, StarkDomain, Trace, TraceInfo, TracePolyTable,
+};
+
+/// Why proving failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProveError {
+    /// The batch could not be executed or laid out.
+    #[error(transparent)]
+    Compile(#[from] CompileError),
+    /// winterfell refused to prove (an honest trace never causes this).
+    #[error("the prover failed: {0}")]
+    Prover(String),
+}
+
+/// A laid-out main trace in winterfell's form.
+pub struct ProverTrace {
+    info: TraceInfo,
+    main: ColMatrix<Felt>,
+    layout: Layout,
+    public: PublicInputs,
+}
+
+impl ProverTrace {
+    fn new(trace: MainTrace) -> Self {
+        let num_rands = glassbox_air::Challenges::new(&trace.layout).num_drawn;
+        let info = TraceInfo::new_multi_segment(
+            trace.layout.main_width,
+            trace.layout.aux.width,
+            num_rands,
+            trace.layout.trace_len,
+            Vec::new(),
+        );
+        Self {
+            info,
+            main: ColMatrix::new(trace.columns),
+            layout: trace.layout,
+            public: trace.public,
+        }
+    }
+}
+
+impl Trace for ProverTrace {
+    type BaseField = Felt;
+
+    fn info(&self) -> &TraceInfo {
+        &self.info
+    }
+
+    fn main_segment(&self) -> &ColMatrix<Felt> {
+        &self.main
+    }
+
+    fn read_main_frame(&self, row_idx: usize, frame: &mut EvaluationFrame<Felt>) {
+        let next = (row_idx + 1) % self.info.length();
+        self.main.read_row_into(row_idx, frame.current_mut());
+        self.main.read_row_into(next, frame.next_mut());
+    }
+}
+
+struct InferenceProver {
+    options: ProofOptions,
+}
+
+impl Prover for InferenceProver {
+    type BaseField = Felt;
+    type Air = InferenceAir;
+    type Trace = ProverTrace;
+    type HashFn = Blake3_256<Felt>;
+    type VC = MerkleTree<Self::HashFn>;
+    type RandomCoin = DefaultRandomCoin<Self::HashFn>;
+    type TraceLde<E: FieldElement<BaseField = Felt>> = DefaultTraceLde<E, Self::HashFn, Self::VC>;
+    type ConstraintCommitment<E: FieldElement<BaseField = Felt>> =
+        DefaultConstraintCommitment<E, Self::HashFn, Self::VC>;
+    type ConstraintEvaluator<'a, E: FieldElement<BaseField = Felt>> =
+        DefaultConstraintEvaluator<'a, InferenceAir, E>;
+
+    fn get_pub_inputs(&self, trace: &ProverTrace) -> PublicInputs {
+        trace.public.clone()
+    }
+
+    fn options(&self) -> &ProofOptions {
+        &self.options
+    }
+
+    fn new_trace_lde<E: FieldElement<BaseField = Felt>>(
+        &self,
+        trace_info: &TraceInfo,
+        main_trace: &ColMatrix<Felt>,
+        domain: &StarkDomain<Felt>,
+        partition_option: PartitionOptions,
+    ) -> (Self::TraceLde<E>, TracePolyTable<E>) {
+        DefaultTraceLde::new(trace_info, main_trace, domain, partition_option)
+    }
+
+    fn new_evaluator<'a, E: FieldElement<BaseField = Felt>>(
+        &self,
+        air: &'a InferenceAir,
+        aux_rand_elements: Option<AuxRandElements<E>>,
+        composition_coefficients: ConstraintCompositionCoefficients<E>,
+    ) -> Self::ConstraintEvaluator<'a, E> {
+        DefaultConstraintEvaluator::new(air, aux_rand_elements, composition_coefficients)
+    }
+
+    fn build_constraint_commitment<E: FieldElement<BaseField = Felt>>(
+        &self,
+        composition_poly_trace: CompositionPolyTrace<E>,
+        num_constraint_composition_columns: usize,
+        domain: &StarkDomain<Felt>,
+        partition_options: PartitionOptions,
+    ) -> (Self::ConstraintCommitment<E>, CompositionPoly<E>) {
+        DefaultConstraintCommitment::new(
+            composition_poly_trace,
+            num_constraint_composition_columns,
+            domain,
+            partition_options,
+        )
+    }
+
+    fn build_aux_trace<E: FieldElement<BaseField = Felt>>(
+        &self,
+        trace: &ProverTrace,
+        rand: &AuxRandElements<E>,
+    ) -> ColMatrix<E> {
+        crate::aux::build(&trace.layout, &trace.main, rand.rand_elements())
+    }
+}
+
+/// Proves a laid-out trace (the public inputs inside it are the statement).
+///
+/// # Errors
+/// [`ProveError::Prover`] if winterfell fails.
+pub fn prove_trace(trace: MainTrace, level: SecurityLevel) -> Result<ProofEnvelope, ProveError> {
+    let public = trace.public.clone();
+    let prover = InferenceProver {
+        options: level.options(),
+    };
+    let proof = prover
+        .prove(ProverTrace::new(trace))
+        .map_err(|e| ProveError::Prover(e.to_string()))?;
+    Ok(ProofEnvelope {
+        public,
+        security: level,
+        proof: proof.to_bytes(),
+    })
+}
+
+/// Proves that `program` maps each of `inputs` (int8 vectors) to its outputs, in one proof.
+///
+/// # Errors
+/// The batch does not fit one proof, an input is malformed, or an activation overflows.
+pub fn prove(
+    program: &Program,
+    inputs: &[Vec<i64>],
+    level: SecurityLevel,
+) -> Result<ProofEnvelope, ProveError> {
+    prove_trace(program.trace(inputs)?, level)
+}
+
+/// Proves any number of samples as several proofs of at most `max_per_proof` samples each
+/// (capped at what one proof holds).
+///
+/// # Errors
+/// As [`prove`], for the first failing chunk.
+pub fn prove_bundle(
+    program: &Program,
+    inputs: &[Vec<i64>],
+    max_per_proof: usize,
+    level: SecurityLevel,
+) -> Result<Vec<ProofEnvelope>, ProveError> {
+    let chunk = max_per_proof.clamp(1, program.max_batch().max(1));
+    inputs
+        .chunks(chunk)
+        .map(|c| prove(program, c, level))
+        .collect()
+}

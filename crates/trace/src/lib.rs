@@ -1,0 +1,23 @@
+//! Compiles quantized models into glassbox programs and generates their execution traces.
+//!
+//! # Usage
+//! 1. [`Program::compile`] turns a [`QuantizedModel`] into a [`Program`]: the model's public
+//!    [`ModelDescriptor`], its weights, and the trace length its layout uses. The choice is
+//!    deterministic, so the same model always gets the same [`ModelDigest`](Program::digest).
+//! 2. [`Program::execute`] runs a batch through the integer semantics (the same as
+//!    `glassbox_model`'s reference executor) and records every value the AIR checks.
+//! 3. [`Program::trace`] lays a recorded batch out as trace columns plus the public inputs.
+//!
+//! The auxiliary (randomized) columns are built by the prover from these main columns.
+//!
+//! [`ModelDescriptor`]: glassbox_air::ModelDescriptor
+
+mod exec;
+mod program;
+mod trace;
+
+pub use exec::{requantize, BatchExecution, Requantized};
+pub use program::{CompileError, Program};
+pub use trace::Trace;
+
+pub use glassbox_model::QuantizedModel;

@@ -1,0 +1,272 @@
+//! A quantized model compiled to the AIR's layout, with its digest.
+
+use glassbox_air::hash::{self, State, RATE_START};
+use glassbox_air::{
+    Felt, LayerDescriptor, Layout, ModelDescriptor, ModelDigest, HASH_CYCLE, RANGE_TABLE_SIZE,
+};
+use glassbox_model::QuantizedModel;
+use winter_math::FieldElement;
+
+/// Why a model cannot be compiled or a batch cannot be executed.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CompileError {
+    /// The model does not fit any supported trace layout.
+    #[error("the model does not fit a provable layout: {0}")]
+    Layout(String),
+    /// A weight or bias array has the wrong size.
+    #[error("layer {layer} has {got} weights; expected {expected}")]
+    WeightCount {
+        /// Layer index.
+        layer: usize,
+        /// `n_in · n_out`.
+        expected: usize,
+        /// Found.
+        got: usize,
+    },
+    /// An input sample has the wrong length.
+    #[error("sample {sample} has {got} values; the model takes {expected}")]
+    InputLength {
+        /// Sample index.
+        sample: usize,
+        /// Model input length.
+        expected: usize,
+        /// Found.
+        got: usize,
+    },
+    /// A quantized input is outside int8.
+    #[error("sample {sample} has quantized value {value} outside -128..=127")]
+    InputRange {
+        /// Sample index.
+        sample: usize,
+        /// The value.
+        value: i64,
+    },
+    /// An activation leaves the range the proof can represent.
+    #[error("sample {sample}: activation {index} of layer {layer} overflows the provable range")]
+    ActivationOverflow {
+        /// Sample index.
+        sample: usize,
+        /// Layer index.
+        layer: usize,
+        /// Output index.
+        index: usize,
+    },
+    /// The batch is empty or larger than one proof holds.
+    #[error("a proof holds 1..={max} samples of this model; got {got}")]
+    BatchSize {
+        /// Largest batch.
+        max: usize,
+        /// Requested.
+        got: usize,
+    },
+}
+
+/// A compiled model: descriptor, weights and the commitment to both.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Program {
+    /// The public description (shapes, biases, multipliers, trace length).
+    pub descriptor: ModelDescriptor,
+    /// Per layer, row-major `[n_out][n_in]` int8 weights.
+    pub weights: Vec<Vec<i8>>,
+    /// Final digest elements of each weight sponge.
+    pub hash_heads: Vec<[Felt; 4]>,
+    /// Weights of the last hash cycle (asserted instead of hashed).
+    pub hash_tail: Vec<i64>,
+    digest: ModelDigest,
+}
+
+impl Program {
+    /// Compiles `model`, choosing the trace length that minimises the committed cells of a
+    /// single-inference proof among those that fit at least 64 samples per proof (or, failing
+    /// that, any sample).
+    ///
+    /// # Errors
+    /// Inconsistent weight arrays, or no layout fits.
+    pub fn compile(model: &QuantizedModel) -> Result<Self, CompileError> {
+        let layers: Vec<LayerDescriptor> = model
+            .layers
+            .iter()
+            .map(|l| LayerDescriptor {
+                n_in: l.n_in,
+                n_out: l.n_out,
+                multiplier: l.multiplier,
+                bias: l.bias.clone(),
+            })
+            .collect();
+        for (l, layer) in model.layers.iter().enumerate() {
+            if layer.weights.len() != layer.n_in * layer.n_out {
+                return Err(CompileError::WeightCount {
+                    layer: l,
+                    expected: layer.n_in * layer.n_out,
+                    got: layer.weights.len(),
+                });
+            }
+        }
+        let base = ModelDescriptor {
+            trace_len: RANGE_TABLE_SIZE,
+            layers,
+            input_scale: model.input_scale,
+            output_scale: model.output_scale,
+        };
+        let mut best: Option<(bool, usize, usize)> = None;
+        let mut n = RANGE_TABLE_SIZE;
+        let mut last_err = String::from("no trace length tried");
+        while n <= glassbox_air_max_trace_len() {
+            let d = ModelDescriptor {
+                trace_len: n,
+                ..base.clone()
+            };
+            match Layout::new(&d, 1) {
+                Ok(layout) => {
+                    let cost = n * (layout.main_width + 2 * layout.aux.width + 14);
+                    let roomy = Layout::new(&d, 64).is_ok();
+                    let better = match best {
+                        None => true,
+                        Some((r, c, _)) => (roomy && !r) || (roomy == r && cost < c),
+                    };
+                    if better {
+                        best = Some((roomy, cost, n));
+                    }
+                }
+                Err(e) => last_err = e.to_string(),
+            }
+            n *= 2;
+        }
+        let (_, _, trace_len) = best.ok_or(CompileError::Layout(last_err))?;
+        let descriptor = ModelDescriptor { trace_len, ..base };
+        let weights = model.layers.iter().map(|l| l.weights.clone()).collect();
+        Self::with_descriptor(descriptor, weights)
+    }
+
+    /// Builds a program for an explicit descriptor (used by tests and by tools that fix the
+    /// trace length).
+    ///
+    /// # Errors
+    /// The descriptor does not validate or the weights do not match it.
+    pub fn with_descriptor(
+        descriptor: ModelDescriptor,
+        weights: Vec<Vec<i8>>,
+    ) -> Result<Self, CompileError> {
+        let layout =
+            Layout::new(&descriptor, 1).map_err(|e| CompileError::Layout(e.to_string()))?;
+        for (l, (layer, w)) in descriptor.layers.iter().zip(&weights).enumerate() {
+            if w.len() != layer.n_in * layer.n_out {
+                return Err(CompileError::WeightCount {
+                    layer: l,
+                    expected: layer.n_in * layer.n_out,
+                    got: w.len(),
+                });
+            }
+        }
+        let mut program = Self {
+            descriptor,
+            weights,
+            hash_heads: Vec::new(),
+            hash_tail: Vec::new(),
+            digest: ModelDigest([0; 32]),
+        };
+        let columns = program.weight_columns(&layout);
+        program.hash_heads = sponge_heads(&layout, &columns);
+        let n = layout.trace_len;
+        program.hash_tail = (n - HASH_CYCLE..n)
+            .flat_map(|r| columns.iter().map(move |c| i64::from(c[r])))
+            .collect();
+        program.digest =
+            ModelDigest::compute(&program.descriptor, &program.hash_heads, &program.hash_tail);
+        Ok(program)
+    }
+
+    /// The 32-byte commitment to this program.
+    pub fn digest(&self) -> ModelDigest {
+        self.digest
+    }
+
+    /// Largest batch one proof holds.
+    pub fn max_batch(&self) -> usize {
+        Layout::max_batch(&self.descriptor)
+    }
+
+    /// The layout for `batch` samples.
+    ///
+    /// # Errors
+    /// The batch is empty or too large for one proof.
+    pub fn layout(&self, batch: usize) -> Result<Layout, CompileError> {
+        if batch == 0 {
+            return Err(CompileError::BatchSize {
+                max: self.max_batch(),
+                got: 0,
+            });
+        }
+        Layout::new(&self.descriptor, batch).map_err(|_| CompileError::BatchSize {
+            max: self.max_batch(),
+            got: batch,
+        })
+    }
+
+    /// The weight columns of `layout` (one `Vec` of `N` cells per weight column, in layout order).
+    pub fn weight_columns(&self, layout: &Layout) -> Vec<Vec<i8>> {
+        let n = layout.trace_len;
+        let mut cols = Vec::new();
+        for (l, lay) in layout.layers.iter().enumerate() {
+            let w = &self.weights[l];
+            for t in 0..lay.k {
+                let mut col = vec![0i8; n];
+                for (row, cell) in col.iter_mut().enumerate() {
+                    let (j, p) = (row / lay.block_len, row % lay.block_len);
+                    let i = lay.k * lay.block_len - 1 - (p * lay.k + t);
+                    if i < lay.n_out && j < lay.n_in {
+                        *cell = w[i * lay.n_in + j];
+                    }
+                }
+                cols.push(col);
+            }
+        }
+        cols
+    }
+}
+
+fn glassbox_air_max_trace_len() -> usize {
+    1 << 18
+}
+
+/// Runs every sponge over its packed weight stream; returns the final digest elements.
+fn sponge_heads(layout: &Layout, columns: &[Vec<i8>]) -> Vec<[Felt; 4]> {
+    let n = layout.trace_len;
+    let weight_cols = layout.weight_cols();
+    layout
+        .sponges
+        .iter()
+        .map(|sponge| {
+            let idx: Vec<usize> = sponge
+                .digits
+                .iter()
+                .map(|c| weight_cols.iter().position(|w| w == c).unwrap_or(0))
+                .collect();
+            let stream = (0..n - HASH_CYCLE)
+                .map(|r| hash::pack_weights(idx.iter().map(|&i| i64::from(columns[i][r]))));
+            let digest = sponge_stream(n - HASH_CYCLE, stream);
+            [
+                digest[RATE_START],
+                digest[RATE_START + 1],
+                digest[RATE_START + 2],
+                digest[RATE_START + 3],
+            ]
+        })
+        .collect()
+}
+
+/// `Rp64_256::hash_elements` of a stream whose length is a multiple of 8, returning the state.
+fn sponge_stream(len: usize, stream: impl Iterator<Item = Felt>) -> State {
+    let mut s = [Felt::ZERO; hash::STATE_WIDTH];
+    s[0] = Felt::new(len as u64);
+    let mut i = 0;
+    for e in stream {
+        s[RATE_START + i] += e;
+        i += 1;
+        if i == hash::RATE_WIDTH {
+            winter_crypto::hashers::Rp64_256::apply_permutation(&mut s);
+            i = 0;
+        }
+    }
+    s
+}

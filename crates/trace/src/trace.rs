@@ -1,0 +1,186 @@
+//! Main-trace generation: the recorded execution laid out as [`Layout`] says.
+
+use glassbox_air::hash::{self, RATE_START, STATE_WIDTH};
+use glassbox_air::{
+    felt_from_i64 as descriptor_felt, felt_to_i64, Felt, Layout, LookupValue, PublicInputs,
+    RegionKind, ACT_C, ACT_D0, ACT_D1, ACT_MAX, ACT_R0, ACT_R1, ACT_T, HASH_CYCLE,
+    RANGE_TABLE_SIZE,
+};
+use winter_math::FieldElement;
+
+use crate::exec::BatchExecution;
+use crate::program::{CompileError, Program};
+
+/// A generated main trace with the public inputs it proves.
+#[derive(Clone, Debug)]
+pub struct Trace {
+    /// Column layout.
+    pub layout: Layout,
+    /// Main-trace columns (`layout.main_width` columns of `layout.trace_len` rows).
+    pub columns: Vec<Vec<Felt>>,
+    /// The statement.
+    pub public: PublicInputs,
+}
+
+impl Program {
+    /// Executes `inputs` (int8 vectors, one per sample) and generates the main trace.
+    ///
+    /// # Errors
+    /// See [`Program::execute`] and [`Program::layout`].
+    pub fn trace(&self, inputs: &[Vec<i64>]) -> Result<Trace, CompileError> {
+        let layout = self.layout(inputs.len())?;
+        let exec = self.execute(inputs, layout.batch_capacity)?;
+        Ok(self.trace_from_execution(layout, &exec))
+    }
+
+    /// Lays out a recorded execution (its lane count must equal the layout's batch capacity).
+    pub fn trace_from_execution(&self, layout: Layout, exec: &BatchExecution) -> Trace {
+        let n = layout.trace_len;
+        let mut columns = vec![vec![Felt::ZERO; n]; layout.main_width];
+
+        // weights
+        let weight_cols = layout.weight_cols();
+        for (c, col) in weight_cols.iter().zip(self.weight_columns(&layout)) {
+            columns[*c] = col
+                .into_iter()
+                .map(|w| descriptor_felt(i64::from(w)))
+                .collect();
+        }
+
+        // sponges
+        for sponge in &layout.sponges {
+            let packed: Vec<Felt> = (0..n)
+                .map(|r| {
+                    let mut acc = Felt::ZERO;
+                    let mut scale = Felt::ONE;
+                    for &c in &sponge.digits {
+                        acc += (columns[c][r] + Felt::new(128)) * scale;
+                        scale *= Felt::new(256);
+                    }
+                    acc
+                })
+                .collect();
+            let mut s = hash::row0_state(n - HASH_CYCLE);
+            for r in 0..n {
+                for k in 0..STATE_WIDTH {
+                    columns[sponge.state + k][r] = s[k];
+                }
+                let cycle = r - r % HASH_CYCLE;
+                for k in 0..HASH_CYCLE - 1 {
+                    columns[sponge.buffer + k][r] = packed[cycle + k];
+                }
+                if r + 1 == n {
+                    break;
+                }
+                let pos = r % HASH_CYCLE;
+                if pos < HASH_CYCLE - 1 {
+                    let u = hash::round_with_helper(&mut s, pos);
+                    for k in 0..STATE_WIDTH {
+                        columns[sponge.helper + k][r] = u[k];
+                    }
+                } else {
+                    for k in 0..HASH_CYCLE {
+                        s[RATE_START + k] += packed[cycle + k];
+                    }
+                }
+            }
+        }
+
+        // regions
+        let cap = layout.batch_capacity;
+        for region in &layout.regions {
+            for row in 0..n {
+                let (j, p) = (row / region.block_len, row % region.block_len);
+                for t in 0..region.lanes_per_row {
+                    let b = cap - 1 - (p * region.lanes_per_row + t);
+                    let base = region.lane_col(t);
+                    match region.kind {
+                        RegionKind::Input => {
+                            let v = exec.inputs[b].get(j).copied().unwrap_or(0);
+                            columns[base][row] = descriptor_felt(v);
+                        }
+                        RegionKind::Activation { layer, .. } => {
+                            let q = exec.hidden[layer][b][j];
+                            let (c, d) = if q.t < 0 {
+                                (1, -q.t - 1)
+                            } else if q.t > 255 {
+                                (2, q.t - 256)
+                            } else {
+                                (0, 0)
+                            };
+                            let cells = [
+                                (ACT_T, q.t),
+                                (ACT_C, c),
+                                (ACT_R0, q.remainder & 0xff),
+                                (ACT_R1, q.remainder >> 8),
+                                (ACT_D0, d & 0xff),
+                                (ACT_D1, d >> 8),
+                            ];
+                            for (off, v) in cells {
+                                columns[base + off][row] = descriptor_felt(v);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        // range table and multiplicities
+        let mut counts = vec![0u64; RANGE_TABLE_SIZE];
+        for group in &layout.lookup_groups {
+            for v in group {
+                for row in 0..n {
+                    let value = match *v {
+                        LookupValue::Weight(c) => felt_to_i64(columns[c][row]) + 128,
+                        LookupValue::Cell(c) => felt_to_i64(columns[c][row]),
+                        LookupValue::Activation(base) => {
+                            let t = felt_to_i64(columns[base + ACT_T][row]);
+                            match felt_to_i64(columns[base + ACT_C][row]) {
+                                0 => t,
+                                1 => 0,
+                                _ => ACT_MAX,
+                            }
+                        }
+                    };
+                    if let Some(slot) = usize::try_from(value).ok().and_then(|i| counts.get_mut(i))
+                    {
+                        *slot += 1;
+                    }
+                }
+            }
+        }
+        for row in 0..n {
+            columns[layout.table][row] = Felt::new(row.min(RANGE_TABLE_SIZE - 1) as u64);
+        }
+        for (v, &count) in counts.iter().enumerate() {
+            columns[layout.multiplicity][v] = Felt::new(count);
+        }
+
+        let public = PublicInputs {
+            descriptor: self.descriptor.clone(),
+            inputs: exec.inputs[..exec.batch].to_vec(),
+            outputs: exec.outputs[..exec.batch].to_vec(),
+            padding_outputs: self.padding_outputs(exec),
+            hash_heads: self.hash_heads.clone(),
+            hash_tail: self.hash_tail.clone(),
+        };
+        Trace {
+            layout,
+            columns,
+            public,
+        }
+    }
+}
+
+impl Program {
+    /// Outputs of the all-zero input (what the unused batch lanes compute).
+    fn padding_outputs(&self, exec: &BatchExecution) -> Vec<i64> {
+        if exec.outputs.len() > exec.batch {
+            return exec.outputs.last().cloned().unwrap_or_default();
+        }
+        self.execute(&[], 1)
+            .ok()
+            .and_then(|e| e.outputs.into_iter().next())
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,211 @@
+//! Verifies glassbox proofs offline, holding only the model digest.
+//!
+//! Depends on `glassbox-air` and `winter-verifier` only: no model import, no ndarray, no rayon,
+//! no prover.
+//!
+//! # Usage
+//! ```ignore
+//! let digest = ModelDigest::from_hex(published_hex).unwrap();
+//! let claim = glassbox_verifier::verify(&proof_bytes, &digest, 100)?;
+//! println!("{} samples, labels {:?}", claim.inputs.len(), claim.labels());
+//! ```
+//!
+//! # What is checked, in order
+//! 1. The file is at most 8 MiB and is a well-formed envelope (every length checked before
+//!    allocation, no trailing bytes).
+//! 2. The claimed preset reaches `min_security_bits`.
+//! 3. The statement is well-formed (shapes, int8 inputs, output bounds) and fits the model's
+//!    layout, and the descriptor, sponge heads and tail hash to the caller's digest.
+//! 4. The winterfell proof has exactly the preset's options and the trace shape the model implies.
+//! 5. The STARK verifies. Panics inside winterfell are caught and reported as rejections.
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use glassbox_air::{
+    Challenges, EnvelopeError, InferenceAir, ModelDigest, Proof, ProofEnvelope, PublicInputs,
+    SecurityLevel,
+};
+use winter_verifier::crypto::{hashers::Blake3_256, DefaultRandomCoin, MerkleTree};
+use winter_verifier::{AcceptableOptions, TraceInfo};
+
+pub use glassbox_air::{Felt, MAX_PROOF_BYTES};
+
+/// What a valid proof establishes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Claim {
+    /// The model the proof is bound to.
+    pub digest: ModelDigest,
+    /// Quantized inputs, one vector per sample.
+    pub inputs: Vec<Vec<i64>>,
+    /// Raw integer outputs, one vector per sample.
+    pub outputs: Vec<Vec<i64>>,
+    /// Real value of one output unit.
+    pub output_scale: f64,
+    /// Real value of one input unit.
+    pub input_scale: f64,
+    /// Conjectured security of the proof, in bits.
+    pub security_bits: u32,
+}
+
+impl Claim {
+    /// Index of the first largest output of each sample (the predicted class of a classifier).
+    pub fn labels(&self) -> Vec<usize> {
+        self.outputs
+            .iter()
+            .map(|y| {
+                y.iter()
+                    .enumerate()
+                    .fold(
+                        (0, i64::MIN),
+                        |best, (i, &v)| if v > best.1 { (i, v) } else { best },
+                    )
+                    .0
+            })
+            .collect()
+    }
+
+    /// Outputs in real units.
+    pub fn dequantized_outputs(&self) -> Vec<Vec<f64>> {
+        self.outputs
+            .iter()
+            .map(|y| y.iter().map(|&v| v as f64 * self.output_scale).collect())
+            .collect()
+    }
+}
+
+/// Why a proof was rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VerifyError {
+    /// The bytes are not a well-formed proof file.
+    Envelope(EnvelopeError),
+    /// The proof's preset is weaker than required.
+    SecurityTooLow {
+        /// Bits asked for.
+        required: u32,
+        /// Bits the proof offers.
+        got: u32,
+    },
+    /// No preset reaches the requested level at all.
+    UnreachableSecurity(u32),
+    /// The statement is malformed or does not fit the model.
+    Statement(&'static str),
+    /// The proof is bound to a different model.
+    DigestMismatch {
+        /// Digest asked for.
+        expected: ModelDigest,
+        /// Digest the proof commits to.
+        got: ModelDigest,
+    },
+    /// The STARK bytes do not parse.
+    ProofFormat(String),
+    /// The STARK uses options other than its preset's.
+    OptionsMismatch,
+    /// The STARK's trace shape differs from what the model implies.
+    TraceShape,
+    /// The STARK does not verify.
+    Rejected(String),
+}
+
+impl std::fmt::Display for VerifyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Envelope(e) => write!(f, "{e}"),
+            Self::SecurityTooLow { required, got } => {
+                write!(
+                    f,
+                    "proof offers {got} bits of security; {required} were required"
+                )
+            }
+            Self::UnreachableSecurity(b) => write!(f, "no supported preset reaches {b} bits"),
+            Self::Statement(why) => write!(f, "invalid statement: {why}"),
+            Self::DigestMismatch { expected, got } => {
+                write!(f, "proof is for model {got}, not {expected}")
+            }
+            Self::ProofFormat(e) => write!(f, "malformed STARK proof: {e}"),
+            Self::OptionsMismatch => {
+                write!(f, "STARK proof options do not match its security preset")
+            }
+            Self::TraceShape => write!(f, "STARK trace shape does not match the model"),
+            Self::Rejected(e) => write!(f, "STARK proof rejected: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for VerifyError {}
+
+/// Verifies `proof_bytes` against the published `digest`, requiring `min_security_bits`.
+///
+/// # Errors
+/// [`VerifyError`] for every reason a proof is not accepted. Never panics on any input.
+pub fn verify(
+    proof_bytes: &[u8],
+    digest: &ModelDigest,
+    min_security_bits: u32,
+) -> Result<Claim, VerifyError> {
+    if SecurityLevel::at_least(min_security_bits).is_none() {
+        return Err(VerifyError::UnreachableSecurity(min_security_bits));
+    }
+    let envelope = ProofEnvelope::from_bytes(proof_bytes).map_err(VerifyError::Envelope)?;
+    let bits = envelope.security.conjectured_bits();
+    if bits < min_security_bits {
+        return Err(VerifyError::SecurityTooLow {
+            required: min_security_bits,
+            got: bits,
+        });
+    }
+    let layout = envelope.public.validate().map_err(VerifyError::Statement)?;
+    let got = envelope.public.digest();
+    if got != *digest {
+        return Err(VerifyError::DigestMismatch {
+            expected: *digest,
+            got,
+        });
+    }
+    let options = envelope.security.options();
+    let expected_info = TraceInfo::new_multi_segment(
+        layout.main_width,
+        layout.aux.width,
+        Challenges::new(&layout).num_drawn,
+        layout.trace_len,
+        Vec::new(),
+    );
+    let public = envelope.public.clone();
+    let stark = envelope.proof;
+    let outcome = catch_unwind(AssertUnwindSafe(move || -> Result<(), VerifyError> {
+        let proof =
+            Proof::from_bytes(&stark).map_err(|e| VerifyError::ProofFormat(e.to_string()))?;
+        if proof.options() != &options {
+            return Err(VerifyError::OptionsMismatch);
+        }
+        if proof.trace_info() != &expected_info {
+            return Err(VerifyError::TraceShape);
+        }
+        winter_verifier::verify::<
+            InferenceAir,
+            Blake3_256<Felt>,
+            DefaultRandomCoin<Blake3_256<Felt>>,
+            MerkleTree<Blake3_256<Felt>>,
+        >(proof, public, &AcceptableOptions::OptionSet(vec![options]))
+        .map_err(|e| VerifyError::Rejected(e.to_string()))
+    }));
+    match outcome {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(e),
+        Err(_) => return Err(VerifyError::ProofFormat("the STARK parser panicked".into())),
+    }
+    let PublicInputs {
+        descriptor,
+        inputs,
+        outputs,
+        ..
+    } = envelope.public;
+    Ok(Claim {
+        digest: got,
+        inputs,
+        outputs,
+        output_scale: descriptor.output_scale,
+        input_scale: descriptor.input_scale,
+        security_bits: bits,
+    })
+}

@@ -1,0 +1,1 @@
+//! glassbox facade (filled in below).
