@@ -10,7 +10,7 @@ pub fn build<E: FieldElement<BaseField = Felt>>(
     layout: &Layout,
     main: &ColMatrix<Felt>,
     r: &[E],
-) -> ColMatrix<E> {
+) -> Vec<Vec<E>> {
     let n = layout.trace_len;
     let ch = Challenges::new(layout);
     let ax = &layout.aux;
@@ -164,5 +164,5 @@ pub fn build<E: FieldElement<BaseField = Felt>>(
         cols[ax.s][row + 1] = cols[ax.s][row] + row_sum[row];
         cols[ax.t][row + 1] = cols[ax.s][row + 1] + row_sum[row + 1];
     }
-    ColMatrix::new(cols)
+    cols
 }

@@ -12,3 +12,5 @@ mod aux;
 mod prover;
 
 pub use prover::{prove, prove_bundle, prove_trace, ProveError};
+#[doc(hidden)]
+pub use prover::{prove_trace_tampered, AuxTamper};

@@ -69,6 +69,20 @@ impl Trace for ProverTrace {
 
 struct InferenceProver {
     options: ProofOptions,
+    aux_tamper: Option<AuxTamper>,
+}
+
+/// An adversarial edit of one auxiliary cell after honest construction, for soundness tests:
+/// a prover may put anything in the auxiliary segment, and the verifier must still reject.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub struct AuxTamper {
+    /// Auxiliary column.
+    pub column: usize,
+    /// Row.
+    pub row: usize,
+    /// Overwrite with zero (`true`) or add one (`false`).
+    pub zero: bool,
 }
 
 impl Prover for InferenceProver {
@@ -131,7 +145,13 @@ impl Prover for InferenceProver {
         trace: &ProverTrace,
         rand: &AuxRandElements<E>,
     ) -> ColMatrix<E> {
-        crate::aux::build(&trace.layout, &trace.main, rand.rand_elements())
+        let mut cols = crate::aux::build(&trace.layout, &trace.main, rand.rand_elements());
+        if let Some(t) = self.aux_tamper {
+            if let Some(cell) = cols.get_mut(t.column).and_then(|c| c.get_mut(t.row)) {
+                *cell = if t.zero { E::ZERO } else { *cell + E::ONE };
+            }
+        }
+        ColMatrix::new(cols)
     }
 }
 
@@ -140,9 +160,20 @@ impl Prover for InferenceProver {
 /// # Errors
 /// [`ProveError::Prover`] if winterfell fails.
 pub fn prove_trace(trace: MainTrace, level: SecurityLevel) -> Result<ProofEnvelope, ProveError> {
+    prove_trace_tampered(trace, level, None)
+}
+
+/// [`prove_trace`] with an optional adversarial edit of the auxiliary segment (soundness tests).
+#[doc(hidden)]
+pub fn prove_trace_tampered(
+    trace: MainTrace,
+    level: SecurityLevel,
+    aux_tamper: Option<AuxTamper>,
+) -> Result<ProofEnvelope, ProveError> {
     let public = trace.public.clone();
     let prover = InferenceProver {
         options: level.options(),
+        aux_tamper,
     };
     let proof = prover
         .prove(ProverTrace::new(trace))

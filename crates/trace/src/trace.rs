@@ -47,44 +47,7 @@ impl Program {
                 .collect();
         }
 
-        // sponges
-        for sponge in &layout.sponges {
-            let packed: Vec<Felt> = (0..n)
-                .map(|r| {
-                    let mut acc = Felt::ZERO;
-                    let mut scale = Felt::ONE;
-                    for &c in &sponge.digits {
-                        acc += (columns[c][r] + Felt::new(128)) * scale;
-                        scale *= Felt::new(256);
-                    }
-                    acc
-                })
-                .collect();
-            let mut s = hash::row0_state(n - HASH_CYCLE);
-            for r in 0..n {
-                for k in 0..STATE_WIDTH {
-                    columns[sponge.state + k][r] = s[k];
-                }
-                let cycle = r - r % HASH_CYCLE;
-                for k in 0..HASH_CYCLE - 1 {
-                    columns[sponge.buffer + k][r] = packed[cycle + k];
-                }
-                if r + 1 == n {
-                    break;
-                }
-                let pos = r % HASH_CYCLE;
-                if pos < HASH_CYCLE - 1 {
-                    let u = hash::round_with_helper(&mut s, pos);
-                    for k in 0..STATE_WIDTH {
-                        columns[sponge.helper + k][r] = u[k];
-                    }
-                } else {
-                    for k in 0..HASH_CYCLE {
-                        s[RATE_START + k] += packed[cycle + k];
-                    }
-                }
-            }
-        }
+        fill_sponges(&layout, &mut columns);
 
         // regions
         let cap = layout.batch_capacity;
@@ -125,7 +88,31 @@ impl Program {
             }
         }
 
-        // range table and multiplicities
+        let public = PublicInputs {
+            descriptor: self.descriptor.clone(),
+            inputs: exec.inputs[..exec.batch].to_vec(),
+            outputs: exec.outputs[..exec.batch].to_vec(),
+            padding_outputs: self.padding_outputs(exec),
+            hash_heads: self.hash_heads.clone(),
+            hash_tail: self.hash_tail.clone(),
+        };
+        let mut trace = Trace {
+            layout,
+            columns,
+            public,
+        };
+        trace.recount_lookups();
+        trace
+    }
+}
+
+impl Trace {
+    /// Fills the range-table column and recounts every range-checked value into the
+    /// multiplicity column (values outside the table are not counted, so they cannot balance).
+    pub fn recount_lookups(&mut self) {
+        let layout = &self.layout;
+        let columns = &mut self.columns;
+        let n = layout.trace_len;
         let mut counts = vec![0u64; RANGE_TABLE_SIZE];
         for group in &layout.lookup_groups {
             for v in group {
@@ -151,23 +138,68 @@ impl Program {
         }
         for row in 0..n {
             columns[layout.table][row] = Felt::new(row.min(RANGE_TABLE_SIZE - 1) as u64);
+            columns[layout.multiplicity][row] = Felt::new(counts.get(row).copied().unwrap_or(0));
         }
-        for (v, &count) in counts.iter().enumerate() {
-            columns[layout.multiplicity][v] = Felt::new(count);
-        }
+    }
 
-        let public = PublicInputs {
-            descriptor: self.descriptor.clone(),
-            inputs: exec.inputs[..exec.batch].to_vec(),
-            outputs: exec.outputs[..exec.batch].to_vec(),
-            padding_outputs: self.padding_outputs(exec),
-            hash_heads: self.hash_heads.clone(),
-            hash_tail: self.hash_tail.clone(),
-        };
-        Trace {
-            layout,
-            columns,
-            public,
+    /// Recomputes every sponge column from the current weight columns and updates the public
+    /// sponge heads and hash tail to match (what a prover claiming a *different* model does).
+    pub fn rehash(&mut self) {
+        let layout = &self.layout;
+        let n = layout.trace_len;
+        fill_sponges(layout, &mut self.columns);
+        let last = n - 1;
+        let columns = &self.columns;
+        self.public.hash_heads = layout
+            .sponges
+            .iter()
+            .map(|s| core::array::from_fn(|k| columns[s.state + RATE_START + k][last]))
+            .collect();
+        let cols = layout.weight_cols();
+        self.public.hash_tail = (n - HASH_CYCLE..n)
+            .flat_map(|r| cols.iter().map(move |&c| felt_to_i64(columns[c][r])))
+            .collect();
+    }
+}
+
+/// Computes the sponge state, helper and buffer columns from the weight columns.
+fn fill_sponges(layout: &Layout, columns: &mut [Vec<Felt>]) {
+    let n = layout.trace_len;
+    for sponge in &layout.sponges {
+        let packed: Vec<Felt> = (0..n)
+            .map(|r| {
+                let mut acc = Felt::ZERO;
+                let mut scale = Felt::ONE;
+                for &c in &sponge.digits {
+                    acc += (columns[c][r] + Felt::new(128)) * scale;
+                    scale *= Felt::new(256);
+                }
+                acc
+            })
+            .collect();
+        let mut s = hash::row0_state(n - HASH_CYCLE);
+        for r in 0..n {
+            for k in 0..STATE_WIDTH {
+                columns[sponge.state + k][r] = s[k];
+            }
+            let cycle = r - r % HASH_CYCLE;
+            for k in 0..HASH_CYCLE - 1 {
+                columns[sponge.buffer + k][r] = packed[cycle + k];
+            }
+            if r + 1 == n {
+                break;
+            }
+            let pos = r % HASH_CYCLE;
+            if pos < HASH_CYCLE - 1 {
+                let u = hash::round_with_helper(&mut s, pos);
+                for k in 0..STATE_WIDTH {
+                    columns[sponge.helper + k][r] = u[k];
+                }
+            } else {
+                for k in 0..HASH_CYCLE {
+                    s[RATE_START + k] += packed[cycle + k];
+                }
+            }
         }
     }
 }

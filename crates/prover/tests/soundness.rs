@@ -1,0 +1,296 @@
+//! Negative tests: every way a prover could lie must be rejected by the verifier.
+//!
+//! Malicious traces are built by editing an honest trace (and, where a real attacker would,
+//! recounting the lookups or rehashing the weights), then proving it. winterfell's debug-build
+//! trace checks are off in the test profile, so these proofs reach the verifier.
+
+mod common;
+
+use glassbox_air::{
+    felt_to_i64, ModelDigest, ProofEnvelope, RegionKind, SecurityLevel, ACT_C, ACT_D0, ACT_D1,
+    ACT_R0, ACT_R1, ACT_T,
+};
+use glassbox_prover::{prove_trace, prove_trace_tampered, AuxTamper};
+use glassbox_trace::{Program, Trace};
+use glassbox_verifier::{verify, VerifyError};
+
+fn program() -> Program {
+    Program::compile(&common::model(&[16, 32, 8, 4], 11)).unwrap()
+}
+
+fn honest(program: &Program) -> Trace {
+    program.trace(&common::inputs(3, 16, 5)).unwrap()
+}
+
+fn verdict(trace: Trace, digest: &ModelDigest) -> Result<(), VerifyError> {
+    let env = prove_trace(trace, SecurityLevel::Bits100).unwrap();
+    verify(&env.to_bytes(), digest, 100).map(|_| ())
+}
+
+fn assert_rejected(trace: Trace, digest: &ModelDigest) {
+    let r = verdict(trace, digest);
+    assert!(r.is_err(), "a dishonest proof was accepted");
+}
+
+fn set(trace: &mut Trace, col: usize, row: usize, v: i64) {
+    trace.columns[col][row] = glassbox_air::felt_from_i64(v);
+}
+
+fn get(trace: &Trace, col: usize, row: usize) -> i64 {
+    felt_to_i64(trace.columns[col][row])
+}
+
+/// First column of lane column 0 of the first activation region.
+fn act_base(trace: &Trace) -> usize {
+    let region = trace
+        .layout
+        .regions
+        .iter()
+        .find(|r| matches!(r.kind, RegionKind::Activation { .. }))
+        .unwrap();
+    region.lane_col(0)
+}
+
+#[test]
+fn honest_proof_verifies() {
+    let p = program();
+    assert_eq!(verdict(honest(&p), &p.digest()), Ok(()));
+}
+
+#[test]
+fn changed_statement_is_rejected() {
+    let p = program();
+    let env = prove_trace(honest(&p), SecurityLevel::Bits100).unwrap();
+    let edits: [fn(&mut ProofEnvelope); 4] = [
+        |e| e.public.inputs[0][3] += 1,
+        |e| e.public.outputs[1][2] += 1,
+        |e| e.public.outputs[0][0] -= 1,
+        |e| e.public.padding_outputs[0] += 1,
+    ];
+    for edit in edits {
+        let mut bad = env.clone();
+        edit(&mut bad);
+        assert!(verify(&bad.to_bytes(), &p.digest(), 100).is_err());
+    }
+}
+
+#[test]
+fn weight_changed_under_the_original_digest_is_rejected() {
+    let p = program();
+    for row in [0usize, 1, 37, 100] {
+        let mut t = honest(&p);
+        let col = t.layout.layers[0].w_start;
+        let w = get(&t, col, row);
+        set(&mut t, col, row, if w < 127 { w + 1 } else { w - 1 });
+        t.recount_lookups();
+        assert_rejected(t, &p.digest());
+    }
+}
+
+#[test]
+fn weights_rehashed_for_a_different_model_do_not_match_the_digest() {
+    let p = program();
+    let mut t = honest(&p);
+    let col = t.layout.layers[1].w_start;
+    let w = get(&t, col, 5);
+    set(&mut t, col, 5, if w < 127 { w + 1 } else { w - 1 });
+    t.recount_lookups();
+    t.rehash();
+    let claimed = t.public.digest();
+    assert_ne!(claimed, p.digest());
+    let r = verdict(t.clone(), &p.digest());
+    assert!(
+        matches!(r, Err(VerifyError::DigestMismatch { .. })),
+        "{r:?}"
+    );
+    // under its own digest the product check still fails: activations were not recomputed
+    assert_rejected(t, &claimed);
+}
+
+#[test]
+fn hashed_weights_differing_from_the_product_weights_are_rejected() {
+    let p = program();
+    let mut t = honest(&p);
+    let col = t.layout.layers[0].w_start;
+    let w = get(&t, col, 9);
+    set(&mut t, col, 9, if w < 127 { w + 1 } else { w - 1 });
+    t.rehash(); // sponge absorbs the edited weight...
+    set(&mut t, col, 9, w); // ...while the product region keeps the original
+    t.recount_lookups();
+    let claimed = t.public.digest();
+    assert_rejected(t, &claimed);
+}
+
+#[test]
+fn wrong_activation_is_rejected() {
+    let p = program();
+    let n = p.descriptor.trace_len;
+    for row in [0usize, 3, n / 2, n - 1] {
+        let mut t = honest(&p);
+        let base = act_base(&t);
+        let (c, tv) = (get(&t, base + ACT_C, row), get(&t, base + ACT_T, row));
+        // move t by one and keep the case cells consistent, so only the product checks object
+        let nt = tv + 1;
+        set(&mut t, base + ACT_T, row, nt);
+        if c == 1 && nt < 0 {
+            let d = -nt - 1;
+            set(&mut t, base + ACT_D0, row, d & 0xff);
+            set(&mut t, base + ACT_D1, row, d >> 8);
+        }
+        t.recount_lookups();
+        assert_rejected(t, &p.digest());
+    }
+}
+
+#[test]
+fn model_input_cell_edits_are_rejected_on_edge_rows() {
+    let p = program();
+    let n = p.descriptor.trace_len;
+    for row in [0usize, n - 1, n / 3] {
+        let mut t = honest(&p);
+        let col = t.layout.regions[0].lane_col(0);
+        let v = get(&t, col, row);
+        set(&mut t, col, row, if v < 127 { v + 1 } else { v - 1 });
+        assert_rejected(t, &p.digest());
+    }
+}
+
+#[test]
+fn negative_remainder_is_rejected() {
+    let p = program();
+    let mut t = honest(&p);
+    let base = act_base(&t);
+    let n = p.descriptor.trace_len;
+    // a negative activation whose remainder we shift by 2^16 while raising t by one:
+    // acc·M + 2^15 = (t+1)·2^16 + (r − 2^16) still holds, but r leaves 0..2^16.
+    let row = (0..n)
+        .find(|&r| get(&t, base + ACT_C, r) == 1 && get(&t, base + ACT_T, r) < -2)
+        .expect("a negative activation");
+    let nt = get(&t, base + ACT_T, row) + 1;
+    set(&mut t, base + ACT_T, row, nt);
+    let d = -nt - 1;
+    set(&mut t, base + ACT_D0, row, d & 0xff);
+    set(&mut t, base + ACT_D1, row, d >> 8);
+    let r1 = get(&t, base + ACT_R1, row);
+    set(&mut t, base + ACT_R1, row, r1 - 256);
+    t.recount_lookups();
+    assert_rejected(t, &p.digest());
+}
+
+#[test]
+fn out_of_range_limbs_are_rejected() {
+    let p = program();
+    let n = p.descriptor.trace_len;
+    for (off, row) in [(ACT_R0, 0usize), (ACT_R0, n - 1), (ACT_D0, n / 2)] {
+        let mut t = honest(&p);
+        let base = act_base(&t);
+        // r0 + 256 with r1 − 1 keeps r (and every sum) but r0 leaves the table
+        let hi = if off == ACT_R0 { ACT_R1 } else { ACT_D1 };
+        let (lo_v, hi_v) = (get(&t, base + off, row), get(&t, base + hi, row));
+        set(&mut t, base + off, row, lo_v + 256);
+        set(&mut t, base + hi, row, hi_v - 1);
+        t.recount_lookups();
+        assert_rejected(t, &p.digest());
+    }
+}
+
+#[test]
+fn errors_in_two_layers_do_not_cancel() {
+    let p = program();
+    let mut t = honest(&p);
+    // raise layer 0's accumulator at (i = 0, b = 0) by one (r += M keeps t), and lower layer 1's
+    let layers: Vec<(usize, usize)> = t
+        .layout
+        .regions
+        .iter()
+        .filter_map(|r| match r.kind {
+            RegionKind::Activation { multiplier, .. } => {
+                Some((r.lane_col(r.lanes_per_row - 1), r.block_len - 1))
+            }
+            RegionKind::Input => None,
+        })
+        .collect();
+    for (k, &(base, row)) in layers.iter().enumerate() {
+        let m = p.descriptor.layers[k].multiplier.unwrap() as i64;
+        let r = get(&t, base + ACT_R0, row) + 256 * get(&t, base + ACT_R1, row);
+        let nr = if k == 0 { r + m } else { r - m };
+        assert!((0..65536).contains(&nr), "pick another cell");
+        set(&mut t, base + ACT_R0, row, nr & 0xff);
+        set(&mut t, base + ACT_R1, row, nr >> 8);
+    }
+    t.recount_lookups();
+    assert_rejected(t, &p.digest());
+}
+
+#[test]
+fn auxiliary_values_cannot_balance_the_bus_or_the_products() {
+    let p = program();
+    let n = p.descriptor.trace_len;
+    // an out-of-range limb, then zero the LogUp total on the last row so its assertion holds
+    let mut t = honest(&p);
+    let base = act_base(&t);
+    let (lo, hi) = (get(&t, base + ACT_R0, 5), get(&t, base + ACT_R1, 5));
+    set(&mut t, base + ACT_R0, 5, lo + 256);
+    set(&mut t, base + ACT_R1, 5, hi - 1);
+    t.recount_lookups();
+    let aux = t.layout.aux.clone();
+    let tamper = AuxTamper {
+        column: aux.t,
+        row: n - 1,
+        zero: true,
+    };
+    let env = prove_trace_tampered(t, SecurityLevel::Bits100, Some(tamper)).unwrap();
+    assert!(verify(&env.to_bytes(), &p.digest(), 100).is_err());
+
+    // honest main trace, one auxiliary cell changed: first row, last row, a helper, Z
+    for (column, row) in [
+        (aux.z, n - 1),
+        (aux.u[0], 0),
+        (aux.helpers[0], 7),
+        (aux.s, n - 1),
+        (aux.v[1], n - 1),
+    ] {
+        let tamper = AuxTamper {
+            column,
+            row,
+            zero: false,
+        };
+        let env = prove_trace_tampered(honest(&p), SecurityLevel::Bits100, Some(tamper)).unwrap();
+        assert!(
+            verify(&env.to_bytes(), &p.digest(), 100).is_err(),
+            "aux column {column} row {row}"
+        );
+    }
+}
+
+#[test]
+fn tail_weights_on_the_last_rows_are_bound() {
+    let p = program();
+    let n = p.descriptor.trace_len;
+    let mut t = honest(&p);
+    let col = t.layout.layers[0].w_start;
+    let w = get(&t, col, n - 1);
+    set(&mut t, col, n - 1, if w < 127 { w + 1 } else { w - 1 });
+    t.recount_lookups();
+    assert_rejected(t.clone(), &p.digest());
+    // claiming the edited tail changes the digest
+    t.rehash();
+    assert_ne!(t.public.digest(), p.digest());
+}
+
+#[test]
+fn weaker_security_than_asked_is_rejected() {
+    let p = program();
+    let env = prove_trace(honest(&p), SecurityLevel::Bits100).unwrap();
+    let r = verify(&env.to_bytes(), &p.digest(), 128);
+    assert!(
+        matches!(
+            r,
+            Err(VerifyError::SecurityTooLow {
+                required: 128,
+                got: 102
+            })
+        ),
+        "{r:?}"
+    );
+}
