@@ -139,10 +139,11 @@ impl InferenceAir {
 }
 
 /// Lagrange selectors of the case cell `c ∈ {0, 1, 2}`.
-fn cases<E: FieldElement>(c: E) -> (E, E, E) {
+fn cases<E: FieldElement<BaseField = Felt>>(c: E) -> (E, E, E) {
     let one = E::ONE;
     let two = one + one;
-    let half = two.inv();
+    // (p + 1) / 2, the inverse of two
+    let half = E::from(Felt::new(0x7fff_ffff_8000_0001));
     let e0 = (c - one) * (c - two) * half;
     let e1 = c * (two - c);
     let e2 = c * (c - one) * half;
@@ -150,7 +151,7 @@ fn cases<E: FieldElement>(c: E) -> (E, E, E) {
 }
 
 /// The activation `x = clamp(t, 0, 255)` as a polynomial in the cells `t, c`.
-pub fn activation<E: FieldElement>(row: &[E], base: usize) -> E {
+pub fn activation<E: FieldElement<BaseField = Felt>>(row: &[E], base: usize) -> E {
     let (e0, _, e2) = cases(row[base + ACT_C]);
     e0 * row[base + ACT_T] + e2 * E::from(ACT_MAX as u32)
 }
@@ -176,7 +177,7 @@ fn fraction_sum<E: FieldElement>(gamma: E, values: &[E]) -> (E, E) {
 }
 
 /// The value a lookup checks, read from one trace row.
-pub fn lookup_value<F: FieldElement>(row: &[F], v: &LookupValue) -> F {
+pub fn lookup_value<F: FieldElement<BaseField = Felt>>(row: &[F], v: &LookupValue) -> F {
     match *v {
         LookupValue::Weight(c) => row[c] + F::from(128u32),
         LookupValue::Cell(c) => row[c],
@@ -185,7 +186,7 @@ pub fn lookup_value<F: FieldElement>(row: &[F], v: &LookupValue) -> F {
 }
 
 /// Requantization-region row constraints (`c` is a case, the range witness matches the case).
-fn activation_row<E: FieldElement>(row: &[E], base: usize, out: &mut [E]) {
+fn activation_row<E: FieldElement<BaseField = Felt>>(row: &[E], base: usize, out: &mut [E]) {
     let c = row[base + ACT_C];
     let t = row[base + ACT_T];
     let one = E::ONE;

@@ -43,7 +43,7 @@ pub use layout::{
 pub use options::SecurityLevel;
 pub use public::PublicInputs;
 
-pub use winter_air::proof::Proof;
+pub use winter_air::proof::{Context as ProofContext, Proof};
 pub use winter_math::fields::f64::BaseElement as Felt;
 
 /// Largest activation value after ReLU and saturation (activations are 8-bit unsigned).

@@ -1,7 +1,7 @@
 //! Proves glassbox statements with winterfell (parallel with rayon through `concurrent`).
 //!
 //! # Usage
-//! ```ignore
+//! ```text
 //! let program = glassbox_trace::Program::compile(&quantized_model)?;
 //! let envelope = glassbox_prover::prove(&program, &int8_inputs, SecurityLevel::Bits100)?;
 //! std::fs::write("proof.gbp", envelope.to_bytes())?;

@@ -4,7 +4,7 @@
 //! no prover.
 //!
 //! # Usage
-//! ```ignore
+//! ```text
 //! let digest = ModelDigest::from_hex(published_hex).unwrap();
 //! let claim = glassbox_verifier::verify(&proof_bytes, &digest, 100)?;
 //! println!("{} samples, labels {:?}", claim.inputs.len(), claim.labels());
@@ -20,6 +20,8 @@
 //! 5. The STARK verifies. Panics inside winterfell are caught and reported as rejections.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
+mod prescan;
+
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use glassbox_air::{
@@ -27,7 +29,7 @@ use glassbox_air::{
     SecurityLevel,
 };
 use winter_verifier::crypto::{hashers::Blake3_256, DefaultRandomCoin, MerkleTree};
-use winter_verifier::{AcceptableOptions, TraceInfo};
+use winter_verifier::{AcceptableOptions, Air, Serializable, TraceInfo};
 
 pub use glassbox_air::{Felt, MAX_PROOF_BYTES};
 
@@ -134,6 +136,23 @@ impl std::fmt::Display for VerifyError {
 
 impl std::error::Error for VerifyError {}
 
+/// Names what differs in a STARK header that is not the expected one. Parsing a context reads
+/// no unbounded lengths; a panic in winterfell's constructors is caught by the caller.
+fn header_mismatch(
+    stark: &[u8],
+    info: &TraceInfo,
+    options: &winter_verifier::ProofOptions,
+) -> VerifyError {
+    use winter_verifier::{Deserializable, SliceReader};
+    let mut reader = SliceReader::new(stark);
+    match glassbox_air::ProofContext::read_from(&mut reader) {
+        Ok(ctx) if ctx.options() != options => VerifyError::OptionsMismatch,
+        Ok(ctx) if ctx.trace_info() != info => VerifyError::TraceShape,
+        Ok(_) => VerifyError::ProofFormat("unexpected STARK header".into()),
+        Err(e) => VerifyError::ProofFormat(e.to_string()),
+    }
+}
+
 /// Verifies `proof_bytes` against the published `digest`, requiring `min_security_bits`.
 ///
 /// # Errors
@@ -173,6 +192,21 @@ pub fn verify(
     let public = envelope.public.clone();
     let stark = envelope.proof;
     let outcome = catch_unwind(AssertUnwindSafe(move || -> Result<(), VerifyError> {
+        // the context the model implies, byte for byte, then every risky length prefix
+        let air = InferenceAir::new(expected_info.clone(), public.clone(), options.clone());
+        let ctx = air.context();
+        let num_constraints = ctx.num_assertions() + ctx.num_transition_constraints();
+        let context = glassbox_air::ProofContext::new::<Felt>(
+            expected_info.clone(),
+            options.clone(),
+            num_constraints,
+        );
+        prescan::scan(&stark, &context.to_bytes(), 1).map_err(|e| match e {
+            prescan::ScanError::Context => header_mismatch(&stark, &expected_info, &options),
+            prescan::ScanError::Length(what) => {
+                VerifyError::ProofFormat(format!("{what} run past the end"))
+            }
+        })?;
         let proof =
             Proof::from_bytes(&stark).map_err(|e| VerifyError::ProofFormat(e.to_string()))?;
         if proof.options() != &options {
