@@ -282,7 +282,7 @@ impl Layout {
                     multiplier,
                 }
             };
-            if capacity % layer.block_len != 0 {
+            if !capacity.is_multiple_of(layer.block_len) {
                 return Err(DescriptorError::Layout { layer: l });
             }
             let region = RegionLayout {

@@ -204,7 +204,7 @@ fn errors_in_two_layers_do_not_cancel() {
         .regions
         .iter()
         .filter_map(|r| match r.kind {
-            RegionKind::Activation { multiplier, .. } => {
+            RegionKind::Activation { .. } => {
                 Some((r.lane_col(r.lanes_per_row - 1), r.block_len - 1))
             }
             RegionKind::Input => None,

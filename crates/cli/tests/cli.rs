@@ -1,0 +1,296 @@
+//! End-to-end tests of the `glassbox` binary on the small 64-32-10 fixture.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+use tempfile::TempDir;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures")
+        .join(name)
+}
+
+fn glassbox() -> Command {
+    Command::cargo_bin("glassbox").expect("binary built")
+}
+
+fn json_of(cmd: &mut Command) -> Value {
+    let out = cmd.assert().success().get_output().stdout.clone();
+    serde_json::from_slice(&out).expect("stdout is JSON")
+}
+
+/// A temp dir with three digits samples (`in.json`) and the model compiled to `m.gbm`;
+/// returns the dir and the digest.
+fn compiled() -> (TempDir, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let all: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("digits_test.json")).expect("fixture"),
+    )
+    .expect("json");
+    let three =
+        serde_json::json!({ "input_data": all["input_data"].as_array().expect("array")[..3] });
+    std::fs::write(dir.path().join("in.json"), three.to_string()).expect("write");
+    let out = json_of(
+        glassbox()
+            .args(["compile", "--json", "-o"])
+            .arg(dir.path().join("m.gbm"))
+            .arg(fixture("mlp_64_32_10.onnx")),
+    );
+    let digest = out["digest"].as_str().expect("digest").to_string();
+    (dir, digest)
+}
+
+/// Proves `in.json` into `p.gbp`.
+fn proved() -> (TempDir, String) {
+    let (dir, digest) = compiled();
+    glassbox()
+        .current_dir(dir.path())
+        .args(["prove", "m.gbm", "--input", "in.json", "-o", "p.gbp"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(&digest));
+    (dir, digest)
+}
+
+#[test]
+fn compile_prints_digest_shape_and_fidelity() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = json_of(
+        glassbox()
+            .args(["--json", "compile", "--calibrate"])
+            .arg(fixture("digits_calib.json"))
+            .arg("-o")
+            .arg(dir.path().join("x.gbm"))
+            .arg(fixture("mlp_64_32_10.onnx")),
+    );
+    assert_eq!(out["digest"].as_str().map(str::len), Some(64));
+    assert!(out["trace_len"].as_u64().is_some_and(|n| n >= 256));
+    assert!(out["max_batch"].as_u64().is_some_and(|n| n >= 1));
+    assert!(out["fidelity"]["argmax_agreement"]
+        .as_f64()
+        .is_some_and(|a| a > 0.9));
+    assert!(dir.path().join("x.gbm").is_file());
+}
+
+#[test]
+fn run_prints_outputs_and_labels() {
+    let (dir, _) = compiled();
+    let out = json_of(
+        glassbox()
+            .current_dir(dir.path())
+            .args(["run", "m.gbm", "--input", "in.json", "--json"]),
+    );
+    assert_eq!(out["labels"], serde_json::json!([2, 8, 2]));
+    assert_eq!(out["outputs"].as_array().map(Vec::len), Some(3));
+    glassbox()
+        .current_dir(dir.path())
+        .args(["run", "m.gbm", "--input", "in.json"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("label 8"));
+}
+
+#[test]
+fn prove_verify_inspect_happy_path() {
+    let (dir, digest) = proved();
+    let out = json_of(
+        glassbox()
+            .current_dir(dir.path())
+            .args(["verify", "p.gbp", "--json", "--digest", &digest]),
+    );
+    assert_eq!(out["valid"], Value::Bool(true));
+    assert_eq!(out["labels"], serde_json::json!([2, 8, 2]));
+    assert_eq!(out["security_bits"], 102);
+    assert!(out["error"].is_null());
+    glassbox()
+        .current_dir(dir.path())
+        .args(["verify", "p.gbp", "--digest", &digest])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("VALID").and(predicate::str::contains("102 bits")));
+
+    let proof = json_of(
+        glassbox()
+            .current_dir(dir.path())
+            .args(["inspect", "p.gbp", "--json"]),
+    );
+    assert_eq!(proof["kind"], "proof");
+    assert_eq!(proof["digest"].as_str(), Some(digest.as_str()));
+    assert_eq!(proof["samples"], 3);
+    let model = json_of(
+        glassbox()
+            .current_dir(dir.path())
+            .args(["inspect", "m.gbm", "--json"]),
+    );
+    assert_eq!(model["kind"], "compiled_model");
+    assert_eq!(model["digest"].as_str(), Some(digest.as_str()));
+    glassbox()
+        .arg("inspect")
+        .arg(fixture("mlp_64_32_10.onnx"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Gemm").and(predicate::str::contains("[32, 64]")));
+}
+
+#[test]
+fn prove_splits_a_bundle() {
+    let (dir, digest) = compiled();
+    let out = json_of(glassbox().current_dir(dir.path()).args([
+        "prove",
+        "m.gbm",
+        "--input",
+        "in.json",
+        "-o",
+        "b.gbp",
+        "--max-per-proof",
+        "2",
+        "--json",
+    ]));
+    assert_eq!(out["proofs"], serde_json::json!(["b.gbp", "b.1.gbp"]));
+    assert_eq!(out["samples"], 3);
+    let manifest: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("b.bundle.json")).expect("manifest"),
+    )
+    .expect("json");
+    assert_eq!(manifest["proofs"][1]["samples"], 1);
+    glassbox()
+        .current_dir(dir.path())
+        .args(["verify", "b.1.gbp", "--digest", &digest])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("label 2"));
+}
+
+#[test]
+fn verify_rejects_wrong_digest_and_corruption_with_exit_1() {
+    let (dir, digest) = proved();
+    let mut wrong = digest.clone().into_bytes();
+    wrong[0] = if wrong[0] == b'0' { b'1' } else { b'0' };
+    let wrong = String::from_utf8(wrong).expect("hex");
+    let out = glassbox()
+        .current_dir(dir.path())
+        .args(["verify", "p.gbp", "--json", "--digest", &wrong])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let out: Value = serde_json::from_slice(&out).expect("json");
+    assert_eq!(out["valid"], Value::Bool(false));
+    assert!(out["error"].as_str().is_some_and(|e| e.contains("model")));
+
+    let mut bytes = std::fs::read(dir.path().join("p.gbp")).expect("proof");
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x40;
+    std::fs::write(dir.path().join("bad.gbp"), &bytes).expect("write");
+    glassbox()
+        .current_dir(dir.path())
+        .args(["verify", "bad.gbp", "--digest", &digest])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("INVALID"));
+
+    std::fs::write(dir.path().join("short.gbp"), &bytes[..100]).expect("write");
+    glassbox()
+        .current_dir(dir.path())
+        .args(["verify", "short.gbp", "--digest", &digest])
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn verify_usage_and_io_errors_exit_2() {
+    let digest = "ab".repeat(32);
+    glassbox()
+        .args(["verify", "/nonexistent/p.gbp", "--digest", &digest])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot read proof"));
+    let (dir, _) = proved();
+    glassbox()
+        .current_dir(dir.path())
+        .args(["verify", "p.gbp", "--digest", "xyz"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("malformed digest"));
+    glassbox()
+        .current_dir(dir.path())
+        .args([
+            "verify",
+            "p.gbp",
+            "--digest",
+            &digest,
+            "--min-security",
+            "200",
+        ])
+        .assert()
+        .code(2);
+    glassbox().args(["verify", "p.gbp"]).assert().code(2);
+}
+
+#[test]
+fn bad_inputs_are_clear_errors() {
+    let (dir, _) = compiled();
+    std::fs::write(
+        dir.path().join("short.json"),
+        r#"{"input_data": [[0.1, 0.2, 0.3]]}"#,
+    )
+    .expect("write");
+    glassbox()
+        .current_dir(dir.path())
+        .args(["run", "m.gbm", "--input", "short.json"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("expected 64, got 3"));
+    std::fs::write(dir.path().join("nan.json"), r#"{"input_data": [["a"]]}"#).expect("write");
+    glassbox()
+        .current_dir(dir.path())
+        .args(["prove", "m.gbm", "--input", "nan.json"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("not a number"));
+    glassbox()
+        .current_dir(dir.path())
+        .args(["run", "m.gbm", "--input", "missing.json"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("missing.json"));
+    glassbox()
+        .current_dir(dir.path())
+        .args(["run", "in.json", "--input", "in.json"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("not a compiled glassbox model"));
+}
+
+#[test]
+fn compile_of_garbage_is_a_clear_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let junk = dir.path().join("junk.onnx");
+    std::fs::write(&junk, b"this is not a protobuf \xff\xff\xff").expect("write");
+    glassbox()
+        .arg("compile")
+        .arg(&junk)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot compile"));
+    assert!(!dir.path().join("junk.gbm").exists());
+    glassbox()
+        .arg("inspect")
+        .arg(&junk)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("neither"));
+}
+
+#[test]
+fn demo_verifies() {
+    glassbox()
+        .args(["demo", "--samples", "2"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("verified"));
+}
