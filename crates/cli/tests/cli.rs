@@ -162,6 +162,38 @@ fn prove_splits_a_bundle() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains("label 2"));
+    // the whole bundle, through its manifest
+    let all = json_of(glassbox().current_dir(dir.path()).args([
+        "verify",
+        "b.bundle.json",
+        "--digest",
+        &digest,
+        "--json",
+    ]));
+    assert_eq!(all["valid"], true);
+    assert_eq!(all["samples"], 3);
+    // one corrupted member makes the bundle invalid (exit 1), and says which
+    let mut bytes = std::fs::read(dir.path().join("b.1.gbp")).expect("proof");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(dir.path().join("b.1.gbp"), bytes).expect("write");
+    glassbox()
+        .current_dir(dir.path())
+        .args(["verify", "b.bundle.json", "--digest", &digest])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("INVALID b.1.gbp"));
+}
+
+#[test]
+fn prove_refuses_a_memory_budget_too_small_for_one_proof() {
+    let (dir, _) = compiled();
+    glassbox()
+        .current_dir(dir.path())
+        .args(["prove", "m.gbm", "--input", "in.json", "--max-memory", "1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("MiB"));
 }
 
 #[test]

@@ -33,6 +33,25 @@ pub struct Args {
     /// At most this many samples per proof (default and cap: what one proof holds).
     #[arg(long, value_name = "K")]
     max_per_proof: Option<usize>,
+    /// Memory budget for one proof in MiB (default: half of the memory available now). Proofs
+    /// are split so their estimated peak stays below it; if one sample does not fit, nothing is
+    /// proven.
+    #[arg(long, value_name = "MIB")]
+    max_memory: Option<u64>,
+}
+
+/// Half of `MemAvailable` from /proc/meminfo, or 4 GiB where that cannot be read.
+fn default_memory_budget() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find(|l| l.starts_with("MemAvailable:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map(|kb| kb * 1024 / 2)
+        .unwrap_or(4 << 30)
 }
 
 impl Args {
@@ -46,7 +65,19 @@ impl Args {
             .iter()
             .map(|s| model.quantize_input(s))
             .collect::<Result<Vec<_>, _>>()?;
-        let per_proof = self.max_per_proof.unwrap_or(program.max_batch());
+        let budget = self
+            .max_memory
+            .map_or_else(default_memory_budget, |mib| mib << 20);
+        let fits = program.max_batch_within(budget);
+        if fits == 0 {
+            let need = program.estimated_peak_bytes(1).unwrap_or(u64::MAX);
+            anyhow::bail!(
+                "one proof of this model needs about {} MiB, more than the {} MiB memory budget (--max-memory)",
+                need >> 20,
+                budget >> 20
+            );
+        }
+        let per_proof = self.max_per_proof.unwrap_or(fits).min(fits);
         anyhow::ensure!(per_proof > 0, "--max-per-proof must be at least 1");
 
         let spinner = Spinner::start(json, format!("proving {} samples", inputs.len()));

@@ -1,5 +1,9 @@
 //! `glassbox verify PROOF.gbp --digest HEX [--min-security BITS]`.
 //!
+//! Given a bundle manifest (`PROOF.bundle.json`, written by `glassbox prove` when samples span
+//! several proofs), every listed proof is verified and results are reported per proof and per
+//! sample; the bundle is valid only if every proof is and the sample counts match the manifest.
+//!
 //! Uses only `glassbox_verifier::verify`. Exit code 0: valid; 1: the proof is invalid (any
 //! `VerifyError`); 2: usage or I/O error (unreadable file, malformed digest, unreachable level).
 
@@ -50,6 +54,9 @@ impl Args {
                 ),
             ));
         }
+        if self.proof.to_string_lossy().ends_with(".bundle.json") {
+            return self.run_bundle(json, &digest);
+        }
         let bytes = match std::fs::read(&self.proof) {
             Ok(b) => b,
             Err(e) => {
@@ -74,6 +81,100 @@ impl Args {
                 Ok(ExitCode::from(1))
             }
         }
+    }
+}
+
+impl Args {
+    fn run_bundle(&self, json: bool, digest: &ModelDigest) -> Result<ExitCode> {
+        let text = match std::fs::read_to_string(&self.proof) {
+            Ok(t) => t,
+            Err(e) => {
+                let msg = format!("cannot read bundle manifest {}: {e}", self.proof.display());
+                return Ok(usage_error(json, msg));
+            }
+        };
+        let manifest: Value = match serde_json::from_str(&text) {
+            Ok(v) => v,
+            Err(e) => return Ok(usage_error(json, format!("malformed bundle manifest: {e}"))),
+        };
+        let Some(entries) = manifest.get("proofs").and_then(Value::as_array) else {
+            return Ok(usage_error(json, "bundle manifest lists no proofs".into()));
+        };
+        let dir = self.proof.parent().map(PathBuf::from).unwrap_or_default();
+        let mut results = Vec::new();
+        let mut all_valid = true;
+        let mut first_sample = 0usize;
+        for entry in entries {
+            let file = entry.get("file").and_then(Value::as_str).unwrap_or("");
+            let listed = entry.get("samples").and_then(Value::as_u64).unwrap_or(0) as usize;
+            let path = dir.join(file);
+            let outcome = std::fs::read(&path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))
+                .and_then(|b| {
+                    glassbox_verifier::verify(&b, digest, self.min_security)
+                        .map_err(|e| e.to_string())
+                })
+                .and_then(|claim| {
+                    if claim.inputs.len() == listed {
+                        Ok(claim)
+                    } else {
+                        Err(format!(
+                            "proof holds {} samples; the manifest lists {listed}",
+                            claim.inputs.len()
+                        ))
+                    }
+                });
+            match outcome {
+                Ok(claim) => {
+                    if !json {
+                        say!(
+                            "VALID   {file}: samples {}..{}, labels {:?}",
+                            first_sample,
+                            first_sample + listed,
+                            claim.labels()
+                        );
+                    }
+                    results.push(json!({"file": file, "valid": true, "first_sample": first_sample,
+                        "labels": claim.labels(), "outputs": claim.dequantized_outputs(), "error": null}));
+                }
+                Err(e) => {
+                    all_valid = false;
+                    if !json {
+                        say!(
+                            "INVALID {file}: samples {}..{}: {e}",
+                            first_sample,
+                            first_sample + listed
+                        );
+                    }
+                    results.push(
+                        json!({"file": file, "valid": false, "first_sample": first_sample,
+                        "labels": null, "outputs": null, "error": e}),
+                    );
+                }
+            }
+            first_sample += listed;
+        }
+        if json {
+            say!(
+                "{}",
+                json!({"valid": all_valid, "samples": first_sample, "proofs": results})
+            );
+        } else {
+            say!(
+                "{}: {} proofs, {first_sample} samples",
+                if all_valid {
+                    "bundle VALID"
+                } else {
+                    "bundle INVALID"
+                },
+                results.len()
+            );
+        }
+        Ok(if all_valid {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        })
     }
 }
 

@@ -1,0 +1,70 @@
+//! Criterion benches: proving, trace generation and verification of the digits fixtures.
+//!
+//! `cargo bench --bench prove` (add `-- 64_128` to filter). Each proof is one sample of the
+//! criterion loop, so expect a few minutes; `glassbox bench` prints the same numbers as a table.
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use glassbox::{model, Program, SecurityLevel};
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).expect("fixture")
+}
+
+fn setup(name: &str) -> (Program, Vec<Vec<i64>>) {
+    let calib = model::parse_input_json(
+        &String::from_utf8(fixture("digits_calib.json")).unwrap(),
+        Some(64),
+    )
+    .unwrap();
+    let (q, _) = model::compile_onnx(&fixture(name), Some(&calib)).expect("compile");
+    let program = Program::compile(&q).expect("program");
+    let test = model::parse_input_json(
+        &String::from_utf8(fixture("digits_test.json")).unwrap(),
+        Some(64),
+    )
+    .unwrap();
+    let xs = test
+        .iter()
+        .cycle()
+        .take(256)
+        .map(|x| q.quantize_input(x).unwrap())
+        .collect();
+    (program, xs)
+}
+
+fn benches(c: &mut Criterion) {
+    for (name, label) in [
+        ("mlp_64_32_10.onnx", "64_32_10"),
+        ("mlp_64_128_64_10.onnx", "64_128_64_10"),
+    ] {
+        let (program, xs) = setup(name);
+        let mut group = c.benchmark_group(label);
+        group.sample_size(10);
+        for batch in [1usize, 8, 64, 256] {
+            let per_proof = batch.min(program.max_batch());
+            let inputs = &xs[..batch];
+            group.bench_function(format!("prove/{batch}"), |b| {
+                b.iter(|| {
+                    glassbox::prove_bundle(&program, inputs, per_proof, SecurityLevel::Bits100)
+                        .unwrap()
+                })
+            });
+        }
+        group.bench_function("trace/64", |b| b.iter(|| program.trace(&xs[..64]).unwrap()));
+        let proof = glassbox::prove(&program, &xs[..64], SecurityLevel::Bits100)
+            .unwrap()
+            .to_bytes();
+        let digest = program.digest();
+        group.bench_function("verify/64", |b| {
+            b.iter_batched(
+                || proof.clone(),
+                |p| glassbox::verify(&p, &digest, 100).unwrap(),
+                BatchSize::SmallInput,
+            )
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(prove_benches, benches);
+criterion_main!(prove_benches);
