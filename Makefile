@@ -20,6 +20,7 @@ validate:
 lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	bash scripts/check-verifier-deps.sh
 
 fmt:
 	$(CARGO) fmt --all

@@ -39,9 +39,50 @@ pub fn pack_weights(weights: impl IntoIterator<Item = i64>) -> Felt {
     Felt::new(acc)
 }
 
-/// `MDS·v`.
-pub fn mds<E: FieldElement + From<Felt>>(v: &[E; STATE_WIDTH]) -> [E; STATE_WIDTH] {
-    mat_mul(&Rp64_256::MDS, v)
+/// The MDS matrix of Rp64_256 as small integers (every entry is below 2^6).
+const MDS_SMALL: [[u64; STATE_WIDTH]; STATE_WIDTH] = {
+    let mut m = [[0u64; STATE_WIDTH]; STATE_WIDTH];
+    let mut i = 0;
+    while i < STATE_WIDTH {
+        let mut j = 0;
+        while j < STATE_WIDTH {
+            m[i][j] = Rp64_256::MDS[i][j].as_int();
+            j += 1;
+        }
+        i += 1;
+    }
+    m
+};
+
+/// Reduces a sum of at most 2^96 modulo p = 2^64 − 2^32 + 1.
+fn reduce_u128(x: u128) -> u64 {
+    const P: u128 = 0xffff_ffff_0000_0001;
+    // 2^64 ≡ 2^32 − 1 (mod p), applied twice brings x below 2^64 + 2^32
+    let t = (x >> 64) * 0xffff_ffff + (x as u64 as u128);
+    let mut r = (t >> 64) * 0xffff_ffff + (t as u64 as u128);
+    while r >= P {
+        r -= P;
+    }
+    r as u64
+}
+
+/// `MDS·v`, coordinate by coordinate on the base field. Montgomery form is linear, so the raw
+/// representations are combined with the small integer entries in u128 and reduced once.
+pub fn mds<E: FieldElement<BaseField = Felt>>(v: &[E; STATE_WIDTH]) -> [E; STATE_WIDTH] {
+    let d = E::EXTENSION_DEGREE;
+    let base = E::slice_as_base_elements(v);
+    let mut out = [Felt::ZERO; 3 * STATE_WIDTH];
+    for c in 0..d {
+        for (i, row) in MDS_SMALL.iter().enumerate() {
+            let mut acc = 0u128;
+            for (j, &a) in row.iter().enumerate() {
+                acc += u128::from(a) * u128::from(base[j * d + c].inner());
+            }
+            out[i * d + c] = Felt::from_mont(reduce_u128(acc));
+        }
+    }
+    let out = E::slice_from_base_elements(&out[..STATE_WIDTH * d]);
+    core::array::from_fn(|i| out[i])
 }
 
 /// `MDS⁻¹·v`.
@@ -49,7 +90,8 @@ pub fn inv_mds<E: FieldElement + From<Felt>>(v: &[E; STATE_WIDTH]) -> [E; STATE_
     mat_mul(&Rp64_256::INV_MDS, v)
 }
 
-fn mat_mul<E: FieldElement + From<Felt>>(
+/// A dense matrix-vector product (reference implementation, and for `MDS⁻¹`).
+pub fn mat_mul<E: FieldElement + From<Felt>>(
     m: &[[Felt; STATE_WIDTH]; STATE_WIDTH],
     v: &[E; STATE_WIDTH],
 ) -> [E; STATE_WIDTH] {
@@ -170,6 +212,17 @@ mod tests {
         }
         let expected = Rp64_256::hash_elements(&stream);
         assert_eq!(&s[4..8], expected.as_elements());
+    }
+
+    #[test]
+    fn fast_mds_matches_the_dense_product() {
+        use winter_math::fields::QuadExtension;
+        let v: State = core::array::from_fn(|i| Felt::new(u64::MAX - 977 * i as u64));
+        assert_eq!(mds(&v), mat_mul(&Rp64_256::MDS, &v));
+        let w: [QuadExtension<Felt>; STATE_WIDTH] =
+            core::array::from_fn(|i| QuadExtension::new(Felt::new(3 + i as u64), Felt::new(u64::MAX - i as u64)));
+        assert_eq!(mds(&w), mat_mul(&Rp64_256::MDS, &w));
+        assert_eq!(reduce_u128(u128::MAX >> 32), ((u128::MAX >> 32) % 0xffff_ffff_0000_0001) as u64);
     }
 
     #[test]
