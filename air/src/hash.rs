@@ -219,10 +219,14 @@ mod tests {
         use winter_math::fields::QuadExtension;
         let v: State = core::array::from_fn(|i| Felt::new(u64::MAX - 977 * i as u64));
         assert_eq!(mds(&v), mat_mul(&Rp64_256::MDS, &v));
-        let w: [QuadExtension<Felt>; STATE_WIDTH] =
-            core::array::from_fn(|i| QuadExtension::new(Felt::new(3 + i as u64), Felt::new(u64::MAX - i as u64)));
+        let w: [QuadExtension<Felt>; STATE_WIDTH] = core::array::from_fn(|i| {
+            QuadExtension::new(Felt::new(3 + i as u64), Felt::new(u64::MAX - i as u64))
+        });
         assert_eq!(mds(&w), mat_mul(&Rp64_256::MDS, &w));
-        assert_eq!(reduce_u128(u128::MAX >> 32), ((u128::MAX >> 32) % 0xffff_ffff_0000_0001) as u64);
+        assert_eq!(
+            reduce_u128(u128::MAX >> 32),
+            ((u128::MAX >> 32) % 0xffff_ffff_0000_0001) as u64
+        );
     }
 
     #[test]

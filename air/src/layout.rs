@@ -105,6 +105,11 @@ impl RegionLayout {
         self.start + t * self.cells()
     }
 
+    /// Lanes this region holds (at least the layout's batch capacity).
+    pub fn lanes(&self) -> usize {
+        self.lanes_per_row * self.block_len
+    }
+
     /// Columns this region occupies.
     pub fn width(&self) -> usize {
         self.lanes_per_row * self.cells()
@@ -205,12 +210,19 @@ impl Layout {
     pub fn new(descriptor: &ModelDescriptor, batch: usize) -> Result<Self, DescriptorError> {
         descriptor.validate()?;
         let n = descriptor.trace_len;
-        let max_block = descriptor
+        // The batch capacity must be a multiple of every activation region's block length. The
+        // input region may hold more lanes than that (extra lanes are zero, which the verifier's
+        // input binding enforces), so it does not force a large capacity on small batches.
+        let blocks = descriptor
             .layers
             .iter()
-            .map(|l| n / l.n_in.next_power_of_two())
-            .max()
-            .unwrap_or(1);
+            .map(|l| n / l.n_in.next_power_of_two());
+        let max_block = if descriptor.layers.len() == 1 {
+            blocks.max()
+        } else {
+            blocks.skip(1).max()
+        }
+        .unwrap_or(1);
         let capacity = batch.max(1).div_ceil(max_block) * max_block;
         Self::with_capacity(descriptor, capacity)
     }
@@ -282,14 +294,14 @@ impl Layout {
                     multiplier,
                 }
             };
-            if !capacity.is_multiple_of(layer.block_len) {
+            if l > 0 && !capacity.is_multiple_of(layer.block_len) {
                 return Err(DescriptorError::Layout { layer: l });
             }
             let region = RegionLayout {
                 kind,
                 block_len: layer.block_len,
                 blocks: layer.blocks,
-                lanes_per_row: capacity / layer.block_len,
+                lanes_per_row: capacity.div_ceil(layer.block_len),
                 start: col,
             };
             col += region.width();
@@ -412,5 +424,18 @@ impl Layout {
     /// Main-trace cells.
     pub fn main_cells(&self) -> usize {
         self.main_width * self.trace_len
+    }
+
+    /// Main-trace cells that hold weights or hash them (paid once per proof, whatever the batch).
+    pub fn weight_cells(&self) -> usize {
+        let cols: usize =
+            self.layers.iter().map(|l| l.k).sum::<usize>() + self.sponges.len() * SPONGE_WIDTH;
+        cols * self.trace_len
+    }
+
+    /// Main-trace cells that hold layer inputs and requantization witnesses (they grow with the
+    /// batch capacity).
+    pub fn sample_cells(&self) -> usize {
+        self.regions.iter().map(RegionLayout::width).sum::<usize>() * self.trace_len
     }
 }

@@ -294,3 +294,22 @@ fn weaker_security_than_asked_is_rejected() {
         "{r:?}"
     );
 }
+
+#[test]
+fn input_lanes_beyond_the_batch_capacity_must_be_zero() {
+    // a narrow input layer: the input region holds more lanes than the activation regions
+    let p = Program::compile(&common::model(&[4, 64, 8], 21)).unwrap();
+    let xs = common::inputs(2, 4, 3);
+    let t = p.trace(&xs).unwrap();
+    let input = t.layout.regions[0].clone();
+    assert!(
+        input.lanes() > t.layout.batch_capacity,
+        "the fixture must exercise the wide input region"
+    );
+    assert_eq!(verdict(t.clone(), &p.digest()), Ok(()));
+    // lane b = lanes − 1 − (p·xc + col) lives at block row 0, column 0 for b = lanes − 1
+    let mut bad = t;
+    let col = input.lane_col(0);
+    set(&mut bad, col, 0, 5);
+    assert_rejected(bad, &p.digest());
+}

@@ -50,8 +50,8 @@ impl Program {
         fill_sponges(&layout, &mut columns);
 
         // regions
-        let cap = layout.batch_capacity;
         for region in &layout.regions {
+            let cap = region.lanes();
             for row in 0..n {
                 let (j, p) = (row / region.block_len, row % region.block_len);
                 for t in 0..region.lanes_per_row {
@@ -59,7 +59,12 @@ impl Program {
                     let base = region.lane_col(t);
                     match region.kind {
                         RegionKind::Input => {
-                            let v = exec.inputs[b].get(j).copied().unwrap_or(0);
+                            let v = exec
+                                .inputs
+                                .get(b)
+                                .and_then(|x| x.get(j))
+                                .copied()
+                                .unwrap_or(0);
                             columns[base][row] = descriptor_felt(v);
                         }
                         RegionKind::Activation { layer, .. } => {

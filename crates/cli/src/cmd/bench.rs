@@ -42,6 +42,7 @@ struct Row {
     aux_width: usize,
     main_cells_per_weight: f64,
     main_cells_per_sample: f64,
+    main_cells_per_mac: f64,
     prove_ms: f64,
     amortized_ms: f64,
     verify_ms: f64,
@@ -138,11 +139,13 @@ fn measure(
         }
         verify_times.push(start.elapsed().as_secs_f64() * 1e3);
     }
-    let mut main_cells = 0;
+    let (mut main_cells, mut weight_cells, mut sample_cells) = (0, 0, 0);
     let mut first = None;
     for chunk in inputs.chunks(per_proof) {
         let layout = program.layout(chunk.len())?;
         main_cells += layout.main_cells();
+        weight_cells += layout.weight_cells();
+        sample_cells += layout.sample_cells();
         first.get_or_insert(layout);
     }
     let layout = first.context("empty batch")?;
@@ -160,8 +163,9 @@ fn measure(
         trace_len: layout.trace_len,
         main_width: layout.main_width,
         aux_width: layout.aux.width,
-        main_cells_per_weight: main_cells as f64 / weights as f64,
-        main_cells_per_sample: main_cells as f64 / batch as f64,
+        main_cells_per_weight: weight_cells as f64 / weights as f64,
+        main_cells_per_sample: sample_cells as f64 / batch as f64,
+        main_cells_per_mac: main_cells as f64 / (weights * batch) as f64,
         prove_ms,
         amortized_ms: prove_ms / batch as f64,
         verify_ms: median(&mut verify_times),
@@ -173,10 +177,10 @@ fn measure(
 
 fn print_table(rows: &[Row]) {
     say!(
-        "| model | batch | trace rows × main cols + aux cols | main cells / weight | main cells / sample \
-         | prove ms | ms / inference | verify ms | proof KB | peak RSS MB | security bits |"
+        "| model | batch | trace rows × main cols + aux cols | weight cells / weight | sample cells / sample \
+         | main cells / MAC | prove ms | ms / inference | verify ms | proof KB | peak RSS MB | security bits |"
     );
-    say!("|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|");
+    say!("|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
     for r in rows {
         let proofs = if r.proofs > 1 {
             format!("{} proofs: ", r.proofs)
@@ -184,7 +188,7 @@ fn print_table(rows: &[Row]) {
             String::new()
         };
         say!(
-            "| {} | {} | {proofs}{} × {} + {} | {:.1} | {:.0} | {:.1} | {:.2} | {:.2} | {:.1} | {} | {} |",
+            "| {} | {} | {proofs}{} × {} + {} | {:.1} | {:.0} | {:.2} | {:.1} | {:.2} | {:.2} | {:.1} | {} | {} |",
             r.model,
             r.batch,
             r.trace_len,
@@ -192,6 +196,7 @@ fn print_table(rows: &[Row]) {
             r.aux_width,
             r.main_cells_per_weight,
             r.main_cells_per_sample,
+            r.main_cells_per_mac,
             r.prove_ms,
             r.amortized_ms,
             r.verify_ms,
@@ -204,7 +209,9 @@ fn print_table(rows: &[Row]) {
     say!();
     say!(
         "Prove: median of 3, verify: median of 5 (all proofs of a bundle, summed). Peak RSS is the \
-         process high-water mark so far (VmHWM), not per row."
+         process high-water mark so far (VmHWM), not per row. Weight cells: weight and sponge \
+         columns (once per proof); sample cells: layer-input and requantization columns, per \
+         sample of the batch; main cells / MAC: all main cells over batch × multiply-accumulates."
     );
     say!(
         "Build: debug_assertions={}, target-cpu=native={}, RUSTFLAGS: {}; machine: {} cores, {}.",
