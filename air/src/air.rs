@@ -416,42 +416,10 @@ impl Air for InferenceAir {
             )
         };
 
-        // Horner sum of one row's cells with weights pows[w-1-t].
-        let horner = |row: &[F], cols: &mut dyn Iterator<Item = F>, pows: usize, w: usize| {
-            let mut acc = E::ZERO;
-            for (t, v) in cols.enumerate() {
-                acc += r[pows + w - 1 - t].mul_base(v);
-            }
-            let _ = row;
-            acc
-        };
-        let pw_row = |row: &[F], l: usize| {
-            let lay = &layout.layers[l];
-            horner(
-                row,
-                &mut (0..lay.k).map(|t| row[lay.w_start + t]),
-                ch.rho_pows[l],
-                lay.k,
-            )
-        };
-        let px_row = |row: &[F], l: usize| {
-            let reg = &layout.regions[l];
-            let xs = (0..reg.lanes_per_row).map(|t| match reg.kind {
-                RegionKind::Input => row[reg.lane_col(t)],
-                RegionKind::Activation { .. } => activation(row, reg.lane_col(t)),
-            });
-            horner(row, &mut xs.into_iter(), ch.beta_pows[l], reg.lanes_per_row)
-        };
+        let pw_row = |row: &[F], l: usize| weight_row_sum(layout, ch, r, row, l);
+        let px_row = |row: &[F], l: usize| input_row_sum(layout, ch, r, row, l);
         let py_row = |row: &[F], l: usize| {
-            let reg = &layout.regions[l];
-            let inv = self.inv_multipliers[l];
-            let ys = (0..reg.lanes_per_row).map(|t| accumulator(row, reg.lane_col(t), inv));
-            horner(
-                row,
-                &mut ys.into_iter(),
-                ch.beta_pows[l - 1],
-                reg.lanes_per_row,
-            )
+            accumulator_row_sum(layout, ch, r, row, l, self.inv_multipliers[l])
         };
 
         // U
@@ -640,6 +608,83 @@ impl Air for InferenceAir {
         }
         cols
     }
+}
+
+// ROW SUMS (shared by the constraints and the prover's auxiliary trace builder)
+// ================================================================================================
+
+/// `Σ_t pows[start + w − 1 − t] · v_t` over one row's `w` cells.
+fn horner<F, E>(values: impl Iterator<Item = F>, r: &[E], start: usize, w: usize) -> E
+where
+    F: FieldElement<BaseField = Felt>,
+    E: FieldElement<BaseField = Felt> + ExtensionOf<F>,
+{
+    let mut acc = E::ZERO;
+    for (t, v) in values.enumerate() {
+        acc += r[start + w - 1 - t].mul_base(v);
+    }
+    acc
+}
+
+/// One row's share of `Σ_i ρ^i W_ij` for layer `l`.
+pub fn weight_row_sum<F, E>(layout: &Layout, ch: &Challenges, r: &[E], row: &[F], l: usize) -> E
+where
+    F: FieldElement<BaseField = Felt>,
+    E: FieldElement<BaseField = Felt> + ExtensionOf<F>,
+{
+    let lay = &layout.layers[l];
+    horner(
+        (0..lay.k).map(|t| row[lay.w_start + t]),
+        r,
+        ch.rho_pows[l],
+        lay.k,
+    )
+}
+
+/// One row's share of `Σ_b β^b X_jb` for region `l` (the inputs of layer `l`).
+pub fn input_row_sum<F, E>(layout: &Layout, ch: &Challenges, r: &[E], row: &[F], l: usize) -> E
+where
+    F: FieldElement<BaseField = Felt>,
+    E: FieldElement<BaseField = Felt> + ExtensionOf<F>,
+{
+    let reg = &layout.regions[l];
+    let xs = (0..reg.lanes_per_row).map(|t| match reg.kind {
+        RegionKind::Input => row[reg.lane_col(t)],
+        RegionKind::Activation { .. } => activation(row, reg.lane_col(t)),
+    });
+    horner(xs, r, ch.beta_pows[l], reg.lanes_per_row)
+}
+
+/// One row's share of `Σ_b β^b Y_ib` for the accumulators of layer `l − 1` held in region `l`.
+pub fn accumulator_row_sum<F, E>(
+    layout: &Layout,
+    ch: &Challenges,
+    r: &[E],
+    row: &[F],
+    l: usize,
+    inv_m: Felt,
+) -> E
+where
+    F: FieldElement<BaseField = Felt>,
+    E: FieldElement<BaseField = Felt> + ExtensionOf<F>,
+{
+    let reg = &layout.regions[l];
+    let ys = (0..reg.lanes_per_row).map(|t| accumulator(row, reg.lane_col(t), inv_m));
+    horner(ys, r, ch.beta_pows[l - 1], reg.lanes_per_row)
+}
+
+/// `M⁻¹` for each region's multiplier (one for the input region).
+pub fn inverse_multipliers(layout: &Layout) -> Vec<Felt> {
+    layout
+        .regions
+        .iter()
+        .map(|r| match r.kind {
+            RegionKind::Activation { multiplier, .. } => {
+                Felt::new(u64::from(multiplier.max(1))).inv()
+            }
+            RegionKind::Input => Felt::ONE,
+        })
+        .collect()
 }
 
 /// The element a sponge absorbs from one row: its weight cells packed as bytes.

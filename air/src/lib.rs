@@ -28,7 +28,10 @@ mod layout;
 mod options;
 mod public;
 
-pub use air::{accumulator, activation, lookup_value, packed_element, InferenceAir};
+pub use air::{
+    accumulator, accumulator_row_sum, activation, input_row_sum, inverse_multipliers, lookup_value,
+    packed_element, weight_row_sum, InferenceAir,
+};
 pub use challenges::Challenges;
 pub use descriptor::{
     felt_from_i64, felt_to_i64, DescriptorError, LayerDescriptor, ModelDescriptor, ModelDigest,

@@ -1,7 +1,10 @@
 //! The auxiliary segment, built from the main trace and the verifier's challenges exactly as the
 //! AIR's auxiliary constraints define it.
 
-use glassbox_air::{accumulator, activation, lookup_value, Challenges, Felt, Layout, RegionKind};
+use glassbox_air::{
+    accumulator_row_sum, input_row_sum, inverse_multipliers, lookup_value, weight_row_sum,
+    Challenges, Felt, Layout,
+};
 use winterfell::math::{batch_inversion, FieldElement};
 use winterfell::matrix::ColMatrix;
 
@@ -19,44 +22,10 @@ pub fn build<E: FieldElement<BaseField = Felt>>(
         |row: usize| -> Vec<Felt> { (0..layout.main_width).map(|c| main.get(c, row)).collect() };
     let rows: Vec<Vec<Felt>> = (0..n).map(row_of).collect();
 
-    let horner = |vals: &mut dyn Iterator<Item = Felt>, pows: usize, w: usize| {
-        let mut acc = E::ZERO;
-        for (t, v) in vals.enumerate() {
-            acc += r[pows + w - 1 - t].mul_base(v);
-        }
-        acc
-    };
-    let pw = |row: &[Felt], l: usize| {
-        let lay = &layout.layers[l];
-        horner(
-            &mut (0..lay.k).map(|t| row[lay.w_start + t]),
-            ch.rho_pows[l],
-            lay.k,
-        )
-    };
-    let px = |row: &[Felt], l: usize| {
-        let reg = &layout.regions[l];
-        let mut xs = (0..reg.lanes_per_row).map(|t| match reg.kind {
-            RegionKind::Input => row[reg.lane_col(t)],
-            RegionKind::Activation { .. } => activation(row, reg.lane_col(t)),
-        });
-        horner(&mut xs, ch.beta_pows[l], reg.lanes_per_row)
-    };
-    let inv_m: Vec<Felt> = layout
-        .regions
-        .iter()
-        .map(|reg| match reg.kind {
-            RegionKind::Activation { multiplier, .. } => {
-                Felt::new(u64::from(multiplier.max(1))).inv()
-            }
-            RegionKind::Input => Felt::ONE,
-        })
-        .collect();
-    let py = |row: &[Felt], l: usize| {
-        let reg = &layout.regions[l];
-        let mut ys = (0..reg.lanes_per_row).map(|t| accumulator(row, reg.lane_col(t), inv_m[l]));
-        horner(&mut ys, ch.beta_pows[l - 1], reg.lanes_per_row)
-    };
+    let pw = |row: &[Felt], l: usize| weight_row_sum(layout, &ch, r, row, l);
+    let px = |row: &[Felt], l: usize| input_row_sum(layout, &ch, r, row, l);
+    let inv_m = inverse_multipliers(layout);
+    let py = |row: &[Felt], l: usize| accumulator_row_sum(layout, &ch, r, row, l, inv_m[l]);
     let is_last = |row: usize, len: usize| row % len == len - 1;
 
     // U, V, Q, A

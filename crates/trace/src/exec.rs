@@ -1,39 +1,13 @@
 //! The integer semantics the AIR proves, recorded lane by lane.
 
 use crate::program::{CompileError, Program};
-use glassbox_air::{ACT_MAX, REQUANT_SHIFT};
 
-/// One requantized activation: `acc·M + 2^15 = t·2^16 + remainder`, `x = clamp(t, 0, 255)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Requantized {
-    /// The rounded, rescaled accumulator before clamping.
-    pub t: i64,
-    /// `0..2^16`.
-    pub remainder: i64,
-    /// The activation passed on (`0..=255`).
-    pub x: i64,
-}
+pub use glassbox_model::Requantized;
 
-/// Lowest `t` the proof can represent.
-pub const T_MIN: i64 = -(1 << 16);
-/// Highest `t` the proof can represent.
-pub const T_MAX: i64 = (1 << 16) + ACT_MAX;
-
-/// Requantizes one accumulator; `None` if `t` leaves the provable range.
+/// Requantizes one accumulator with the model crate's reference semantics; `None` if `t` leaves
+/// the provable range.
 pub fn requantize(acc: i64, multiplier: u32) -> Option<Requantized> {
-    let scaled = acc
-        .checked_mul(i64::from(multiplier))?
-        .checked_add(1 << (REQUANT_SHIFT - 1))?;
-    let t = scaled >> REQUANT_SHIFT;
-    let remainder = scaled - (t << REQUANT_SHIFT);
-    if !(T_MIN..=T_MAX).contains(&t) {
-        return None;
-    }
-    Some(Requantized {
-        t,
-        remainder,
-        x: t.clamp(0, ACT_MAX),
-    })
+    glassbox_model::requantize(acc, multiplier).ok()
 }
 
 /// Every value of one batch: per lane (including the zero-input padding lanes), per hidden layer,
@@ -130,6 +104,12 @@ impl Program {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn requantize_matches_the_air_constants() {
+        assert_eq!(glassbox_air::ACT_MAX, 255);
+        assert_eq!(glassbox_air::REQUANT_SHIFT, 16);
+    }
 
     #[test]
     fn requantize_rounds_half_up_and_clamps() {
