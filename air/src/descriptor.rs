@@ -74,6 +74,11 @@ pub enum DescriptorError {
     },
     /// A scale is not finite and positive.
     Scale,
+    /// The trace would need more than 255 columns (main plus auxiliary).
+    TooWide {
+        /// Columns needed.
+        columns: usize,
+    },
 }
 
 impl fmt::Display for DescriptorError {
@@ -92,6 +97,9 @@ impl fmt::Display for DescriptorError {
                 write!(f, "layer {layer} does not fit a trace of this length")
             }
             Self::Scale => write!(f, "a scale is not finite and positive"),
+            Self::TooWide { columns } => {
+                write!(f, "the trace would need {columns} columns; at most 255 fit")
+            }
         }
     }
 }

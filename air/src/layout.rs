@@ -376,8 +376,8 @@ impl Layout {
         };
 
         if main_width + aux.width > MAX_WIDTH {
-            return Err(DescriptorError::Layout {
-                layer: descriptor.layers.len(),
+            return Err(DescriptorError::TooWide {
+                columns: main_width + aux.width,
             });
         }
         Ok(Self {

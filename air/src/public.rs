@@ -46,7 +46,9 @@ impl PublicInputs {
     /// The first inconsistency, as a human-readable reason.
     pub fn validate(&self) -> Result<Layout, &'static str> {
         let layout = Layout::new(&self.descriptor, self.batch()).map_err(|e| match e {
-            DescriptorError::Layout { .. } => "the batch does not fit one proof of this model",
+            DescriptorError::Layout { .. } | DescriptorError::TooWide { .. } => {
+                "the batch does not fit one proof of this model"
+            }
             _ => "the model descriptor is invalid",
         })?;
         if self.inputs.is_empty() || self.inputs.len() != self.outputs.len() {

@@ -64,6 +64,12 @@ impl QuantizedModel {
             });
         }
         model.validate()?;
+        // one encoding per model: postcard accepts overlong varints, so re-encode and compare
+        if model.to_bytes()? != bytes {
+            return Err(ModelError::Encoding(
+                "artifact is not in canonical encoding".into(),
+            ));
+        }
         Ok(model)
     }
 }
@@ -72,6 +78,19 @@ impl QuantizedModel {
 mod tests {
     use super::*;
     use crate::quant::QuantizedDense;
+
+    #[test]
+    fn overlong_varints_are_refused() {
+        let bytes = model().to_bytes().unwrap();
+        // the name length (1) right after magic and version, re-encoded as the two bytes 0x81 0x00
+        let at = MAGIC.len() + 2;
+        assert_eq!(bytes[at], 1);
+        let mut long = bytes[..at].to_vec();
+        long.extend_from_slice(&[0x81, 0x00]);
+        long.extend_from_slice(&bytes[at + 1..]);
+        assert!(QuantizedModel::from_bytes(&long).is_err());
+        assert!(QuantizedModel::from_bytes(&bytes).is_ok());
+    }
 
     fn model() -> QuantizedModel {
         QuantizedModel {

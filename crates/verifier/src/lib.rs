@@ -201,10 +201,12 @@ pub fn verify(
             options.clone(),
             num_constraints,
         );
-        prescan::scan(&stark, &context.to_bytes(), 1).map_err(|e| match e {
-            prescan::ScanError::Context => header_mismatch(&stark, &expected_info, &options),
-            prescan::ScanError::Length(what) => {
-                VerifyError::ProofFormat(format!("{what} run past the end"))
+        prescan::scan(&stark, &context.to_bytes(), expected_info.num_segments()).map_err(|e| {
+            match e {
+                prescan::ScanError::Context => header_mismatch(&stark, &expected_info, &options),
+                prescan::ScanError::Length(what) => {
+                    VerifyError::ProofFormat(format!("{what} run past the end"))
+                }
             }
         })?;
         let proof =

@@ -70,15 +70,57 @@ impl Cursor<'_> {
         Ok(u64::from_le_bytes(a) >> len)
     }
 
-    fn byte_vec(&mut self, what: &'static str) -> Result<(), ScanError> {
+    fn byte_vec(&mut self, what: &'static str) -> Result<&[u8], ScanError> {
         let len = self.vint(what)?;
         let len = usize::try_from(len).map_err(|_| ScanError::Length(what))?;
-        self.skip(len, what)
+        let start = self.pos;
+        self.skip(len, what)?;
+        Ok(self.bytes.get(start..start + len).unwrap_or_default())
+    }
+
+    fn u32_vec(&mut self, what: &'static str) -> Result<&[u8], ScanError> {
+        let mut a = [0u8; 4];
+        for b in a.iter_mut() {
+            *b = self.byte(what)?;
+        }
+        let len = u32::from_le_bytes(a) as usize;
+        let start = self.pos;
+        self.skip(len, what)?;
+        Ok(self.bytes.get(start..start + len).unwrap_or_default())
+    }
+
+    fn u16_vec(&mut self, what: &'static str) -> Result<(), ScanError> {
+        let n = self.u16(what)?;
+        self.skip(n, what)
     }
 }
 
-/// Checks `bytes` against the expected serialized context and walks the length prefixes of the
-/// commitments and of the `num_segments + 1` query openings.
+/// Walks a serialized batch Merkle proof (winter-crypto's `BatchMerkleProof`): a depth byte, a
+/// varint number of node vectors, then per vector a varint count of 32-byte digests. winterfell
+/// reserves memory for both counts before reading, so both must fit in the bytes that remain.
+fn merkle_proof(bytes: &[u8], what: &'static str) -> Result<(), ScanError> {
+    let mut c = Cursor { bytes, pos: 0 };
+    c.byte(what)?;
+    let vectors = c.vint(what)?;
+    if vectors > bytes.len() as u64 {
+        return Err(ScanError::Length(what));
+    }
+    for _ in 0..vectors {
+        let count = c.vint(what)?;
+        let len = count
+            .checked_mul(32)
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or(ScanError::Length(what))?;
+        c.skip(len, what)?;
+    }
+    Ok(())
+}
+
+/// Checks `bytes` against the expected serialized context, then walks every length prefix
+/// winterfell would trust: the commitments, the query openings of the `num_segments` trace
+/// segments and of the constraints (values and Merkle paths), the out-of-domain frame, every FRI
+/// layer (values and Merkle paths), the FRI remainder and the proof-of-work nonce. Nothing may
+/// follow.
 pub fn scan(bytes: &[u8], context: &[u8], num_segments: usize) -> Result<(), ScanError> {
     if !bytes.starts_with(context) {
         return Err(ScanError::Context);
@@ -88,13 +130,26 @@ pub fn scan(bytes: &[u8], context: &[u8], num_segments: usize) -> Result<(), Sca
         pos: context.len(),
     };
     c.byte("unique query count")?;
-    let n = c.u16("commitments")?;
-    c.skip(n, "commitments")?;
+    c.u16_vec("commitments")?;
     for _ in 0..=num_segments {
         c.byte_vec("query values")?;
-        c.byte_vec("query paths")?;
+        let paths = c.byte_vec("query paths")?;
+        merkle_proof(paths, "query Merkle paths")?;
     }
-    // the OOD frame, FRI layers and remainder use bounds-checked reads in winterfell
+    c.u16_vec("out-of-domain trace frame")?;
+    c.u16_vec("out-of-domain constraint frame")?;
+    let layers = c.byte("FRI layer count")?;
+    for _ in 0..layers {
+        c.u32_vec("FRI layer values")?;
+        let paths = c.u32_vec("FRI layer paths")?;
+        merkle_proof(paths, "FRI Merkle paths")?;
+    }
+    c.u16_vec("FRI remainder")?;
+    c.byte("FRI partitions")?;
+    c.skip(8, "proof-of-work nonce")?;
+    if c.pos != bytes.len() {
+        return Err(ScanError::Length("trailing bytes after the STARK proof"));
+    }
     Ok(())
 }
 

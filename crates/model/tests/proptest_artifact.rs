@@ -1,0 +1,105 @@
+//! Property tests of the compiled-model artifact: every valid model round-trips through
+//! `to_bytes`/`from_bytes`, and no byte string, random or mutated, panics the decoder or decodes
+//! to a model with a second encoding.
+
+use glassbox_model::{QuantizedDense, QuantizedModel};
+use proptest::prelude::*;
+
+/// Random valid small models: 1–4 layers of width 1–12.
+pub fn small_model() -> impl Strategy<Value = QuantizedModel> {
+    (
+        prop::collection::vec(1usize..=12, 2..=5),
+        "[a-z0-9_]{0,12}",
+        any::<bool>(),
+        1e-6f64..10.0,
+        1e-6f64..10.0,
+    )
+        .prop_flat_map(|(widths, name, classifier, input_scale, output_scale)| {
+            let n = widths.len() - 1;
+            let layers: Vec<_> = widths
+                .windows(2)
+                .enumerate()
+                .map(|(l, w)| {
+                    let (n_in, n_out) = (w[0], w[1]);
+                    (
+                        prop::collection::vec(any::<i8>(), n_in * n_out),
+                        prop::collection::vec(-(1i64 << 31) + 1..(1i64 << 31), n_out),
+                        if l + 1 < n {
+                            (1u32..=65535).prop_map(Some).boxed()
+                        } else {
+                            Just(None).boxed()
+                        },
+                    )
+                        .prop_map(move |(weights, bias, multiplier)| {
+                            QuantizedDense {
+                                n_in,
+                                n_out,
+                                weights,
+                                bias,
+                                multiplier,
+                            }
+                        })
+                })
+                .collect();
+            (
+                layers,
+                Just((widths[0], name, classifier, input_scale, output_scale)),
+            )
+        })
+        .prop_map(
+            |(layers, (input_len, name, classifier, input_scale, output_scale))| QuantizedModel {
+                name,
+                input_len,
+                input_scale,
+                layers,
+                output_scale,
+                classifier,
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn artifact_round_trips(m in small_model()) {
+        let bytes = m.to_bytes().expect("valid model encodes");
+        prop_assert_eq!(&QuantizedModel::from_bytes(&bytes).expect("decodes"), &m);
+        prop_assert_eq!(m.to_bytes().expect("encodes"), bytes);
+    }
+
+    #[test]
+    fn random_bytes_never_panic(tail in prop::collection::vec(any::<u8>(), 0..512), magic in any::<bool>()) {
+        let mut bytes = Vec::new();
+        if magic {
+            bytes.extend_from_slice(glassbox_model::MAGIC);
+            bytes.extend_from_slice(&glassbox_model::FORMAT_VERSION.to_le_bytes());
+        }
+        bytes.extend_from_slice(&tail);
+        if let Ok(m) = QuantizedModel::from_bytes(&bytes) {
+            prop_assert_eq!(m.to_bytes().expect("re-encodes"), bytes);
+        }
+    }
+
+    /// One canonical encoding: a mutated artifact either fails to decode or is the exact
+    /// encoding of what it decodes to.
+    #[test]
+    fn mutated_artifacts_are_rejected_or_canonical(
+        m in small_model(),
+        edits in prop::collection::vec((any::<prop::sample::Index>(), 1u8..=255), 1..4),
+        cut in any::<prop::sample::Index>(),
+        truncate in any::<bool>(),
+    ) {
+        let mut bytes = m.to_bytes().expect("valid model encodes");
+        for (i, x) in edits {
+            let i = i.index(bytes.len());
+            bytes[i] ^= x;
+        }
+        if truncate {
+            bytes.truncate(cut.index(bytes.len()));
+        }
+        if let Ok(decoded) = QuantizedModel::from_bytes(&bytes) {
+            prop_assert_eq!(decoded.to_bytes().expect("re-encodes"), bytes);
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! Property tests of the proof-file envelope: random statements round-trip through
+//! `to_bytes`/`from_bytes`, and no byte string (random, or a mutated valid envelope) panics the
+//! decoder or decodes to an envelope with a second encoding.
+
+use glassbox_air::{
+    EnvelopeError, Felt, LayerDescriptor, ModelDescriptor, ProofEnvelope, PublicInputs,
+    SecurityLevel, ENVELOPE_MAGIC, ENVELOPE_VERSION,
+};
+use proptest::prelude::*;
+use winter_verifier::math::StarkField;
+
+fn layer(n_in: usize, n_out: usize) -> impl Strategy<Value = LayerDescriptor> {
+    (
+        prop::collection::vec(any::<i64>(), n_out),
+        prop_oneof![Just(None), (1u32..).prop_map(Some)],
+    )
+        .prop_map(move |(bias, multiplier)| LayerDescriptor {
+            n_in,
+            n_out,
+            multiplier,
+            bias,
+        })
+}
+
+fn descriptor() -> impl Strategy<Value = ModelDescriptor> {
+    (
+        prop::collection::vec(1usize..=12, 2..=5),
+        0usize..=u32::MAX as usize,
+        any::<f64>().prop_filter("comparable", |v| !v.is_nan()),
+        any::<f64>().prop_filter("comparable", |v| !v.is_nan()),
+    )
+        .prop_flat_map(|(widths, trace_len, input_scale, output_scale)| {
+            let layers: Vec<_> = widths.windows(2).map(|w| layer(w[0], w[1])).collect();
+            (layers, Just((trace_len, input_scale, output_scale)))
+        })
+        .prop_map(
+            |(layers, (trace_len, input_scale, output_scale))| ModelDescriptor {
+                trace_len,
+                layers,
+                input_scale,
+                output_scale,
+            },
+        )
+}
+
+fn felt() -> impl Strategy<Value = Felt> {
+    (0..Felt::MODULUS).prop_map(Felt::new)
+}
+
+fn envelope() -> impl Strategy<Value = ProofEnvelope> {
+    descriptor()
+        .prop_flat_map(|d| {
+            let (n_in, n_out) = (d.input_len(), d.output_len());
+            (
+                Just(d),
+                (1usize..=4).prop_flat_map(move |batch| {
+                    (
+                        prop::collection::vec(prop::collection::vec(-128i64..=127, n_in), batch),
+                        prop::collection::vec(prop::collection::vec(any::<i64>(), n_out), batch),
+                    )
+                }),
+                prop::collection::vec(any::<i64>(), n_out),
+                prop::collection::vec(prop::array::uniform4(felt()), 0..4),
+                prop::collection::vec(-128i64..=127, 0..40),
+                prop::sample::select(SecurityLevel::ALL.to_vec()),
+                prop::collection::vec(any::<u8>(), 0..200),
+            )
+        })
+        .prop_map(
+            |(
+                descriptor,
+                (inputs, outputs),
+                padding_outputs,
+                hash_heads,
+                hash_tail,
+                security,
+                proof,
+            )| {
+                ProofEnvelope {
+                    public: PublicInputs {
+                        descriptor,
+                        inputs,
+                        outputs,
+                        padding_outputs,
+                        hash_heads,
+                        hash_tail,
+                    },
+                    security,
+                    proof,
+                }
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn envelope_round_trips(env in envelope()) {
+        let bytes = env.to_bytes();
+        prop_assert_eq!(&ProofEnvelope::from_bytes(&bytes).expect("decodes"), &env);
+        let mut longer = bytes.clone();
+        longer.push(0);
+        prop_assert_eq!(
+            ProofEnvelope::from_bytes(&longer),
+            Err(EnvelopeError::TrailingBytes { count: 1 })
+        );
+        for cut in [0, bytes.len() / 2, bytes.len() - 1] {
+            prop_assert!(ProofEnvelope::from_bytes(&bytes[..cut]).is_err());
+        }
+    }
+
+    #[test]
+    fn random_bytes_never_panic(
+        tail in prop::collection::vec(any::<u8>(), 0..1024),
+        header in any::<bool>(),
+        preset in 0u8..3,
+    ) {
+        let mut bytes = Vec::new();
+        if header {
+            bytes.extend_from_slice(&ENVELOPE_MAGIC);
+            bytes.extend_from_slice(&ENVELOPE_VERSION.to_le_bytes());
+            bytes.push(preset);
+        }
+        bytes.extend_from_slice(&tail);
+        if let Ok(env) = ProofEnvelope::from_bytes(&bytes) {
+            prop_assert_eq!(env.to_bytes(), bytes);
+        }
+    }
+
+    /// One canonical encoding: a mutated envelope either fails to decode or is the exact
+    /// encoding of what it decodes to.
+    #[test]
+    fn mutated_envelopes_are_rejected_or_canonical(
+        env in envelope(),
+        edits in prop::collection::vec((any::<prop::sample::Index>(), 1u8..=255), 1..4),
+    ) {
+        let mut bytes = env.to_bytes();
+        for (i, x) in edits {
+            let i = i.index(bytes.len());
+            bytes[i] ^= x;
+        }
+        if let Ok(decoded) = ProofEnvelope::from_bytes(&bytes) {
+            prop_assert_eq!(decoded.to_bytes(), bytes);
+        }
+    }
+}
