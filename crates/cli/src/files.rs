@@ -39,6 +39,25 @@ pub fn load_inputs(path: &Path, input_len: usize) -> Result<Vec<Vec<f32>>> {
     })
 }
 
+/// Temporary files being written right now, removed by the interrupt handler.
+static IN_FLIGHT: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// Installs a Ctrl-C / SIGTERM handler: it removes any temporary file being written, says that
+/// no partial output was left, and exits with status 130. Outputs are only ever created by
+/// renaming a complete temporary file, so an interrupted run leaves either the whole file or
+/// nothing.
+pub fn install_interrupt_handler() {
+    let _ = ctrlc::set_handler(|| {
+        if let Ok(files) = IN_FLIGHT.lock() {
+            for f in files.iter() {
+                let _ = fs::remove_file(f);
+            }
+        }
+        eprintln!("interrupted: nothing was written, and no partial output was left");
+        std::process::exit(130);
+    });
+}
+
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, then a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let Some(name) = path.file_name() else {
@@ -53,15 +72,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         name.to_string_lossy(),
         std::process::id()
     ));
+    if let Ok(mut files) = IN_FLIGHT.lock() {
+        files.push(tmp.clone());
+    }
     let write = || -> std::io::Result<()> {
         let mut f = fs::File::create(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
         fs::rename(&tmp, path)
     };
-    write()
-        .inspect_err(|_| {
-            let _ = fs::remove_file(&tmp);
-        })
-        .with_context(|| format!("cannot write {}", path.display()))
+    let result = write().inspect_err(|_| {
+        let _ = fs::remove_file(&tmp);
+    });
+    if let Ok(mut files) = IN_FLIGHT.lock() {
+        files.retain(|f| f != &tmp);
+    }
+    result.with_context(|| format!("cannot write {}", path.display()))
 }

@@ -57,6 +57,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    files::install_interrupt_handler();
     let json = cli.json;
     let result = match &cli.command {
         Command::Compile(a) => a.run(json),

@@ -326,3 +326,53 @@ fn demo_verifies() {
         .success()
         .stdout(predicate::str::contains("verified"));
 }
+
+#[test]
+fn interrupted_prove_leaves_no_partial_proof_and_says_so() {
+    let (dir, _) = compiled();
+    // many samples, one per proof, so proving outlasts the interrupt
+    let all: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("digits_test.json")).expect("fixture"),
+    )
+    .expect("json");
+    let many =
+        serde_json::json!({ "input_data": all["input_data"].as_array().expect("array")[..200] });
+    std::fs::write(dir.path().join("many.json"), many.to_string()).expect("write");
+    let bin = assert_cmd::cargo::cargo_bin("glassbox");
+    let child = std::process::Command::new(bin)
+        .current_dir(dir.path())
+        .args([
+            "prove",
+            "m.gbm",
+            "--input",
+            "many.json",
+            "-o",
+            "x.gbp",
+            "--max-per-proof",
+            "1",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted"));
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("x.") || n.contains(".tmp"))
+        .collect();
+    assert!(left.is_empty(), "partial output left behind: {left:?}");
+}
