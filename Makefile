@@ -1,7 +1,7 @@
 # The one place people, the README and CI (.ci/run) run things from.
 CARGO ?= cargo
 
-.PHONY: demo test validate lint fmt bench ci
+.PHONY: demo test validate lint fmt bench ci fuzz
 
 ## Prove and verify 8 inferences of the embedded digits model.
 demo:
@@ -28,6 +28,19 @@ fmt:
 ## The README's benchmark table.
 bench:
 	$(CARGO) run --release -p glassbox-cli -- bench
+
+## A bounded libFuzzer run of every fuzz target (needs nightly and cargo-fuzz; skipped without).
+FUZZ_SECONDS ?= 45
+fuzz:
+	@if cargo +nightly --version >/dev/null 2>&1; then \
+		command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked; \
+		for t in verify_bytes verify_mutated onnx_load input_json model_artifact; do \
+			echo "::: fuzz $$t ($(FUZZ_SECONDS) s)"; \
+			log=$${TMPDIR:-/tmp}/glassbox-fuzz-$$t.log; \
+			bash fuzz/run.sh $$t $(FUZZ_SECONDS) > $$log 2>&1 || { tail -n 40 $$log; exit 1; }; \
+			grep -E 'Done [0-9]+ runs' $$log | tail -n 1; \
+		done; \
+	else echo "no nightly toolchain: libFuzzer runs skipped (the stable mutation and proptest suites ran in make test)"; fi
 
 ## What CI runs.
 ci:
