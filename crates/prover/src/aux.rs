@@ -1,12 +1,23 @@
 //! The auxiliary segment, built from the main trace and the verifier's challenges exactly as the
 //! AIR's auxiliary constraints define it.
+//!
+//! Everything that is per row (the Horner row sums and every lookup denominator) is computed in
+//! parallel first; the running sums are then cheap sequential passes.
 
 use glassbox_air::{
     accumulator_row_sum, input_row_sum, inverse_multipliers, lookup_value, weight_row_sum,
     Challenges, Felt, Layout,
 };
+use rayon::prelude::*;
 use winterfell::math::{batch_inversion, FieldElement};
 use winterfell::matrix::ColMatrix;
+
+/// One row's Horner sums: weights per layer, inputs per region, accumulators per region.
+struct RowSums<E> {
+    w: Vec<E>,
+    x: Vec<E>,
+    y: Vec<E>,
+}
 
 /// Builds every auxiliary column.
 pub fn build<E: FieldElement<BaseField = Felt>>(
@@ -17,18 +28,47 @@ pub fn build<E: FieldElement<BaseField = Felt>>(
     let n = layout.trace_len;
     let ch = Challenges::new(layout);
     let ax = &layout.aux;
-    let mut cols = vec![vec![E::ZERO; n]; ax.width];
-    let row_of =
-        |row: usize| -> Vec<Felt> { (0..layout.main_width).map(|c| main.get(c, row)).collect() };
-    let rows: Vec<Vec<Felt>> = (0..n).map(row_of).collect();
-
-    let pw = |row: &[Felt], l: usize| weight_row_sum(layout, &ch, r, row, l);
-    let px = |row: &[Felt], l: usize| input_row_sum(layout, &ch, r, row, l);
     let inv_m = inverse_multipliers(layout);
-    let py = |row: &[Felt], l: usize| accumulator_row_sum(layout, &ch, r, row, l, inv_m[l]);
+    let gamma = r[ch.gamma];
+    let num_lookups: usize = layout.lookup_groups.iter().map(Vec::len).sum();
+
+    // per row, in parallel: Horner sums and lookup denominators (group by group)
+    let per_row: Vec<(RowSums<E>, Vec<E>)> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let row: Vec<Felt> = (0..layout.main_width).map(|c| main.get(c, i)).collect();
+            let sums = RowSums {
+                w: (0..layout.layers.len())
+                    .map(|l| weight_row_sum(layout, &ch, r, &row, l))
+                    .collect(),
+                x: (0..layout.regions.len())
+                    .map(|l| input_row_sum(layout, &ch, r, &row, l))
+                    .collect(),
+                y: (0..layout.regions.len())
+                    .map(|l| {
+                        if l == 0 {
+                            E::ZERO
+                        } else {
+                            accumulator_row_sum(layout, &ch, r, &row, l, inv_m[l])
+                        }
+                    })
+                    .collect(),
+            };
+            let mut dens = Vec::with_capacity(num_lookups + 1);
+            for group in &layout.lookup_groups {
+                dens.extend(group.iter().map(|v| gamma - E::from(lookup_value(&row, v))));
+            }
+            dens.push(gamma - E::from(row[layout.table]));
+            (sums, dens)
+        })
+        .collect();
+    let (sums, dens): (Vec<RowSums<E>>, Vec<Vec<E>>) = per_row.into_iter().unzip();
+    let invs = batch_inversion(&dens.concat());
+
+    let mut cols = vec![vec![E::ZERO; n]; ax.width];
     let is_last = |row: usize, len: usize| row % len == len - 1;
 
-    // U, V, Q, A
+    // U, V, Q, A: Horner sums restarting at every block, and the per-block challenge powers
     for (l, lay) in layout.layers.iter().enumerate() {
         let step = r[ch.rho_pows[l] + lay.k];
         let c = ax.u[l];
@@ -36,7 +76,7 @@ pub fn build<E: FieldElement<BaseField = Felt>>(
             cols[c][row + 1] = if is_last(row, lay.block_len) {
                 E::ZERO
             } else {
-                (cols[c][row] + pw(&rows[row], l)) * step
+                (cols[c][row] + sums[row].w[l]) * step
             };
         }
     }
@@ -47,7 +87,7 @@ pub fn build<E: FieldElement<BaseField = Felt>>(
             cols[c][row + 1] = if is_last(row, reg.block_len) {
                 E::ZERO
             } else {
-                (cols[c][row] + px(&rows[row], l)) * step
+                (cols[c][row] + sums[row].x[l]) * step
             };
         }
         if let Some(q) = ax.q[l] {
@@ -56,7 +96,7 @@ pub fn build<E: FieldElement<BaseField = Felt>>(
                 cols[q][row + 1] = if is_last(row, reg.block_len) {
                     E::ZERO
                 } else {
-                    (cols[q][row] + py(&rows[row], l)) * step
+                    (cols[q][row] + sums[row].y[l]) * step
                 };
             }
         }
@@ -76,56 +116,43 @@ pub fn build<E: FieldElement<BaseField = Felt>>(
         }
     }
 
-    // Z
+    // Z: block totals from next-row values on each block's second-to-last row
     for row in 0..n - 1 {
-        let next = &rows[row + 1];
+        let next = &sums[row + 1];
         let mut dz = E::ZERO;
         for (l, reg) in layout.regions.iter().enumerate() {
             if row % reg.block_len != reg.block_len - 2 {
                 continue;
             }
-            let w_total = cols[ax.u[l]][row + 1] + pw(next, l);
-            let x_total = cols[ax.v[l]][row + 1] + px(next, l);
+            let w_total = cols[ax.u[l]][row + 1] + next.w[l];
+            let x_total = cols[ax.v[l]][row + 1] + next.x[l];
             let mut term = r[ch.rho[l]] * w_total * x_total;
             if l == 0 {
                 term += cols[ax.a[0]][row + 1] * x_total;
             } else {
                 let q = ax.q[l].unwrap_or(0);
-                term -= cols[ax.a[l]][row + 1] * (cols[q][row + 1] + py(next, l));
+                term -= cols[ax.a[l]][row + 1] * (cols[q][row + 1] + next.y[l]);
             }
             dz += term;
         }
         cols[ax.z][row + 1] = cols[ax.z][row] + dz;
     }
 
-    // LogUp helpers
-    let gamma = r[ch.gamma];
+    // LogUp: one helper per group, the table helper, then S (exclusive) and T (with the last row)
+    let stride = num_lookups + 1;
     let mut row_sum = vec![E::ZERO; n];
-    for (g, group) in layout.lookup_groups.iter().enumerate() {
-        let mut dens: Vec<E> = Vec::with_capacity(n * group.len());
-        for row in &rows {
-            for v in group {
-                dens.push(gamma - E::from(lookup_value(row, v)));
-            }
-        }
-        let invs = batch_inversion(&dens);
-        let h = ax.helpers[g];
-        for row in 0..n {
-            let s: E = invs[row * group.len()..(row + 1) * group.len()]
+    for row in 0..n {
+        let inv = &invs[row * stride..(row + 1) * stride];
+        let mut at = 0;
+        for (g, group) in layout.lookup_groups.iter().enumerate() {
+            let s = inv[at..at + group.len()]
                 .iter()
-                .copied()
-                .fold(E::ZERO, |a, b| a + b);
-            cols[h][row] = s;
+                .fold(E::ZERO, |a, &b| a + b);
+            at += group.len();
+            cols[ax.helpers[g]][row] = s;
             row_sum[row] += s;
         }
-    }
-    let dens: Vec<E> = rows
-        .iter()
-        .map(|row| gamma - E::from(row[layout.table]))
-        .collect();
-    let invs = batch_inversion(&dens);
-    for row in 0..n {
-        let th = invs[row].mul_base(rows[row][layout.multiplicity]);
+        let th = inv[num_lookups].mul_base(main.get(layout.multiplicity, row));
         cols[ax.table_helper][row] = th;
         row_sum[row] -= th;
     }

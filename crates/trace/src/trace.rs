@@ -169,44 +169,67 @@ impl Trace {
 
 /// Computes the sponge state, helper and buffer columns from the weight columns.
 fn fill_sponges(layout: &Layout, columns: &mut [Vec<Felt>]) {
+    use rayon::prelude::*;
+    // the sponges are independent: run them in parallel, then place their columns
+    let weights: &[Vec<Felt>] = columns;
+    let computed: Vec<Vec<Vec<Felt>>> = layout
+        .sponges
+        .par_iter()
+        .map(|s| sponge_columns(layout, weights, s))
+        .collect();
+    for (sponge, cols) in layout.sponges.iter().zip(computed) {
+        for (k, col) in cols.into_iter().enumerate() {
+            columns[sponge.state + k] = col;
+        }
+    }
+}
+
+/// The 31 columns of one sponge (state, round helpers, buffer), in layout order.
+fn sponge_columns(
+    layout: &Layout,
+    columns: &[Vec<Felt>],
+    sponge: &glassbox_air::SpongeLayout,
+) -> Vec<Vec<Felt>> {
     let n = layout.trace_len;
-    for sponge in &layout.sponges {
-        let packed: Vec<Felt> = (0..n)
-            .map(|r| {
-                let mut acc = Felt::ZERO;
-                let mut scale = Felt::ONE;
-                for &c in &sponge.digits {
-                    acc += (columns[c][r] + Felt::new(128)) * scale;
-                    scale *= Felt::new(256);
-                }
-                acc
-            })
-            .collect();
-        let mut s = hash::row0_state(n - HASH_CYCLE);
-        for r in 0..n {
+    let packed: Vec<Felt> = (0..n)
+        .map(|r| {
+            let mut acc = Felt::ZERO;
+            let mut scale = Felt::ONE;
+            for &c in &sponge.digits {
+                acc += (columns[c][r] + Felt::new(128)) * scale;
+                scale *= Felt::new(256);
+            }
+            acc
+        })
+        .collect();
+    let mut out = vec![vec![Felt::ZERO; n]; 2 * STATE_WIDTH + HASH_CYCLE - 1];
+    let (state, rest) = out.split_at_mut(STATE_WIDTH);
+    let (helper, buffer) = rest.split_at_mut(STATE_WIDTH);
+    let mut s = hash::row0_state(n - HASH_CYCLE);
+    for r in 0..n {
+        for k in 0..STATE_WIDTH {
+            state[k][r] = s[k];
+        }
+        let cycle = r - r % HASH_CYCLE;
+        for k in 0..HASH_CYCLE - 1 {
+            buffer[k][r] = packed[cycle + k];
+        }
+        if r + 1 == n {
+            break;
+        }
+        let pos = r % HASH_CYCLE;
+        if pos < HASH_CYCLE - 1 {
+            let u = hash::round_with_helper(&mut s, pos);
             for k in 0..STATE_WIDTH {
-                columns[sponge.state + k][r] = s[k];
+                helper[k][r] = u[k];
             }
-            let cycle = r - r % HASH_CYCLE;
-            for k in 0..HASH_CYCLE - 1 {
-                columns[sponge.buffer + k][r] = packed[cycle + k];
-            }
-            if r + 1 == n {
-                break;
-            }
-            let pos = r % HASH_CYCLE;
-            if pos < HASH_CYCLE - 1 {
-                let u = hash::round_with_helper(&mut s, pos);
-                for k in 0..STATE_WIDTH {
-                    columns[sponge.helper + k][r] = u[k];
-                }
-            } else {
-                for k in 0..HASH_CYCLE {
-                    s[RATE_START + k] += packed[cycle + k];
-                }
+        } else {
+            for k in 0..HASH_CYCLE {
+                s[RATE_START + k] += packed[cycle + k];
             }
         }
     }
+    out
 }
 
 impl Program {
