@@ -27,7 +27,7 @@ fmt:
 
 ## The README's benchmark table.
 bench:
-	$(CARGO) run --release -p glassbox-cli -- bench
+	$(CARGO) run --release -p glassbox-cli -- bench --batches 1,8,64,256
 
 ## A bounded libFuzzer run of every fuzz target (needs nightly and cargo-fuzz; skipped without).
 FUZZ_SECONDS ?= 45
