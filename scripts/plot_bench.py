@@ -27,7 +27,7 @@ def main(src: str, dst: str) -> None:
 
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">',
            f'<rect width="{w}" height="{h}" fill="white"/>',
-           f'<text x="{left}" y="18" font-size="14">glassbox: prove time per proof vs batch (ms)</text>',
+           f'<text x="{left}" y="18" font-size="14">glassbox: prove time vs batch, ms (bundles summed)</text>',
            f'<line x1="{left}" y1="{h-bottom}" x2="{w-right}" y2="{h-bottom}" stroke="black"/>',
            f'<line x1="{left}" y1="{top}" x2="{left}" y2="{h-bottom}" stroke="black"/>']
     for b in batches:
