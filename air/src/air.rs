@@ -26,12 +26,15 @@ use winter_math::{ExtensionOf, FieldElement};
 
 use crate::challenges::Challenges;
 use crate::descriptor::felt_from_i64;
-use crate::hash::{self, STATE_WIDTH};
-use crate::layout::{
-    Layout, LookupValue, RegionKind, ACT_C, ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_T, SPONGE_BUFFER,
-};
+use crate::hash::{self, packed_element, STATE_WIDTH};
+use crate::layout::{Layout, LookupValue, RegionKind, SPONGE_BUFFER};
 use crate::public::PublicInputs;
-use crate::{Felt, ACT_MAX, HASH_CYCLE, RANGE_TABLE_SIZE, REQUANT_SHIFT};
+use crate::units::lookup::{fraction_sum, lookup_value};
+use crate::units::product::{
+    accumulator_row_sum, input_row_sum, inverse_multipliers, weight_row_sum,
+};
+use crate::units::requant::activation_row;
+use crate::{Felt, HASH_CYCLE, RANGE_TABLE_SIZE};
 
 /// The glassbox AIR for one batch of inferences of one dense model.
 pub struct InferenceAir {
@@ -136,64 +139,6 @@ impl InferenceAir {
         }
         total
     }
-}
-
-/// Lagrange selectors of the case cell `c ∈ {0, 1, 2}`.
-fn cases<E: FieldElement<BaseField = Felt>>(c: E) -> (E, E, E) {
-    let one = E::ONE;
-    let two = one + one;
-    // (p + 1) / 2, the inverse of two
-    let half = E::from(Felt::new(0x7fff_ffff_8000_0001));
-    let e0 = (c - one) * (c - two) * half;
-    let e1 = c * (two - c);
-    let e2 = c * (c - one) * half;
-    (e0, e1, e2)
-}
-
-/// The activation `x = clamp(t, 0, 255)` as a polynomial in the cells `t, c`.
-pub fn activation<E: FieldElement<BaseField = Felt>>(row: &[E], base: usize) -> E {
-    let (e0, _, e2) = cases(row[base + ACT_C]);
-    e0 * row[base + ACT_T] + e2 * E::from(ACT_MAX as u32)
-}
-
-/// The layer accumulator `acc = M⁻¹·(t·2^16 + r0 + 256·r1 − 2^15)`.
-pub fn accumulator<E: FieldElement<BaseField = Felt>>(row: &[E], base: usize, inv_m: Felt) -> E {
-    let shift = E::from(Felt::new(1 << REQUANT_SHIFT));
-    let half = E::from(Felt::new(1 << (REQUANT_SHIFT - 1)));
-    let r = row[base + ACT_R0] + row[base + ACT_R1] * E::from(256u32);
-    (row[base + ACT_T] * shift + r - half) * E::from(inv_m)
-}
-
-/// `Σ_v 1/(γ − v)` cleared of denominators: returns `(Π(γ − v), Σ_v Π_{w≠v}(γ − w))`.
-fn fraction_sum<E: FieldElement>(gamma: E, values: &[E]) -> (E, E) {
-    let mut den = E::ONE;
-    let mut num = E::ZERO;
-    for &v in values {
-        let d = gamma - v;
-        num = num * d + den;
-        den *= d;
-    }
-    (den, num)
-}
-
-/// The value a lookup checks, read from one trace row.
-pub fn lookup_value<F: FieldElement<BaseField = Felt>>(row: &[F], v: &LookupValue) -> F {
-    match *v {
-        LookupValue::Weight(c) => row[c] + F::from(128u32),
-        LookupValue::Cell(c) => row[c],
-        LookupValue::Activation(base) => activation(row, base),
-    }
-}
-
-/// Requantization-region row constraints (`c` is a case, the range witness matches the case).
-fn activation_row<E: FieldElement<BaseField = Felt>>(row: &[E], base: usize, out: &mut [E]) {
-    let c = row[base + ACT_C];
-    let t = row[base + ACT_T];
-    let one = E::ONE;
-    out[0] = c * (c - one) * (c - one - one);
-    let (_, e1, e2) = cases(c);
-    let d = row[base + ACT_D0] + row[base + ACT_D1] * E::from(256u32);
-    out[1] = d - e1 * (E::ZERO - t - one) - e2 * (t - E::from(ACT_MAX as u32 + 1));
 }
 
 impl Air for InferenceAir {
@@ -301,16 +246,7 @@ impl Air for InferenceAir {
             options,
         );
 
-        let inv_multipliers = layout
-            .regions
-            .iter()
-            .map(|r| match r.kind {
-                RegionKind::Activation { multiplier, .. } => {
-                    Felt::new(u64::from(multiplier.max(1))).inv()
-                }
-                RegionKind::Input => Felt::ONE,
-            })
-            .collect();
+        let inv_multipliers = inverse_multipliers(&layout);
         Self {
             context,
             layout,
@@ -608,95 +544,6 @@ impl Air for InferenceAir {
         }
         cols
     }
-}
-
-// ROW SUMS (shared by the constraints and the prover's auxiliary trace builder)
-// ================================================================================================
-
-/// `Σ_t pows[start + w − 1 − t] · v_t` over one row's `w` cells.
-fn horner<F, E>(values: impl Iterator<Item = F>, r: &[E], start: usize, w: usize) -> E
-where
-    F: FieldElement<BaseField = Felt>,
-    E: FieldElement<BaseField = Felt> + ExtensionOf<F>,
-{
-    let mut acc = E::ZERO;
-    for (t, v) in values.enumerate() {
-        acc += r[start + w - 1 - t].mul_base(v);
-    }
-    acc
-}
-
-/// One row's share of `Σ_i ρ^i W_ij` for layer `l`.
-pub fn weight_row_sum<F, E>(layout: &Layout, ch: &Challenges, r: &[E], row: &[F], l: usize) -> E
-where
-    F: FieldElement<BaseField = Felt>,
-    E: FieldElement<BaseField = Felt> + ExtensionOf<F>,
-{
-    let lay = &layout.layers[l];
-    horner(
-        (0..lay.k).map(|t| row[lay.w_start + t]),
-        r,
-        ch.rho_pows[l],
-        lay.k,
-    )
-}
-
-/// One row's share of `Σ_b β^b X_jb` for region `l` (the inputs of layer `l`).
-pub fn input_row_sum<F, E>(layout: &Layout, ch: &Challenges, r: &[E], row: &[F], l: usize) -> E
-where
-    F: FieldElement<BaseField = Felt>,
-    E: FieldElement<BaseField = Felt> + ExtensionOf<F>,
-{
-    let reg = &layout.regions[l];
-    let xs = (0..reg.lanes_per_row).map(|t| match reg.kind {
-        RegionKind::Input => row[reg.lane_col(t)],
-        RegionKind::Activation { .. } => activation(row, reg.lane_col(t)),
-    });
-    horner(xs, r, ch.beta_pows[l], reg.lanes_per_row)
-}
-
-/// One row's share of `Σ_b β^b Y_ib` for the accumulators of layer `l − 1` held in region `l`.
-pub fn accumulator_row_sum<F, E>(
-    layout: &Layout,
-    ch: &Challenges,
-    r: &[E],
-    row: &[F],
-    l: usize,
-    inv_m: Felt,
-) -> E
-where
-    F: FieldElement<BaseField = Felt>,
-    E: FieldElement<BaseField = Felt> + ExtensionOf<F>,
-{
-    let reg = &layout.regions[l];
-    let ys = (0..reg.lanes_per_row).map(|t| accumulator(row, reg.lane_col(t), inv_m));
-    horner(ys, r, ch.beta_pows[l - 1], reg.lanes_per_row)
-}
-
-/// `M⁻¹` for each region's multiplier (one for the input region).
-pub fn inverse_multipliers(layout: &Layout) -> Vec<Felt> {
-    layout
-        .regions
-        .iter()
-        .map(|r| match r.kind {
-            RegionKind::Activation { multiplier, .. } => {
-                Felt::new(u64::from(multiplier.max(1))).inv()
-            }
-            RegionKind::Input => Felt::ONE,
-        })
-        .collect()
-}
-
-/// The element a sponge absorbs from one row: its weight cells packed as bytes.
-pub fn packed_element<E: FieldElement<BaseField = Felt>>(row: &[E], digits: &[usize]) -> E {
-    let mut acc = E::ZERO;
-    let mut scale = E::ONE;
-    let base = E::from(256u32);
-    for &c in digits {
-        acc += (row[c] + E::from(128u32)) * scale;
-        scale *= base;
-    }
-    acc
 }
 
 fn placeholder_layout() -> Layout {

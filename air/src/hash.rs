@@ -166,6 +166,18 @@ pub fn row0_state(len: usize) -> State {
     s
 }
 
+/// The element a sponge absorbs from one row: its weight cells packed as bytes.
+pub fn packed_element<E: FieldElement<BaseField = Felt>>(row: &[E], digits: &[usize]) -> E {
+    let mut acc = E::ZERO;
+    let mut scale = E::ONE;
+    let base = E::from(256u32);
+    for &c in digits {
+        acc += (row[c] + E::from(128u32)) * scale;
+        scale *= base;
+    }
+    acc
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,11 +27,9 @@ pub mod hash;
 mod layout;
 mod options;
 mod public;
+pub mod units;
 
-pub use air::{
-    accumulator, accumulator_row_sum, activation, input_row_sum, inverse_multipliers, lookup_value,
-    packed_element, weight_row_sum, InferenceAir,
-};
+pub use air::InferenceAir;
 pub use challenges::Challenges;
 pub use descriptor::{
     felt_from_i64, felt_to_i64, DescriptorError, LayerDescriptor, ModelDescriptor, ModelDigest,
@@ -39,12 +37,16 @@ pub use descriptor::{
 pub use envelope::{
     EnvelopeError, ProofEnvelope, ENVELOPE_MAGIC, ENVELOPE_VERSION, MAX_PROOF_BYTES,
 };
+pub use hash::packed_element;
 pub use layout::{
     AuxLayout, LayerLayout, Layout, LookupValue, RegionKind, RegionLayout, SpongeLayout, ACT_C,
     ACT_CELLS, ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_T,
 };
 pub use options::SecurityLevel;
 pub use public::PublicInputs;
+pub use units::lookup::lookup_value;
+pub use units::product::{accumulator_row_sum, input_row_sum, inverse_multipliers, weight_row_sum};
+pub use units::requant::{accumulator, activation};
 
 pub use winter_air::proof::{Context as ProofContext, Proof};
 pub use winter_math::fields::f64::BaseElement as Felt;

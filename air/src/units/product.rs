@@ -1,0 +1,86 @@
+//! The product unit: per-row shares of the Horner sums that the randomized matrix-product check
+//! (`Σ_j f_j g_j = Σ_i ρ^(i+1) q_i + bias term`) accumulates, shared by the constraints and the
+//! prover's auxiliary-trace builder.
+
+use alloc::vec::Vec;
+
+use winter_math::{ExtensionOf, FieldElement};
+
+use crate::challenges::Challenges;
+use crate::layout::{Layout, RegionKind};
+use crate::units::requant::{accumulator, activation};
+use crate::Felt;
+
+/// `Σ_t pows[start + w − 1 − t] · v_t` over one row's `w` cells.
+fn horner<F, E>(values: impl Iterator<Item = F>, r: &[E], start: usize, w: usize) -> E
+where
+    F: FieldElement<BaseField = Felt>,
+    E: FieldElement<BaseField = Felt> + ExtensionOf<F>,
+{
+    let mut acc = E::ZERO;
+    for (t, v) in values.enumerate() {
+        acc += r[start + w - 1 - t].mul_base(v);
+    }
+    acc
+}
+
+/// One row's share of `Σ_i ρ^i W_ij` for layer `l`.
+pub fn weight_row_sum<F, E>(layout: &Layout, ch: &Challenges, r: &[E], row: &[F], l: usize) -> E
+where
+    F: FieldElement<BaseField = Felt>,
+    E: FieldElement<BaseField = Felt> + ExtensionOf<F>,
+{
+    let lay = &layout.layers[l];
+    horner(
+        (0..lay.k).map(|t| row[lay.w_start + t]),
+        r,
+        ch.rho_pows[l],
+        lay.k,
+    )
+}
+
+/// One row's share of `Σ_b β^b X_jb` for region `l` (the inputs of layer `l`).
+pub fn input_row_sum<F, E>(layout: &Layout, ch: &Challenges, r: &[E], row: &[F], l: usize) -> E
+where
+    F: FieldElement<BaseField = Felt>,
+    E: FieldElement<BaseField = Felt> + ExtensionOf<F>,
+{
+    let reg = &layout.regions[l];
+    let xs = (0..reg.lanes_per_row).map(|t| match reg.kind {
+        RegionKind::Input => row[reg.lane_col(t)],
+        RegionKind::Activation { .. } => activation(row, reg.lane_col(t)),
+    });
+    horner(xs, r, ch.beta_pows[l], reg.lanes_per_row)
+}
+
+/// One row's share of `Σ_b β^b Y_ib` for the accumulators of layer `l − 1` held in region `l`.
+pub fn accumulator_row_sum<F, E>(
+    layout: &Layout,
+    ch: &Challenges,
+    r: &[E],
+    row: &[F],
+    l: usize,
+    inv_m: Felt,
+) -> E
+where
+    F: FieldElement<BaseField = Felt>,
+    E: FieldElement<BaseField = Felt> + ExtensionOf<F>,
+{
+    let reg = &layout.regions[l];
+    let ys = (0..reg.lanes_per_row).map(|t| accumulator(row, reg.lane_col(t), inv_m));
+    horner(ys, r, ch.beta_pows[l - 1], reg.lanes_per_row)
+}
+
+/// `M⁻¹` for each region's multiplier (one for the input region).
+pub fn inverse_multipliers(layout: &Layout) -> Vec<Felt> {
+    layout
+        .regions
+        .iter()
+        .map(|r| match r.kind {
+            RegionKind::Activation { multiplier, .. } => {
+                Felt::new(u64::from(multiplier.max(1))).inv()
+            }
+            RegionKind::Input => Felt::ONE,
+        })
+        .collect()
+}
