@@ -4,10 +4,16 @@
 //! no prover.
 //!
 //! # Usage
-//! ```text
-//! let digest = ModelDigest::from_hex(published_hex).unwrap();
+//! ```no_run
+//! use glassbox_air::ModelDigest;
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let published_hex = "67c095d35a5d2bf7d3f931f03aa4b6e9a28d1223015b84692718b4d8245138f9";
+//! let digest = ModelDigest::from_hex(published_hex).ok_or("malformed digest")?;
+//! let proof_bytes = std::fs::read("proof.gbp")?;
 //! let claim = glassbox_verifier::verify(&proof_bytes, &digest, 100)?;
 //! println!("{} samples, labels {:?}", claim.inputs.len(), claim.labels());
+//! # Ok(())
+//! # }
 //! ```
 //!
 //! # What is checked, in order
