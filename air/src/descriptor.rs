@@ -74,6 +74,12 @@ pub enum DescriptorError {
     },
     /// A scale is not finite and positive.
     Scale,
+    /// Verifying the layout would cost more than [`crate::MAX_VERIFIER_WORK`] field operations
+    /// beyond the STARK (see [`crate::Layout::verifier_work`]).
+    VerifierCost {
+        /// Estimated operations.
+        work: usize,
+    },
     /// The trace would need more than 255 columns (main plus auxiliary).
     TooWide {
         /// Columns needed.
@@ -97,6 +103,9 @@ impl fmt::Display for DescriptorError {
                 write!(f, "layer {layer} does not fit a trace of this length")
             }
             Self::Scale => write!(f, "a scale is not finite and positive"),
+            Self::VerifierCost { work } => {
+                write!(f, "verifying this layout would take about {work} field operations beyond the STARK")
+            }
             Self::TooWide { columns } => {
                 write!(f, "the trace would need {columns} columns; at most 255 fit")
             }

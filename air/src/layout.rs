@@ -380,7 +380,7 @@ impl Layout {
                 columns: main_width + aux.width,
             });
         }
-        Ok(Self {
+        let layout = Self {
             trace_len: n,
             batch_capacity: capacity,
             layers,
@@ -392,7 +392,12 @@ impl Layout {
             lookup_groups,
             block_lens,
             aux,
-        })
+        };
+        let work = layout.verifier_work();
+        if work > crate::public::MAX_VERIFIER_WORK {
+            return Err(DescriptorError::VerifierCost { work });
+        }
+        Ok(layout)
     }
 
     /// All weight columns, layer by layer (the order the sponges pack them in).
@@ -426,6 +431,28 @@ impl Layout {
         self.main_width * self.trace_len
     }
 
+    /// Field operations the verifier spends on this layout beyond the STARK itself: the public
+    /// input and output terms over every lane, the bias terms, and interpolating the periodic
+    /// block flags (proportional to the block lengths).
+    pub fn verifier_work(&self) -> usize {
+        let first = self.layers.first().map_or(0, |l| l.blocks);
+        let last = self.layers.last().map_or(0, |l| l.n_out);
+        let lanes = self
+            .regions
+            .iter()
+            .map(RegionLayout::lanes)
+            .max()
+            .unwrap_or(0);
+        let biases: usize = self.layers.iter().map(|l| l.n_out).sum::<usize>()
+            + self.layers.len() * self.batch_capacity;
+        let flags: usize = self
+            .block_lens
+            .iter()
+            .map(|&r| 2 * r * (r.ilog2() as usize + 1))
+            .sum();
+        lanes * (first + last) + biases + flags
+    }
+
     /// Main-trace cells that hold weights or hash them (paid once per proof, whatever the batch).
     pub fn weight_cells(&self) -> usize {
         let cols: usize =
@@ -437,5 +464,49 @@ impl Layout {
     /// batch capacity).
     pub fn sample_cells(&self) -> usize {
         self.regions.iter().map(RegionLayout::width).sum::<usize>() * self.trace_len
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::descriptor::LayerDescriptor;
+    use alloc::vec;
+
+    fn descriptor(shape: &[usize], trace_len: usize) -> ModelDescriptor {
+        let layers = shape
+            .windows(2)
+            .enumerate()
+            .map(|(l, w)| LayerDescriptor {
+                n_in: w[0],
+                n_out: w[1],
+                multiplier: (l + 2 < shape.len()).then_some(100),
+                bias: vec![0; w[1]],
+            })
+            .collect();
+        ModelDescriptor {
+            trace_len,
+            layers,
+            input_scale: 1.0,
+            output_scale: 1.0,
+        }
+    }
+
+    #[test]
+    fn a_statement_designed_to_stall_the_verifier_is_too_expensive() {
+        // one-wide layers force 2^20 lanes; a 16384-wide output makes the output term 2^34 operations
+        let Err(err) = Layout::new(&descriptor(&[1, 1, 16384], 1 << 20), 1) else {
+            panic!("a stalling layout was accepted");
+        };
+        assert!(matches!(err, DescriptorError::VerifierCost { .. }), "{err}");
+        // the digits MLP is far below the bound
+        let Ok(layout) = Layout::new(&descriptor(&[64, 128, 64, 10], 1024), 64) else {
+            panic!("the digits MLP has a layout");
+        };
+        assert!(
+            layout.verifier_work() < 1 << 19,
+            "{}",
+            layout.verifier_work()
+        );
     }
 }

@@ -43,7 +43,7 @@ pub use layout::{
     ACT_CELLS, ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_T,
 };
 pub use options::SecurityLevel;
-pub use public::PublicInputs;
+pub use public::{PublicInputs, MAX_VERIFIER_WORK};
 pub use units::lookup::lookup_value;
 pub use units::product::{accumulator_row_sum, input_row_sum, inverse_multipliers, weight_row_sum};
 pub use units::requant::{accumulator, activation};

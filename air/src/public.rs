@@ -8,6 +8,11 @@ use crate::descriptor::{felt_from_i64, DescriptorError, ModelDescriptor, ModelDi
 use crate::layout::Layout;
 use crate::Felt;
 
+/// Bound on [`Layout::verifier_work`]: a statement that would make the verifier do more field
+/// operations than this (about a second) is refused before any proof is parsed. Honest layouts of
+/// the fixtures stay below 2^19.
+pub const MAX_VERIFIER_WORK: usize = 1 << 24;
+
 /// Largest magnitude an output may have (keeps integers far from `p/2`).
 pub const MAX_OUTPUT: i64 = 1 << 62;
 
@@ -48,6 +53,9 @@ impl PublicInputs {
         let layout = Layout::new(&self.descriptor, self.batch()).map_err(|e| match e {
             DescriptorError::Layout { .. } | DescriptorError::TooWide { .. } => {
                 "the batch does not fit one proof of this model"
+            }
+            DescriptorError::VerifierCost { .. } => {
+                "the statement would make verification unreasonably expensive"
             }
             _ => "the model descriptor is invalid",
         })?;
