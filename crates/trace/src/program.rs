@@ -73,6 +73,30 @@ pub struct Program {
     /// Weights of the last hash cycle (asserted instead of hashed).
     pub hash_tail: Vec<i64>,
     digest: ModelDigest,
+    /// The weight and sponge columns, which depend on the weights only: computed once here and
+    /// copied into every trace.
+    pub(crate) static_columns: std::sync::Arc<StaticColumns>,
+}
+
+/// Main-trace columns that do not depend on the inputs (weights and their sponges), starting at
+/// the first weight column.
+#[derive(Clone, PartialEq)]
+pub(crate) struct StaticColumns {
+    /// Index of the first column.
+    pub(crate) start: usize,
+    /// The columns.
+    pub(crate) columns: Vec<Vec<Felt>>,
+}
+
+impl std::fmt::Debug for StaticColumns {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "StaticColumns({} columns from {})",
+            self.columns.len(),
+            self.start
+        )
+    }
 }
 
 impl Program {
@@ -164,6 +188,10 @@ impl Program {
             hash_heads: Vec::new(),
             hash_tail: Vec::new(),
             digest: ModelDigest([0; 32]),
+            static_columns: std::sync::Arc::new(StaticColumns {
+                start: 0,
+                columns: Vec::new(),
+            }),
         };
         let columns = program.weight_columns(&layout);
         program.hash_heads = sponge_heads(&layout, &columns);
@@ -173,6 +201,8 @@ impl Program {
             .collect();
         program.digest =
             ModelDigest::compute(&program.descriptor, &program.hash_heads, &program.hash_tail);
+        program.static_columns =
+            std::sync::Arc::new(crate::trace::static_columns(&layout, &columns));
         Ok(program)
     }
 

@@ -38,16 +38,11 @@ impl Program {
         let n = layout.trace_len;
         let mut columns = vec![vec![Felt::ZERO; n]; layout.main_width];
 
-        // weights
-        let weight_cols = layout.weight_cols();
-        for (c, col) in weight_cols.iter().zip(self.weight_columns(&layout)) {
-            columns[*c] = col
-                .into_iter()
-                .map(|w| descriptor_felt(i64::from(w)))
-                .collect();
+        // weights and sponges: the same for every batch, computed once at compile time
+        let cached = &self.static_columns;
+        for (k, col) in cached.columns.iter().enumerate() {
+            columns[cached.start + k].clone_from(col);
         }
-
-        fill_sponges(&layout, &mut columns);
 
         // regions
         for region in &layout.regions {
@@ -164,6 +159,28 @@ impl Trace {
         self.public.hash_tail = (n - HASH_CYCLE..n)
             .flat_map(|r| cols.iter().map(move |&c| felt_to_i64(columns[c][r])))
             .collect();
+    }
+}
+
+/// The weight and sponge columns of `layout` (they precede the regions and do not depend on the
+/// batch), from the int8 weight columns.
+pub(crate) fn static_columns(
+    layout: &Layout,
+    weights: &[Vec<i8>],
+) -> crate::program::StaticColumns {
+    let mut columns = vec![Vec::new(); layout.main_width];
+    for (&c, col) in layout.weight_cols().iter().zip(weights) {
+        columns[c] = col.iter().map(|&w| descriptor_felt(i64::from(w))).collect();
+    }
+    fill_sponges(layout, &mut columns);
+    let start = layout.layers.first().map_or(0, |l| l.w_start);
+    let end = layout
+        .regions
+        .first()
+        .map_or(layout.main_width, |r| r.start);
+    crate::program::StaticColumns {
+        start,
+        columns: columns.drain(start..end).collect(),
     }
 }
 
