@@ -135,7 +135,7 @@ impl Program {
         let mut best: Option<(bool, usize, usize)> = None;
         let mut n = RANGE_TABLE_SIZE;
         let mut last_err = String::from("no trace length tried");
-        while n <= glassbox_air_max_trace_len() {
+        while n <= MAX_COMPILE_TRACE_LEN {
             let d = ModelDescriptor {
                 trace_len: n,
                 ..base.clone()
@@ -290,9 +290,8 @@ const BYTES_PER_CELL: u64 = 150;
 /// Fixed overhead of a proving process (binary, model, allocator).
 const BASE_BYTES: u64 = 16 << 20;
 
-fn glassbox_air_max_trace_len() -> usize {
-    1 << 18
-}
+/// Longest trace `compile` considers (2^18 rows: about 4.7 GB of proving memory at 128 columns).
+const MAX_COMPILE_TRACE_LEN: usize = 1 << 18;
 
 /// Runs every sponge over its packed weight stream; returns the final digest elements.
 fn sponge_heads(layout: &Layout, columns: &[Vec<i8>]) -> Vec<[Felt; 4]> {
