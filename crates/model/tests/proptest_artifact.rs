@@ -2,7 +2,9 @@
 //! `to_bytes`/`from_bytes`, and no byte string, random or mutated, panics the decoder or decodes
 //! to a model with a second encoding.
 
-use glassbox_model::{QuantizedDense, QuantizedModel};
+mod common;
+
+use glassbox_model::QuantizedModel;
 use proptest::prelude::*;
 
 /// Random valid small models: 1–4 layers of width 1–12.
@@ -15,32 +17,7 @@ pub fn small_model() -> impl Strategy<Value = QuantizedModel> {
         1e-6f64..10.0,
     )
         .prop_flat_map(|(widths, name, classifier, input_scale, output_scale)| {
-            let n = widths.len() - 1;
-            let layers: Vec<_> = widths
-                .windows(2)
-                .enumerate()
-                .map(|(l, w)| {
-                    let (n_in, n_out) = (w[0], w[1]);
-                    (
-                        prop::collection::vec(any::<i8>(), n_in * n_out),
-                        prop::collection::vec(-(1i64 << 31) + 1..(1i64 << 31), n_out),
-                        if l + 1 < n {
-                            (1u32..=65535).prop_map(Some).boxed()
-                        } else {
-                            Just(None).boxed()
-                        },
-                    )
-                        .prop_map(move |(weights, bias, multiplier)| {
-                            QuantizedDense {
-                                n_in,
-                                n_out,
-                                weights,
-                                bias,
-                                multiplier,
-                            }
-                        })
-                })
-                .collect();
+            let layers = common::layers(&widths, -(1i64 << 31) + 1..(1i64 << 31), 1u32..=65535);
             (
                 layers,
                 Just((widths[0], name, classifier, input_scale, output_scale)),

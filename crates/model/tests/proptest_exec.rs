@@ -3,7 +3,9 @@
 //! (`QuantizedModel::run`) computes: same outputs, same requantized hidden values, same
 //! overflow refusals, including for the zero-input padding lanes.
 
-use glassbox_model::{QuantizedDense, QuantizedModel};
+mod common;
+
+use glassbox_model::QuantizedModel;
 use glassbox_trace::{CompileError, Program};
 use proptest::prelude::*;
 
@@ -11,37 +13,12 @@ use proptest::prelude::*;
 fn model() -> impl Strategy<Value = QuantizedModel> {
     (prop::collection::vec(1usize..=10, 2..=4), any::<bool>())
         .prop_flat_map(|(widths, wide)| {
-            let n = widths.len() - 1;
             let (bias, mult) = if wide {
                 (-(1i64 << 31) + 1..(1i64 << 31), 1u32..=65535)
             } else {
                 (-5000i64..5000, 1u32..=2000)
             };
-            let layers: Vec<_> = widths
-                .windows(2)
-                .enumerate()
-                .map(|(l, w)| {
-                    let (n_in, n_out) = (w[0], w[1]);
-                    (
-                        prop::collection::vec(any::<i8>(), n_in * n_out),
-                        prop::collection::vec(bias.clone(), n_out),
-                        if l + 1 < n {
-                            mult.clone().prop_map(Some).boxed()
-                        } else {
-                            Just(None).boxed()
-                        },
-                    )
-                        .prop_map(move |(weights, bias, multiplier)| {
-                            QuantizedDense {
-                                n_in,
-                                n_out,
-                                weights,
-                                bias,
-                                multiplier,
-                            }
-                        })
-                })
-                .collect();
+            let layers = common::layers(&widths, bias, mult);
             (layers, Just(widths[0]))
         })
         .prop_map(|(layers, input_len)| QuantizedModel {
