@@ -2,9 +2,8 @@
 
 use glassbox_air::hash::{self, RATE_START, STATE_WIDTH};
 use glassbox_air::{
-    felt_from_i64 as descriptor_felt, felt_to_i64, Felt, Layout, LookupValue, PublicInputs,
-    RegionKind, ACT_C, ACT_D0, ACT_D1, ACT_MAX, ACT_R0, ACT_R1, ACT_T, HASH_CYCLE,
-    RANGE_TABLE_SIZE,
+    felt_from_i64 as descriptor_felt, felt_to_i64, lookup_value, Felt, Layout, PublicInputs,
+    RegionKind, ACT_C, ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_T, HASH_CYCLE, RANGE_TABLE_SIZE,
 };
 use winter_math::FieldElement;
 
@@ -113,26 +112,18 @@ impl Trace {
         let layout = &self.layout;
         let columns = &mut self.columns;
         let n = layout.trace_len;
+        // count with the AIR's own definition of each looked-up value, so the multiplicities
+        // balance exactly what the constraints check (values outside the table are not counted)
         let mut counts = vec![0u64; RANGE_TABLE_SIZE];
-        for group in &layout.lookup_groups {
-            for v in group {
-                for row in 0..n {
-                    let value = match *v {
-                        LookupValue::Weight(c) => felt_to_i64(columns[c][row]) + 128,
-                        LookupValue::Cell(c) => felt_to_i64(columns[c][row]),
-                        LookupValue::Activation(base) => {
-                            let t = felt_to_i64(columns[base + ACT_T][row]);
-                            match felt_to_i64(columns[base + ACT_C][row]) {
-                                0 => t,
-                                1 => 0,
-                                _ => ACT_MAX,
-                            }
-                        }
-                    };
-                    if let Some(slot) = usize::try_from(value).ok().and_then(|i| counts.get_mut(i))
-                    {
-                        *slot += 1;
-                    }
+        let mut cells = vec![Felt::ZERO; layout.main_width];
+        for row in 0..n {
+            for (cell, col) in cells.iter_mut().zip(columns.iter()) {
+                *cell = col[row];
+            }
+            for v in layout.lookup_groups.iter().flatten() {
+                let value = felt_to_i64(lookup_value(&cells, v));
+                if let Some(slot) = usize::try_from(value).ok().and_then(|i| counts.get_mut(i)) {
+                    *slot += 1;
                 }
             }
         }
