@@ -17,6 +17,14 @@ pub const MAX_DIM: usize = 1 << 14;
 pub const MAX_LAYERS: usize = 16;
 /// Biases must satisfy `|b| < MAX_BIAS`.
 pub const MAX_BIAS: i64 = 1 << 31;
+/// Requantization multipliers must satisfy `1 <= M < MAX_MULTIPLIER` (2^24).
+///
+/// The requantization unit checks `acc·M + 2^15 = t·2^16 + r` in the field. It is an integer
+/// equation because both sides are far below `p/2`: `|acc| < MAX_DIM·127·255 + MAX_BIAS < 2^32`,
+/// so `|acc·M| < 2^56`, and the range checks bound `|t·2^16 + r| < 2^34`. Multipliers of 2^16 and
+/// above turn a layer into a step (`M = 255·2^16` maps `acc >= 1` to 255 and `acc <= 0` to 0),
+/// which is how decision-tree comparisons are proven.
+pub const MAX_MULTIPLIER: u32 = 1 << 24;
 
 /// One dense layer `y = W·x + b` as the verifier sees it: no weights, only shapes, the bias and
 /// the requantization multiplier (hidden layers) that maps accumulators to the next activations.
@@ -26,7 +34,7 @@ pub struct LayerDescriptor {
     pub n_in: usize,
     /// Output dimension.
     pub n_out: usize,
-    /// `Some(M)` for hidden layers (`1 <= M < 2^16`), `None` for the output layer.
+    /// `Some(M)` for hidden layers (`1 <= M <` [`MAX_MULTIPLIER`]), `None` for the output layer.
     pub multiplier: Option<u32>,
     /// Integer bias, one per output.
     pub bias: Vec<i64>,
@@ -140,7 +148,7 @@ impl ModelDescriptor {
             }
             let ok = match (l == last, layer.multiplier) {
                 (true, None) => true,
-                (false, Some(m)) => (1..(1 << 16)).contains(&m),
+                (false, Some(m)) => (1..MAX_MULTIPLIER).contains(&m),
                 _ => false,
             };
             if !ok {
@@ -266,5 +274,47 @@ impl fmt::Debug for ModelDigest {
 impl fmt::Display for ModelDigest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.to_hex())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    fn two_layers(multiplier: Option<u32>) -> ModelDescriptor {
+        ModelDescriptor {
+            trace_len: 256,
+            layers: vec![
+                LayerDescriptor {
+                    n_in: 4,
+                    n_out: 3,
+                    multiplier,
+                    bias: vec![0; 3],
+                },
+                LayerDescriptor {
+                    n_in: 3,
+                    n_out: 2,
+                    multiplier: None,
+                    bias: vec![0; 2],
+                },
+            ],
+            input_scale: 1.0,
+            output_scale: 1.0,
+        }
+    }
+
+    #[test]
+    fn multipliers_up_to_two_to_the_24_are_accepted() {
+        for m in [1, 65_535, 65_536, 255 << 16, MAX_MULTIPLIER - 1] {
+            assert_eq!(two_layers(Some(m)).validate(), Ok(()), "M = {m}");
+        }
+        for m in [None, Some(0), Some(MAX_MULTIPLIER), Some(u32::MAX)] {
+            assert_eq!(
+                two_layers(m).validate(),
+                Err(DescriptorError::Multiplier { layer: 0 }),
+                "M = {m:?}"
+            );
+        }
     }
 }

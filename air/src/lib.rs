@@ -33,6 +33,7 @@ pub use air::InferenceAir;
 pub use challenges::Challenges;
 pub use descriptor::{
     felt_from_i64, felt_to_i64, DescriptorError, LayerDescriptor, ModelDescriptor, ModelDigest,
+    MAX_MULTIPLIER,
 };
 pub use envelope::{
     EnvelopeError, ProofEnvelope, ENVELOPE_MAGIC, ENVELOPE_VERSION, MAX_PROOF_BYTES,
