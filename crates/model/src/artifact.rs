@@ -7,7 +7,7 @@ use crate::quant::QuantizedModel;
 /// Magic bytes at the start of every artifact.
 pub const MAGIC: &[u8; 8] = b"GBMODEL\0";
 /// The artifact format version written and read by this build.
-pub const FORMAT_VERSION: u16 = 1;
+pub const FORMAT_VERSION: u16 = 2;
 /// Largest artifact accepted (256 MiB).
 pub const MAX_ARTIFACT_BYTES: usize = 256 << 20;
 
@@ -97,6 +97,7 @@ mod tests {
             name: "m".into(),
             input_len: 2,
             input_scale: 0.01,
+            input_encoding: crate::InputEncoding::Symmetric,
             layers: vec![
                 QuantizedDense {
                     n_in: 2,
@@ -143,12 +144,12 @@ mod tests {
             Err(ModelError::BadMagic)
         );
         let mut version = bytes.clone();
-        version[8] = 2;
+        version[8] = 1; // a version-1 artifact (before input encodings)
         assert_eq!(
             QuantizedModel::from_bytes(&version),
             Err(ModelError::UnsupportedVersion {
-                expected: 1,
-                got: 2
+                expected: FORMAT_VERSION,
+                got: 1
             })
         );
         for cut in 0..bytes.len() {

@@ -40,7 +40,8 @@ pub fn first_argmax(values: &[i64]) -> usize {
 }
 
 impl QuantizedModel {
-    /// Quantizes one float sample: `clamp(round_half_away_from_zero(x / input_scale), -128, 127)`.
+    /// Encodes one float sample with the model's [`InputEncoding`] (for MLPs:
+    /// `clamp(round_half_away_from_zero(x / input_scale), -128, 127)`).
     ///
     /// # Errors
     /// [`ModelError::InputLength`] or [`ModelError::NonFinite`].
@@ -51,19 +52,7 @@ impl QuantizedModel {
                 got: input.len(),
             });
         }
-        input
-            .iter()
-            .map(|&x| {
-                let q = (f64::from(x) / self.input_scale).round();
-                if q.is_finite() {
-                    Ok(q.clamp(-128.0, 127.0) as i64)
-                } else {
-                    Err(ModelError::NonFinite {
-                        context: "input sample".into(),
-                    })
-                }
-            })
-            .collect()
+        self.input_encoding.encode(input, self.input_scale)
     }
 
     /// Runs a batch of quantized inputs through the integer semantics, recording every layer.
@@ -175,6 +164,7 @@ mod tests {
             name: "tiny".into(),
             input_len: 2,
             input_scale: 0.5,
+            input_encoding: crate::InputEncoding::Symmetric,
             layers: vec![
                 QuantizedDense {
                     n_in: 2,

@@ -35,6 +35,7 @@
 
 pub mod artifact;
 pub mod dense;
+pub mod encoding;
 pub mod error;
 pub mod fidelity;
 pub mod float_exec;
@@ -47,6 +48,7 @@ pub mod quant;
 
 pub use artifact::{FORMAT_VERSION, MAGIC};
 pub use dense::{FloatDense, FloatMlp};
+pub use encoding::InputEncoding;
 pub use error::{ModelError, Result};
 pub use fidelity::{fidelity, FidelityReport};
 pub use graph::{Graph, Node, Op, Operand, Tensor};

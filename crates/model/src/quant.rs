@@ -5,7 +5,7 @@
 //! 1. Input: `q = clamp(round_half_away_from_zero(x / input_scale), -128, 127)`.
 //! 2. Every layer: `acc_i = Σ_j W_ij · x_j + b_i` with `W` int8 (row-major `[n_out][n_in]`) and
 //!    `|b_i| < 2^31`.
-//! 3. Hidden layer with multiplier `M` (`1 <= M < 2^16`): `t = (acc · M + 2^15) >> 16` (floor division),
+//! 3. Hidden layer with multiplier `M` (`1 <= M < 2^24`, [`MAX_MULTIPLIER`]): `t = (acc · M + 2^15) >> 16` (floor division),
 //!    `x = clamp(t, 0, 255)` (ReLU and saturation in one step; activations are u8). A `t` outside
 //!    `-65536..=65536 + 255` is [`ModelError::ActivationOverflow`], a documented limit of the proof system.
 //! 4. Last layer: the outputs are the raw accumulators; the label is the index of the first maximum.
@@ -31,10 +31,14 @@
 use serde::{Deserialize, Serialize};
 
 use crate::dense::FloatMlp;
+use crate::encoding::InputEncoding;
 use crate::error::{ModelError, Result};
 
 /// Fractional bits of the requantization multiplier.
 pub const MULTIPLIER_SHIFT: u32 = 16;
+/// Multipliers satisfy `1 <= M < MAX_MULTIPLIER` (the AIR's bound, `glassbox_air::MAX_MULTIPLIER`).
+/// Quantized MLP layers use `M < 2^16`; larger ones make step functions (tree comparisons).
+pub const MAX_MULTIPLIER: u32 = 1 << 24;
 /// Smallest requantized value `t` the proof system accepts.
 pub const T_MIN: i64 = -65536;
 /// Largest requantized value `t` the proof system accepts.
@@ -57,8 +61,11 @@ pub struct QuantizedModel {
     pub name: String,
     /// Input features.
     pub input_len: usize,
-    /// `q = clamp(round_half_away_from_zero(x / input_scale), -128, 127)`.
+    /// `q = clamp(round_half_away_from_zero(x / input_scale), -128, 127)` under
+    /// [`InputEncoding::Symmetric`]; the real value of one input unit in the descriptor.
     pub input_scale: f64,
+    /// How float samples become int8 inputs.
+    pub input_encoding: InputEncoding,
     /// The layers, first to last.
     pub layers: Vec<QuantizedDense>,
     /// Real logit ≈ `out_int as f64 * output_scale`.
@@ -78,7 +85,7 @@ pub struct QuantizedDense {
     pub weights: Vec<i8>,
     /// `n_out` biases, each `|b| < 2^31`.
     pub bias: Vec<i64>,
-    /// `Some(M)` (`1 <= M < 2^16`) for hidden layers, `None` for the last layer.
+    /// `Some(M)` (`1 <= M <` [`MAX_MULTIPLIER`]) for hidden layers, `None` for the last layer.
     pub multiplier: Option<u32>,
 }
 
@@ -109,7 +116,7 @@ pub fn requantize(acc: i64, multiplier: u32) -> Result<Requantized> {
 /// # Errors
 /// As [`requantize`].
 pub fn requantize_at(acc: i64, multiplier: u32, layer: usize, index: usize) -> Result<Requantized> {
-    if multiplier == 0 || multiplier >= 1 << MULTIPLIER_SHIFT {
+    if multiplier == 0 || multiplier >= MAX_MULTIPLIER {
         return Err(ModelError::InvalidMultiplier { value: multiplier });
     }
     let v = acc
@@ -242,6 +249,7 @@ pub fn quantize_with_info(
         name: mlp.name.clone(),
         input_len: mlp.input_len,
         input_scale,
+        input_encoding: InputEncoding::Symmetric,
         layers,
         output_scale,
         classifier: mlp.classifier,
@@ -310,6 +318,7 @@ impl QuantizedModel {
                 return bad(format!("scale {s} is not finite and positive"));
             }
         }
+        self.input_encoding.validate(self.input_len)?;
         let mut width = self.input_len;
         let mut total = 0usize;
         let n = self.layers.len();
@@ -352,7 +361,7 @@ impl QuantizedModel {
                 });
             }
             match (l.multiplier, li + 1 < n) {
-                (Some(m), true) if m == 0 || m >= 1 << MULTIPLIER_SHIFT => {
+                (Some(m), true) if m == 0 || m >= MAX_MULTIPLIER => {
                     return Err(ModelError::InvalidMultiplier { value: m })
                 }
                 (Some(_), true) | (None, false) => {}
@@ -438,12 +447,17 @@ mod tests {
             requantize(i64::MAX / 2, 65535),
             Err(ModelError::ArithmeticOverflow { .. })
         ));
+        // A step: M = 255·2^16 maps every positive accumulator to 255 and the rest to 0.
+        let step = 255 << MULTIPLIER_SHIFT;
+        assert_eq!(requantize(1, step).unwrap().x, 255);
+        assert_eq!(requantize(0, step).unwrap().x, 0);
+        assert_eq!(requantize(254, step).unwrap().t, 254 * 255);
         assert!(matches!(
             requantize(1, 0),
             Err(ModelError::InvalidMultiplier { value: 0 })
         ));
         assert!(matches!(
-            requantize(1, 65536),
+            requantize(1, MAX_MULTIPLIER),
             Err(ModelError::InvalidMultiplier { .. })
         ));
     }

@@ -28,6 +28,7 @@ pub fn small_model() -> impl Strategy<Value = QuantizedModel> {
                 name,
                 input_len,
                 input_scale,
+                input_encoding: glassbox_model::InputEncoding::Symmetric,
                 layers,
                 output_scale,
                 classifier,

@@ -25,6 +25,7 @@ fn model() -> impl Strategy<Value = QuantizedModel> {
             name: "p".into(),
             input_len,
             input_scale: 0.01,
+            input_encoding: glassbox_model::InputEncoding::Symmetric,
             layers,
             output_scale: 0.001,
             classifier: true,

@@ -46,6 +46,7 @@ pub fn model(shape: &[usize], seed: u64) -> QuantizedModel {
         name: "synthetic".into(),
         input_len: shape[0],
         input_scale: 1.0 / 127.0,
+        input_encoding: glassbox_model::InputEncoding::Symmetric,
         layers,
         output_scale: 1e-4,
         classifier: true,
