@@ -139,6 +139,12 @@ impl FloatMlp {
                         "Softmax/ArgMax is only supported as the final head",
                     ))
                 }
+                Op::TreeEnsemble(_) | Op::Linear(_) | Op::Normalizer { .. } | Op::Scaler { .. } => {
+                    return Err(unsupported(
+                        node,
+                        "a classic ONNX-ML op is not a dense layer: use the classic-model path",
+                    ))
+                }
             }
             current = k + 1;
         }

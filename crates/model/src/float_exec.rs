@@ -237,6 +237,78 @@ pub(crate) fn eval(node: &str, op_type: &str, op: &Op, args: &[&Tensor]) -> Resu
             }
             Tensor::new(shape, data)
         }
+        Op::TreeEnsemble(t) => {
+            let x = classic_input(node, args, t.n_features)?;
+            Ok(row_output(t.outputs(x)))
+        }
+        Op::Linear(l) => {
+            let x = classic_input(node, args, l.n_features)?;
+            Ok(row_output(l.outputs(x)))
+        }
+        Op::Normalizer { norm } => {
+            let x = arg(node, args, 0)?;
+            let width = x.shape.last().copied().unwrap_or(1).max(1);
+            let mut data = Vec::with_capacity(x.len());
+            for row in x.data.chunks(width) {
+                data.extend(norm.apply(row));
+            }
+            Ok(Tensor {
+                shape: x.shape.clone(),
+                data,
+            })
+        }
+        Op::Scaler { offset, scale } => {
+            let x = arg(node, args, 0)?;
+            let width = x.shape.last().copied().unwrap_or(1).max(1);
+            for (what, v) in [("offset", offset), ("scale", scale)] {
+                if v.len() != 1 && v.len() != width {
+                    return Err(mismatch(
+                        node,
+                        format!("{what} of length 1 or {width}"),
+                        format!("length {}", v.len()),
+                    ));
+                }
+            }
+            let at = |v: &[f32], j: usize| v.get(j).or(v.first()).copied().unwrap_or(0.0);
+            let data = x
+                .data
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| {
+                    let j = i % width;
+                    (v - at(offset, j)) * at(scale, j)
+                })
+                .collect();
+            Ok(Tensor {
+                shape: x.shape.clone(),
+                data,
+            })
+        }
+    }
+}
+
+/// The flattened single sample a classic model reads (`[1, n]` or `[n]`).
+fn classic_input<'a>(node: &str, args: &[&'a Tensor], n_features: usize) -> Result<&'a [f32]> {
+    let x = arg(node, args, 0)?;
+    let batch = if x.shape.len() >= 2 {
+        x.shape.first().copied().unwrap_or(1)
+    } else {
+        1
+    };
+    if batch != 1 || x.len() != n_features {
+        return Err(mismatch(
+            node,
+            format!("one sample of {n_features} features"),
+            format!("shape {:?}", x.shape),
+        ));
+    }
+    Ok(&x.data)
+}
+
+fn row_output(data: Vec<f32>) -> Tensor {
+    Tensor {
+        shape: vec![1, data.len()],
+        data,
     }
 }
 

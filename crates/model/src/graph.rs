@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::classic::{LinearModel, Norm, TreeEnsemble};
 use crate::error::{ModelError, Result};
 
 /// A dense float tensor in row-major order.
@@ -119,6 +120,25 @@ pub enum Op {
         /// Pick the last maximum instead of the first.
         select_last_index: bool,
     },
+    /// An ONNX-ML `TreeEnsembleClassifier`/`TreeEnsembleRegressor`: input `[1, n_features]`, output
+    /// `[1, k]` = [`TreeEnsemble::outputs`] (the classifier's probabilities; its int64 label output is
+    /// [`TreeEnsemble::label`]).
+    TreeEnsemble(Box<TreeEnsemble>),
+    /// An ONNX-ML `LinearClassifier`/`LinearRegressor`: output `[1, k]` = [`LinearModel::outputs`].
+    Linear(Box<LinearModel>),
+    /// ONNX-ML `Normalizer`: each row divided by its norm (unchanged if the norm is zero).
+    Normalizer {
+        /// Which norm.
+        norm: Norm,
+    },
+    /// ONNX-ML `Scaler`: `y = (x - offset) * scale` along the last axis; `offset`/`scale` of
+    /// length 1 broadcast.
+    Scaler {
+        /// Subtracted first.
+        offset: Vec<f32>,
+        /// Then multiplied.
+        scale: Vec<f32>,
+    },
 }
 
 impl Op {
@@ -134,6 +154,12 @@ impl Op {
             Op::Identity => "Identity",
             Op::Softmax { .. } => "Softmax",
             Op::ArgMax { .. } => "ArgMax",
+            Op::TreeEnsemble(t) if t.classes.is_some() => "TreeEnsembleClassifier",
+            Op::TreeEnsemble(_) => "TreeEnsembleRegressor",
+            Op::Linear(l) if l.classes.is_some() => "LinearClassifier",
+            Op::Linear(_) => "LinearRegressor",
+            Op::Normalizer { .. } => "Normalizer",
+            Op::Scaler { .. } => "Scaler",
         }
     }
 }
@@ -182,12 +208,22 @@ pub struct Graph {
 
 impl Graph {
     /// Checks the internal references of the graph (operand ids in range, nodes only reading earlier
-    /// values, output ids valid).
+    /// values, output ids valid) and every classic model ([`TreeEnsemble::validate`],
+    /// [`LinearModel::validate`]).
     ///
     /// # Errors
-    /// [`ModelError::InvalidGraph`] on a dangling or forward reference.
+    /// [`ModelError::InvalidGraph`] on a dangling or forward reference or an invalid classic model
+    /// (the message names the op and node).
     pub fn validate(&self) -> Result<()> {
         for (k, node) in self.nodes.iter().enumerate() {
+            let classic = match &node.op {
+                Op::TreeEnsemble(t) => t.validate(),
+                Op::Linear(l) => l.validate(),
+                _ => Ok(()),
+            };
+            classic.map_err(|e| {
+                ModelError::InvalidGraph(format!("{} node `{}`: {e}", node.op.name(), node.name))
+            })?;
             for operand in &node.inputs {
                 let ok = match *operand {
                     Operand::Value(v) => v <= k,

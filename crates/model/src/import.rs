@@ -8,6 +8,10 @@ use std::collections::{HashMap, VecDeque};
 
 use prost::Message;
 
+use crate::classic::{
+    Aggregate, BranchMode, LinearModel, Norm, PostTransform, Tree, TreeEnsemble, TreeNode,
+    MAX_LEAF_VALUES, MAX_TARGETS, MAX_TREE_NODES,
+};
 use crate::error::{ModelError, Result};
 use crate::float_exec::{eval, MAX_TENSOR_ELEMENTS};
 use crate::graph::{element_count, Graph, Node, Op, Operand, Tensor};
@@ -21,6 +25,8 @@ pub const MAX_MODEL_BYTES: usize = 256 << 20;
 pub const MAX_NODES: usize = 10_000;
 
 const ML_DOMAIN: &str = "ai.onnx.ml";
+/// `AttributeProto.AttributeType.STRINGS`.
+const ATTR_STRINGS: i32 = 8;
 
 /// Parses ONNX protobuf bytes into a [`Graph`].
 ///
@@ -86,6 +92,10 @@ struct Importer<'a> {
     env: HashMap<String, Operand>,
     constants: Vec<Tensor>,
     nodes: Vec<Node>,
+    /// Flattened feature count of the graph input (the width classic models read).
+    input_len: usize,
+    /// The int64 `label` outputs of imported classifier nodes → the node name (not importable).
+    label_outputs: HashMap<String, String>,
 }
 
 impl<'a> Importer<'a> {
@@ -117,6 +127,8 @@ impl<'a> Importer<'a> {
             env: HashMap::new(),
             constants: Vec::new(),
             nodes: Vec::new(),
+            input_len: 0,
+            label_outputs: HashMap::new(),
         })
     }
 
@@ -252,6 +264,7 @@ impl<'a> Importer<'a> {
         let output_name = self.choose_output()?;
         let (input_name, input_shape) = self.declare_input()?;
         let input_len = input_shape.iter().product();
+        self.input_len = input_len;
         self.env.insert(input_name.clone(), Operand::Value(0));
 
         // Nodes reachable backwards from the output.
@@ -285,6 +298,9 @@ impl<'a> Importer<'a> {
                 )))
             }
             None => {
+                if let Some(node) = self.label_outputs.get(&output_name) {
+                    return Err(label_error(&output_name, node));
+                }
                 if self.protos.contains_key(output_name.as_str()) {
                     return Err(ModelError::InvalidGraph(format!(
                         "output `{output_name}` does not depend on the input"
@@ -295,7 +311,10 @@ impl<'a> Importer<'a> {
                 )));
             }
         };
-        let (logits, classifier) = find_logits(&self.nodes, output);
+        let (logits, classifier) = match find_classic(&self.nodes, output) {
+            Some(found) => found,
+            None => find_logits(&self.nodes, output),
+        };
         let graph = Graph {
             name: self.graph.name.clone(),
             input_name,
@@ -315,6 +334,9 @@ impl<'a> Importer<'a> {
     fn operand(&mut self, name: &str, node: &str) -> Result<Operand> {
         if let Some(op) = self.env.get(name) {
             return Ok(*op);
+        }
+        if let Some(producer) = self.label_outputs.get(name) {
+            return Err(label_error(name, producer));
         }
         let proto = self.protos.get(name).copied().ok_or_else(|| {
             ModelError::InvalidGraph(format!(
@@ -364,12 +386,28 @@ impl<'a> Importer<'a> {
             node: name.clone(),
             reason: reason.to_string(),
         };
-        let out = n
+        let mut out = n
             .output
             .first()
             .filter(|o| !o.is_empty())
             .ok_or_else(|| ModelError::InvalidGraph(format!("node `{name}` has no output")))?;
         let standard = n.domain.is_empty() || n.domain == "ai.onnx";
+        if n.domain == ML_DOMAIN {
+            if let Some(op) = import_ml(n, &name, &op_type, self.input_len)? {
+                if matches!(&op, Op::TreeEnsemble(t) if t.classes.is_some())
+                    || matches!(&op, Op::Linear(l) if l.classes.is_some())
+                {
+                    // Outputs: (label, probabilities/scores). Only the float one is imported.
+                    self.label_outputs.insert(out.clone(), name.clone());
+                    out = n.output.get(1).filter(|o| !o.is_empty()).ok_or_else(|| {
+                        ModelError::InvalidGraph(format!(
+                            "{op_type} node `{name}` has no score output"
+                        ))
+                    })?;
+                }
+                return self.push_node(name, op_type, op, 1, n, out);
+            }
+        }
         if !standard {
             let reason = if n.domain == ML_DOMAIN {
                 "ai.onnx.ml ops are only accepted in the stripped label plumbing, but this node feeds the chosen output"
@@ -444,6 +482,19 @@ impl<'a> Importer<'a> {
             },
             _ => return Err(unsupported("op not supported by glassbox")),
         };
+        self.push_node(name, op_type, op, n_inputs, n, out)
+    }
+
+    /// Resolves the node's operands and appends it (or folds it if all operands are constant).
+    fn push_node(
+        &mut self,
+        name: String,
+        op_type: String,
+        op: Op,
+        n_inputs: usize,
+        n: &'a NodeProto,
+        out: &'a String,
+    ) -> Result<()> {
         let mut inputs = Vec::with_capacity(n_inputs);
         for k in 0..n_inputs {
             let input = n.input.get(k).filter(|s| !s.is_empty()).ok_or_else(|| {
@@ -496,6 +547,483 @@ fn find_logits(nodes: &[Node], output: usize) -> (usize, bool) {
         }
     }
     (v, classifier)
+}
+
+fn label_error(value: &str, node: &str) -> ModelError {
+    ModelError::Unsupported {
+        op: "label output".into(),
+        node: node.into(),
+        reason: format!(
+            "`{value}` is the classifier's int64 label output; glassbox imports the probability output (the label is `TreeEnsemble::label`/`LinearModel::label`)"
+        ),
+    }
+}
+
+/// For a graph whose output is a classic model (possibly followed by `Normalizer`/`Identity`/
+/// `Softmax`/`ArgMax`): the model node's value as logits, and whether it is a classifier.
+fn find_classic(nodes: &[Node], output: usize) -> Option<(usize, bool)> {
+    let mut v = output;
+    loop {
+        let node = v.checked_sub(1).and_then(|k| nodes.get(k))?;
+        match &node.op {
+            Op::TreeEnsemble(t) => return Some((v, t.classes.is_some())),
+            Op::Linear(l) => return Some((v, l.classes.is_some())),
+            Op::Normalizer { .. } | Op::Identity | Op::Softmax { .. } | Op::ArgMax { .. } => {
+                match node.inputs.first() {
+                    Some(Operand::Value(u)) => v = *u,
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        }
+    }
+}
+
+fn ml_unsupported(op: &str, node: &str, reason: impl Into<String>) -> ModelError {
+    ModelError::Unsupported {
+        op: op.into(),
+        node: node.into(),
+        reason: reason.into(),
+    }
+}
+
+fn ml_invalid(op: &str, node: &str, reason: impl std::fmt::Display) -> ModelError {
+    ModelError::InvalidGraph(format!("{op} node `{node}`: {reason}"))
+}
+
+fn get_ints<'n>(n: &'n NodeProto, name: &str, node: &str) -> Result<&'n [i64]> {
+    match attr(n, name) {
+        None => Ok(&[]),
+        Some(a) if a.r#type == attribute_type::INTS || a.r#type == attribute_type::UNDEFINED => {
+            Ok(&a.ints)
+        }
+        Some(a) => Err(wrong_attr(n, node, a, "INTS")),
+    }
+}
+
+fn get_floats<'n>(n: &'n NodeProto, name: &str, node: &str) -> Result<&'n [f32]> {
+    let v: &[f32] = match attr(n, name) {
+        None => &[],
+        Some(a) if a.r#type == attribute_type::FLOATS || a.r#type == attribute_type::UNDEFINED => {
+            &a.floats
+        }
+        Some(a) => return Err(wrong_attr(n, node, a, "FLOATS")),
+    };
+    if v.iter().any(|x| !x.is_finite()) {
+        return Err(ModelError::NonFinite {
+            context: format!("attribute `{name}` of node `{node}`"),
+        });
+    }
+    Ok(v)
+}
+
+fn get_string<'n>(n: &'n NodeProto, name: &str, default: &'n [u8], node: &str) -> Result<&'n [u8]> {
+    match attr(n, name) {
+        None => Ok(default),
+        Some(a) if a.r#type == attribute_type::STRING || a.r#type == attribute_type::UNDEFINED => {
+            Ok(&a.s)
+        }
+        Some(a) => Err(wrong_attr(n, node, a, "STRING")),
+    }
+}
+
+fn get_strings<'n>(n: &'n NodeProto, name: &str, node: &str) -> Result<&'n [Vec<u8>]> {
+    match attr(n, name) {
+        None => Ok(&[]),
+        Some(a) if a.r#type == ATTR_STRINGS || a.r#type == attribute_type::UNDEFINED => {
+            Ok(&a.strings)
+        }
+        Some(a) => Err(wrong_attr(n, node, a, "STRINGS")),
+    }
+}
+
+fn post_transform(n: &NodeProto, op: &str, node: &str) -> Result<PostTransform> {
+    let s = get_string(n, "post_transform", b"NONE", node)?;
+    PostTransform::from_onnx(s).ok_or_else(|| {
+        ml_unsupported(
+            op,
+            node,
+            format!("post_transform `{}`", String::from_utf8_lossy(s)),
+        )
+    })
+}
+
+/// `usize` from an ONNX id, below `bound`.
+fn index(v: i64, bound: usize, what: &str, op: &str, node: &str) -> Result<usize> {
+    usize::try_from(v)
+        .ok()
+        .filter(|&u| u < bound)
+        .ok_or_else(|| ml_invalid(op, node, format!("{what} {v} out of range (< {bound})")))
+}
+
+/// Maps an ONNX-ML node to an [`Op`]; `Ok(None)` for ops that are not classic models (they are
+/// refused by the caller unless stripped as label plumbing).
+fn import_ml(n: &NodeProto, node: &str, op: &str, n_features: usize) -> Result<Option<Op>> {
+    for a in &n.attribute {
+        if a.name.ends_with("_as_tensor") {
+            return Err(ml_unsupported(
+                op,
+                node,
+                format!("double-precision attribute `{}`", a.name),
+            ));
+        }
+    }
+    let op_out = match n.op_type.as_str() {
+        "TreeEnsembleClassifier" | "TreeEnsembleRegressor" => {
+            Op::TreeEnsemble(Box::new(import_trees(n, node, op, n_features)?))
+        }
+        "LinearClassifier" | "LinearRegressor" => {
+            Op::Linear(Box::new(import_linear(n, node, op, n_features)?))
+        }
+        "Normalizer" => {
+            let s = get_string(n, "norm", b"MAX", node)?;
+            let norm = Norm::from_onnx(s).ok_or_else(|| {
+                ml_unsupported(op, node, format!("norm `{}`", String::from_utf8_lossy(s)))
+            })?;
+            Op::Normalizer { norm }
+        }
+        "Scaler" => {
+            let offset = get_floats(n, "offset", node)?;
+            let scale = get_floats(n, "scale", node)?;
+            let or = |v: &[f32], d: f32| if v.is_empty() { vec![d] } else { v.to_vec() };
+            Op::Scaler {
+                offset: or(offset, 0.0),
+                scale: or(scale, 1.0),
+            }
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(op_out))
+}
+
+fn class_labels(n: &NodeProto, names: [&str; 2], op: &str, node: &str) -> Result<Vec<i64>> {
+    if !get_strings(n, names[1], node)?.is_empty() {
+        return Err(ml_unsupported(
+            op,
+            node,
+            format!(
+                "string class labels (`{}`); only int64 labels are supported",
+                names[1]
+            ),
+        ));
+    }
+    let labels = get_ints(n, names[0], node)?;
+    if labels.len() > MAX_TARGETS {
+        return Err(ModelError::TooLarge {
+            what: "class labels",
+            limit: MAX_TARGETS as u64,
+            got: labels.len() as u64,
+        });
+    }
+    Ok(labels.to_vec())
+}
+
+fn import_trees(n: &NodeProto, node: &str, op: &str, n_features: usize) -> Result<TreeEnsemble> {
+    let classifier = n.op_type == "TreeEnsembleClassifier";
+    let tree_ids = get_ints(n, "nodes_treeids", node)?;
+    let count = tree_ids.len();
+    if count > MAX_TREE_NODES {
+        return Err(ModelError::TooLarge {
+            what: "tree nodes",
+            limit: MAX_TREE_NODES as u64,
+            got: count as u64,
+        });
+    }
+    let node_ids = get_ints(n, "nodes_nodeids", node)?;
+    let features = get_ints(n, "nodes_featureids", node)?;
+    let modes = get_strings(n, "nodes_modes", node)?;
+    let true_ids = get_ints(n, "nodes_truenodeids", node)?;
+    let false_ids = get_ints(n, "nodes_falsenodeids", node)?;
+    let values = get_floats(n, "nodes_values", node)?;
+    let missing = get_ints(n, "nodes_missing_value_tracks_true", node)?;
+    let lens = [
+        ("nodes_nodeids", node_ids.len()),
+        ("nodes_featureids", features.len()),
+        ("nodes_modes", modes.len()),
+        ("nodes_truenodeids", true_ids.len()),
+        ("nodes_falsenodeids", false_ids.len()),
+        ("nodes_values", values.len()),
+    ];
+    for (what, len) in lens {
+        if len != count {
+            return Err(ml_invalid(
+                op,
+                node,
+                format!("`{what}` has {len} entries, `nodes_treeids` has {count}"),
+            ));
+        }
+    }
+    if !missing.is_empty() && missing.len() != count {
+        return Err(ml_invalid(
+            op,
+            node,
+            "`nodes_missing_value_tracks_true` has the wrong length",
+        ));
+    }
+    if missing.iter().any(|&m| m != 0) {
+        return Err(ml_unsupported(
+            op,
+            node,
+            "nodes_missing_value_tracks_true is set (inputs are finite, but the model relies on NaN routing)",
+        ));
+    }
+    if count == 0 {
+        return Err(ml_invalid(op, node, "no tree nodes"));
+    }
+
+    // Trees are contiguous runs of `nodes_treeids`; the first node of a run is its root (as in
+    // onnxruntime). (tree id, node id) → (tree index, local index).
+    let mut position: HashMap<(i64, i64), (usize, usize)> = HashMap::with_capacity(count);
+    let mut run_of: HashMap<i64, usize> = HashMap::new();
+    let mut sizes: Vec<usize> = Vec::new();
+    let mut prev: Option<i64> = None;
+    for (k, (&t, &id)) in tree_ids.iter().zip(node_ids).enumerate() {
+        if prev != Some(t) {
+            if run_of.insert(t, sizes.len()).is_some() {
+                return Err(ml_unsupported(
+                    op,
+                    node,
+                    format!("the nodes of tree {t} are not contiguous"),
+                ));
+            }
+            sizes.push(0);
+            prev = Some(t);
+        }
+        let ti = sizes.len() - 1;
+        let local = sizes.get(ti).copied().unwrap_or(0);
+        if let Some(sz) = sizes.get_mut(ti) {
+            *sz += 1;
+        }
+        if position.insert((t, id), (ti, local)).is_some() {
+            return Err(ml_invalid(
+                op,
+                node,
+                format!("node {id} of tree {t} defined twice (entry {k})"),
+            ));
+        }
+    }
+    let mut trees: Vec<Tree> = sizes
+        .iter()
+        .map(|&s| Tree {
+            nodes: Vec::with_capacity(s),
+        })
+        .collect();
+    for k in 0..count {
+        let (t, mode, f, tid, fid, v) = match (
+            tree_ids.get(k),
+            modes.get(k),
+            features.get(k),
+            true_ids.get(k),
+            false_ids.get(k),
+            values.get(k),
+        ) {
+            (Some(&t), Some(m), Some(&f), Some(&ti), Some(&fi), Some(&v)) => (t, m, f, ti, fi, v),
+            _ => return Err(ml_invalid(op, node, "node attribute lists too short")),
+        };
+        let ti = run_of.get(&t).copied().unwrap_or(0);
+        let tree_node = if mode.as_slice() == b"LEAF" {
+            TreeNode::Leaf { values: Vec::new() }
+        } else {
+            let mode = BranchMode::from_onnx(mode).ok_or_else(|| {
+                ml_unsupported(
+                    op,
+                    node,
+                    format!("node mode `{}`", String::from_utf8_lossy(mode)),
+                )
+            })?;
+            let child = |id: i64, which: &str| {
+                position
+                    .get(&(t, id))
+                    .map(|&(_, local)| local)
+                    .ok_or_else(|| {
+                        ml_invalid(
+                            op,
+                            node,
+                            format!("{which} node {id} of tree {t} does not exist"),
+                        )
+                    })
+            };
+            TreeNode::Branch {
+                feature: index(f, n_features, "feature id", op, node)?,
+                mode,
+                threshold: v,
+                true_child: child(tid, "true")?,
+                false_child: child(fid, "false")?,
+            }
+        };
+        if let Some(tree) = trees.get_mut(ti) {
+            tree.nodes.push(tree_node);
+        }
+    }
+
+    let (n_targets, classes, prefix) = if classifier {
+        let labels = class_labels(n, ["classlabels_int64s", "classlabels_strings"], op, node)?;
+        if labels.len() < 2 {
+            return Err(ml_invalid(
+                op,
+                node,
+                "a classifier needs at least 2 class labels",
+            ));
+        }
+        (labels.len(), Some(labels), "class")
+    } else {
+        let t = get_int(n, "n_targets", 1, node)?;
+        let t = usize::try_from(t)
+            .ok()
+            .filter(|&t| (1..=MAX_TARGETS).contains(&t))
+            .ok_or_else(|| {
+                ml_invalid(op, node, format!("n_targets {t} not in 1..={MAX_TARGETS}"))
+            })?;
+        (t, None, "target")
+    };
+    let ids = get_ints(n, &format!("{prefix}_ids"), node)?;
+    let leaf_nodes = get_ints(n, &format!("{prefix}_nodeids"), node)?;
+    let leaf_trees = get_ints(n, &format!("{prefix}_treeids"), node)?;
+    let weights = get_floats(n, &format!("{prefix}_weights"), node)?;
+    if ids.len() > MAX_LEAF_VALUES {
+        return Err(ModelError::TooLarge {
+            what: "leaf values",
+            limit: MAX_LEAF_VALUES as u64,
+            got: ids.len() as u64,
+        });
+    }
+    if [leaf_nodes.len(), leaf_trees.len(), weights.len()] != [ids.len(); 3] {
+        return Err(ml_invalid(
+            op,
+            node,
+            format!("`{prefix}_ids`, `{prefix}_nodeids`, `{prefix}_treeids` and `{prefix}_weights` differ in length"),
+        ));
+    }
+    for k in 0..ids.len() {
+        let (Some(&c), Some(&id), Some(&t), Some(&w)) = (
+            ids.get(k),
+            leaf_nodes.get(k),
+            leaf_trees.get(k),
+            weights.get(k),
+        ) else {
+            return Err(ml_invalid(op, node, "leaf attribute lists too short"));
+        };
+        let col = index(c, n_targets, &format!("{prefix} id"), op, node)?;
+        let &(ti, local) = position.get(&(t, id)).ok_or_else(|| {
+            ml_invalid(
+                op,
+                node,
+                format!("weight for missing node {id} of tree {t}"),
+            )
+        })?;
+        // onnxruntime ignores weights attached to branch nodes.
+        if let Some(TreeNode::Leaf { values }) =
+            trees.get_mut(ti).and_then(|tr| tr.nodes.get_mut(local))
+        {
+            values.push((col, w));
+        }
+    }
+
+    let base = get_floats(n, "base_values", node)?;
+    let base_values = match (base.len(), classes.is_some(), n_targets) {
+        (0, ..) => vec![0.0; n_targets],
+        (len, _, nt) if len == nt && !(classifier && nt == 2) => base.to_vec(),
+        // onnxruntime adds a single base value to column 0 of a two-class classifier.
+        (1, true, 2) => vec![base.first().copied().unwrap_or(0.0), 0.0],
+        (len, ..) => {
+            return Err(ml_unsupported(
+                op,
+                node,
+                format!("{len} base values for {n_targets} score columns (onnxruntime's semantics for this are irregular)"),
+            ))
+        }
+    };
+    // With explicit base values onnxruntime counts every class as scored (for the label); the IR
+    // counts a class as scored if it has a vote or a non-zero base value, so give zero-base classes
+    // a zero vote in every leaf of the first tree.
+    if classifier && n_targets > 2 && !base.is_empty() {
+        let zero_cols: Vec<usize> = (0..n_targets)
+            .filter(|&k| base_values.get(k) == Some(&0.0))
+            .collect();
+        if let Some(tree) = trees.first_mut() {
+            let mut added = 0usize;
+            for nd in &mut tree.nodes {
+                if let TreeNode::Leaf { values } = nd {
+                    for &k in &zero_cols {
+                        if !values.iter().any(|&(c, _)| c == k) {
+                            values.push((k, 0.0));
+                            added += 1;
+                        }
+                    }
+                }
+            }
+            if added.saturating_add(ids.len()) > MAX_LEAF_VALUES {
+                return Err(ModelError::TooLarge {
+                    what: "leaf values",
+                    limit: MAX_LEAF_VALUES as u64,
+                    got: (added.saturating_add(ids.len())) as u64,
+                });
+            }
+        }
+    }
+    let aggregate = if classifier {
+        Aggregate::Sum
+    } else {
+        match get_string(n, "aggregate_function", b"SUM", node)? {
+            b"SUM" => Aggregate::Sum,
+            b"AVERAGE" => Aggregate::Average,
+            other => {
+                return Err(ml_unsupported(
+                    op,
+                    node,
+                    format!("aggregate_function `{}`", String::from_utf8_lossy(other)),
+                ))
+            }
+        }
+    };
+    let ensemble = TreeEnsemble {
+        n_features,
+        n_targets,
+        trees,
+        base_values,
+        aggregate,
+        post_transform: post_transform(n, op, node)?,
+        classes,
+    };
+    ensemble.validate().map_err(|e| ml_invalid(op, node, e))?;
+    Ok(ensemble)
+}
+
+fn import_linear(n: &NodeProto, node: &str, op: &str, n_features: usize) -> Result<LinearModel> {
+    let coefficients = get_floats(n, "coefficients", node)?.to_vec();
+    let intercepts = get_floats(n, "intercepts", node)?;
+    let classes = if n.op_type == "LinearClassifier" {
+        Some(class_labels(
+            n,
+            ["classlabels_ints", "classlabels_strings"],
+            op,
+            node,
+        )?)
+    } else {
+        None
+    };
+    let n_targets = if !intercepts.is_empty() {
+        intercepts.len()
+    } else if n.op_type == "LinearRegressor" {
+        usize::try_from(get_int(n, "targets", 1, node)?).unwrap_or(0)
+    } else {
+        coefficients.len() / n_features.max(1)
+    };
+    let intercepts = if intercepts.is_empty() {
+        vec![0.0; n_targets.min(MAX_TARGETS)]
+    } else {
+        intercepts.to_vec()
+    };
+    let model = LinearModel {
+        n_features,
+        n_targets,
+        coefficients,
+        intercepts,
+        post_transform: post_transform(n, op, node)?,
+        classes,
+    };
+    model.validate().map_err(|e| ml_invalid(op, node, e))?;
+    Ok(model)
 }
 
 fn attr<'n>(n: &'n NodeProto, name: &str) -> Option<&'n AttributeProto> {

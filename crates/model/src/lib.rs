@@ -34,6 +34,7 @@
 //! Library code never panics on untrusted input: every failure is a [`ModelError`].
 
 pub mod artifact;
+pub mod classic;
 pub mod dense;
 pub mod encoding;
 pub mod error;
@@ -47,6 +48,10 @@ pub mod onnx;
 pub mod quant;
 
 pub use artifact::{FORMAT_VERSION, MAGIC};
+pub use classic::{
+    Aggregate, BranchMode, LinearModel, Norm, PostTransform, Tree, TreeEnsemble, TreeNode,
+    MAX_TREE_DEPTH,
+};
 pub use dense::{FloatDense, FloatMlp};
 pub use encoding::InputEncoding;
 pub use error::{ModelError, Result};
