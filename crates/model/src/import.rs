@@ -493,7 +493,7 @@ impl<'a> Importer<'a> {
         op: Op,
         n_inputs: usize,
         n: &'a NodeProto,
-        out: &'a String,
+        out: &'a str,
     ) -> Result<()> {
         let mut inputs = Vec::with_capacity(n_inputs);
         for k in 0..n_inputs {
@@ -514,7 +514,7 @@ impl<'a> Importer<'a> {
             let folded = eval(&name, &op_type, &op, &args)?;
             self.constants.push(folded);
             self.env
-                .insert(out.clone(), Operand::Const(self.constants.len() - 1));
+                .insert(out.to_string(), Operand::Const(self.constants.len() - 1));
         } else {
             self.nodes.push(Node {
                 name,
@@ -523,7 +523,7 @@ impl<'a> Importer<'a> {
                 inputs,
             });
             self.env
-                .insert(out.clone(), Operand::Value(self.nodes.len()));
+                .insert(out.to_string(), Operand::Value(self.nodes.len()));
         }
         Ok(())
     }

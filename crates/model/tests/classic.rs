@@ -200,6 +200,8 @@ fn tree_attr<'m>(
         .unwrap_or_else(|| panic!("attribute {attr}"))
 }
 
+type Mutation = dyn Fn(&mut Vec<i64>);
+
 #[test]
 fn mutated_tree_attributes_are_errors() {
     let int_lists = [
@@ -216,7 +218,7 @@ fn mutated_tree_attributes_are_errors() {
     let name = "forest_wine";
     for attr in int_lists {
         // Truncated, emptied, and with one entry made huge or negative.
-        let cases: [(&str, Box<dyn Fn(&mut Vec<i64>)>); 5] = [
+        let cases: [(&str, Box<Mutation>); 5] = [
             (
                 "pop",
                 Box::new(|v| {
@@ -268,7 +270,8 @@ fn mutated_tree_attributes_are_errors() {
             "{attr} NaN: {r:?}"
         );
     }
-    for attr in ["nodes_modes"] {
+    {
+        let attr = "nodes_modes";
         let r = mutate(name, |m| {
             tree_attr(m, attr).strings.pop();
         });
