@@ -21,7 +21,7 @@ use winter_air::{
     Air, AirContext, Assertion, AuxRandElements, EvaluationFrame, ProofOptions, TraceInfo,
     TransitionConstraintDegree,
 };
-use winter_crypto::{hashers::Rp64_256, RandomCoin, RandomCoinError};
+use winter_crypto::{RandomCoin, RandomCoinError};
 use winter_math::{ExtensionOf, FieldElement};
 
 use crate::challenges::Challenges;
@@ -162,6 +162,7 @@ impl Air for InferenceAir {
         main.push(TransitionConstraintDegree::new(2));
         for _ in &layout.sponges {
             for _ in 0..STATE_WIDTH {
+                // round: flag · (V'^7 − MDS·(MDS·V + ARK2')^7 − ARK1'); absorb: flag · linear
                 main.push(TransitionConstraintDegree::with_cycles(
                     7,
                     alloc::vec![HASH_CYCLE],
@@ -235,7 +236,7 @@ impl Air for InferenceAir {
         aux.push(TransitionConstraintDegree::new(1)); // S
         aux.push(TransitionConstraintDegree::new(1)); // T
 
-        let num_main_assertions = 2 + layout.sponges.len() * (STATE_WIDTH + 4) + layout.tail_len();
+        let num_main_assertions = 2 + layout.sponges.len() * 2 * STATE_WIDTH + layout.tail_len();
         let num_aux_assertions = layout.layers.len() + 3 * layout.regions.len() - 1 + 4;
         let context = AirContext::new_multi_segment(
             trace_info,
@@ -282,26 +283,34 @@ impl Air for InferenceAir {
 
         let absorb = periodic[hp.absorb];
         let round = one - absorb;
+        let carry = (0..SPONGE_BUFFER).fold(E::ZERO, |acc, k| acc + periodic[hp.set + k]);
         for sponge in &layout.sponges {
-            let s: [E; STATE_WIDTH] = core::array::from_fn(|k| cur[sponge.state + k]);
-            let s_next: [E; STATE_WIDTH] = core::array::from_fn(|k| next[sponge.state + k]);
-            let u: [E; STATE_WIDTH] = core::array::from_fn(|k| cur[sponge.helper + k]);
-            let s7 = hash::mds(&s.map(hash::pow7));
-            let mu = hash::mds(&u);
+            let v: [E; STATE_WIDTH] = core::array::from_fn(|k| cur[sponge.rounds + k]);
+            let v_next: [E; STATE_WIDTH] = core::array::from_fn(|k| next[sponge.rounds + k]);
+            // the state before the next row's round: S = MDS·V + ARK2'
+            let mut state = hash::mds(&v);
+            for (k, x) in state.iter_mut().enumerate() {
+                *x += periodic[hp.ark2 + k];
+            }
+            let s7 = hash::mds(&state.map(hash::pow7));
+            let delta: [E; STATE_WIDTH] = core::array::from_fn(|k| v_next[k] - v[k]);
+            let m_delta = hash::mds(&delta);
             let packed = packed_element(cur, &sponge.digits);
+            let packed_next = packed_element(next, &sponge.digits);
             for k in 0..STATE_WIDTH {
-                push(round * (hash::pow7(u[k]) - s7[k] - periodic[hp.ark1 + k]));
+                push(round * (hash::pow7(v_next[k]) - s7[k] - periodic[hp.ark1 + k]));
                 let input = match k {
                     0..=3 => E::ZERO,
-                    11 => packed,
+                    10 => packed,
+                    11 => packed_next,
                     _ => cur[sponge.buffer + k - 4],
                 };
-                push(s_next[k] - round * (mu[k] + periodic[hp.ark2 + k]) - absorb * (s[k] + input));
+                push(absorb * (m_delta[k] - periodic[hp.ark2 + k] - input));
             }
             for k in 0..SPONGE_BUFFER {
                 let b = sponge.buffer + k;
                 push(periodic[hp.set + k] * (cur[b] - packed));
-                push(round * (next[b] - cur[b]));
+                push(carry * (next[b] - cur[b]));
             }
         }
 
@@ -443,17 +452,13 @@ impl Air for InferenceAir {
             last,
             Felt::new(RANGE_TABLE_SIZE as u64 - 1),
         ));
-        let row0 = hash::row0_state(n - HASH_CYCLE);
-        for (sponge, head) in layout.sponges.iter().zip(self.pub_inputs.hash_heads.iter()) {
-            for (k, &v) in row0.iter().enumerate() {
-                out.push(Assertion::single(sponge.state + k, 0, v));
+        let first = hash::round_helper(&hash::row0_state(n - HASH_CYCLE), 0);
+        for (sponge, state) in layout.sponges.iter().zip(self.pub_inputs.hash_states.iter()) {
+            for (k, &v) in first.iter().enumerate() {
+                out.push(Assertion::single(sponge.rounds + k, 0, v));
             }
-            for (k, &v) in head.iter().enumerate() {
-                out.push(Assertion::single(
-                    sponge.state + hash::RATE_START + k,
-                    last,
-                    v,
-                ));
+            for (k, &v) in hash::last_helper(state).iter().enumerate() {
+                out.push(Assertion::single(sponge.rounds + k, last - 1, v));
             }
         }
         let cols = layout.weight_cols();
@@ -531,15 +536,19 @@ impl Air for InferenceAir {
             c[pos] = Felt::ONE;
             c
         };
-        cols.push(flag(HASH_CYCLE - 1));
+        cols.push(flag(HASH_CYCLE - 2)); // absorb, at position 6
         for k in 0..SPONGE_BUFFER {
             cols.push(flag(k));
         }
-        for ark in [&Rp64_256::ARK1, &Rp64_256::ARK2] {
+        let shifted: Vec<_> = (0..HASH_CYCLE).map(hash::shifted_constants).collect();
+        for which in 0..2 {
             for k in 0..STATE_WIDTH {
-                let mut c: Vec<Felt> = ark.iter().map(|round| round[k]).collect();
-                c.push(Felt::ZERO);
-                cols.push(c);
+                cols.push(
+                    shifted
+                        .iter()
+                        .map(|(a1, a2)| if which == 0 { a1[k] } else { a2[k] })
+                        .collect(),
+                );
             }
         }
         cols

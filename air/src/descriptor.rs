@@ -5,6 +5,7 @@ use core::fmt;
 
 use winter_crypto::{hashers::Rp64_256, ElementHasher};
 
+use crate::hash::{RATE_START, STATE_WIDTH};
 use crate::Felt;
 
 /// Version of the descriptor encoding; part of every digest.
@@ -223,12 +224,18 @@ pub struct ModelDigest(pub [u8; 32]);
 
 impl ModelDigest {
     /// Computes the digest from the descriptor, the in-AIR sponge results over the weight streams
-    /// (`heads`, four elements per sponge) and the weights of the last hash cycle (`tail`).
-    pub fn compute(descriptor: &ModelDescriptor, heads: &[[Felt; 4]], tail: &[i64]) -> Self {
+    /// (`states`, the final sponge states, of which the four digest elements
+    /// `Rp64_256::hash_elements` returns are committed) and the weights of the last hash cycle
+    /// (`tail`).
+    pub fn compute(
+        descriptor: &ModelDescriptor,
+        states: &[[Felt; STATE_WIDTH]],
+        tail: &[i64],
+    ) -> Self {
         let mut elements = descriptor.to_elements();
-        elements.push(Felt::new(heads.len() as u64));
-        for head in heads {
-            elements.extend_from_slice(head);
+        elements.push(Felt::new(states.len() as u64));
+        for state in states {
+            elements.extend_from_slice(&state[RATE_START..RATE_START + 4]);
         }
         elements.push(Felt::new(tail.len() as u64));
         elements.extend(tail.iter().map(|&w| felt_from_i64(w)));

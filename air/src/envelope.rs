@@ -1,8 +1,8 @@
 //! The proof file: a small versioned envelope around winterfell's proof bytes.
 //!
 //! Layout (all integers little-endian): magic `GBPROOF\0`, format version (u16), security preset
-//! (u8), the model descriptor, the batch (inputs, outputs, padding outputs), the sponge heads and
-//! the hash tail, then the winterfell proof with a u32 length. Every length is checked against
+//! (u8), the model descriptor, the batch (inputs, outputs, padding outputs), the final sponge states
+//! (12 elements each) and the hash tail, then the winterfell proof with a u32 length. Every length is checked against
 //! the bytes that remain before anything is allocated, and trailing bytes are rejected, so there
 //! is exactly one encoding per envelope.
 
@@ -12,6 +12,7 @@ use core::fmt;
 use winter_math::StarkField;
 
 use crate::descriptor::{LayerDescriptor, ModelDescriptor, MAX_DIM, MAX_LAYERS};
+use crate::hash::STATE_WIDTH;
 use crate::options::SecurityLevel;
 use crate::public::PublicInputs;
 use crate::Felt;
@@ -19,7 +20,7 @@ use crate::Felt;
 /// First bytes of every proof file.
 pub const ENVELOPE_MAGIC: [u8; 8] = *b"GBPROOF\0";
 /// Current envelope format version.
-pub const ENVELOPE_VERSION: u16 = 1;
+pub const ENVELOPE_VERSION: u16 = 2;
 /// Largest proof file accepted (8 MiB).
 pub const MAX_PROOF_BYTES: usize = 8 << 20;
 /// Largest batch one envelope may claim.
@@ -122,9 +123,9 @@ impl ProofEnvelope {
                 w.extend_from_slice(&v.to_le_bytes());
             }
         }
-        w.push(p.hash_heads.len() as u8);
-        for head in &p.hash_heads {
-            for e in head {
+        w.push(p.hash_states.len() as u8);
+        for state in &p.hash_states {
+            for e in state {
                 w.extend_from_slice(&e.as_int().to_le_bytes());
             }
         }
@@ -223,21 +224,21 @@ impl ProofEnvelope {
         }
         let padding_outputs = read_vec(&mut r)?;
 
-        let num_heads = r.u8("hash head count")? as usize;
-        r.need(num_heads * 32, "hash heads")?;
-        let mut hash_heads = Vec::with_capacity(num_heads);
-        for _ in 0..num_heads {
-            let mut head = [Felt::new(0); 4];
-            for e in head.iter_mut() {
-                let v = u64::from_le_bytes(r.array("hash heads")?);
+        let num_states = r.u8("sponge state count")? as usize;
+        r.need(num_states * 8 * STATE_WIDTH, "sponge states")?;
+        let mut hash_states = Vec::with_capacity(num_states);
+        for _ in 0..num_states {
+            let mut state = [Felt::new(0); STATE_WIDTH];
+            for e in state.iter_mut() {
+                let v = u64::from_le_bytes(r.array("sponge states")?);
                 if v >= Felt::MODULUS {
                     return Err(EnvelopeError::Invalid {
-                        field: "hash heads",
+                        field: "sponge states",
                     });
                 }
                 *e = Felt::new(v);
             }
-            hash_heads.push(head);
+            hash_states.push(state);
         }
         let tail_len = r.u32("hash tail length")? as usize;
         let hash_tail = r
@@ -257,7 +258,7 @@ impl ProofEnvelope {
             inputs,
             outputs,
             padding_outputs,
-            hash_heads,
+            hash_states,
             hash_tail,
         };
         Ok(Self {

@@ -1,15 +1,25 @@
 //! The in-AIR sponge: Rescue-Prime `Rp64_256` (12 elements, x^7 S-box, 7 rounds) absorbing the
-//! weight columns, eight rows per permutation.
+//! weight columns, eight rows per permutation, in 12 round columns and 6 buffer columns.
 //!
-//! Row layout of one hash cycle (positions 0..8): transitions 0→1 … 6→7 apply Rescue rounds 0..6,
-//! and the transition 7→8 adds eight packed elements (the packed weights of the cycle's eight
-//! rows, seven held in buffer columns plus the current row's) to the rate. Each round is checked
-//! through a helper state `u = MDS⁻¹·(s' − ARK2)` so that no periodic constant sits inside an
-//! S-box power: `u^7 = MDS·s^7 + ARK1` and `s' = MDS·u + ARK2`.
+//! Only the *round helpers* are stored. Writing `S_p` for the state before round `p` of a cycle,
+//! round `p` is `u_p^7 = MDS·S_p^7 + ARK1[p]`, `S_{p+1} = MDS·u_p + ARK2[p]`, so the state is a
+//! linear function of the previous row and need not be committed. Row layout of one hash cycle
+//! (positions 0..8), column group `V`:
+//! - positions 0..=6 hold `u_0 … u_6`;
+//! - position 7 holds `Y = MDS⁻¹·(S_7 + A)`, where `A` puts the cycle's eight packed elements (six
+//!   from the buffer columns, the rows at positions 6 and 7 directly) on the rate, so the next
+//!   cycle starts from `S_0 = MDS·Y`.
 //!
-//! The sponge starts from `P⁻¹(IV)` on row 0 so that the first permutation (cycle 0) yields the
-//! standard initial state `IV = [len, 0, …, 0]` on row 7; the state on the last row is then
-//! exactly `Rp64_256::hash_elements` of the absorbed stream.
+//! Transitions: at positions 0..=5 and 7, `V'^7 = MDS·(MDS·V + ARK2'[p])^7 + ARK1'[p]` with the
+//! shifted constants `ARK2' = (ARK2[0..6], ARK2[6], 0)` and `ARK1' = (ARK1[1..7], 0, ARK1[0])`
+//! (periodic constants inside the power only add lower-degree terms); at position 6,
+//! `MDS·(V' − V) = ARK2[6] + A`. This halves the committed state of the previous layout (state and
+//! helper columns) at the same constraint degree.
+//!
+//! The sponge starts from `P⁻¹(IV)`, so the first permutation (cycle 0) yields the standard initial
+//! state `IV = [len, 0, …, 0]`; the final state `F` (the state after the last absorbed block's
+//! permutation) is exactly the state of `Rp64_256::hash_elements` of the absorbed stream, and it
+//! is pinned by asserting `u_6 = MDS⁻¹·(F − ARK2[6])` on the second-to-last row.
 
 use winter_crypto::hashers::Rp64_256;
 use winter_math::FieldElement;
@@ -158,6 +168,47 @@ pub fn inverse_permutation(s: &mut State) {
     }
 }
 
+/// The round constants of the compressed schedule at cycle position `p`: `(ARK1'[p], ARK2'[p])`
+/// (see the [module docs](self)).
+pub fn shifted_constants(p: usize) -> (State, State) {
+    let zero = [Felt::ZERO; STATE_WIDTH];
+    let ark1 = match p {
+        0..=5 => Rp64_256::ARK1[p + 1],
+        7 => Rp64_256::ARK1[0],
+        _ => zero,
+    };
+    let ark2 = match p {
+        0..=6 => Rp64_256::ARK2[p],
+        _ => zero,
+    };
+    (ark1, ark2)
+}
+
+/// The round helper `u` of round `round` applied to `s` (without changing `s`).
+pub fn round_helper(s: &State, round: usize) -> State {
+    let mut t = *s;
+    round_with_helper(&mut t, round)
+}
+
+/// The round-helper row that pins a final state `f` (`u_6 = MDS⁻¹·(f − ARK2[6])`).
+pub fn last_helper(f: &State) -> State {
+    let mut v = *f;
+    for (x, c) in v.iter_mut().zip(Rp64_256::ARK2[NUM_ROUNDS - 1].iter()) {
+        *x -= *c;
+    }
+    inv_mds(&v)
+}
+
+/// The state after the last round of a permutation from that round's helper `u_6`
+/// (`MDS·u_6 + ARK2[6]`; the inverse of [`last_helper`]).
+pub fn final_state(u: &State) -> State {
+    let mut s = mds(u);
+    for (x, c) in s.iter_mut().zip(Rp64_256::ARK2[NUM_ROUNDS - 1].iter()) {
+        *x += *c;
+    }
+    s
+}
+
 /// The sponge state asserted on row 0 for a stream of `len` absorbed elements.
 pub fn row0_state(len: usize) -> State {
     let mut s = [Felt::ZERO; STATE_WIDTH];
@@ -183,6 +234,8 @@ mod tests {
     use super::*;
     use alloc::vec::Vec;
     use winter_crypto::ElementHasher;
+
+    const HASH_CYCLE_LEN: usize = crate::HASH_CYCLE;
 
     #[test]
     fn inverse_permutation_inverts() {
@@ -224,6 +277,54 @@ mod tests {
         }
         let expected = Rp64_256::hash_elements(&stream);
         assert_eq!(&s[4..8], expected.as_elements());
+    }
+
+    #[test]
+    fn compressed_schedule_satisfies_its_transitions_and_ends_in_hash_elements() {
+        // three cycles: two absorbed blocks and a tail, as the trace generator lays them out
+        let n = 3 * HASH_CYCLE_LEN;
+        let packed: Vec<Felt> = (0..n as u64).map(|i| Felt::new(i * 7919 + 11)).collect();
+        let mut rows = alloc::vec![[Felt::ZERO; STATE_WIDTH]; n];
+        let mut s = row0_state(n - HASH_CYCLE_LEN);
+        let mut finals = Vec::new();
+        for cycle in (0..n).step_by(HASH_CYCLE_LEN) {
+            for p in 0..NUM_ROUNDS {
+                rows[cycle + p] = round_with_helper(&mut s, p);
+            }
+            finals.push(s);
+            for k in 0..RATE_WIDTH {
+                s[RATE_START + k] += packed[cycle + k];
+            }
+            rows[cycle + HASH_CYCLE_LEN - 1] = inv_mds(&s);
+        }
+        for r in 0..n - 1 {
+            let p = r % HASH_CYCLE_LEN;
+            let (ark1, ark2) = shifted_constants(p);
+            if p == HASH_CYCLE_LEN - 2 {
+                let delta: State = core::array::from_fn(|k| rows[r + 1][k] - rows[r][k]);
+                let m = mds(&delta);
+                let cycle = r - p;
+                for k in 0..STATE_WIDTH {
+                    let input = if k < RATE_START { Felt::ZERO } else { packed[cycle + k - RATE_START] };
+                    assert_eq!(m[k], ark2[k] + input, "absorb, row {r}");
+                }
+            } else {
+                let mut state = mds(&rows[r]);
+                for (x, c) in state.iter_mut().zip(ark2.iter()) {
+                    *x += *c;
+                }
+                let s7 = mds(&state.map(pow7));
+                for k in 0..STATE_WIDTH {
+                    assert_eq!(pow7(rows[r + 1][k]), s7[k] + ark1[k], "round, row {r}");
+                }
+            }
+        }
+        let f = final_state(&rows[n - 2]);
+        assert_eq!(last_helper(&f), rows[n - 2]);
+        assert_eq!(f, finals[2]);
+        let expected = Rp64_256::hash_elements(&packed[..n - HASH_CYCLE_LEN]);
+        assert_eq!(&f[RATE_START..RATE_START + 4], expected.as_elements());
+        assert_eq!(round_helper(&row0_state(n - HASH_CYCLE_LEN), 0), rows[0]);
     }
 
     #[test]

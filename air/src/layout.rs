@@ -6,8 +6,8 @@
 //!   is laid out in `n_in_pad` blocks of `R_l = N / n_in_pad` rows; block `j` holds column `j` of
 //!   `W` with output index `i = k·R − 1 − (p·k + t)` at block row `p`, column `t` (descending, so a
 //!   Horner pass in row order gives `Σ_i ρ^i W_ij`). Padding cells are zero and hashed.
-//! - the **sponges**: 12 state, 12 helper and 7 buffer columns each, absorbing the packed weights
-//!   of each row (seven weight columns per sponge).
+//! - the **sponges**: 12 round columns and 6 buffer columns each (see [`crate::hash`]), absorbing
+//!   the packed weights of each row (seven weight columns per sponge).
 //! - one **region** per layer input: region 0 holds the model inputs, region `l ≥ 1` holds the
 //!   requantization witnesses of layer `l − 1`'s outputs, which are layer `l`'s inputs. Region `l`
 //!   uses the same blocks as layer `l`'s weights; block `j`, row `p`, lane column `t` holds batch
@@ -36,10 +36,10 @@ pub const ACT_R1: usize = 3;
 pub const ACT_D0: usize = 4;
 /// Offset of the high range-witness limb.
 pub const ACT_D1: usize = 5;
-/// Buffer columns per sponge.
-pub const SPONGE_BUFFER: usize = HASH_CYCLE - 1;
+/// Buffer columns per sponge (the packed elements of cycle positions 0..6).
+pub const SPONGE_BUFFER: usize = HASH_CYCLE - 2;
 /// Main columns per sponge.
-pub const SPONGE_WIDTH: usize = 2 * STATE_WIDTH + SPONGE_BUFFER;
+pub const SPONGE_WIDTH: usize = STATE_WIDTH + SPONGE_BUFFER;
 /// Most columns winterfell accepts (main + auxiliary).
 pub const MAX_WIDTH: usize = 255;
 /// Highest constraint degree a lookup group may reach.
@@ -119,11 +119,9 @@ impl RegionLayout {
 /// Placement of one sponge.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SpongeLayout {
-    /// First of 12 state columns.
-    pub state: usize,
-    /// First of 12 round-helper columns.
-    pub helper: usize,
-    /// First of 7 buffer columns.
+    /// First of 12 round columns (`V` in [`crate::hash`]).
+    pub rounds: usize,
+    /// First of [`SPONGE_BUFFER`] buffer columns.
     pub buffer: usize,
     /// The weight columns packed into this sponge's element, lowest digit first.
     pub digits: Vec<usize>,
@@ -275,9 +273,8 @@ impl Layout {
         let mut sponges = Vec::new();
         for digits in weight_cols.chunks(WEIGHTS_PER_ELEMENT) {
             sponges.push(SpongeLayout {
-                state: col,
-                helper: col + STATE_WIDTH,
-                buffer: col + 2 * STATE_WIDTH,
+                rounds: col,
+                buffer: col + STATE_WIDTH,
                 digits: digits.to_vec(),
             });
             col += SPONGE_WIDTH;

@@ -41,7 +41,7 @@ pub use envelope::{
 pub use hash::packed_element;
 pub use layout::{
     AuxLayout, LayerLayout, Layout, LookupValue, RegionKind, RegionLayout, SpongeLayout, ACT_C,
-    ACT_CELLS, ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_T,
+    ACT_CELLS, ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_T, SPONGE_BUFFER, SPONGE_WIDTH,
 };
 pub use options::SecurityLevel;
 pub use public::{PublicInputs, MAX_VERIFIER_WORK};

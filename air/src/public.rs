@@ -4,6 +4,7 @@ use alloc::vec::Vec;
 
 use winter_math::{FieldElement, ToElements};
 
+use crate::hash::STATE_WIDTH;
 use crate::descriptor::{felt_from_i64, DescriptorError, ModelDescriptor, ModelDigest};
 use crate::layout::Layout;
 use crate::Felt;
@@ -17,7 +18,7 @@ pub const MAX_VERIFIER_WORK: usize = 1 << 24;
 pub const MAX_OUTPUT: i64 = 1 << 62;
 
 /// The statement a proof proves: `descriptor`'s model (with the weights committed through
-/// `hash_heads` and `hash_tail`) maps each of `inputs` to the matching `outputs`.
+/// `hash_states` and `hash_tail`) maps each of `inputs` to the matching `outputs`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PublicInputs {
     /// The model's public description.
@@ -28,8 +29,9 @@ pub struct PublicInputs {
     pub outputs: Vec<Vec<i64>>,
     /// Outputs of the all-zero input, which fills the unused batch lanes.
     pub padding_outputs: Vec<i64>,
-    /// Final states (digest elements) of each weight sponge.
-    pub hash_heads: Vec<[Felt; 4]>,
+    /// Final state of each weight sponge (its rate's first four elements are the digest of the
+    /// sponge's weight stream).
+    pub hash_states: Vec<[Felt; STATE_WIDTH]>,
     /// Weights on the last hash cycle's rows, row by row, weight column by weight column.
     pub hash_tail: Vec<i64>,
 }
@@ -42,7 +44,7 @@ impl PublicInputs {
 
     /// The model digest these public inputs commit to.
     pub fn digest(&self) -> ModelDigest {
-        ModelDigest::compute(&self.descriptor, &self.hash_heads, &self.hash_tail)
+        ModelDigest::compute(&self.descriptor, &self.hash_states, &self.hash_tail)
     }
 
     /// Checks every shape and range and returns the layout the proof must use.
@@ -74,8 +76,8 @@ impl PublicInputs {
         if !self.outputs.iter().all(out_ok) || !out_ok(&self.padding_outputs) {
             return Err("an output vector has the wrong length or an out-of-range value");
         }
-        if self.hash_heads.len() != layout.sponges.len() {
-            return Err("wrong number of hash heads for this model layout");
+        if self.hash_states.len() != layout.sponges.len() {
+            return Err("wrong number of sponge states for this model layout");
         }
         if self.hash_tail.len() != layout.tail_len()
             || self.hash_tail.iter().any(|v| !(-128..=127).contains(v))
@@ -94,7 +96,7 @@ impl ToElements<Felt> for PublicInputs {
             out.extend(v.iter().map(|&x| felt_from_i64(x)));
         }
         out.extend(self.padding_outputs.iter().map(|&x| felt_from_i64(x)));
-        for head in &self.hash_heads {
+        for head in &self.hash_states {
             out.extend_from_slice(head);
         }
         out.extend(self.hash_tail.iter().map(|&x| felt_from_i64(x)));

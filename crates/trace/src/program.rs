@@ -68,8 +68,8 @@ pub struct Program {
     pub descriptor: ModelDescriptor,
     /// Per layer, row-major `[n_out][n_in]` int8 weights.
     pub weights: Vec<Vec<i8>>,
-    /// Final digest elements of each weight sponge.
-    pub hash_heads: Vec<[Felt; 4]>,
+    /// Final state of each weight sponge (see [`glassbox_air::PublicInputs::hash_states`]).
+    pub hash_states: Vec<[Felt; hash::STATE_WIDTH]>,
     /// Weights of the last hash cycle (asserted instead of hashed).
     pub hash_tail: Vec<i64>,
     digest: ModelDigest,
@@ -185,7 +185,7 @@ impl Program {
         let mut program = Self {
             descriptor,
             weights,
-            hash_heads: Vec::new(),
+            hash_states: Vec::new(),
             hash_tail: Vec::new(),
             digest: ModelDigest([0; 32]),
             static_columns: std::sync::Arc::new(StaticColumns {
@@ -194,13 +194,13 @@ impl Program {
             }),
         };
         let columns = program.weight_columns(&layout);
-        program.hash_heads = sponge_heads(&layout, &columns);
+        program.hash_states = sponge_states(&layout, &columns);
         let n = layout.trace_len;
         program.hash_tail = (n - HASH_CYCLE..n)
             .flat_map(|r| columns.iter().map(move |c| i64::from(c[r])))
             .collect();
         program.digest =
-            ModelDigest::compute(&program.descriptor, &program.hash_heads, &program.hash_tail);
+            ModelDigest::compute(&program.descriptor, &program.hash_states, &program.hash_tail);
         program.static_columns =
             std::sync::Arc::new(crate::trace::static_columns(&layout, &columns));
         Ok(program)
@@ -293,8 +293,8 @@ const BASE_BYTES: u64 = 16 << 20;
 /// Longest trace `compile` considers (2^18 rows: about 4.7 GB of proving memory at 128 columns).
 const MAX_COMPILE_TRACE_LEN: usize = 1 << 18;
 
-/// Runs every sponge over its packed weight stream; returns the final digest elements.
-fn sponge_heads(layout: &Layout, columns: &[Vec<i8>]) -> Vec<[Felt; 4]> {
+/// Runs every sponge over its packed weight stream; returns the final states.
+fn sponge_states(layout: &Layout, columns: &[Vec<i8>]) -> Vec<State> {
     let n = layout.trace_len;
     let weight_cols = layout.weight_cols();
     layout
@@ -308,13 +308,7 @@ fn sponge_heads(layout: &Layout, columns: &[Vec<i8>]) -> Vec<[Felt; 4]> {
                 .collect();
             let stream = (0..n - HASH_CYCLE)
                 .map(|r| hash::pack_weights(idx.iter().map(|&i| i64::from(columns[i][r]))));
-            let digest = sponge_stream(n - HASH_CYCLE, stream);
-            [
-                digest[RATE_START],
-                digest[RATE_START + 1],
-                digest[RATE_START + 2],
-                digest[RATE_START + 3],
-            ]
+            sponge_stream(n - HASH_CYCLE, stream)
         })
         .collect()
 }

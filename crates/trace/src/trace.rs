@@ -4,6 +4,7 @@ use glassbox_air::hash::{self, RATE_START, STATE_WIDTH};
 use glassbox_air::{
     felt_from_i64 as descriptor_felt, felt_to_i64, lookup_value, Felt, Layout, PublicInputs,
     RegionKind, ACT_C, ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_T, HASH_CYCLE, RANGE_TABLE_SIZE,
+    SPONGE_WIDTH,
 };
 use winter_math::FieldElement;
 
@@ -92,7 +93,7 @@ impl Program {
             inputs: exec.inputs[..exec.batch].to_vec(),
             outputs: exec.outputs[..exec.batch].to_vec(),
             padding_outputs: self.padding_outputs(exec),
-            hash_heads: self.hash_heads.clone(),
+            hash_states: self.hash_states.clone(),
             hash_tail: self.hash_tail.clone(),
         };
         let mut trace = Trace {
@@ -134,17 +135,16 @@ impl Trace {
     }
 
     /// Recomputes every sponge column from the current weight columns and updates the public
-    /// sponge heads and hash tail to match (what a prover claiming a *different* model does).
+    /// sponge states and hash tail to match (what a prover claiming a *different* model does).
     pub fn rehash(&mut self) {
         let layout = &self.layout;
         let n = layout.trace_len;
         fill_sponges(layout, &mut self.columns);
-        let last = n - 1;
         let columns = &self.columns;
-        self.public.hash_heads = layout
+        self.public.hash_states = layout
             .sponges
             .iter()
-            .map(|s| core::array::from_fn(|k| columns[s.state + RATE_START + k][last]))
+            .map(|s| hash::final_state(&core::array::from_fn(|k| columns[s.rounds + k][n - 2])))
             .collect();
         let cols = layout.weight_cols();
         self.public.hash_tail = (n - HASH_CYCLE..n)
@@ -175,7 +175,7 @@ pub(crate) fn static_columns(
     }
 }
 
-/// Computes the sponge state, helper and buffer columns from the weight columns.
+/// Computes the sponge round and buffer columns from the weight columns.
 fn fill_sponges(layout: &Layout, columns: &mut [Vec<Felt>]) {
     use rayon::prelude::*;
     // the sponges are independent: run them in parallel, then place their columns
@@ -187,12 +187,13 @@ fn fill_sponges(layout: &Layout, columns: &mut [Vec<Felt>]) {
         .collect();
     for (sponge, cols) in layout.sponges.iter().zip(computed) {
         for (k, col) in cols.into_iter().enumerate() {
-            columns[sponge.state + k] = col;
+            columns[sponge.rounds + k] = col;
         }
     }
 }
 
-/// The 31 columns of one sponge (state, round helpers, buffer), in layout order.
+/// The columns of one sponge (12 round columns, then the buffer), in layout order: see
+/// [`glassbox_air::hash`] for the schedule.
 fn sponge_columns(
     layout: &Layout,
     columns: &[Vec<Felt>],
@@ -210,31 +211,25 @@ fn sponge_columns(
             acc
         })
         .collect();
-    let mut out = vec![vec![Felt::ZERO; n]; 2 * STATE_WIDTH + HASH_CYCLE - 1];
-    let (state, rest) = out.split_at_mut(STATE_WIDTH);
-    let (helper, buffer) = rest.split_at_mut(STATE_WIDTH);
+    let mut out = vec![vec![Felt::ZERO; n]; SPONGE_WIDTH];
+    let (rounds, buffer) = out.split_at_mut(STATE_WIDTH);
     let mut s = hash::row0_state(n - HASH_CYCLE);
-    for r in 0..n {
-        for k in 0..STATE_WIDTH {
-            state[k][r] = s[k];
-        }
-        let cycle = r - r % HASH_CYCLE;
-        for k in 0..HASH_CYCLE - 1 {
-            buffer[k][r] = packed[cycle + k];
-        }
-        if r + 1 == n {
-            break;
-        }
-        let pos = r % HASH_CYCLE;
-        if pos < HASH_CYCLE - 1 {
-            let u = hash::round_with_helper(&mut s, pos);
+    for cycle in (0..n).step_by(HASH_CYCLE) {
+        for p in 0..hash::NUM_ROUNDS {
+            let u = hash::round_with_helper(&mut s, p);
             for k in 0..STATE_WIDTH {
-                helper[k][r] = u[k];
+                rounds[k][cycle + p] = u[k];
             }
-        } else {
-            for k in 0..HASH_CYCLE {
-                s[RATE_START + k] += packed[cycle + k];
-            }
+        }
+        for k in 0..HASH_CYCLE {
+            s[RATE_START + k] += packed[cycle + k];
+        }
+        let y = hash::inv_mds(&s);
+        for k in 0..STATE_WIDTH {
+            rounds[k][cycle + HASH_CYCLE - 1] = y[k];
+        }
+        for (k, b) in buffer.iter_mut().enumerate() {
+            b[cycle..cycle + HASH_CYCLE].fill(packed[cycle + k]);
         }
     }
     out

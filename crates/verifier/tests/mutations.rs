@@ -448,8 +448,8 @@ fn envelope_header_errors_are_named() {
         Err(VerifyError::Envelope(EnvelopeError::Magic))
     );
     assert_eq!(
-        at(8, 2),
-        Err(VerifyError::Envelope(EnvelopeError::Version { got: 2 }))
+        at(8, 1),
+        Err(VerifyError::Envelope(EnvelopeError::Version { got: 1 }))
     );
     assert_eq!(
         at(10, 2),
