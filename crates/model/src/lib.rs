@@ -46,6 +46,7 @@ pub mod input;
 pub mod int_exec;
 pub mod onnx;
 pub mod quant;
+pub mod tabular;
 
 pub use artifact::{FORMAT_VERSION, MAGIC};
 pub use classic::{
@@ -76,6 +77,9 @@ pub fn compile_onnx(
     calibration: Option<&[Vec<f32>]>,
 ) -> Result<(QuantizedModel, Option<FidelityReport>)> {
     let graph = load_onnx(bytes)?;
+    if let Some(lowered) = tabular::lower_graph(&graph, calibration)? {
+        return Ok(lowered);
+    }
     let mlp = FloatMlp::from_graph(&graph)?;
     let model = quantize(&mlp, calibration)?;
     let report = match calibration.filter(|c| !c.is_empty()) {
