@@ -376,3 +376,41 @@ fn interrupted_prove_leaves_no_partial_proof_and_says_so() {
         .collect();
     assert!(left.is_empty(), "partial output left behind: {left:?}");
 }
+
+#[test]
+fn a_scikit_learn_forest_compiles_proves_and_verifies_with_onnxruntime_labels() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = json_of(
+        glassbox()
+            .args(["compile", "--json", "--calibrate"])
+            .arg(fixture("forest_wine.calib.json"))
+            .arg("-o")
+            .arg(dir.path().join("f.gbm"))
+            .arg(fixture("forest_wine.onnx")),
+    );
+    let digest = out["digest"].as_str().expect("digest").to_string();
+    let test: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("forest_wine.test.json")).expect("fixture"),
+    )
+    .expect("json");
+    let five =
+        serde_json::json!({ "input_data": test["input_data"].as_array().expect("array")[..5] });
+    std::fs::write(dir.path().join("in.json"), five.to_string()).expect("write");
+    glassbox()
+        .current_dir(dir.path())
+        .args(["prove", "f.gbm", "--input", "in.json", "-o", "f.gbp"])
+        .assert()
+        .success();
+    let verdict = json_of(
+        glassbox()
+            .current_dir(dir.path())
+            .args(["verify", "f.gbp", "--json", "--digest", &digest]),
+    );
+    assert_eq!(verdict["valid"], Value::Bool(true));
+    let expected: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("forest_wine.expected.json")).expect("fixture"),
+    )
+    .expect("json");
+    let ort = &expected["labels"].as_array().expect("labels")[..5];
+    assert_eq!(verdict["labels"].as_array().expect("labels"), ort);
+}

@@ -12,7 +12,8 @@ use crate::{files, progress::Spinner, summary};
 /// Quantize an ONNX model into a `.gbm` artifact and print its digest.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The ONNX model (a `Gemm`/`MatMul`+`Add` → `Relu` MLP).
+    /// The ONNX model: a `Gemm`/`MatMul`+`Add` → `Relu` MLP, or a scikit-learn tree ensemble or linear
+    /// model (`ai.onnx.ml` `TreeEnsemble*`, `Linear*`, as skl2onnx exports them).
     #[arg(value_name = "MODEL.onnx")]
     model: PathBuf,
     /// EZKL-style samples (`{"input_data": [[...], ...]}`) to calibrate activation scales; also
