@@ -453,7 +453,11 @@ impl Air for InferenceAir {
             Felt::new(RANGE_TABLE_SIZE as u64 - 1),
         ));
         let first = hash::round_helper(&hash::row0_state(n - HASH_CYCLE), 0);
-        for (sponge, state) in layout.sponges.iter().zip(self.pub_inputs.hash_states.iter()) {
+        for (sponge, state) in layout
+            .sponges
+            .iter()
+            .zip(self.pub_inputs.hash_states.iter())
+        {
             for (k, &v) in first.iter().enumerate() {
                 out.push(Assertion::single(sponge.rounds + k, 0, v));
             }

@@ -305,7 +305,11 @@ mod tests {
                 let m = mds(&delta);
                 let cycle = r - p;
                 for k in 0..STATE_WIDTH {
-                    let input = if k < RATE_START { Felt::ZERO } else { packed[cycle + k - RATE_START] };
+                    let input = if k < RATE_START {
+                        Felt::ZERO
+                    } else {
+                        packed[cycle + k - RATE_START]
+                    };
                     assert_eq!(m[k], ark2[k] + input, "absorb, row {r}");
                 }
             } else {

@@ -4,8 +4,8 @@ use alloc::vec::Vec;
 
 use winter_math::{FieldElement, ToElements};
 
-use crate::hash::STATE_WIDTH;
 use crate::descriptor::{felt_from_i64, DescriptorError, ModelDescriptor, ModelDigest};
+use crate::hash::STATE_WIDTH;
 use crate::layout::Layout;
 use crate::Felt;
 

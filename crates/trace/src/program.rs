@@ -199,8 +199,11 @@ impl Program {
         program.hash_tail = (n - HASH_CYCLE..n)
             .flat_map(|r| columns.iter().map(move |c| i64::from(c[r])))
             .collect();
-        program.digest =
-            ModelDigest::compute(&program.descriptor, &program.hash_states, &program.hash_tail);
+        program.digest = ModelDigest::compute(
+            &program.descriptor,
+            &program.hash_states,
+            &program.hash_tail,
+        );
         program.static_columns =
             std::sync::Arc::new(crate::trace::static_columns(&layout, &columns));
         Ok(program)
