@@ -76,19 +76,35 @@ fn reduce_u128(x: u128) -> u64 {
     r as u64
 }
 
-/// `MDS·v`, coordinate by coordinate on the base field. Montgomery form is linear, so the raw
-/// representations are combined with the small integer entries in u128 and reduced once.
+/// `MDS·x` on raw (Montgomery) representations: every entry is below 2^5, so splitting each
+/// value into 32-bit halves keeps every partial sum below 2^41 and the whole product in `u64`
+/// lanes (which the compiler vectorises); the halves are recombined and reduced once per output.
+/// Montgomery form is linear, so the result is the Montgomery form of the product.
+#[inline]
+fn mds_raw(x: &[u64; STATE_WIDTH]) -> [u64; STATE_WIDTH] {
+    let lo: [u64; STATE_WIDTH] = core::array::from_fn(|j| x[j] & 0xffff_ffff);
+    let hi: [u64; STATE_WIDTH] = core::array::from_fn(|j| x[j] >> 32);
+    core::array::from_fn(|i| {
+        let row = &MDS_SMALL[i];
+        let mut acc_lo = 0u64;
+        let mut acc_hi = 0u64;
+        for j in 0..STATE_WIDTH {
+            acc_lo += row[j] * lo[j];
+            acc_hi += row[j] * hi[j];
+        }
+        reduce_u128((u128::from(acc_hi) << 32) + u128::from(acc_lo))
+    })
+}
+
+/// `MDS·v`, coordinate by coordinate on the base field (see [`mds_raw`]).
 pub fn mds<E: FieldElement<BaseField = Felt>>(v: &[E; STATE_WIDTH]) -> [E; STATE_WIDTH] {
     let d = E::EXTENSION_DEGREE;
     let base = E::slice_as_base_elements(v);
     let mut out = [Felt::ZERO; 3 * STATE_WIDTH];
     for c in 0..d {
-        for (i, row) in MDS_SMALL.iter().enumerate() {
-            let mut acc = 0u128;
-            for (j, &a) in row.iter().enumerate() {
-                acc += u128::from(a) * u128::from(base[j * d + c].inner());
-            }
-            out[i * d + c] = Felt::from_mont(reduce_u128(acc));
+        let x: [u64; STATE_WIDTH] = core::array::from_fn(|j| base[j * d + c].inner());
+        for (i, y) in mds_raw(&x).into_iter().enumerate() {
+            out[i * d + c] = Felt::from_mont(y);
         }
     }
     let out = E::slice_from_base_elements(&out[..STATE_WIDTH * d]);
