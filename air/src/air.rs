@@ -422,11 +422,8 @@ impl Air for InferenceAir {
         for (g, group) in layout.lookup_groups.iter().enumerate() {
             let h = ax.helpers[g];
             for (row, aux_row, sum) in [(mc, ac, 0), (mn, an, 1)] {
-                let values: Vec<E> = group
-                    .iter()
-                    .map(|v| E::from(lookup_value(row, v)))
-                    .collect();
-                let (den, num) = fraction_sum(gamma, &values);
+                let values = group.iter().map(|v| E::from(lookup_value(row, v)));
+                let (den, num) = fraction_sum(gamma, values);
                 push(aux_row[h] * den - num);
                 sums[sum] += aux_row[h];
             }

@@ -8,10 +8,10 @@ use crate::units::requant::activation;
 use crate::Felt;
 
 /// `Σ_v 1/(γ − v)` cleared of denominators: returns `(Π(γ − v), Σ_v Π_{w≠v}(γ − w))`.
-pub fn fraction_sum<E: FieldElement>(gamma: E, values: &[E]) -> (E, E) {
+pub fn fraction_sum<E: FieldElement>(gamma: E, values: impl IntoIterator<Item = E>) -> (E, E) {
     let mut den = E::ONE;
     let mut num = E::ZERO;
-    for &v in values {
+    for v in values {
         let d = gamma - v;
         num = num * d + den;
         den *= d;
@@ -36,13 +36,13 @@ mod tests {
     fn fraction_sum_clears_denominators() {
         let gamma = Felt::new(1_000_003);
         let values = [Felt::new(3), Felt::new(250), Felt::new(7)];
-        let (den, num) = fraction_sum(gamma, &values);
+        let (den, num) = fraction_sum(gamma, values);
         let direct: Felt = values
             .iter()
             .map(|&v| (gamma - v).inv())
             .fold(Felt::ZERO, |a, b| a + b);
         assert_eq!(num / den, direct);
-        assert_eq!(fraction_sum(gamma, &[]), (Felt::ONE, Felt::ZERO));
+        assert_eq!(fraction_sum(gamma, []), (Felt::ONE, Felt::ZERO));
     }
 
     #[test]
