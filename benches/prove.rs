@@ -1,4 +1,5 @@
-//! Criterion benches: proving, trace generation and verification of the digits fixtures.
+//! Criterion benches: proving, trace generation and verification of the digits fixtures, and
+//! proving the wine random forest (a tree ensemble) at 1 and 256 predictions.
 //!
 //! `cargo bench --bench prove` (add `-- 64_128` to filter). Each proof is one sample of the
 //! criterion loop, so expect a few minutes; `glassbox bench` prints the same numbers as a table.
@@ -66,5 +67,36 @@ fn benches(c: &mut Criterion) {
     }
 }
 
-criterion_group!(prove_benches, benches);
+/// The wine forest (10 trees) compiled with its calibration split, and 256 encoded test samples.
+fn forest() -> (Program, Vec<Vec<i64>>) {
+    let read = |n: &str| String::from_utf8(fixture(n)).unwrap();
+    let calib = model::parse_input_json(&read("forest_wine.calib.json"), None).unwrap();
+    let (q, _) = model::compile_onnx(&fixture("forest_wine.onnx"), Some(&calib)).expect("compile");
+    let test = model::parse_input_json(&read("forest_wine.test.json"), None).unwrap();
+    let xs = test
+        .iter()
+        .cycle()
+        .take(256)
+        .map(|x| q.quantize_input(x).unwrap())
+        .collect();
+    (Program::compile(&q).expect("program"), xs)
+}
+
+fn tree_benches(c: &mut Criterion) {
+    let (program, xs) = forest();
+    let mut group = c.benchmark_group("forest_wine");
+    group.sample_size(10);
+    for batch in [1usize, 256] {
+        let per_proof = batch.min(program.max_batch());
+        let inputs = &xs[..batch];
+        group.bench_function(format!("prove/{batch}"), |b| {
+            b.iter(|| {
+                glassbox::prove_bundle(&program, inputs, per_proof, SecurityLevel::Bits100).unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(prove_benches, benches, tree_benches);
 criterion_main!(prove_benches);

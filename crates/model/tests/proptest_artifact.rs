@@ -4,10 +4,31 @@
 
 mod common;
 
-use glassbox_model::QuantizedModel;
+use glassbox_model::{InputEncoding, QuantizedModel};
 use proptest::prelude::*;
 
-/// Random valid small models: 1–4 layers of width 1–12.
+/// Any valid input encoding for `n` features.
+fn encoding(n: usize) -> impl Strategy<Value = InputEncoding> {
+    prop_oneof![
+        Just(InputEncoding::Symmetric),
+        (
+            prop::collection::vec(-1e3f64..1e3, n),
+            prop::collection::vec(1e-6f64..10.0, n)
+        )
+            .prop_map(|(offset, step)| InputEncoding::Affine { offset, step }),
+        prop::collection::vec(prop::collection::btree_set(-1000i32..1000, 0..6), n).prop_map(
+            |sets| InputEncoding::Thresholds {
+                cuts: sets
+                    .into_iter()
+                    .map(|s| s.into_iter().map(|v| v as f32 / 8.0).collect())
+                    .collect(),
+            }
+        ),
+    ]
+}
+
+/// Random valid small models: 1–4 layers of width 1–12, any input encoding, multipliers up to
+/// 2^24 (tree comparison layers use 255·2^16).
 pub fn small_model() -> impl Strategy<Value = QuantizedModel> {
     (
         prop::collection::vec(1usize..=12, 2..=5),
@@ -17,21 +38,28 @@ pub fn small_model() -> impl Strategy<Value = QuantizedModel> {
         1e-6f64..10.0,
     )
         .prop_flat_map(|(widths, name, classifier, input_scale, output_scale)| {
-            let layers = common::layers(&widths, -(1i64 << 31) + 1..(1i64 << 31), 1u32..=65535);
+            let layers = common::layers(
+                &widths,
+                -(1i64 << 31) + 1..(1i64 << 31),
+                1u32..=(1 << 24) - 1,
+            );
             (
                 layers,
+                encoding(widths[0]),
                 Just((widths[0], name, classifier, input_scale, output_scale)),
             )
         })
         .prop_map(
-            |(layers, (input_len, name, classifier, input_scale, output_scale))| QuantizedModel {
-                name,
-                input_len,
-                input_scale,
-                input_encoding: glassbox_model::InputEncoding::Symmetric,
-                layers,
-                output_scale,
-                classifier,
+            |(layers, input_encoding, (input_len, name, classifier, input_scale, output_scale))| {
+                QuantizedModel {
+                    name,
+                    input_len,
+                    input_scale,
+                    input_encoding,
+                    layers,
+                    output_scale,
+                    classifier,
+                }
             },
         )
 }
