@@ -236,7 +236,7 @@ impl Air for InferenceAir {
         aux.push(TransitionConstraintDegree::new(1)); // S
         aux.push(TransitionConstraintDegree::new(1)); // T
 
-        let num_main_assertions = 2 + layout.sponges.len() * 2 * STATE_WIDTH + layout.tail_len();
+        let num_main_assertions = 2 + layout.sponges.len() * 2 * STATE_WIDTH;
         let num_aux_assertions = layout.layers.len() + 3 * layout.regions.len() - 1 + 4;
         let context = AirContext::new_multi_segment(
             trace_info,
@@ -449,7 +449,7 @@ impl Air for InferenceAir {
             last,
             Felt::new(RANGE_TABLE_SIZE as u64 - 1),
         ));
-        let first = hash::round_helper(&hash::row0_state(n - HASH_CYCLE), 0);
+        let first = hash::round_helper(&hash::row0_state(layout.hashed_len()), 0);
         for (sponge, state) in layout
             .sponges
             .iter()
@@ -458,16 +458,8 @@ impl Air for InferenceAir {
             for (k, &v) in first.iter().enumerate() {
                 out.push(Assertion::single(sponge.rounds + k, 0, v));
             }
-            for (k, &v) in hash::last_helper(state).iter().enumerate() {
-                out.push(Assertion::single(sponge.rounds + k, last - 1, v));
-            }
-        }
-        let cols = layout.weight_cols();
-        let mut tail = self.pub_inputs.hash_tail.iter();
-        for row in n - HASH_CYCLE..n {
-            for &c in &cols {
-                let w = tail.next().copied().unwrap_or(0);
-                out.push(Assertion::single(c, row, felt_from_i64(w)));
+            for (k, &v) in hash::inv_mds(state).iter().enumerate() {
+                out.push(Assertion::single(sponge.rounds + k, last, v));
             }
         }
         out

@@ -5,7 +5,7 @@ use core::fmt;
 
 use winter_crypto::{hashers::Rp64_256, ElementHasher};
 
-use crate::hash::{RATE_START, STATE_WIDTH};
+use crate::hash::STATE_WIDTH;
 use crate::Felt;
 
 /// Version of the descriptor encoding; part of every digest.
@@ -223,22 +223,14 @@ pub fn felt_to_i64(v: Felt) -> i64 {
 pub struct ModelDigest(pub [u8; 32]);
 
 impl ModelDigest {
-    /// Computes the digest from the descriptor, the in-AIR sponge results over the weight streams
-    /// (`states`, the final sponge states, of which the four digest elements
-    /// `Rp64_256::hash_elements` returns are committed) and the weights of the last hash cycle
-    /// (`tail`).
-    pub fn compute(
-        descriptor: &ModelDescriptor,
-        states: &[[Felt; STATE_WIDTH]],
-        tail: &[i64],
-    ) -> Self {
+    /// Computes the digest from the descriptor and the in-AIR sponge results over the weight
+    /// streams (`states`: each sponge's full state after its last block, see [`crate::hash`]).
+    pub fn compute(descriptor: &ModelDescriptor, states: &[[Felt; STATE_WIDTH]]) -> Self {
         let mut elements = descriptor.to_elements();
         elements.push(Felt::new(states.len() as u64));
         for state in states {
-            elements.extend_from_slice(&state[RATE_START..RATE_START + 4]);
+            elements.extend_from_slice(state);
         }
-        elements.push(Felt::new(tail.len() as u64));
-        elements.extend(tail.iter().map(|&w| felt_from_i64(w)));
         let digest = Rp64_256::hash_elements(&elements);
         let mut bytes = [0u8; 32];
         for (chunk, e) in bytes.chunks_mut(8).zip(digest.as_elements()) {

@@ -2,7 +2,7 @@
 //!
 //! Layout (all integers little-endian): magic `GBPROOF\0`, format version (u16), security preset
 //! (u8), the model descriptor, the batch (inputs, outputs, padding outputs), the final sponge states
-//! (12 elements each) and the hash tail, then the winterfell proof with a u32 length. Every length is checked against
+//! (12 elements each), then the winterfell proof with a u32 length. Every length is checked against
 //! the bytes that remain before anything is allocated, and trailing bytes are rejected, so there
 //! is exactly one encoding per envelope.
 
@@ -129,8 +129,6 @@ impl ProofEnvelope {
                 w.extend_from_slice(&e.as_int().to_le_bytes());
             }
         }
-        w.extend_from_slice(&(p.hash_tail.len() as u32).to_le_bytes());
-        w.extend(p.hash_tail.iter().map(|&v| v as i8 as u8));
         w.extend_from_slice(&(self.proof.len() as u32).to_le_bytes());
         w.extend_from_slice(&self.proof);
         w
@@ -240,12 +238,6 @@ impl ProofEnvelope {
             }
             hash_states.push(state);
         }
-        let tail_len = r.u32("hash tail length")? as usize;
-        let hash_tail = r
-            .take(tail_len, "hash tail")?
-            .iter()
-            .map(|&v| i64::from(v as i8))
-            .collect();
         let proof_len = r.u32("proof length")? as usize;
         let proof = r.take(proof_len, "proof")?.to_vec();
         if r.pos != bytes.len() {
@@ -259,7 +251,6 @@ impl ProofEnvelope {
             outputs,
             padding_outputs,
             hash_states,
-            hash_tail,
         };
         Ok(Self {
             public,

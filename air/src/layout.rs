@@ -405,14 +405,9 @@ impl Layout {
             .collect()
     }
 
-    /// Number of weight cells in the last hash cycle (asserted instead of hashed).
-    pub fn tail_len(&self) -> usize {
-        HASH_CYCLE * self.layers.iter().map(|l| l.k).sum::<usize>()
-    }
-
-    /// Elements the sponge absorbs (one per row, except the last hash cycle).
+    /// Elements each sponge absorbs: one per row (the length in its initial state).
     pub fn hashed_len(&self) -> usize {
-        (self.trace_len - HASH_CYCLE) * self.sponges.len()
+        self.trace_len
     }
 
     /// Index of the periodic flag pair for `block_len`.

@@ -18,7 +18,7 @@ pub const MAX_VERIFIER_WORK: usize = 1 << 24;
 pub const MAX_OUTPUT: i64 = 1 << 62;
 
 /// The statement a proof proves: `descriptor`'s model (with the weights committed through
-/// `hash_states` and `hash_tail`) maps each of `inputs` to the matching `outputs`.
+/// `hash_states`) maps each of `inputs` to the matching `outputs`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PublicInputs {
     /// The model's public description.
@@ -29,11 +29,9 @@ pub struct PublicInputs {
     pub outputs: Vec<Vec<i64>>,
     /// Outputs of the all-zero input, which fills the unused batch lanes.
     pub padding_outputs: Vec<i64>,
-    /// Final state of each weight sponge (its rate's first four elements are the digest of the
-    /// sponge's weight stream).
+    /// Each weight sponge's full state right after absorbing its last block (see
+    /// [`crate::hash`]); the digest commits to all of them.
     pub hash_states: Vec<[Felt; STATE_WIDTH]>,
-    /// Weights on the last hash cycle's rows, row by row, weight column by weight column.
-    pub hash_tail: Vec<i64>,
 }
 
 impl PublicInputs {
@@ -44,7 +42,7 @@ impl PublicInputs {
 
     /// The model digest these public inputs commit to.
     pub fn digest(&self) -> ModelDigest {
-        ModelDigest::compute(&self.descriptor, &self.hash_states, &self.hash_tail)
+        ModelDigest::compute(&self.descriptor, &self.hash_states)
     }
 
     /// Checks every shape and range and returns the layout the proof must use.
@@ -79,11 +77,6 @@ impl PublicInputs {
         if self.hash_states.len() != layout.sponges.len() {
             return Err("wrong number of sponge states for this model layout");
         }
-        if self.hash_tail.len() != layout.tail_len()
-            || self.hash_tail.iter().any(|v| !(-128..=127).contains(v))
-        {
-            return Err("the hash tail has the wrong length or a value outside int8");
-        }
         Ok(layout)
     }
 }
@@ -99,7 +92,6 @@ impl ToElements<Felt> for PublicInputs {
         for head in &self.hash_states {
             out.extend_from_slice(head);
         }
-        out.extend(self.hash_tail.iter().map(|&x| felt_from_i64(x)));
         out.push(Felt::ONE);
         out
     }

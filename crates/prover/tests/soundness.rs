@@ -264,7 +264,7 @@ fn auxiliary_values_cannot_balance_the_bus_or_the_products() {
 }
 
 #[test]
-fn tail_weights_on_the_last_rows_are_bound() {
+fn weights_on_the_last_hash_cycle_are_bound_too() {
     let p = program();
     let n = p.descriptor.trace_len;
     let mut t = honest(&p);
@@ -273,7 +273,7 @@ fn tail_weights_on_the_last_rows_are_bound() {
     set(&mut t, col, n - 1, if w < 127 { w + 1 } else { w - 1 });
     t.recount_lookups();
     assert_rejected(t.clone(), &p.digest());
-    // claiming the edited tail changes the digest
+    // claiming the edited weights changes the digest
     t.rehash();
     assert_ne!(t.public.digest(), p.digest());
 }

@@ -152,7 +152,6 @@ fn changed_threshold_or_leaf_value_under_the_original_digest_is_rejected() {
         let original = program.trace(&xs).unwrap().public;
         trace.public.descriptor = original.descriptor;
         trace.public.hash_states = original.hash_states;
-        trace.public.hash_tail = original.hash_tail;
         let env = prove_trace(trace, SecurityLevel::Bits100).unwrap();
         assert!(verify(&env.to_bytes(), &digest, 100).is_err());
     }

@@ -1,9 +1,7 @@
 //! A quantized model compiled to the AIR's layout, with its digest.
 
 use glassbox_air::hash::{self, State, RATE_START};
-use glassbox_air::{
-    Felt, LayerDescriptor, Layout, ModelDescriptor, ModelDigest, HASH_CYCLE, RANGE_TABLE_SIZE,
-};
+use glassbox_air::{Felt, LayerDescriptor, Layout, ModelDescriptor, ModelDigest, RANGE_TABLE_SIZE};
 use glassbox_model::QuantizedModel;
 use winter_math::FieldElement;
 
@@ -70,8 +68,6 @@ pub struct Program {
     pub weights: Vec<Vec<i8>>,
     /// Final state of each weight sponge (see [`glassbox_air::PublicInputs::hash_states`]).
     pub hash_states: Vec<[Felt; hash::STATE_WIDTH]>,
-    /// Weights of the last hash cycle (asserted instead of hashed).
-    pub hash_tail: Vec<i64>,
     digest: ModelDigest,
     /// The weight and sponge columns, which depend on the weights only: computed once here and
     /// copied into every trace.
@@ -186,7 +182,6 @@ impl Program {
             descriptor,
             weights,
             hash_states: Vec::new(),
-            hash_tail: Vec::new(),
             digest: ModelDigest([0; 32]),
             static_columns: std::sync::Arc::new(StaticColumns {
                 start: 0,
@@ -195,15 +190,7 @@ impl Program {
         };
         let columns = program.weight_columns(&layout);
         program.hash_states = sponge_states(&layout, &columns);
-        let n = layout.trace_len;
-        program.hash_tail = (n - HASH_CYCLE..n)
-            .flat_map(|r| columns.iter().map(move |c| i64::from(c[r])))
-            .collect();
-        program.digest = ModelDigest::compute(
-            &program.descriptor,
-            &program.hash_states,
-            &program.hash_tail,
-        );
+        program.digest = ModelDigest::compute(&program.descriptor, &program.hash_states);
         program.static_columns =
             std::sync::Arc::new(crate::trace::static_columns(&layout, &columns));
         Ok(program)
@@ -296,7 +283,8 @@ const BASE_BYTES: u64 = 16 << 20;
 /// Longest trace `compile` considers (2^18 rows: about 4.7 GB of proving memory at 128 columns).
 const MAX_COMPILE_TRACE_LEN: usize = 1 << 18;
 
-/// Runs every sponge over its packed weight stream; returns the final states.
+/// Runs every sponge over its packed weight stream; returns each one's state right after its last
+/// block (see [`glassbox_air::hash`]).
 fn sponge_states(layout: &Layout, columns: &[Vec<i8>]) -> Vec<State> {
     let n = layout.trace_len;
     let weight_cols = layout.weight_cols();
@@ -309,25 +297,20 @@ fn sponge_states(layout: &Layout, columns: &[Vec<i8>]) -> Vec<State> {
                 .iter()
                 .map(|c| weight_cols.iter().position(|w| w == c).unwrap_or(0))
                 .collect();
-            let stream = (0..n - HASH_CYCLE)
-                .map(|r| hash::pack_weights(idx.iter().map(|&i| i64::from(columns[i][r]))));
-            sponge_stream(n - HASH_CYCLE, stream)
+            let stream: Vec<Felt> = (0..n)
+                .map(|r| hash::pack_weights(idx.iter().map(|&i| i64::from(columns[i][r]))))
+                .collect();
+            let mut s = [Felt::ZERO; hash::STATE_WIDTH];
+            s[0] = Felt::new(layout.hashed_len() as u64);
+            for (b, block) in stream.chunks(hash::RATE_WIDTH).enumerate() {
+                if b > 0 {
+                    winter_crypto::hashers::Rp64_256::apply_permutation(&mut s);
+                }
+                for (k, &e) in block.iter().enumerate() {
+                    s[RATE_START + k] += e;
+                }
+            }
+            s
         })
         .collect()
-}
-
-/// `Rp64_256::hash_elements` of a stream whose length is a multiple of 8, returning the state.
-fn sponge_stream(len: usize, stream: impl Iterator<Item = Felt>) -> State {
-    let mut s = [Felt::ZERO; hash::STATE_WIDTH];
-    s[0] = Felt::new(len as u64);
-    let mut i = 0;
-    for e in stream {
-        s[RATE_START + i] += e;
-        i += 1;
-        if i == hash::RATE_WIDTH {
-            winter_crypto::hashers::Rp64_256::apply_permutation(&mut s);
-            i = 0;
-        }
-    }
-    s
 }

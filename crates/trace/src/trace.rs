@@ -94,7 +94,6 @@ impl Program {
             outputs: exec.outputs[..exec.batch].to_vec(),
             padding_outputs: self.padding_outputs(exec),
             hash_states: self.hash_states.clone(),
-            hash_tail: self.hash_tail.clone(),
         };
         let mut trace = Trace {
             layout,
@@ -135,7 +134,7 @@ impl Trace {
     }
 
     /// Recomputes every sponge column from the current weight columns and updates the public
-    /// sponge states and hash tail to match (what a prover claiming a *different* model does).
+    /// sponge states to match (what a prover claiming a *different* model does).
     pub fn rehash(&mut self) {
         let layout = &self.layout;
         let n = layout.trace_len;
@@ -144,11 +143,7 @@ impl Trace {
         self.public.hash_states = layout
             .sponges
             .iter()
-            .map(|s| hash::final_state(&core::array::from_fn(|k| columns[s.rounds + k][n - 2])))
-            .collect();
-        let cols = layout.weight_cols();
-        self.public.hash_tail = (n - HASH_CYCLE..n)
-            .flat_map(|r| cols.iter().map(move |&c| felt_to_i64(columns[c][r])))
+            .map(|s| hash::mds(&core::array::from_fn(|k| columns[s.rounds + k][n - 1])))
             .collect();
     }
 }
@@ -213,7 +208,7 @@ fn sponge_columns(
         .collect();
     let mut out = vec![vec![Felt::ZERO; n]; SPONGE_WIDTH];
     let (rounds, buffer) = out.split_at_mut(STATE_WIDTH);
-    let mut s = hash::row0_state(n - HASH_CYCLE);
+    let mut s = hash::row0_state(layout.hashed_len());
     for cycle in (0..n).step_by(HASH_CYCLE) {
         for p in 0..hash::NUM_ROUNDS {
             let u = hash::round_with_helper(&mut s, p);

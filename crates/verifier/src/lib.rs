@@ -21,7 +21,7 @@
 //!    allocation, no trailing bytes).
 //! 2. The claimed preset reaches `min_security_bits`.
 //! 3. The statement is well-formed (shapes, int8 inputs, output bounds) and fits the model's
-//!    layout, and the descriptor, sponge heads and tail hash to the caller's digest.
+//!    layout, and the descriptor and final sponge states hash to the caller's digest.
 //! 4. The winterfell proof has exactly the preset's options and the trace shape the model implies.
 //! 5. The STARK verifies. Panics inside winterfell are caught and reported as rejections.
 #![deny(clippy::unwrap_used, clippy::expect_used)]

@@ -387,7 +387,8 @@ fn dropped_sample_is_rejected() {
 #[test]
 fn changed_weight_commitment_is_a_digest_mismatch() {
     let mut env = envelope();
-    env.public.hash_tail[0] ^= 1;
+    env.public.hash_states[0][0] =
+        glassbox_air::Felt::new(env.public.hash_states[0][0].as_int() ^ 1);
     assert!(matches!(
         verify_env(&env),
         Err(VerifyError::DigestMismatch { .. })
@@ -403,7 +404,9 @@ fn changed_weight_commitment_is_a_digest_mismatch() {
 #[test]
 fn malformed_statement_is_a_statement_error() {
     let mut env = envelope();
-    env.public.hash_tail.push(0);
+    env.public
+        .hash_states
+        .push([glassbox_air::Felt::new(0); 12]);
     assert!(matches!(verify_env(&env), Err(VerifyError::Statement(_))));
 }
 

@@ -61,21 +61,12 @@ fn envelope() -> impl Strategy<Value = ProofEnvelope> {
                 }),
                 prop::collection::vec(any::<i64>(), n_out),
                 prop::collection::vec(prop::array::uniform12(felt()), 0..4),
-                prop::collection::vec(-128i64..=127, 0..40),
                 prop::sample::select(SecurityLevel::ALL.to_vec()),
                 prop::collection::vec(any::<u8>(), 0..200),
             )
         })
         .prop_map(
-            |(
-                descriptor,
-                (inputs, outputs),
-                padding_outputs,
-                hash_states,
-                hash_tail,
-                security,
-                proof,
-            )| {
+            |(descriptor, (inputs, outputs), padding_outputs, hash_states, security, proof)| {
                 ProofEnvelope {
                     public: PublicInputs {
                         descriptor,
@@ -83,7 +74,6 @@ fn envelope() -> impl Strategy<Value = ProofEnvelope> {
                         outputs,
                         padding_outputs,
                         hash_states,
-                        hash_tail,
                     },
                     security,
                     proof,
