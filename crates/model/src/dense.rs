@@ -145,6 +145,18 @@ impl FloatMlp {
                         "a classic ONNX-ML op is not a dense layer: use the classic-model path",
                     ))
                 }
+                Op::Conv { .. }
+                | Op::MaxPool { .. }
+                | Op::AveragePool { .. }
+                | Op::GlobalAveragePool
+                | Op::BatchNorm { .. }
+                | Op::Clip { .. }
+                | Op::LeakyRelu { .. } => {
+                    return Err(unsupported(
+                        node,
+                        "convolutional-model ops are not lowered to dense layers (float execution only for now)",
+                    ))
+                }
             }
             current = k + 1;
         }

@@ -21,6 +21,21 @@ pub enum ModelError {
         /// The value found.
         got: u64,
     },
+    /// A size or work limit was exceeded by one node (e.g. a convolution's output elements or
+    /// multiply-adds).
+    #[error("{what} too large in {op} node `{node}`: limit {limit}, got {got}")]
+    NodeTooLarge {
+        /// The ONNX op type.
+        op: String,
+        /// The node name.
+        node: String,
+        /// What was measured.
+        what: &'static str,
+        /// The largest accepted value.
+        limit: u64,
+        /// The value found.
+        got: u64,
+    },
     /// The graph contains a cycle (ONNX graphs must be acyclic).
     #[error("graph is cyclic (node `{node}` is part of or depends on a cycle)")]
     Cyclic {

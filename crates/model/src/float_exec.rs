@@ -3,6 +3,7 @@
 //! Products are accumulated in `f64` and rounded to `f32` once per output, so results differ from
 //! onnxruntime's `f32` GEMM only by a few ulps.
 
+use crate::conv::{self, PoolKind};
 use crate::error::{ModelError, Result};
 use crate::graph::{element_count, Graph, Op, Operand, Tensor};
 
@@ -255,6 +256,77 @@ pub(crate) fn eval(node: &str, op_type: &str, op: &Op, args: &[&Tensor]) -> Resu
             Ok(Tensor {
                 shape: x.shape.clone(),
                 data,
+            })
+        }
+        Op::Conv { strides, pads } => {
+            let bias = args.get(2).copied();
+            conv::conv2d(
+                op_type,
+                node,
+                arg(node, args, 0)?,
+                arg(node, args, 1)?,
+                bias,
+                *strides,
+                *pads,
+            )
+        }
+        Op::MaxPool {
+            kernel,
+            strides,
+            pads,
+        } => conv::pool2d(
+            op_type,
+            node,
+            arg(node, args, 0)?,
+            PoolKind::Max,
+            *kernel,
+            *strides,
+            *pads,
+        ),
+        Op::AveragePool {
+            kernel,
+            strides,
+            pads,
+            count_include_pad,
+        } => conv::pool2d(
+            op_type,
+            node,
+            arg(node, args, 0)?,
+            PoolKind::Average {
+                count_include_pad: *count_include_pad,
+            },
+            *kernel,
+            *strides,
+            *pads,
+        ),
+        Op::GlobalAveragePool => conv::global_average_pool(op_type, node, arg(node, args, 0)?),
+        Op::BatchNorm { epsilon } => {
+            let params = [
+                arg(node, args, 1)?,
+                arg(node, args, 2)?,
+                arg(node, args, 3)?,
+                arg(node, args, 4)?,
+            ];
+            conv::batch_norm(op_type, node, arg(node, args, 0)?, params, *epsilon)
+        }
+        Op::Clip { min, max } => {
+            let x = arg(node, args, 0)?;
+            let lo = min.unwrap_or(f32::NEG_INFINITY);
+            let hi = max.unwrap_or(f32::INFINITY);
+            Ok(Tensor {
+                shape: x.shape.clone(),
+                data: x.data.iter().map(|&v| v.max(lo).min(hi)).collect(),
+            })
+        }
+        Op::LeakyRelu { alpha } => {
+            let x = arg(node, args, 0)?;
+            Ok(Tensor {
+                shape: x.shape.clone(),
+                data: x
+                    .data
+                    .iter()
+                    .map(|&v| if v >= 0.0 { v } else { alpha * v })
+                    .collect(),
             })
         }
         Op::Scaler { offset, scale } => {

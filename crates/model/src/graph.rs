@@ -139,6 +139,56 @@ pub enum Op {
         /// Then multiplied.
         scale: Vec<f32>,
     },
+    /// 2-D convolution, NCHW, batch 1, `group = 1`, dilation 1 (see [`crate::conv::conv2d`]).
+    /// Operands: `X [1, C, H, W]`, the constant kernel `W [M, C, kh, kw]` and an optional constant
+    /// bias `B [M]`; output `[1, M, oh, ow]`. ONNX `auto_pad` is resolved to explicit `pads` at import.
+    Conv {
+        /// `[stride_h, stride_w]`, each ≥ 1.
+        strides: [usize; 2],
+        /// `[top, left, bottom, right]` (ONNX order).
+        pads: [usize; 4],
+    },
+    /// 2-D max pooling of `X [1, C, H, W]` (`ceil_mode = 0`, dilation 1); padding never wins.
+    MaxPool {
+        /// `[kh, kw]`, each ≥ 1.
+        kernel: [usize; 2],
+        /// `[stride_h, stride_w]`, each ≥ 1.
+        strides: [usize; 2],
+        /// `[top, left, bottom, right]`, each smaller than the kernel along its axis.
+        pads: [usize; 4],
+    },
+    /// 2-D average pooling of `X [1, C, H, W]` (`ceil_mode = 0`).
+    AveragePool {
+        /// `[kh, kw]`, each ≥ 1.
+        kernel: [usize; 2],
+        /// `[stride_h, stride_w]`, each ≥ 1.
+        strides: [usize; 2],
+        /// `[top, left, bottom, right]`, each smaller than the kernel along its axis.
+        pads: [usize; 4],
+        /// Divide by `kh * kw` (padding counts as zeros) instead of the number of in-bounds cells.
+        count_include_pad: bool,
+    },
+    /// Mean over all spatial positions: `[1, C, H, W]` → `[1, C, 1, 1]`.
+    GlobalAveragePool,
+    /// Inference batch normalization over axis 1: operands `X [1, C, ...]` and the constants
+    /// `scale`, `B`, `mean`, `var` (`C` values each); `y = (x - mean) / √(var + ε) · scale + B`.
+    /// Only kept when it cannot be folded into the preceding `Conv`/`Gemm` at import.
+    BatchNorm {
+        /// ε, added to the variance.
+        epsilon: f32,
+    },
+    /// `min(max(x, min), max)`; an absent bound does not clip.
+    Clip {
+        /// Lower bound.
+        min: Option<f32>,
+        /// Upper bound.
+        max: Option<f32>,
+    },
+    /// `x` if `x >= 0`, else `alpha * x`.
+    LeakyRelu {
+        /// Slope for negative inputs.
+        alpha: f32,
+    },
 }
 
 impl Op {
@@ -160,6 +210,94 @@ impl Op {
             Op::Linear(_) => "LinearRegressor",
             Op::Normalizer { .. } => "Normalizer",
             Op::Scaler { .. } => "Scaler",
+            Op::Conv { .. } => "Conv",
+            Op::MaxPool { .. } => "MaxPool",
+            Op::AveragePool { .. } => "AveragePool",
+            Op::GlobalAveragePool => "GlobalAveragePool",
+            Op::BatchNorm { .. } => "BatchNormalization",
+            Op::Clip { .. } => "Clip",
+            Op::LeakyRelu { .. } => "LeakyRelu",
+        }
+    }
+}
+
+impl Op {
+    /// Checks the parameters of a convolution-family op and its operand pattern: nonzero kernels
+    /// and strides, pool pads smaller than the kernel, constant `Conv` weights/bias and
+    /// `BatchNorm` parameters, finite `epsilon`/`alpha`/clip bounds. Other ops pass.
+    ///
+    /// # Errors
+    /// A message describing the first problem.
+    pub fn validate_params(&self, inputs: &[Operand]) -> std::result::Result<(), String> {
+        let constant_tail = |from: usize, counts: &[usize]| {
+            if !counts.contains(&inputs.len()) {
+                return Err(format!(
+                    "expected {counts:?} operands, got {}",
+                    inputs.len()
+                ));
+            }
+            match inputs
+                .get(from..)
+                .unwrap_or(&[])
+                .iter()
+                .all(|o| matches!(o, Operand::Const(_)))
+            {
+                true => Ok(()),
+                false => Err("parameters must be constants".to_string()),
+            }
+        };
+        let window = |kernel: &[usize; 2], strides: &[usize; 2], pads: &[usize; 4]| {
+            if kernel.contains(&0) || strides.contains(&0) {
+                return Err(format!(
+                    "kernel {kernel:?} and strides {strides:?} must be nonzero"
+                ));
+            }
+            if pads[0] >= kernel[0]
+                || pads[2] >= kernel[0]
+                || pads[1] >= kernel[1]
+                || pads[3] >= kernel[1]
+            {
+                return Err(format!(
+                    "pads {pads:?} must be smaller than the kernel {kernel:?}"
+                ));
+            }
+            constant_tail(1, &[1])
+        };
+        let finite = |what: &str, v: f32| {
+            if v.is_finite() {
+                Ok(())
+            } else {
+                Err(format!("{what} is not finite"))
+            }
+        };
+        match self {
+            Op::Conv { strides, .. } => {
+                if strides.contains(&0) {
+                    return Err(format!("strides {strides:?} must be nonzero"));
+                }
+                constant_tail(1, &[2, 3])
+            }
+            Op::MaxPool {
+                kernel,
+                strides,
+                pads,
+            }
+            | Op::AveragePool {
+                kernel,
+                strides,
+                pads,
+                ..
+            } => window(kernel, strides, pads),
+            Op::BatchNorm { epsilon } => {
+                finite("epsilon", *epsilon)?;
+                constant_tail(1, &[5])
+            }
+            Op::Clip { min, max } => {
+                finite("min", min.unwrap_or(0.0))?;
+                finite("max", max.unwrap_or(0.0))
+            }
+            Op::LeakyRelu { alpha } => finite("alpha", *alpha),
+            _ => Ok(()),
         }
     }
 }
@@ -208,8 +346,10 @@ pub struct Graph {
 
 impl Graph {
     /// Checks the internal references of the graph (operand ids in range, nodes only reading earlier
-    /// values, output ids valid) and every classic model ([`TreeEnsemble::validate`],
-    /// [`LinearModel::validate`]).
+    /// values, output ids valid), every classic model ([`TreeEnsemble::validate`],
+    /// [`LinearModel::validate`]) and the parameters of convolution-family ops
+    /// ([`Op::validate_params`]). Any DAG is accepted: a node may read any earlier value, so residual
+    /// branches (`Add` of two runtime values) are fine.
     ///
     /// # Errors
     /// [`ModelError::InvalidGraph`] on a dangling or forward reference or an invalid classic model
@@ -217,9 +357,9 @@ impl Graph {
     pub fn validate(&self) -> Result<()> {
         for (k, node) in self.nodes.iter().enumerate() {
             let classic = match &node.op {
-                Op::TreeEnsemble(t) => t.validate(),
-                Op::Linear(l) => l.validate(),
-                _ => Ok(()),
+                Op::TreeEnsemble(t) => t.validate().map_err(|e| e.to_string()),
+                Op::Linear(l) => l.validate().map_err(|e| e.to_string()),
+                _ => node.op.validate_params(&node.inputs),
             };
             classic.map_err(|e| {
                 ModelError::InvalidGraph(format!("{} node `{}`: {e}", node.op.name(), node.name))

@@ -35,6 +35,7 @@
 
 pub mod artifact;
 pub mod classic;
+pub mod conv;
 pub mod dense;
 pub mod encoding;
 pub mod error;
@@ -53,6 +54,7 @@ pub use classic::{
     Aggregate, BranchMode, LinearModel, Norm, PostTransform, Tree, TreeEnsemble, TreeNode,
     MAX_TREE_DEPTH,
 };
+pub use conv::{PoolKind, MAX_CONV_WORK};
 pub use dense::{FloatDense, FloatMlp};
 pub use encoding::InputEncoding;
 pub use error::{ModelError, Result};
