@@ -12,6 +12,7 @@ use crate::classic::{
     Aggregate, BranchMode, LinearModel, Norm, PostTransform, Tree, TreeEnsemble, TreeNode,
     MAX_LEAF_VALUES, MAX_TARGETS, MAX_TREE_NODES,
 };
+use crate::conv::{batch_norm_affine, same_pads};
 use crate::error::{ModelError, Result};
 use crate::float_exec::{eval, MAX_TENSOR_ELEMENTS};
 use crate::graph::{element_count, Graph, Node, Op, Operand, Tensor};
@@ -96,6 +97,11 @@ struct Importer<'a> {
     input_len: usize,
     /// The int64 `label` outputs of imported classifier nodes → the node name (not importable).
     label_outputs: HashMap<String, String>,
+    /// How many kept nodes read each value name (plus one for the chosen output): a
+    /// `BatchNormalization` is only folded into a producer whose output it alone reads.
+    uses: HashMap<String, usize>,
+    /// Shapes of the runtime values `0..shapes.len()` (memoized by [`Importer::value_shape`]).
+    shapes: Vec<Vec<usize>>,
 }
 
 impl<'a> Importer<'a> {
@@ -129,6 +135,8 @@ impl<'a> Importer<'a> {
             nodes: Vec::new(),
             input_len: 0,
             label_outputs: HashMap::new(),
+            uses: HashMap::new(),
+            shapes: Vec::new(),
         })
     }
 
@@ -265,6 +273,7 @@ impl<'a> Importer<'a> {
         let (input_name, input_shape) = self.declare_input()?;
         let input_len = input_shape.iter().product();
         self.input_len = input_len;
+        self.shapes = vec![input_shape.clone()];
         self.env.insert(input_name.clone(), Operand::Value(0));
 
         // Nodes reachable backwards from the output.
@@ -282,12 +291,31 @@ impl<'a> Importer<'a> {
                 }
             }
         }
+        let kept = || {
+            self.graph
+                .node
+                .iter()
+                .zip(&needed)
+                .filter(|(_, &k)| k)
+                .map(|(n, _)| n)
+        };
+        let mut uses: HashMap<String, usize> = HashMap::new();
+        for input in kept().flat_map(|n| n.input.iter()) {
+            *uses.entry(input.clone()).or_default() += 1;
+        }
+        *uses.entry(output_name.clone()).or_default() += 1;
+        self.uses = uses;
         for i in order {
             if needed.get(i) == Some(&true) {
                 if let Some(n) = self.graph.node.get(i) {
                     self.import_node(i, n)?;
                 }
             }
+        }
+        // Convolutional graphs are shape-checked at import (one pass over zeros), so malformed
+        // windows or channel counts fail here rather than at the first inference.
+        if self.nodes.iter().any(|n| is_spatial(&n.op)) {
+            self.value_shape(self.nodes.len())?;
         }
 
         let output = match self.env.get(&output_name) {
@@ -480,9 +508,446 @@ impl<'a> Importer<'a> {
                 keepdims: get_int(n, "keepdims", 1, &name)? != 0,
                 select_last_index: get_int(n, "select_last_index", 0, &name)? != 0,
             },
+            "Conv" => {
+                n_inputs = if has_input(n, 2) { 3 } else { 2 };
+                self.import_conv(n, &name)?
+            }
+            "MaxPool" | "AveragePool" => self.import_pool(n, &name)?,
+            "GlobalAveragePool" => Op::GlobalAveragePool,
+            "BatchNormalization" => {
+                n_inputs = 5;
+                let epsilon = self.import_batch_norm(n, &name)?;
+                if self.fold_batch_norm(n, &name, epsilon)? {
+                    return Ok(());
+                }
+                Op::BatchNorm { epsilon }
+            }
+            "Clip" => self.import_clip(n, &name)?,
+            "LeakyRelu" => Op::LeakyRelu {
+                alpha: get_float(n, "alpha", 0.01, &name)?,
+            },
             _ => return Err(unsupported("op not supported by glassbox")),
         };
         self.push_node(name, op_type, op, n_inputs, n, out)
+    }
+
+    /// Shape of runtime value `v`, computing (and memoizing) the shapes of all earlier values by
+    /// running the imported nodes on zeros. Total work over an import: at most one inference.
+    fn value_shape(&mut self, v: usize) -> Result<Vec<usize>> {
+        while self.shapes.len() <= v {
+            let k = self.shapes.len().saturating_sub(1);
+            let node = self
+                .nodes
+                .get(k)
+                .ok_or_else(|| ModelError::InvalidGraph(format!("value {v} is not defined")))?;
+            let mut zeros = Vec::with_capacity(node.inputs.len());
+            for operand in &node.inputs {
+                zeros.push(match *operand {
+                    Operand::Value(u) => {
+                        let shape = self.shapes.get(u).cloned().ok_or_else(|| {
+                            ModelError::InvalidGraph(format!(
+                                "node `{}` reads a value defined after it",
+                                node.name
+                            ))
+                        })?;
+                        let n = element_count(&shape)?;
+                        Some(Tensor {
+                            shape,
+                            data: vec![0.0; n],
+                        })
+                    }
+                    Operand::Const(_) => None,
+                });
+            }
+            let args = node
+                .inputs
+                .iter()
+                .zip(&zeros)
+                .map(|(operand, zero)| match (operand, zero) {
+                    (_, Some(t)) => Some(t),
+                    (Operand::Const(c), None) => self.constants.get(*c),
+                    (Operand::Value(_), None) => None,
+                })
+                .collect::<Option<Vec<&Tensor>>>()
+                .ok_or_else(|| {
+                    ModelError::InvalidGraph(format!(
+                        "node `{}` reads an undefined value",
+                        node.name
+                    ))
+                })?;
+            let out = eval(&node.name, &node.op_type, &node.op, &args)?;
+            self.shapes.push(out.shape);
+        }
+        self.shapes
+            .get(v)
+            .cloned()
+            .ok_or_else(|| ModelError::InvalidGraph(format!("value {v} is not defined")))
+    }
+
+    fn operand_shape(&mut self, operand: Operand) -> Result<Vec<usize>> {
+        match operand {
+            Operand::Value(v) => self.value_shape(v),
+            Operand::Const(c) => self
+                .constants
+                .get(c)
+                .map(|t| t.shape.clone())
+                .ok_or_else(|| ModelError::InvalidGraph("dangling constant".into())),
+        }
+    }
+
+    /// The constant tensor behind input `k` of `n`, or `Unsupported` if it is a runtime value.
+    fn const_input(&mut self, n: &NodeProto, k: usize, node: &str, what: &str) -> Result<Tensor> {
+        let input = n.input.get(k).filter(|s| !s.is_empty()).ok_or_else(|| {
+            ModelError::InvalidGraph(format!(
+                "{} node `{node}` is missing input {k} ({what})",
+                op_label(n)
+            ))
+        })?;
+        match self.operand(input, node)? {
+            Operand::Const(c) => self
+                .constants
+                .get(c)
+                .cloned()
+                .ok_or_else(|| ModelError::InvalidGraph("dangling constant".into())),
+            Operand::Value(_) => Err(unsupported_op(
+                n,
+                node,
+                format!("{what} (`{input}`) must be a constant"),
+            )),
+        }
+    }
+
+    /// Explicit pads `[top, left, bottom, right]` from `pads`/`auto_pad`; SAME needs the input shape.
+    fn resolve_pads(
+        &mut self,
+        n: &NodeProto,
+        node: &str,
+        kernel: [usize; 2],
+        strides: [usize; 2],
+    ) -> Result<[usize; 4]> {
+        let explicit = dims_attr::<4>(n, node, "pads", [0; 4], 0)?;
+        let auto = get_string(n, "auto_pad", b"NOTSET", node)?;
+        let same_upper = match auto {
+            b"NOTSET" | b"" => return Ok(explicit),
+            b"VALID" => None,
+            b"SAME_UPPER" => Some(true),
+            b"SAME_LOWER" => Some(false),
+            other => {
+                return Err(unsupported_op(
+                    n,
+                    node,
+                    format!("auto_pad `{}`", String::from_utf8_lossy(other)),
+                ))
+            }
+        };
+        if explicit != [0; 4] {
+            return Err(invalid_attr(
+                n,
+                node,
+                "explicit `pads` together with `auto_pad`",
+            ));
+        }
+        let Some(upper) = same_upper else {
+            return Ok([0; 4]);
+        };
+        let x_name = n.input.first().map(String::as_str).unwrap_or_default();
+        let x = self.operand(x_name, node)?;
+        let shape = self.operand_shape(x)?;
+        let [_, _, h, w] = shape.as_slice() else {
+            return Err(ModelError::ShapeMismatch {
+                context: format!("{} node `{node}`", op_label(n)),
+                expected: "an NCHW input [1, C, H, W]".into(),
+                got: format!("{shape:?}"),
+            });
+        };
+        let (Some((t, b)), Some((l, r))) = (
+            same_pads(*h, kernel[0], strides[0], upper),
+            same_pads(*w, kernel[1], strides[1], upper),
+        ) else {
+            return Err(invalid_attr(n, node, "SAME padding overflows"));
+        };
+        Ok([t, l, b, r])
+    }
+
+    fn import_conv(&mut self, n: &NodeProto, node: &str) -> Result<Op> {
+        let group = get_int(n, "group", 1, node)?;
+        if group != 1 {
+            return Err(unsupported_op(
+                n,
+                node,
+                format!("group = {group}; only group = 1 (no grouped or depthwise convolution)"),
+            ));
+        }
+        let dilations = get_ints(n, "dilations", node)?;
+        if dilations.iter().any(|&d| d != 1) {
+            return Err(unsupported_op(
+                n,
+                node,
+                format!("dilations {dilations:?}; only 1 is supported"),
+            ));
+        }
+        let w = self.const_input(n, 1, node, "the weight")?;
+        let [_, _, kh, kw] = w.shape.as_slice() else {
+            return Err(unsupported_op(
+                n,
+                node,
+                format!(
+                    "only 2-D convolutions (weight [M, C, kh, kw]), got weight shape {:?}",
+                    w.shape
+                ),
+            ));
+        };
+        let kernel = [*kh, *kw];
+        if has_input(n, 2) {
+            self.const_input(n, 2, node, "the bias")?;
+        }
+        if attr(n, "kernel_shape").is_some()
+            && dims_attr::<2>(n, node, "kernel_shape", kernel, 1)? != kernel
+        {
+            return Err(invalid_attr(
+                n,
+                node,
+                &format!("kernel_shape differs from the weight's kernel {kernel:?}"),
+            ));
+        }
+        let strides = dims_attr::<2>(n, node, "strides", [1, 1], 1)?;
+        let pads = self.resolve_pads(n, node, kernel, strides)?;
+        Ok(Op::Conv { strides, pads })
+    }
+
+    fn import_pool(&mut self, n: &NodeProto, node: &str) -> Result<Op> {
+        let max = n.op_type == "MaxPool";
+        for (name, want) in [("ceil_mode", 0), ("storage_order", 0)] {
+            let v = get_int(n, name, want, node)?;
+            if v != want {
+                return Err(unsupported_op(
+                    n,
+                    node,
+                    format!("{name} = {v}; only {want} is supported"),
+                ));
+            }
+        }
+        let dilations = get_ints(n, "dilations", node)?;
+        if dilations.iter().any(|&d| d != 1) {
+            return Err(unsupported_op(
+                n,
+                node,
+                format!("dilations {dilations:?}; only 1 is supported"),
+            ));
+        }
+        if n.output.get(1).is_some_and(|o| !o.is_empty()) {
+            return Err(unsupported_op(n, node, "the Indices output"));
+        }
+        if attr(n, "kernel_shape").is_none() {
+            return Err(invalid_attr(n, node, "missing kernel_shape"));
+        }
+        let kernel = dims_attr::<2>(n, node, "kernel_shape", [1, 1], 1)?;
+        let strides = dims_attr::<2>(n, node, "strides", [1, 1], 1)?;
+        let pads = self.resolve_pads(n, node, kernel, strides)?;
+        Ok(if max {
+            Op::MaxPool {
+                kernel,
+                strides,
+                pads,
+            }
+        } else {
+            Op::AveragePool {
+                kernel,
+                strides,
+                pads,
+                count_include_pad: get_int(n, "count_include_pad", 0, node)? != 0,
+            }
+        })
+    }
+
+    /// Checks an inference-mode `BatchNormalization` and returns its epsilon.
+    fn import_batch_norm(&mut self, n: &NodeProto, node: &str) -> Result<f32> {
+        if get_int(n, "training_mode", 0, node)? != 0 {
+            return Err(unsupported_op(n, node, "training_mode = 1"));
+        }
+        if self.opset < 9 && get_int(n, "spatial", 1, node)? == 0 {
+            return Err(unsupported_op(n, node, "spatial = 0"));
+        }
+        if n.output.iter().skip(1).any(|o| !o.is_empty()) {
+            return Err(unsupported_op(n, node, "the training-mode outputs"));
+        }
+        for (k, what) in [(1, "scale"), (2, "B"), (3, "mean"), (4, "var")] {
+            self.const_input(n, k, node, what)?;
+        }
+        get_float(n, "epsilon", 1e-5, node)
+    }
+
+    /// Folds `BatchNormalization` into the `Conv`/`Gemm` that produces its input when that output has
+    /// no other reader: new weights `w·s` and bias `(b − mean)·s + β` with `s = γ/√(var + ε)`, per
+    /// output channel. Returns false (and changes nothing) when the pattern does not apply.
+    fn fold_batch_norm(&mut self, n: &'a NodeProto, node: &str, epsilon: f32) -> Result<bool> {
+        let (Some(x_name), Some(out)) = (n.input.first(), n.output.first()) else {
+            return Ok(false);
+        };
+        let Some(&Operand::Value(v)) = self.env.get(x_name.as_str()) else {
+            return Ok(false);
+        };
+        if self.uses.get(x_name.as_str()) != Some(&1) {
+            return Ok(false);
+        }
+        let Some(k) = v.checked_sub(1) else {
+            return Ok(false);
+        };
+        let mut params = Vec::with_capacity(4);
+        for (i, what) in [(1, "scale"), (2, "B"), (3, "mean"), (4, "var")] {
+            params.push(self.const_input(n, i, node, what)?);
+        }
+        let [gamma, beta, mean, var] = params.as_slice() else {
+            return Ok(false);
+        };
+        let Some(prev) = self.nodes.get(k) else {
+            return Ok(false);
+        };
+        let op_type = op_label(n);
+        let folded = match (&prev.op, prev.inputs.as_slice()) {
+            (Op::Conv { .. }, [x, Operand::Const(w), rest @ ..]) => {
+                let Some(w) = self.constants.get(*w) else {
+                    return Ok(false);
+                };
+                let m = w.shape.first().copied().unwrap_or(0);
+                let affine =
+                    batch_norm_affine(&op_type, node, m, [gamma, beta, mean, var], epsilon)?;
+                let bias = match rest {
+                    [] => vec![0.0; m],
+                    [Operand::Const(b)] => match self.constants.get(*b) {
+                        Some(b) if b.len() == m => b.data.clone(),
+                        _ => return Ok(false),
+                    },
+                    _ => return Ok(false),
+                };
+                let per = w.len() / m.max(1);
+                let new_w: Vec<f32> = w
+                    .data
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &x)| {
+                        let s = affine.get(i / per.max(1)).map_or(1.0, |a| a.0);
+                        (f64::from(x) * s) as f32
+                    })
+                    .collect();
+                let new_b: Vec<f32> = bias
+                    .iter()
+                    .zip(&affine)
+                    .map(|(&b, (s, shift))| (f64::from(b) * s + shift) as f32)
+                    .collect();
+                let w_shape = w.shape.clone();
+                (*x, prev.op.clone(), Tensor::new(w_shape, new_w)?, new_b)
+            }
+            (
+                Op::Gemm {
+                    alpha,
+                    beta: c_scale,
+                    trans_a,
+                    trans_b,
+                },
+                [a, Operand::Const(b), rest @ ..],
+            ) => {
+                let Some(b) = self.constants.get(*b) else {
+                    return Ok(false);
+                };
+                let [r, c] = b.shape.as_slice() else {
+                    return Ok(false);
+                };
+                let (k_in, n_out) = if *trans_b { (*c, *r) } else { (*r, *c) };
+                let affine =
+                    batch_norm_affine(&op_type, node, n_out, [gamma, beta, mean, var], epsilon)?;
+                let c_vals = match rest {
+                    [] => vec![0.0; n_out],
+                    [Operand::Const(ci)] => match self.constants.get(*ci) {
+                        Some(t)
+                            if matches!(t.shape.as_slice(), [] | [_] | [1, _])
+                                && (t.len() == n_out || t.len() == 1) =>
+                        {
+                            (0..n_out)
+                                .map(|j| t.data.get(j).or(t.data.first()).copied().unwrap_or(0.0))
+                                .map(|v| v * c_scale)
+                                .collect()
+                        }
+                        _ => return Ok(false),
+                    },
+                    _ => return Ok(false),
+                };
+                let new_b: Vec<f32> = b
+                    .data
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &x)| {
+                        let col = if *trans_b {
+                            i / k_in.max(1)
+                        } else {
+                            i % n_out.max(1)
+                        };
+                        let s = affine.get(col).map_or(1.0, |a| a.0);
+                        (f64::from(x) * s) as f32
+                    })
+                    .collect();
+                let new_c: Vec<f32> = c_vals
+                    .iter()
+                    .zip(&affine)
+                    .map(|(&c, (s, shift))| (f64::from(c) * s + shift) as f32)
+                    .collect();
+                let op = Op::Gemm {
+                    alpha: *alpha,
+                    beta: 1.0,
+                    trans_a: *trans_a,
+                    trans_b: *trans_b,
+                };
+                (*a, op, Tensor::new(b.shape.clone(), new_b)?, new_c)
+            }
+            _ => return Ok(false),
+        };
+        let (x, op, weight, bias) = folded;
+        if weight.data.iter().chain(&bias).any(|v| !v.is_finite()) {
+            return Ok(false);
+        }
+        let bias = Tensor::new(vec![bias.len()], bias)?;
+        self.constants.push(weight);
+        let w_id = self.constants.len() - 1;
+        self.constants.push(bias);
+        let b_id = self.constants.len() - 1;
+        if let Some(prev) = self.nodes.get_mut(k) {
+            prev.op = op;
+            prev.inputs = vec![x, Operand::Const(w_id), Operand::Const(b_id)];
+        }
+        self.env.insert(out.clone(), Operand::Value(v));
+        Ok(true)
+    }
+
+    fn import_clip(&mut self, n: &NodeProto, node: &str) -> Result<Op> {
+        if self.opset < 11 {
+            let bound = |name: &str| -> Result<Option<f32>> {
+                match attr(n, name) {
+                    Some(_) => get_float(n, name, 0.0, node).map(Some),
+                    None => Ok(None),
+                }
+            };
+            return Ok(Op::Clip {
+                min: bound("min")?,
+                max: bound("max")?,
+            });
+        }
+        let mut bounds = [None, None];
+        for (k, slot) in bounds.iter_mut().enumerate() {
+            if has_input(n, k + 1) {
+                let what = if k == 0 { "min" } else { "max" };
+                let t = self.const_input(n, k + 1, node, what)?;
+                let [v] = t.data.as_slice() else {
+                    return Err(ModelError::ShapeMismatch {
+                        context: format!("{} node `{node}`", op_label(n)),
+                        expected: format!("a scalar {what}"),
+                        got: format!("{:?}", t.shape),
+                    });
+                };
+                *slot = Some(*v);
+            }
+        }
+        let [min, max] = bounds;
+        Ok(Op::Clip { min, max })
     }
 
     /// Resolves the node's operands and appends it (or folds it if all operands are constant).
@@ -547,6 +1012,71 @@ fn find_logits(nodes: &[Node], output: usize) -> (usize, bool) {
         }
     }
     (v, classifier)
+}
+
+/// Ops whose graphs are shape-checked at import.
+fn is_spatial(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::Conv { .. }
+            | Op::MaxPool { .. }
+            | Op::AveragePool { .. }
+            | Op::GlobalAveragePool
+            | Op::BatchNorm { .. }
+    )
+}
+
+fn has_input(n: &NodeProto, k: usize) -> bool {
+    n.input.get(k).is_some_and(|s| !s.is_empty())
+}
+
+fn unsupported_op(n: &NodeProto, node: &str, reason: impl Into<String>) -> ModelError {
+    ModelError::Unsupported {
+        op: op_label(n),
+        node: node.into(),
+        reason: reason.into(),
+    }
+}
+
+fn invalid_attr(n: &NodeProto, node: &str, what: &str) -> ModelError {
+    ModelError::InvalidGraph(format!("{} node `{node}`: {what}", op_label(n)))
+}
+
+/// A spatial INTS attribute with exactly `N` values, each at least `min` (`default` if absent).
+/// Another length is `Unsupported` for kernels/strides (1-D or 3-D) and invalid for pads.
+fn dims_attr<const N: usize>(
+    n: &NodeProto,
+    node: &str,
+    name: &str,
+    default: [usize; N],
+    min: usize,
+) -> Result<[usize; N]> {
+    if attr(n, name).is_none() {
+        return Ok(default);
+    }
+    let v = get_ints(n, name, node)?;
+    if v.len() != N {
+        let msg = format!("`{name}` has {} values, expected {N} (2-D): {v:?}", v.len());
+        return Err(if name == "pads" {
+            invalid_attr(n, node, &msg)
+        } else {
+            unsupported_op(n, node, msg)
+        });
+    }
+    let mut out = [0usize; N];
+    for (o, &x) in out.iter_mut().zip(v) {
+        *o = usize::try_from(x)
+            .ok()
+            .filter(|&u| u >= min && u <= MAX_TENSOR_ELEMENTS)
+            .ok_or_else(|| {
+                invalid_attr(
+                    n,
+                    node,
+                    &format!("`{name}` value {x} out of range ({min}..={MAX_TENSOR_ELEMENTS})"),
+                )
+            })?;
+    }
+    Ok(out)
 }
 
 fn label_error(value: &str, node: &str) -> ModelError {
