@@ -1921,6 +1921,82 @@ mod tests {
     }
 
     #[test]
+    fn conv_same_pads_and_batch_norm_folding() {
+        let mut conv = node("Conv", "conv", &["input", "w", "b"], "c");
+        conv.attribute.push(AttributeProto {
+            name: "strides".into(),
+            r#type: attribute_type::INTS,
+            ints: vec![2, 2],
+            ..Default::default()
+        });
+        conv.attribute.push(AttributeProto {
+            name: "auto_pad".into(),
+            r#type: attribute_type::STRING,
+            s: b"SAME_UPPER".to_vec(),
+            ..Default::default()
+        });
+        let mut bn = node(
+            "BatchNormalization",
+            "bn",
+            &["c", "g", "beta", "m", "v"],
+            "y",
+        );
+        bn.attribute.push(AttributeProto {
+            name: "epsilon".into(),
+            r#type: attribute_type::FLOAT,
+            f: 0.0,
+            ..Default::default()
+        });
+        let g = GraphProto {
+            node: vec![conv, bn],
+            name: "cnn".into(),
+            initializer: vec![
+                float_tensor("w", &[1, 1, 2, 2], &[1.0; 4]),
+                float_tensor("b", &[1], &[1.0]),
+                float_tensor("g", &[1], &[4.0]),
+                float_tensor("beta", &[1], &[1.0]),
+                float_tensor("m", &[1], &[3.0]),
+                float_tensor("v", &[1], &[4.0]),
+            ],
+            input: vec![value_info("input", &[None, Some(1), Some(3), Some(3)])],
+            output: vec![value_info("y", &[None, Some(1), Some(2), Some(2)])],
+            ..Default::default()
+        };
+        let m = ModelProto {
+            ir_version: 8,
+            opset_import: vec![OperatorSetIdProto {
+                domain: String::new(),
+                version: 13,
+            }],
+            graph: Some(g),
+            ..Default::default()
+        };
+        let graph = load_onnx(&m.encode_to_vec()).unwrap();
+        // 3 wide, kernel 2, stride 2: 2 outputs need 4 cells, so one pad at the end (SAME_UPPER).
+        assert_eq!(graph.nodes.len(), 1);
+        assert_eq!(
+            graph.nodes[0].op,
+            Op::Conv {
+                strides: [2, 2],
+                pads: [0, 0, 1, 1]
+            }
+        );
+        // BN scale 4 / sqrt(4) = 2: W' = 2, b' = (1 - 3) * 2 + 1 = -3.
+        let consts: Vec<&Tensor> = graph.nodes[0].inputs[1..]
+            .iter()
+            .map(|o| match o {
+                Operand::Const(c) => &graph.constants[*c],
+                Operand::Value(_) => panic!("weights are constants"),
+            })
+            .collect();
+        assert_eq!(consts[0].data, vec![2.0; 4]);
+        assert_eq!(consts[1].data, vec![-3.0]);
+        // Windows {1,2,4,5}, {3,6}, {7,8}, {9} of 1..=9, plus bias 1, then 2x - 5.
+        let x: Vec<f32> = (1..=9).map(|v| v as f32).collect();
+        assert_eq!(graph.run_f32(&x).unwrap(), vec![21.0, 15.0, 27.0, 15.0]);
+    }
+
+    #[test]
     fn hidden_layer_without_relu_is_unsupported() {
         let mut m = ModelProto::decode(model(vec![]).as_slice()).unwrap();
         m.graph.as_mut().unwrap().node[1].op_type = "Identity".into();
