@@ -12,9 +12,10 @@ test:
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
 
-## One end-to-end test with winterfell's debug trace validation switched on.
+## End-to-end tests with winterfell's debug trace validation switched on (dense and grouped layers).
 validate:
 	$(CARGO) test --profile validate -p glassbox-prover --test synthetic
+	$(CARGO) test --profile validate -p glassbox-prover --test grouped a_grouped_layer_proves
 
 ## Formatting and clippy, warnings denied.
 lint:

@@ -162,17 +162,13 @@ impl Air for InferenceAir {
         main.push(TransitionConstraintDegree::new(2));
         for _ in &layout.sponges {
             for _ in 0..STATE_WIDTH {
-                // round: flag · (V'^7 − MDS·(MDS·V + ARK2')^7 − ARK1'); absorb: flag · linear
+                // round flag · (V'^7 − MDS·(MDS·V + ARK2')^7 − ARK1') + absorb flag · (linear)
                 main.push(TransitionConstraintDegree::with_cycles(
                     7,
                     alloc::vec![HASH_CYCLE],
                 ));
-                main.push(TransitionConstraintDegree::with_cycles(
-                    1,
-                    alloc::vec![HASH_CYCLE],
-                ));
             }
-            for _ in 0..2 * SPONGE_BUFFER {
+            for _ in 0..SPONGE_BUFFER {
                 main.push(TransitionConstraintDegree::with_cycles(
                     1,
                     alloc::vec![HASH_CYCLE],
@@ -208,15 +204,19 @@ impl Air for InferenceAir {
         for region in &layout.regions {
             aux.push(cyc(1, region.block_len)); // A
         }
+        for layer in layout.layers.iter().filter(|l| l.groups > 1) {
+            aux.push(cyc(1, layer.group_span())); // G
+        }
         // Z: the highest-degree term decides
         let mut z_terms: Vec<(usize, usize)> = Vec::new();
-        for region in &layout.regions {
+        for (region, layer) in layout.regions.iter().zip(&layout.layers) {
             let deg_x = if region.kind == RegionKind::Input {
                 1
             } else {
                 3
             };
-            z_terms.push((1 + deg_x, region.block_len));
+            let deg_g = usize::from(layer.groups > 1);
+            z_terms.push((1 + deg_x + deg_g, region.block_len));
             z_terms.push((2, region.block_len));
         }
         let eval = |(b, r): (usize, usize)| b * (n - 1) + (n / r) * (r - 1);
@@ -237,7 +237,9 @@ impl Air for InferenceAir {
         aux.push(TransitionConstraintDegree::new(1)); // T
 
         let num_main_assertions = 2 + layout.sponges.len() * 2 * STATE_WIDTH;
-        let num_aux_assertions = layout.layers.len() + 3 * layout.regions.len() - 1 + 4;
+        let num_aux_assertions = layout.layers.len() + 3 * layout.regions.len() - 1
+            + 4
+            + layout.aux.g.iter().flatten().count();
         let context = AirContext::new_multi_segment(
             trace_info,
             main,
@@ -281,9 +283,11 @@ impl Air for InferenceAir {
         let dt = next[layout.table] - cur[layout.table];
         push(dt * (dt - one));
 
+        // The round and absorb relations hold on disjoint cycle positions, so each pair is one
+        // constraint `round·R + absorb·A` (zero on every row iff both are); likewise each buffer
+        // column's load (position k) and carry (positions k+1..=5) share one constraint.
         let absorb = periodic[hp.absorb];
         let round = one - absorb;
-        let carry = (0..SPONGE_BUFFER).fold(E::ZERO, |acc, k| acc + periodic[hp.set + k]);
         for sponge in &layout.sponges {
             let v: [E; STATE_WIDTH] = core::array::from_fn(|k| cur[sponge.rounds + k]);
             let v_next: [E; STATE_WIDTH] = core::array::from_fn(|k| next[sponge.rounds + k]);
@@ -298,19 +302,24 @@ impl Air for InferenceAir {
             let packed = packed_element(cur, &sponge.digits);
             let packed_next = packed_element(next, &sponge.digits);
             for k in 0..STATE_WIDTH {
-                push(round * (hash::pow7(v_next[k]) - s7[k] - periodic[hp.ark1 + k]));
                 let input = match k {
                     0..=3 => E::ZERO,
                     10 => packed,
                     11 => packed_next,
                     _ => cur[sponge.buffer + k - 4],
                 };
-                push(absorb * (m_delta[k] - periodic[hp.ark2 + k] - input));
+                push(
+                    round * (hash::pow7(v_next[k]) - s7[k] - periodic[hp.ark1 + k])
+                        + absorb * (m_delta[k] - periodic[hp.ark2 + k] - input),
+                );
             }
-            for k in 0..SPONGE_BUFFER {
+            // buffer k holds the packed element of position k on positions k+1..=6
+            let mut carry = E::ZERO;
+            for k in (0..SPONGE_BUFFER).rev() {
                 let b = sponge.buffer + k;
-                push(periodic[hp.set + k] * (cur[b] - packed));
-                push(carry * (next[b] - cur[b]));
+                let load = periodic[hp.set + k];
+                push(load * (next[b] - packed) + carry * (next[b] - cur[b]));
+                carry += load;
             }
         }
 
@@ -399,6 +408,14 @@ impl Air for InferenceAir {
             let a = ax.a[l];
             push(an[a] - ac[a] * (one + last * (mu - one)));
         }
+        // G: ρ^(g·m) for the group of the row, stepping by ρ^m after each group's last row
+        for (l, lay) in layout.layers.iter().enumerate() {
+            if let Some(g) = ax.g[l] {
+                let (end, _) = flags(lay.group_span());
+                let step = r[ch.rho_group[l]];
+                push(an[g] - ac[g] * (one + end * (step - one)));
+            }
+        }
         // Z
         let mut dz = E::ZERO;
         for (l, reg) in layout.regions.iter().enumerate() {
@@ -406,6 +423,9 @@ impl Air for InferenceAir {
             let w_total = an[ax.u[l]] + pw_row(mn, l);
             let x_total = an[ax.v[l]] + px_row(mn, l);
             let mut term = r[ch.rho[l]] * w_total * x_total;
+            if let Some(g) = ax.g[l] {
+                term *= an[g];
+            }
             if l == 0 {
                 term += an[ax.a[0]] * x_total;
             } else {
@@ -491,6 +511,9 @@ impl Air for InferenceAir {
             };
             out.push(Assertion::single(a, 0, start));
         }
+        for g in ax.g.iter().flatten() {
+            out.push(Assertion::single(*g, 0, E::ONE));
+        }
         out.push(Assertion::single(ax.z, 0, E::ZERO));
         out.push(Assertion::single(ax.z, last, self.expected_z(r)));
         out.push(Assertion::single(ax.s, 0, E::ZERO));
@@ -556,7 +579,8 @@ fn placeholder_layout() -> Layout {
             n_in: 1,
             n_out: 1,
             multiplier: None,
-            bias: alloc::vec![0]
+            bias: alloc::vec![0],
+            groups: 1,
         }],
         input_scale: 1.0,
         output_scale: 1.0,

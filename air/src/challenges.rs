@@ -25,6 +25,8 @@ pub struct Challenges {
     pub rho_pows: Vec<usize>,
     /// Per layer: start of `β_l^0 ..= β_l^{m}` with `m` the widest lane count of regions `l`, `l+1`.
     pub beta_pows: Vec<usize>,
+    /// Per layer: `ρ_l^(group_out)`, the factor between consecutive groups of a grouped layer.
+    pub rho_group: Vec<usize>,
     /// Number of drawn (random) elements.
     pub num_drawn: usize,
     /// Total length of the expanded list.
@@ -49,6 +51,8 @@ impl Challenges {
             beta_pows.push(at);
             at += Self::beta_span(layout, l) + 1;
         }
+        let rho_group = (0..num_layers).map(|l| at + l).collect();
+        at += num_layers;
         Self {
             gamma,
             delta,
@@ -56,6 +60,7 @@ impl Challenges {
             beta,
             rho_pows,
             beta_pows,
+            rho_group,
             num_drawn,
             len: at,
         }
@@ -76,6 +81,11 @@ impl Challenges {
             push_powers(&mut out, rho, layout.layers[l].k);
             let beta = out[self.beta[l]];
             push_powers(&mut out, beta, Self::beta_span(layout, l));
+        }
+        for l in 0..layout.layers.len() {
+            let m = layout.layers[l].group_out as u64;
+            let rho = out[self.rho[l]];
+            out.push(rho.exp(m.into()));
         }
         out
     }

@@ -9,7 +9,7 @@ use crate::hash::STATE_WIDTH;
 use crate::Felt;
 
 /// Version of the descriptor encoding; part of every digest.
-pub const DESCRIPTOR_VERSION: u64 = 1;
+pub const DESCRIPTOR_VERSION: u64 = 2;
 /// Largest supported trace length (2^20 rows).
 pub const MAX_TRACE_LEN: usize = 1 << 20;
 /// Largest supported layer dimension.
@@ -39,6 +39,9 @@ pub struct LayerDescriptor {
     pub multiplier: Option<u32>,
     /// Integer bias, one per output.
     pub bias: Vec<i64>,
+    /// Block-diagonal groups: output `i` reads only the inputs of its group
+    /// (`n_in / groups` of them, a power of two when `groups > 1`). 1 for a dense layer.
+    pub groups: usize,
 }
 
 /// The public part of a compiled model: everything the verifier needs except the weights.
@@ -144,6 +147,14 @@ impl ModelDescriptor {
             if l > 0 && self.layers[l - 1].n_out != layer.n_in {
                 return Err(DescriptorError::Shape { layer: l });
             }
+            let g = layer.groups;
+            if g == 0
+                || !layer.n_in.is_multiple_of(g)
+                || !layer.n_out.is_multiple_of(g)
+                || (g > 1 && !(layer.n_in / g).is_power_of_two())
+            {
+                return Err(DescriptorError::Shape { layer: l });
+            }
             if layer.bias.len() != layer.n_out || layer.bias.iter().any(|b| b.abs() >= MAX_BIAS) {
                 return Err(DescriptorError::Bias { layer: l });
             }
@@ -191,6 +202,7 @@ impl ModelDescriptor {
             out.push(Felt::new(layer.n_in as u64));
             out.push(Felt::new(layer.n_out as u64));
             out.push(Felt::new(u64::from(layer.multiplier.unwrap_or(0))));
+            out.push(Felt::new(layer.groups as u64));
             out.extend(layer.bias.iter().map(|&b| felt_from_i64(b)));
         }
         out
@@ -290,12 +302,14 @@ mod tests {
                     n_out: 3,
                     multiplier,
                     bias: vec![0; 3],
+                    groups: 1,
                 },
                 LayerDescriptor {
                     n_in: 3,
                     n_out: 2,
                     multiplier: None,
                     bias: vec![0; 2],
+                    groups: 1,
                 },
             ],
             input_scale: 1.0,

@@ -110,6 +110,7 @@ impl ProofEnvelope {
             w.extend_from_slice(&(layer.n_in as u32).to_le_bytes());
             w.extend_from_slice(&(layer.n_out as u32).to_le_bytes());
             w.extend_from_slice(&layer.multiplier.unwrap_or(0).to_le_bytes());
+            w.extend_from_slice(&(layer.groups as u32).to_le_bytes());
             for &b in &layer.bias {
                 w.extend_from_slice(&b.to_le_bytes());
             }
@@ -178,6 +179,7 @@ impl ProofEnvelope {
                 });
             }
             let m = r.u32("multiplier")?;
+            let groups = r.u32("groups")? as usize;
             r.need(n_out * 8, "bias")?;
             let bias = (0..n_out)
                 .map(|_| r.i64("bias"))
@@ -187,6 +189,7 @@ impl ProofEnvelope {
                 n_out,
                 multiplier: (m != 0).then_some(m),
                 bias,
+                groups,
             });
         }
         let descriptor = ModelDescriptor {

@@ -5,7 +5,10 @@
 //! - the **weight columns** of every layer (layer `l` has `k_l` of them). Layer `l`'s weight matrix
 //!   is laid out in `n_in_pad` blocks of `R_l = N / n_in_pad` rows; block `j` holds column `j` of
 //!   `W` with output index `i = k·R − 1 − (p·k + t)` at block row `p`, column `t` (descending, so a
-//!   Horner pass in row order gives `Σ_i ρ^i W_ij`). Padding cells are zero and hashed.
+//!   Horner pass in row order gives `Σ_i ρ^i W_ij`). Padding cells are zero and hashed. A
+//!   block-diagonal layer with `G` groups stores only the outputs of block `j`'s group
+//!   (`i = g·m + i'` with `m = n_out / G`, `i'` placed as above), so it costs `n_in·m` cells; an
+//!   auxiliary column supplies the factor `ρ^(g·m)`.
 //! - the **sponges**: 12 round columns and 6 buffer columns each (see [`crate::hash`]), absorbing
 //!   the packed weights of each row (seven weight columns per sponge).
 //! - one **region** per layer input: region 0 holds the model inputs, region `l ≥ 1` holds the
@@ -56,8 +59,14 @@ pub struct LayerLayout {
     pub blocks: usize,
     /// Rows per block.
     pub block_len: usize,
-    /// Weight columns (`ceil(n_out / block_len)`).
+    /// Weight columns (`ceil(group_out / block_len)`).
     pub k: usize,
+    /// Block-diagonal groups (1 for a dense layer).
+    pub groups: usize,
+    /// Inputs per group (blocks per group).
+    pub group_in: usize,
+    /// Outputs per group.
+    pub group_out: usize,
     /// First weight column.
     pub w_start: usize,
 }
@@ -113,6 +122,17 @@ impl RegionLayout {
     /// Columns this region occupies.
     pub fn width(&self) -> usize {
         self.lanes_per_row * self.cells()
+    }
+}
+
+impl LayerLayout {
+    /// Rows covered by one group's blocks (`group_in · block_len`; the whole trace if dense).
+    pub fn group_span(&self) -> usize {
+        if self.groups > 1 {
+            self.group_in * self.block_len
+        } else {
+            self.block_len
+        }
     }
 }
 
@@ -186,6 +206,8 @@ pub struct AuxLayout {
     pub q: Vec<Option<usize>>,
     /// Per-block challenge powers of each region.
     pub a: Vec<usize>,
+    /// Per grouped layer: `ρ^(g·group_out)` for the group of the current row (`None` if dense).
+    pub g: Vec<Option<usize>>,
     /// The product-check accumulator.
     pub z: usize,
     /// LogUp running sum (exclusive of the current row).
@@ -254,13 +276,17 @@ impl Layout {
         for layer in &descriptor.layers {
             let blocks = layer.n_in.next_power_of_two();
             let block_len = n / blocks;
-            let k = layer.n_out.div_ceil(block_len);
+            let group_out = layer.n_out / layer.groups;
+            let k = group_out.div_ceil(block_len);
             layers.push(LayerLayout {
                 n_in: layer.n_in,
                 n_out: layer.n_out,
                 blocks,
                 block_len,
                 k,
+                groups: layer.groups,
+                group_in: layer.n_in / layer.groups,
+                group_out,
                 w_start: col,
             });
             col += k;
@@ -337,7 +363,11 @@ impl Layout {
             lookup_groups.push(current);
         }
 
-        let mut block_lens: Vec<usize> = layers.iter().map(|l| l.block_len).collect();
+        // block lengths, and the row spans of grouped layers' groups (same flag pairs)
+        let mut block_lens: Vec<usize> = layers
+            .iter()
+            .flat_map(|l| [l.block_len, l.group_span()])
+            .collect();
         block_lens.sort_unstable();
         block_lens.dedup();
 
@@ -354,6 +384,10 @@ impl Layout {
             .map(|(l, _)| (l > 0).then(&mut next))
             .collect();
         let a_cols = regions.iter().map(|_| next()).collect();
+        let g = layers
+            .iter()
+            .map(|l| (l.groups > 1).then(&mut next))
+            .collect();
         let z = next();
         let s = next();
         let t = next();
@@ -364,6 +398,7 @@ impl Layout {
             v,
             q,
             a: a_cols,
+            g,
             z,
             s,
             t,
@@ -474,6 +509,7 @@ mod tests {
                 n_out: w[1],
                 multiplier: (l + 2 < shape.len()).then_some(100),
                 bias: vec![0; w[1]],
+                groups: 1,
             })
             .collect();
         ModelDescriptor {

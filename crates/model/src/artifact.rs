@@ -105,6 +105,7 @@ mod tests {
                     weights: vec![1, -1],
                     bias: vec![5],
                     multiplier: Some(300),
+                    groups: 1,
                 },
                 QuantizedDense {
                     n_in: 1,
@@ -112,6 +113,7 @@ mod tests {
                     weights: vec![3, -4],
                     bias: vec![-7, 7],
                     multiplier: None,
+                    groups: 1,
                 },
             ],
             output_scale: 0.002,

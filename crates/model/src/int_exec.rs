@@ -66,7 +66,7 @@ impl QuantizedModel {
         self.validate()?;
         let mut mats = Vec::with_capacity(self.layers.len());
         for l in &self.layers {
-            let w: Vec<i64> = l.weights.iter().map(|&w| i64::from(w)).collect();
+            let w: Vec<i64> = l.dense_weights().iter().map(|&w| i64::from(w)).collect();
             let m = Array2::from_shape_vec((l.n_out, l.n_in), w)
                 .map_err(|e| ModelError::InvalidModel(e.to_string()))?;
             mats.push((m, Array1::from(l.bias.clone())));
@@ -172,6 +172,7 @@ mod tests {
                     weights: vec![1, 2, -3, 4],
                     bias: vec![10, -100],
                     multiplier: Some(1 << 15),
+                    groups: 1,
                 },
                 QuantizedDense {
                     n_in: 2,
@@ -179,6 +180,7 @@ mod tests {
                     weights: vec![1, 0, 0, 1],
                     bias: vec![0, 0],
                     multiplier: None,
+                    groups: 1,
                 },
             ],
             output_scale: 1.0,

@@ -87,6 +87,24 @@ pub struct QuantizedDense {
     pub bias: Vec<i64>,
     /// `Some(M)` (`1 <= M <` [`MAX_MULTIPLIER`]) for hidden layers, `None` for the last layer.
     pub multiplier: Option<u32>,
+    /// Block-diagonal groups (1: dense). With `G` groups, output `i` reads only inputs
+    /// `g·c .. (g+1)·c` of its group `g = i / (n_out / G)`, `c = n_in / G` (a power of two when
+    /// `G > 1`), and `weights` is row-major `[n_out][c]`.
+    pub groups: usize,
+}
+
+impl QuantizedDense {
+    /// The weights as a dense row-major `[n_out][n_in]` matrix (zeros outside the groups).
+    pub fn dense_weights(&self) -> Vec<i8> {
+        let g = self.groups.max(1);
+        let (c, m) = (self.n_in / g, (self.n_out / g).max(1));
+        let mut out = vec![0i8; self.n_out * self.n_in];
+        for (i, row) in self.weights.chunks(c.max(1)).enumerate().take(self.n_out) {
+            let start = i * self.n_in + (i / m) * c;
+            out[start..start + row.len()].copy_from_slice(row);
+        }
+        out
+    }
 }
 
 /// The result of [`requantize`]: `acc · M + 2^15 = t · 2^16 + remainder`, `x = clamp(t, 0, 255)`.
@@ -243,6 +261,7 @@ pub fn quantize_with_info(
             weights,
             bias,
             multiplier,
+            groups: 1,
         });
     }
     let model = QuantizedModel {
@@ -336,7 +355,18 @@ impl QuantizedModel {
                     l.n_in
                 ));
             }
-            let nw = l.n_in.saturating_mul(l.n_out);
+            let g = l.groups;
+            if g == 0
+                || !l.n_in.is_multiple_of(g)
+                || !l.n_out.is_multiple_of(g)
+                || (g > 1 && !(l.n_in / g).is_power_of_two())
+            {
+                return bad(format!(
+                    "layer {li} has {g} groups for {} inputs and {} outputs",
+                    l.n_in, l.n_out
+                ));
+            }
+            let nw = (l.n_in / g).saturating_mul(l.n_out);
             total = total.saturating_add(nw);
             if total > MAX_WEIGHTS {
                 return Err(ModelError::TooLarge {

@@ -116,6 +116,22 @@ pub fn build<E: FieldElement<BaseField = Felt>>(
         }
     }
 
+    // G: ρ^(g·m) for the group of each row of a grouped layer
+    for (l, lay) in layout.layers.iter().enumerate() {
+        if let Some(g) = ax.g[l] {
+            let step = r[ch.rho_group[l]];
+            let span = lay.group_span();
+            cols[g][0] = E::ONE;
+            for row in 0..n - 1 {
+                cols[g][row + 1] = if is_last(row, span) {
+                    cols[g][row] * step
+                } else {
+                    cols[g][row]
+                };
+            }
+        }
+    }
+
     // Z: block totals from next-row values on each block's second-to-last row
     for row in 0..n - 1 {
         let next = &sums[row + 1];
@@ -127,6 +143,9 @@ pub fn build<E: FieldElement<BaseField = Felt>>(
             let w_total = cols[ax.u[l]][row + 1] + next.w[l];
             let x_total = cols[ax.v[l]][row + 1] + next.x[l];
             let mut term = r[ch.rho[l]] * w_total * x_total;
+            if let Some(g) = ax.g[l] {
+                term *= cols[g][row + 1];
+            }
             if l == 0 {
                 term += cols[ax.a[0]][row + 1] * x_total;
             } else {

@@ -313,3 +313,19 @@ fn input_lanes_beyond_the_batch_capacity_must_be_zero() {
     set(&mut bad, col, 0, 5);
     assert_rejected(bad, &p.digest());
 }
+
+#[test]
+fn a_sponge_buffer_that_disagrees_with_its_weights_is_rejected() {
+    // the buffer carries a row's packed weights to the absorb row; a prover who swaps in another
+    // element (to absorb something other than the product weights) must be caught, whether it
+    // edits the row the value is loaded on or the absorb row it is read on
+    let p = program();
+    let sponge = p.layout(3).unwrap().sponges[0].clone();
+    for (k, row) in [(0usize, 1usize), (2, 6), (5, 6), (3, 8 + 4)] {
+        let mut t = honest(&p);
+        let col = sponge.buffer + k;
+        let v = get(&t, col, row);
+        set(&mut t, col, row, v + 1);
+        assert_rejected(t, &p.digest());
+    }
+}

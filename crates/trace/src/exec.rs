@@ -66,11 +66,14 @@ impl Program {
             let mut x = x0.clone();
             for (l, layer) in layers.iter().enumerate() {
                 let w = &self.weights[l];
+                // block-diagonal: output i reads the inputs of its group only
+                let (c, m) = (layer.n_in / layer.groups, layer.n_out / layer.groups);
                 let acc: Vec<i64> = (0..layer.n_out)
                     .map(|i| {
-                        let row = &w[i * layer.n_in..(i + 1) * layer.n_in];
+                        let row = &w[i * c..(i + 1) * c];
+                        let xs = &x[(i / m) * c..(i / m + 1) * c];
                         row.iter()
-                            .zip(&x)
+                            .zip(xs)
                             .map(|(&w, &x)| i64::from(w) * x)
                             .sum::<i64>()
                             + layer.bias[i]

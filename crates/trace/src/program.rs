@@ -16,7 +16,7 @@ pub enum CompileError {
     WeightCount {
         /// Layer index.
         layer: usize,
-        /// `n_in · n_out`.
+        /// `n_out · n_in / groups`.
         expected: usize,
         /// Found.
         got: usize,
@@ -111,13 +111,15 @@ impl Program {
                 n_out: l.n_out,
                 multiplier: l.multiplier,
                 bias: l.bias.clone(),
+                groups: l.groups,
             })
             .collect();
         for (l, layer) in model.layers.iter().enumerate() {
-            if layer.weights.len() != layer.n_in * layer.n_out {
+            let expected = layer.n_out * (layer.n_in / layer.groups.max(1));
+            if layer.weights.len() != expected {
                 return Err(CompileError::WeightCount {
                     layer: l,
-                    expected: layer.n_in * layer.n_out,
+                    expected,
                     got: layer.weights.len(),
                 });
             }
@@ -170,10 +172,11 @@ impl Program {
         let layout =
             Layout::new(&descriptor, 1).map_err(|e| CompileError::Layout(e.to_string()))?;
         for (l, (layer, w)) in descriptor.layers.iter().zip(&weights).enumerate() {
-            if w.len() != layer.n_in * layer.n_out {
+            let expected = layer.n_out * (layer.n_in / layer.groups);
+            if w.len() != expected {
                 return Err(CompileError::WeightCount {
                     layer: l,
-                    expected: layer.n_in * layer.n_out,
+                    expected,
                     got: w.len(),
                 });
             }
@@ -263,9 +266,12 @@ impl Program {
                 let mut col = vec![0i8; n];
                 for (row, cell) in col.iter_mut().enumerate() {
                     let (j, p) = (row / lay.block_len, row % lay.block_len);
-                    let i = lay.k * lay.block_len - 1 - (p * lay.k + t);
-                    if i < lay.n_out && j < lay.n_in {
-                        *cell = w[i * lay.n_in + j];
+                    // block j holds input j's weights to the outputs of its group
+                    let local = lay.k * lay.block_len - 1 - (p * lay.k + t);
+                    if local < lay.group_out && j < lay.n_in {
+                        let (g, jj) = (j / lay.group_in, j % lay.group_in);
+                        let i = g * lay.group_out + local;
+                        *cell = w[i * lay.group_in + jj];
                     }
                 }
                 cols.push(col);

@@ -19,6 +19,7 @@ fn layer(n_in: usize, n_out: usize) -> impl Strategy<Value = LayerDescriptor> {
             n_out,
             multiplier,
             bias,
+            groups: 1,
         })
 }
 

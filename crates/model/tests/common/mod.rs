@@ -33,6 +33,7 @@ pub fn layers(
                     weights,
                     bias,
                     multiplier,
+                    groups: 1,
                 })
                 .boxed()
         })
