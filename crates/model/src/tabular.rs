@@ -5,12 +5,15 @@
 //! Features are encoded with [`InputEncoding::Thresholds`]: feature `f`'s code is
 //! `2·#{c < x} + [x ∈ c] − 128` over its sorted distinct split thresholds `c`, so every split
 //! `x ⋚ c_i` becomes `code ≥ K` for an integer `K` ([`threshold_code`]).
-//! 1. **Comparisons.** One neuron per distinct `(feature, K)`: `acc = q_f + 129 − K` with the step
+//! 1. **Comparisons.** Per tree, one neuron per distinct `(feature, K)`: `acc = q_f + 129 − K` with the step
 //!    multiplier `M = 255·2^16`, so the activation is `255·[code ≥ K]` (a *bit*).
 //! 2. **Paths.** One neuron per leaf: its path's conditions are literals `c + Σ ±bit/255` (`<=`, `<`,
 //!    `>=`, `>` use one bit, `==`/`!=` the difference of two), and with `D` conditions
 //!    `acc = Σ ±bit + 255·(Σc − D + 1)` and `M = 2^16` (identity), so the activation is 255 exactly
-//!    when every condition holds (the leaf is reached) and 0 otherwise.
+//!    when every condition holds (the leaf is reached) and 0 otherwise. The layer is
+//!    block-diagonal with one group per tree (each tree's comparisons padded to a power of two,
+//!    its leaves to the largest tree's count), so it costs `Σ_trees bits × leaves`, not
+//!    `(all bits) × (all leaves)`.
 //! 3. **Scores.** The output layer sums the reached leaves' values (int8, one scale for the whole
 //!    ensemble) into one score per class or target: `out = 255·Σ value_q + bias`.
 //!
@@ -302,6 +305,9 @@ impl Literal {
     }
 }
 
+/// A leaf's node index and the literals of its path.
+type LeafPath = (usize, Vec<Literal>);
+
 /// The comparison bits `(feature, K)` in first-use order.
 #[derive(Default)]
 struct Bits {
@@ -357,14 +363,15 @@ pub fn lower_trees(t: &TreeEnsemble) -> Result<QuantizedModel> {
             )));
         }
     }
-    let mut bits = Bits::default();
-    // every leaf: (tree, node, literals)
-    let mut leaves: Vec<(usize, usize, Vec<Literal>)> = Vec::new();
+    // per tree: its comparison bits (local indices) and its leaves with their path literals
+    let mut trees: Vec<(Bits, Vec<LeafPath>)> = Vec::with_capacity(t.trees.len());
     for (ti, tree) in t.trees.iter().enumerate() {
+        let mut bits = Bits::default();
+        let mut leaves = Vec::new();
         let mut stack = vec![(0usize, Vec::<Literal>::new())];
         while let Some((ni, path)) = stack.pop() {
             match tree.nodes.get(ni) {
-                Some(TreeNode::Leaf { .. }) => leaves.push((ti, ni, path)),
+                Some(TreeNode::Leaf { .. }) => leaves.push((ni, path)),
                 Some(&TreeNode::Branch {
                     feature,
                     mode,
@@ -410,37 +417,63 @@ pub fn lower_trees(t: &TreeEnsemble) -> Result<QuantizedModel> {
                 None => return Err(tree_error(format!("tree {ti} has no node {ni}"))),
             }
         }
+        leaves.sort_by_key(|&(ni, _)| ni);
+        trees.push((bits, leaves));
     }
-    leaves.sort_by_key(|&(ti, ni, _)| (ti, ni));
-    if bits.order.is_empty() {
+    if trees.iter().all(|(bits, _)| bits.order.is_empty()) {
         return Err(tree_error("the ensemble has no split to prove".into()));
     }
-    let n_bits = bits.order.len();
-    let n_leaves = leaves.len();
+    // One group per tree: `b` comparison slots (a power of two, as grouped layers need) and `m`
+    // leaf slots. Unused comparison slots compute 0; unused leaf slots are never reached.
+    let n_trees = trees.len();
+    let b = trees
+        .iter()
+        .map(|(bits, _)| bits.order.len())
+        .max()
+        .unwrap_or(1)
+        .max(1)
+        .next_power_of_two();
+    let m = trees.iter().map(|(_, l)| l.len()).max().unwrap_or(1);
+    let n_bits = n_trees * b;
+    let n_leaves = n_trees * m;
 
     // layer 1: comparisons
     let mut w1 = vec![0i8; n_bits * t.n_features];
-    let mut b1 = Vec::with_capacity(n_bits);
-    for (row, &(f, k)) in bits.order.iter().enumerate() {
-        w1[row * t.n_features + f] = 1;
-        b1.push(129 - k);
-    }
-    // layer 2: paths
-    let mut w2 = vec![0i8; n_leaves * n_bits];
-    let mut b2 = Vec::with_capacity(n_leaves);
-    for (row, (_, _, path)) in leaves.iter().enumerate() {
-        let mut constant = 0i64;
-        for lit in path {
-            constant += lit.constant;
-            for &(b, c) in &lit.terms {
-                let w = &mut w2[row * n_bits + b];
-                *w = i8::try_from(i64::from(*w) + c).map_err(|_| {
-                    tree_error("a path tests one comparison more than 127 times".into())
-                })?;
-            }
+    let mut b1 = vec![0i64; n_bits];
+    for (ti, (bits, _)) in trees.iter().enumerate() {
+        for (slot, &(f, k)) in bits.order.iter().enumerate() {
+            let row = ti * b + slot;
+            w1[row * t.n_features + f] = 1;
+            b1[row] = 129 - k;
         }
-        b2.push(255 * (constant - path.len() as i64 + 1));
     }
+    // layer 2: paths, block-diagonal per tree (row-major [n_leaves][b])
+    let mut w2 = vec![0i8; n_leaves * b];
+    let mut b2 = vec![-255i64; n_leaves];
+    for (ti, (_, leaves)) in trees.iter().enumerate() {
+        for (slot, (_, path)) in leaves.iter().enumerate() {
+            let row = ti * m + slot;
+            let mut constant = 0i64;
+            for lit in path {
+                constant += lit.constant;
+                for &(bit, c) in &lit.terms {
+                    let w = &mut w2[row * b + bit];
+                    *w = i8::try_from(i64::from(*w) + c).map_err(|_| {
+                        tree_error("a path tests one comparison more than 127 times".into())
+                    })?;
+                }
+            }
+            b2[row] = 255 * (constant - path.len() as i64 + 1);
+        }
+    }
+    // the leaf node behind every leaf slot
+    let leaf_nodes: Vec<Option<(usize, usize)>> = trees
+        .iter()
+        .enumerate()
+        .flat_map(|(ti, (_, leaves))| {
+            (0..m).map(move |slot| leaves.get(slot).map(|&(ni, _)| (ti, ni)))
+        })
+        .collect();
     // layer 3: scores
     let divisor = match t.aggregate {
         Aggregate::Sum => 1.0,
@@ -455,7 +488,11 @@ pub fn lower_trees(t: &TreeEnsemble) -> Result<QuantizedModel> {
         Head::Binary { column, .. } => (c == 1).then_some(column),
     };
     let mut values = vec![0f64; cols * n_leaves]; // [col][leaf]
-    for (li, &(ti, ni, _)) in leaves.iter().enumerate() {
+    for (li, &(ti, ni)) in leaf_nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(li, x)| x.as_ref().map(|x| (li, x)))
+    {
         if let Some(TreeNode::Leaf { values: vs }) = t.trees[ti].nodes.get(ni) {
             for &(target, w) in vs {
                 for c in 0..cols {
@@ -497,6 +534,7 @@ pub fn lower_trees(t: &TreeEnsemble) -> Result<QuantizedModel> {
                 weights: w1,
                 bias: b1,
                 multiplier: Some(STEP_MULTIPLIER),
+                groups: 1,
             },
             QuantizedDense {
                 n_in: n_bits,
@@ -504,6 +542,7 @@ pub fn lower_trees(t: &TreeEnsemble) -> Result<QuantizedModel> {
                 weights: w2,
                 bias: b2,
                 multiplier: Some(IDENTITY_MULTIPLIER),
+                groups: n_trees,
             },
             QuantizedDense {
                 n_in: n_leaves,
@@ -511,6 +550,7 @@ pub fn lower_trees(t: &TreeEnsemble) -> Result<QuantizedModel> {
                 weights: w3,
                 bias: b3,
                 multiplier: None,
+                groups: 1,
             },
         ],
         output_scale: s / 255.0,
@@ -617,6 +657,7 @@ pub fn lower_linear(l: &LinearModel, calibration: Option<&[Vec<f32>]>) -> Result
             weights,
             bias,
             multiplier: None,
+            groups: 1,
         }],
         output_scale: s,
         classifier: l.classes.is_some(),

@@ -70,9 +70,10 @@ fn recompute_after_bits(q: &QuantizedModel, exec: &mut BatchExecution, lane: usi
         .collect();
     let dense = |l: usize, x: &[i64]| -> Vec<i64> {
         let layer = &q.layers[l];
+        let dense = layer.dense_weights();
         (0..layer.n_out)
             .map(|i| {
-                let row = &layer.weights[i * layer.n_in..(i + 1) * layer.n_in];
+                let row = &dense[i * layer.n_in..(i + 1) * layer.n_in];
                 layer.bias[i]
                     + row
                         .iter()
