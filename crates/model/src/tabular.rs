@@ -5,15 +5,16 @@
 //! Features are encoded with [`InputEncoding::Thresholds`]: feature `f`'s code is
 //! `2·#{c < x} + [x ∈ c] − 128` over its sorted distinct split thresholds `c`, so every split
 //! `x ⋚ c_i` becomes `code ≥ K` for an integer `K` ([`threshold_code`]).
-//! 1. **Comparisons.** Per tree, one neuron per distinct `(feature, K)`: `acc = q_f + 129 − K` with the step
+//! 1. **Comparisons.** One neuron per distinct `(feature, K)` (per tree in the grouped shape): `acc = q_f + 129 − K` with the step
 //!    multiplier `M = 255·2^16`, so the activation is `255·[code ≥ K]` (a *bit*).
 //! 2. **Paths.** One neuron per leaf: its path's conditions are literals `c + Σ ±bit/255` (`<=`, `<`,
 //!    `>=`, `>` use one bit, `==`/`!=` the difference of two), and with `D` conditions
 //!    `acc = Σ ±bit + 255·(Σc − D + 1)` and `M = 2^16` (identity), so the activation is 255 exactly
-//!    when every condition holds (the leaf is reached) and 0 otherwise. The layer is
-//!    block-diagonal with one group per tree (each tree's comparisons padded to a power of two,
-//!    its leaves to the largest tree's count), so it costs `Σ_trees bits × leaves`, not
-//!    `(all bits) × (all leaves)`.
+//!    when every condition holds (the leaf is reached) and 0 otherwise. Two shapes, whichever
+//!    the layout would give fewer cells at a batch of 64: *dense* (comparisons shared by all trees, every leaf
+//!    reads all of them; best for a few deep trees) or *grouped* (a block-diagonal layer with one
+//!    group per tree, comparisons padded to a power of two and leaves to the largest tree; it
+//!    costs `Σ_trees bits × leaves`, best for many shallow trees).
 //! 3. **Scores.** The output layer sums the reached leaves' values (int8, one scale for the whole
 //!    ensemble) into one score per class or target: `out = 255·Σ value_q + bias`.
 //!
@@ -423,57 +424,23 @@ pub fn lower_trees(t: &TreeEnsemble) -> Result<QuantizedModel> {
     if trees.iter().all(|(bits, _)| bits.order.is_empty()) {
         return Err(tree_error("the ensemble has no split to prove".into()));
     }
-    // One group per tree: `b` comparison slots (a power of two, as grouped layers need) and `m`
-    // leaf slots. Unused comparison slots compute 0; unused leaf slots are never reached.
-    let n_trees = trees.len();
-    let b = trees
-        .iter()
-        .map(|(bits, _)| bits.order.len())
-        .max()
-        .unwrap_or(1)
-        .max(1)
-        .next_power_of_two();
-    let m = trees.iter().map(|(_, l)| l.len()).max().unwrap_or(1);
-    let n_bits = n_trees * b;
-    let n_leaves = n_trees * m;
-
-    // layer 1: comparisons
-    let mut w1 = vec![0i8; n_bits * t.n_features];
-    let mut b1 = vec![0i64; n_bits];
-    for (ti, (bits, _)) in trees.iter().enumerate() {
-        for (slot, &(f, k)) in bits.order.iter().enumerate() {
-            let row = ti * b + slot;
-            w1[row * t.n_features + f] = 1;
-            b1[row] = 129 - k;
-        }
-    }
-    // layer 2: paths, block-diagonal per tree (row-major [n_leaves][b])
-    let mut w2 = vec![0i8; n_leaves * b];
-    let mut b2 = vec![-255i64; n_leaves];
-    for (ti, (_, leaves)) in trees.iter().enumerate() {
-        for (slot, (_, path)) in leaves.iter().enumerate() {
-            let row = ti * m + slot;
-            let mut constant = 0i64;
-            for lit in path {
-                constant += lit.constant;
-                for &(bit, c) in &lit.terms {
-                    let w = &mut w2[row * b + bit];
-                    *w = i8::try_from(i64::from(*w) + c).map_err(|_| {
-                        tree_error("a path tests one comparison more than 127 times".into())
-                    })?;
-                }
-            }
-            b2[row] = 255 * (constant - path.len() as i64 + 1);
-        }
-    }
-    // the leaf node behind every leaf slot
-    let leaf_nodes: Vec<Option<(usize, usize)>> = trees
-        .iter()
-        .enumerate()
-        .flat_map(|(ti, (_, leaves))| {
-            (0..m).map(move |slot| leaves.get(slot).map(|&(ni, _)| (ti, ni)))
-        })
-        .collect();
+    let grouped = PathLayers::grouped(&trees, t.n_features)?;
+    let dense = PathLayers::dense(&trees, t.n_features)?;
+    let paths = if grouped.cost(t.n_features) < dense.cost(t.n_features) {
+        grouped
+    } else {
+        dense
+    };
+    let PathLayers {
+        w1,
+        b1,
+        w2,
+        b2,
+        groups,
+        leaf_nodes,
+    } = paths;
+    let n_bits = b1.len();
+    let n_leaves = b2.len();
     // layer 3: scores
     let divisor = match t.aggregate {
         Aggregate::Sum => 1.0,
@@ -542,7 +509,7 @@ pub fn lower_trees(t: &TreeEnsemble) -> Result<QuantizedModel> {
                 weights: w2,
                 bias: b2,
                 multiplier: Some(IDENTITY_MULTIPLIER),
-                groups: n_trees,
+                groups,
             },
             QuantizedDense {
                 n_in: n_leaves,
@@ -556,6 +523,124 @@ pub fn lower_trees(t: &TreeEnsemble) -> Result<QuantizedModel> {
         output_scale: s / 255.0,
         classifier: t.classes.is_some(),
     })
+}
+
+/// The comparison and path layers of a tree ensemble, in one of two shapes.
+struct PathLayers {
+    w1: Vec<i8>,
+    b1: Vec<i64>,
+    w2: Vec<i8>,
+    b2: Vec<i64>,
+    groups: usize,
+    /// The `(tree, node)` behind every leaf slot (`None` for padding).
+    leaf_nodes: Vec<Option<(usize, usize)>>,
+}
+
+impl PathLayers {
+    /// Proving cost estimate in main-trace cells at a batch of 64, following the layout: a
+    /// layer's weights fill `next_pow2(n_in) × n_out / groups` cells at about four cells each
+    /// (weight plus sponge), and every sample pays six cells per padded hidden activation.
+    fn cost(&self, n_features: usize) -> usize {
+        let (bits, leaves) = (self.b1.len(), self.b2.len());
+        let weights = n_features.next_power_of_two() * bits
+            + bits.next_power_of_two() * (leaves / self.groups.max(1));
+        4 * weights + 64 * 6 * (bits.next_power_of_two() + leaves.next_power_of_two())
+    }
+
+    /// Dense: comparisons shared by all trees (each distinct `(feature, K)` once), every leaf
+    /// tested against all of them. Best for a few deep trees.
+    fn dense(trees: &[(Bits, Vec<LeafPath>)], n_features: usize) -> Result<Self> {
+        let mut all = Bits::default();
+        let remap: Vec<Vec<usize>> = trees
+            .iter()
+            .map(|(bits, _)| bits.order.iter().map(|&(f, k)| all.get(f, k)).collect())
+            .collect();
+        let n_bits = all.order.len();
+        let (mut w1, mut b1) = (vec![0i8; n_bits * n_features], vec![0i64; n_bits]);
+        for (row, &(f, k)) in all.order.iter().enumerate() {
+            w1[row * n_features + f] = 1;
+            b1[row] = 129 - k;
+        }
+        let (mut w2, mut b2, mut leaf_nodes) = (Vec::new(), Vec::new(), Vec::new());
+        for (ti, (_, leaves)) in trees.iter().enumerate() {
+            for (ni, path) in leaves {
+                let (row, bias) = path_row(path, n_bits, |b| remap[ti][b])?;
+                w2.extend(row);
+                b2.push(bias);
+                leaf_nodes.push(Some((ti, *ni)));
+            }
+        }
+        Ok(Self {
+            w1,
+            b1,
+            w2,
+            b2,
+            groups: 1,
+            leaf_nodes,
+        })
+    }
+
+    /// Grouped: one group per tree with `b` comparison slots (a power of two, as grouped layers
+    /// need) and `m` leaf slots, so the path layer costs `Σ bits × leaves` over trees. Unused
+    /// comparison slots compute 0; unused leaf slots (bias −255) are never reached. Best for
+    /// many shallow trees.
+    fn grouped(trees: &[(Bits, Vec<LeafPath>)], n_features: usize) -> Result<Self> {
+        let b = trees
+            .iter()
+            .map(|(bits, _)| bits.order.len())
+            .max()
+            .unwrap_or(1)
+            .max(1)
+            .next_power_of_two();
+        let m = trees.iter().map(|(_, l)| l.len()).max().unwrap_or(1);
+        let (n_bits, n_leaves) = (trees.len() * b, trees.len() * m);
+        let (mut w1, mut b1) = (vec![0i8; n_bits * n_features], vec![0i64; n_bits]);
+        let (mut w2, mut b2) = (vec![0i8; n_leaves * b], vec![-255i64; n_leaves]);
+        let mut leaf_nodes = vec![None; n_leaves];
+        for (ti, (bits, leaves)) in trees.iter().enumerate() {
+            for (slot, &(f, k)) in bits.order.iter().enumerate() {
+                let row = ti * b + slot;
+                w1[row * n_features + f] = 1;
+                b1[row] = 129 - k;
+            }
+            for (slot, (ni, path)) in leaves.iter().enumerate() {
+                let row = ti * m + slot;
+                let (weights, bias) = path_row(path, b, |bit| bit)?;
+                w2[row * b..(row + 1) * b].copy_from_slice(&weights);
+                b2[row] = bias;
+                leaf_nodes[row] = Some((ti, *ni));
+            }
+        }
+        Ok(Self {
+            w1,
+            b1,
+            w2,
+            b2,
+            groups: trees.len(),
+            leaf_nodes,
+        })
+    }
+}
+
+/// One path neuron: ±1 weights over `width` bits (`index` maps a tree's bit to its column) and
+/// the bias `255·(Σ constants − D + 1)`.
+fn path_row(
+    path: &[Literal],
+    width: usize,
+    index: impl Fn(usize) -> usize,
+) -> Result<(Vec<i8>, i64)> {
+    let mut row = vec![0i8; width];
+    let mut constant = 0i64;
+    for lit in path {
+        constant += lit.constant;
+        for &(bit, c) in &lit.terms {
+            let w = &mut row[index(bit)];
+            *w = i8::try_from(i64::from(*w) + c).map_err(|_| {
+                tree_error("a path tests one comparison more than 127 times".into())
+            })?;
+        }
+    }
+    Ok((row, 255 * (constant - path.len() as i64 + 1)))
 }
 
 fn quantize_bias(v: f64, layer: usize, index: usize) -> Result<i64> {

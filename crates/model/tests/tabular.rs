@@ -108,3 +108,14 @@ fn regressors_follow_the_float_model() {
         assert!(worst <= bound * span, "{name}: {worst} vs {span}");
     }
 }
+
+#[test]
+fn many_shallow_trees_get_a_grouped_path_layer_and_few_deep_ones_a_dense_one() {
+    let groups = |name: &str| {
+        let onnx = std::fs::read(fixture(&format!("{name}.onnx"))).unwrap();
+        compile_onnx(&onnx, None).unwrap().0.layers[1].groups
+    };
+    assert_eq!(groups("gbt_wine"), 30); // 30 trees of depth 3
+    assert_eq!(groups("forest_wine"), 1); // 10 deep trees sharing many splits
+    assert_eq!(groups("tree_breast_cancer"), 1);
+}
