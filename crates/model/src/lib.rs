@@ -36,6 +36,7 @@
 pub mod artifact;
 pub mod classic;
 pub mod conv;
+pub mod convnet;
 pub mod dense;
 pub mod encoding;
 pub mod error;
@@ -80,6 +81,9 @@ pub fn compile_onnx(
 ) -> Result<(QuantizedModel, Option<FidelityReport>)> {
     let graph = load_onnx(bytes)?;
     if let Some(lowered) = tabular::lower_graph(&graph, calibration)? {
+        return Ok(lowered);
+    }
+    if let Some(lowered) = convnet::lower_graph(&graph, calibration)? {
         return Ok(lowered);
     }
     let mlp = FloatMlp::from_graph(&graph)?;

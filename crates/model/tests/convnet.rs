@@ -1,0 +1,63 @@
+//! The digits CNN through the lowering: proven (integer) labels against the float model on the
+//! whole test split, the layer structure, and clear refusals for what is not lowered yet.
+
+use glassbox_model::{compile_onnx, load_onnx, parse_input_json, ModelError};
+
+fn fixture(name: &str) -> String {
+    format!("{}/../../fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn samples(name: &str) -> Vec<Vec<f32>> {
+    parse_input_json(&std::fs::read_to_string(fixture(name)).unwrap(), Some(64)).unwrap()
+}
+
+#[test]
+fn the_digits_cnn_keeps_the_float_labels_on_the_test_split() {
+    let onnx = std::fs::read(fixture("cnn_digits.onnx")).unwrap();
+    let (q, report) = compile_onnx(&onnx, Some(&samples("digits_calib.json"))).unwrap();
+    println!("{}", report.unwrap());
+    // conv (Toeplitz) 64→512, max-pool pair 512→512→256 (128 windows), Gemm 256→10
+    let shape: Vec<(usize, usize, usize)> = q
+        .layers
+        .iter()
+        .map(|l| (l.n_in, l.n_out, l.groups))
+        .collect();
+    assert_eq!(
+        shape,
+        vec![(64, 512, 1), (512, 512, 128), (512, 256, 128), (256, 10, 1)]
+    );
+    let graph = load_onnx(&onnx).unwrap();
+    let test = samples("digits_test.json");
+    let execs = q.run_f32(&test).unwrap();
+    let agree = test
+        .iter()
+        .zip(&execs)
+        .filter(|(x, e)| {
+            let logits = graph.run_f32(x).unwrap();
+            let best = (0..logits.len()).fold(0, |b, i| if logits[i] > logits[b] { i } else { b });
+            best == e.label
+        })
+        .count();
+    println!(
+        "cnn_digits: {agree}/{} quantized labels agree with float",
+        test.len()
+    );
+    assert!(agree * 100 >= 97 * test.len(), "{agree}/{}", test.len());
+    // max pooling is exact: every window's maximum equals the sum of its pair
+    for exec in execs.iter().take(20) {
+        let conv = &exec.layers[1].input; // ReLU'd conv outputs, window by window
+        let pooled = &exec.layers[3].input; // [relu(m1 − m2), m2] per window
+        for (w, quad) in conv.chunks(4).enumerate() {
+            let max = quad.iter().copied().max().unwrap();
+            assert_eq!(pooled[2 * w] + pooled[2 * w + 1], max);
+        }
+    }
+}
+
+#[test]
+fn residual_and_leaky_graphs_are_refused_with_a_reason() {
+    let onnx = std::fs::read(fixture("cnn_ops.onnx")).unwrap();
+    let err = compile_onnx(&onnx, None).unwrap_err();
+    assert!(matches!(err, ModelError::Unsupported { .. }), "{err}");
+    println!("{err}");
+}

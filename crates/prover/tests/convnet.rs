@@ -1,0 +1,101 @@
+//! The digits CNN end to end: an honest proof verifies with the reference outputs; a convolution
+//! weight changed under the original digest and a wrong pooled value are rejected.
+
+use glassbox_air::{felt_from_i64, felt_to_i64, RegionKind, SecurityLevel, ACT_C, ACT_T};
+use glassbox_model::{compile_onnx, parse_input_json, QuantizedModel};
+use glassbox_prover::prove_trace;
+use glassbox_trace::{Program, Trace};
+use glassbox_verifier::verify;
+
+fn fixture(name: &str) -> String {
+    format!("{}/../../fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn setup() -> (QuantizedModel, Program, Vec<Vec<i64>>) {
+    let read = |f: &str| std::fs::read_to_string(fixture(f)).unwrap();
+    let calib = parse_input_json(&read("digits_calib.json"), Some(64)).unwrap();
+    let onnx = std::fs::read(fixture("cnn_digits.onnx")).unwrap();
+    let (q, _) = compile_onnx(&onnx, Some(&calib)).unwrap();
+    let test = parse_input_json(&read("digits_test.json"), Some(64)).unwrap();
+    let xs = test
+        .iter()
+        .take(4)
+        .map(|x| q.quantize_input(x).unwrap())
+        .collect();
+    let program = Program::compile(&q).unwrap();
+    (q, program, xs)
+}
+
+fn accepted(trace: Trace, program: &Program) -> bool {
+    let env = prove_trace(trace, SecurityLevel::Bits100).unwrap();
+    verify(&env.to_bytes(), &program.digest(), 100).is_ok()
+}
+
+#[test]
+fn the_digits_cnn_proves_its_reference_outputs() {
+    let (q, program, xs) = setup();
+    let env = prove_trace(program.trace(&xs).unwrap(), SecurityLevel::Bits100).unwrap();
+    let claim = verify(&env.to_bytes(), &program.digest(), 100).unwrap();
+    let reference: Vec<Vec<i64>> = q.run(&xs).unwrap().into_iter().map(|e| e.outputs).collect();
+    assert_eq!(claim.outputs, reference);
+}
+
+#[test]
+fn a_convolution_weight_changed_under_the_original_digest_is_rejected() {
+    let (_, program, xs) = setup();
+    let honest = program.trace(&xs).unwrap();
+    let lay = honest.layout.layers[0].clone();
+    // the first non-zero cells of the Toeplitz columns: real kernel taps
+    let mut edited = 0;
+    'cols: for col in lay.w_start..lay.w_start + lay.k {
+        for row in 0..honest.layout.trace_len {
+            let w = felt_to_i64(honest.columns[col][row]);
+            if w != 0 {
+                let mut t = honest.clone();
+                t.columns[col][row] = felt_from_i64(if w < 127 { w + 1 } else { w - 1 });
+                t.recount_lookups();
+                assert!(!accepted(t, &program), "column {col} row {row}");
+                edited += 1;
+                if edited == 2 {
+                    break 'cols;
+                }
+                continue 'cols;
+            }
+        }
+    }
+    assert_eq!(edited, 2);
+}
+
+#[test]
+fn a_wrong_pooled_value_is_rejected() {
+    let (_, program, xs) = setup();
+    let honest = program.trace(&xs).unwrap();
+    // the second max-pool layer's outputs: [relu(m1 − m2), max(c, d)] per window
+    let region = honest
+        .layout
+        .regions
+        .iter()
+        .find(|r| matches!(r.kind, RegionKind::Activation { layer: 2, .. }))
+        .unwrap()
+        .clone();
+    let base = region.lane_col(0);
+    let mut tried = 0;
+    for row in 0..honest.layout.trace_len {
+        let (c, tv) = (
+            felt_to_i64(honest.columns[base + ACT_C][row]),
+            felt_to_i64(honest.columns[base + ACT_T][row]),
+        );
+        if c != 0 || tv == 0 || tv >= 255 {
+            continue;
+        }
+        let mut t = honest.clone();
+        t.columns[base + ACT_T][row] = felt_from_i64(tv - 1); // a smaller "maximum"
+        t.recount_lookups();
+        assert!(!accepted(t, &program), "row {row}");
+        tried += 1;
+        if tried == 2 {
+            break;
+        }
+    }
+    assert_eq!(tried, 2, "no non-zero pooled value found");
+}
