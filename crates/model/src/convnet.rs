@@ -344,7 +344,7 @@ fn float_stages(graph: &Graph) -> Result<Vec<Stage>> {
 
 /// ONNX indices of every non-overlapping `k×k` window, channel by channel, row by row.
 fn windows(node: &Node, c: usize, h: usize, w: usize, k: usize) -> Result<Vec<Vec<usize>>> {
-    if k == 0 || h % k != 0 || w % k != 0 {
+    if k == 0 || !h.is_multiple_of(k) || !w.is_multiple_of(k) {
         return Err(unsupported(node, "the input must split into whole windows"));
     }
     let mut out = Vec::new();
