@@ -18,11 +18,13 @@
 //! activations), pools with padding or other shapes, a non-folded BatchNormalization.
 
 use crate::error::{ModelError, Result};
-use crate::fidelity::FidelityReport;
-use crate::float_exec::argmax;
+use crate::fidelity::{fidelity_against, FidelityReport};
 use crate::graph::{Graph, Node, Op, Operand, Tensor};
 use crate::quant::{QuantizedDense, QuantizedModel, BIAS_LIMIT, DEFAULT_INPUT_RANGE};
 use crate::InputEncoding;
+
+/// Largest dense layer (weights) a convolution or Gemm may lower to.
+pub const MAX_DENSE_CELLS: usize = 1 << 24;
 
 /// The identity multiplier (`t = acc`).
 const IDENTITY: u32 = 1 << 16;
@@ -78,8 +80,25 @@ struct Builder {
 
 impl Builder {
     /// A dense layer `y_o = Σ_i W[o][i]·v_i + b_o` over the current ONNX values `v`.
-    fn dense(&mut self, n_out: usize, w: impl Fn(usize, usize) -> f64, b: Vec<f64>) {
+    fn dense(
+        &mut self,
+        node: &Node,
+        n_out: usize,
+        w: impl Fn(usize, usize) -> f64,
+        b: Vec<f64>,
+    ) -> Result<()> {
         let n_in = self.width;
+        if n_out
+            .checked_mul(n_in)
+            .is_none_or(|cells| cells > MAX_DENSE_CELLS)
+        {
+            return Err(unsupported(
+                node,
+                format!(
+                    "as a dense layer it would hold {n_in} × {n_out} weights (limit {MAX_DENSE_CELLS})"
+                ),
+            ));
+        }
         let mut m = vec![0f64; n_out * n_in];
         for o in 0..n_out {
             for (i, parts) in self.parts.iter().enumerate() {
@@ -100,6 +119,7 @@ impl Builder {
         }));
         self.parts = (0..n_out).map(|o| vec![o]).collect();
         self.width = n_out;
+        Ok(())
     }
 
     /// Reorders the last dense layer's outputs so that `windows[w]` (ONNX indices) are
@@ -217,7 +237,8 @@ fn float_stages(graph: &Graph) -> Result<Vec<Stage>> {
                     .map(|o| {
                         consts
                             .get(1)
-                            .map_or(0.0, |t| f64::from(t.data[o / (ho * wo)]))
+                            .and_then(|t| t.data.get(o / (ho * wo)))
+                            .map_or(0.0, |&v| f64::from(v))
                     })
                     .collect();
                 let weight = |o: usize, i: usize| -> f64 {
@@ -232,7 +253,7 @@ fn float_stages(graph: &Graph) -> Result<Vec<Stage>> {
                         _ => 0.0,
                     }
                 };
-                b.dense(m * ho * wo, weight, bias);
+                b.dense(node, m * ho * wo, weight, bias)?;
                 b.shape = [m, ho, wo];
             }
             Op::Gemm {
@@ -256,8 +277,8 @@ fn float_stages(graph: &Graph) -> Result<Vec<Stage>> {
                 let bias: Vec<f64> = (0..n_out)
                     .map(|o| {
                         consts.get(1).map_or(0.0, |t| {
-                            let v = if t.len() == 1 { t.data[0] } else { t.data[o] };
-                            f64::from(*beta) * f64::from(v)
+                            let v = t.data.get(if t.len() == 1 { 0 } else { o });
+                            f64::from(*beta) * f64::from(v.copied().unwrap_or(0.0))
                         })
                     })
                     .collect();
@@ -269,7 +290,7 @@ fn float_stages(graph: &Graph) -> Result<Vec<Stage>> {
                     };
                     f64::from(*alpha) * f64::from(v)
                 };
-                b.dense(n_out, weight, bias);
+                b.dense(node, n_out, weight, bias)?;
                 b.shape = [n_out, 1, 1];
             }
             Op::Relu | Op::Clip { .. } => {
@@ -555,28 +576,7 @@ fn quantize(
 }
 
 fn fidelity(graph: &Graph, model: &QuantizedModel, data: &[Vec<f32>]) -> Result<FidelityReport> {
-    let execs = model.run_f32(data)?;
-    let (mut agree, mut max_abs, mut sum_abs, mut count) = (0usize, 0f64, 0f64, 0usize);
-    for (x, exec) in data.iter().zip(&execs) {
-        let logits = graph.run_f32(x)?;
-        if argmax(&logits, false) == exec.label {
-            agree += 1;
-        }
-        for (f, q) in logits.iter().zip(model.dequantize_outputs(exec)) {
-            let e = (f64::from(*f) - q).abs();
-            max_abs = max_abs.max(e);
-            sum_abs += e;
-            count += 1;
-        }
-    }
-    Ok(FidelityReport {
-        samples: data.len(),
-        argmax_agreement: agree as f64 / data.len().max(1) as f64,
-        max_abs_error: max_abs,
-        mean_abs_error: if count > 0 {
-            sum_abs / count as f64
-        } else {
-            0.0
-        },
+    fidelity_against(model, data, |x| {
+        Ok(graph.run_f32(x)?.into_iter().map(f64::from).collect())
     })
 }

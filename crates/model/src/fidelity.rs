@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::dense::FloatMlp;
 use crate::error::{ModelError, Result};
-use crate::float_exec::argmax;
 use crate::quant::QuantizedModel;
 
 /// How closely a [`QuantizedModel`] follows its float source on a data set.
@@ -31,6 +30,21 @@ pub fn fidelity(
     model: &QuantizedModel,
     data: &[Vec<f32>],
 ) -> Result<FidelityReport> {
+    fidelity_against(model, data, |x| {
+        Ok(mlp.forward(x)?.into_iter().map(f64::from).collect())
+    })
+}
+
+/// Compares `float(x)` (the float model's logits or decision scores) with the dequantized
+/// integer outputs of `model` on every sample: first-maximum agreement and absolute error.
+///
+/// # Errors
+/// [`ModelError::InvalidModel`] for an empty data set; errors of `float` or of the integer run.
+pub fn fidelity_against(
+    model: &QuantizedModel,
+    data: &[Vec<f32>],
+    mut float: impl FnMut(&[f32]) -> Result<Vec<f64>>,
+) -> Result<FidelityReport> {
     if data.is_empty() {
         return Err(ModelError::InvalidModel(
             "fidelity needs at least one sample".into(),
@@ -42,12 +56,13 @@ pub fn fidelity(
     let mut sum_abs = 0f64;
     let mut count = 0usize;
     for (sample, exec) in data.iter().zip(&execs) {
-        let logits = mlp.forward(sample)?;
-        if argmax(&logits, false) == exec.label {
+        let logits = float(sample)?;
+        let best = (0..logits.len()).fold(0, |b, i| if logits[i] > logits[b] { i } else { b });
+        if best == exec.label {
             agree += 1;
         }
         for (f, q) in logits.iter().zip(model.dequantize_outputs(exec)) {
-            let e = (f64::from(*f) - q).abs();
+            let e = (f - q).abs();
             max_abs = max_abs.max(e);
             sum_abs += e;
             count += 1;

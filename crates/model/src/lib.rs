@@ -59,7 +59,7 @@ pub use conv::{PoolKind, MAX_CONV_WORK};
 pub use dense::{FloatDense, FloatMlp};
 pub use encoding::InputEncoding;
 pub use error::{ModelError, Result};
-pub use fidelity::{fidelity, FidelityReport};
+pub use fidelity::{fidelity, fidelity_against, FidelityReport};
 pub use graph::{Graph, Node, Op, Operand, Tensor};
 pub use import::{load_onnx, MAX_MODEL_BYTES, MAX_NODES};
 pub use input::parse_input_json;

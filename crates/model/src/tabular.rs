@@ -39,7 +39,7 @@ use std::collections::BTreeMap;
 use crate::classic::{Aggregate, BranchMode, LinearModel, PostTransform, TreeEnsemble, TreeNode};
 use crate::encoding::{threshold_code, InputEncoding, MAX_CUTS_PER_FEATURE};
 use crate::error::{ModelError, Result};
-use crate::fidelity::FidelityReport;
+use crate::fidelity::{fidelity_against, FidelityReport};
 use crate::graph::{Graph, Op, Operand};
 use crate::quant::{QuantizedDense, QuantizedModel, BIAS_LIMIT, MULTIPLIER_SHIFT};
 
@@ -249,45 +249,7 @@ pub fn classic_fidelity(
     q: &QuantizedModel,
     data: &[Vec<f32>],
 ) -> Result<FidelityReport> {
-    if data.is_empty() {
-        return Err(ModelError::InvalidModel(
-            "fidelity needs at least one sample".into(),
-        ));
-    }
-    let execs = q.run_f32(data)?;
-    let (mut agree, mut max_abs, mut sum_abs, mut count) = (0usize, 0f64, 0f64, 0usize);
-    for (x, exec) in data.iter().zip(&execs) {
-        let decision = model.decision(x)?;
-        if first_argmax_f64(&decision) == exec.label {
-            agree += 1;
-        }
-        for (f, d) in decision.iter().zip(q.dequantize_outputs(exec)) {
-            let e = (f - d).abs();
-            max_abs = max_abs.max(e);
-            sum_abs += e;
-            count += 1;
-        }
-    }
-    Ok(FidelityReport {
-        samples: data.len(),
-        argmax_agreement: agree as f64 / data.len() as f64,
-        max_abs_error: max_abs,
-        mean_abs_error: if count > 0 {
-            sum_abs / count as f64
-        } else {
-            0.0
-        },
-    })
-}
-
-fn first_argmax_f64(v: &[f64]) -> usize {
-    let mut best = 0;
-    for (i, x) in v.iter().enumerate() {
-        if v.get(best).is_some_and(|b| x > b) {
-            best = i;
-        }
-    }
-    best
+    fidelity_against(q, data, |x| model.decision(x))
 }
 
 /// A path condition: `constant + Σ coef·bit/255 ∈ {0, 1}`.
