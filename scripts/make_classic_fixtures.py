@@ -96,6 +96,11 @@ def export(est, name, x_train, x_test, classifier, zipmap=True):
         options=options,
         target_opset=OPSET,
     )
+    record(onx, est, name, x_train, x_test, classifier)
+
+
+def record(onx, est, name, x_train, x_test, classifier):
+    """Writes the model, its splits and onnxruntime's outputs on the test split."""
     # skl2onnx lists opsets in set order (varies between runs) and sometimes twice: normalize.
     opsets = {}
     for o in onx.opset_import:

@@ -476,6 +476,16 @@ impl<'a> Importer<'a> {
             }
             "Relu" => Op::Relu,
             "Identity" | "Dropout" => Op::Identity,
+            // onnxmltools ends LightGBM classifiers with `probabilities × 1`
+            "Mul" => {
+                let one = self.const_input(n, 1, &name, "factor")?;
+                if one.data.is_empty() || one.data.iter().any(|&v| v != 1.0) {
+                    return Err(unsupported(
+                        "only a multiplication by a constant 1 (a no-op)",
+                    ));
+                }
+                Op::Identity
+            }
             "Cast" => match get_int(n, "to", 0, &name)? {
                 1 => Op::Identity,
                 t => {
@@ -1290,13 +1300,8 @@ fn import_trees(n: &NodeProto, node: &str, op: &str, n_features: usize) -> Resul
             "`nodes_missing_value_tracks_true` has the wrong length",
         ));
     }
-    if missing.iter().any(|&m| m != 0) {
-        return Err(ml_unsupported(
-            op,
-            node,
-            "nodes_missing_value_tracks_true is set (inputs are finite, but the model relies on NaN routing)",
-        ));
-    }
+    // `nodes_missing_value_tracks_true` only routes NaN inputs (LightGBM sets it). Every input
+    // path refuses non-finite features, so for the inputs glassbox accepts it changes nothing.
     if count == 0 {
         return Err(ml_invalid(op, node, "no tree nodes"));
     }

@@ -24,11 +24,13 @@ fn ort_labels(name: &str) -> Vec<usize> {
 }
 
 /// (fixture, least label agreement with onnxruntime on the test split)
-const CLASSIFIERS: [(&str, f64); 4] = [
+const CLASSIFIERS: [(&str, f64); 6] = [
     ("tree_breast_cancer", 1.0),
     ("forest_wine", 0.99),
     ("gbt_wine", 0.99),
     ("linear_iris", 0.99),
+    ("xgb_breast_cancer", 0.99),
+    ("lgbm_wine", 0.99),
 ];
 
 #[test]

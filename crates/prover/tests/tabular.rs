@@ -50,6 +50,8 @@ fn every_classic_fixture_proves_and_verifies_with_the_reference_outputs() {
         "tree_breast_cancer",
         "forest_wine",
         "gbt_wine",
+        "xgb_breast_cancer",
+        "lgbm_wine",
         "linear_iris",
         "tree_diabetes_regressor",
     ] {
