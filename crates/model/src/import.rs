@@ -688,14 +688,7 @@ impl<'a> Importer<'a> {
                 format!("group = {group}; only group = 1 (no grouped or depthwise convolution)"),
             ));
         }
-        let dilations = get_ints(n, "dilations", node)?;
-        if dilations.iter().any(|&d| d != 1) {
-            return Err(unsupported_op(
-                n,
-                node,
-                format!("dilations {dilations:?}; only 1 is supported"),
-            ));
-        }
+        require_unit_dilations(n, node)?;
         let w = self.const_input(n, 1, node, "the weight")?;
         let [_, _, kh, kw] = w.shape.as_slice() else {
             return Err(unsupported_op(
@@ -737,14 +730,7 @@ impl<'a> Importer<'a> {
                 ));
             }
         }
-        let dilations = get_ints(n, "dilations", node)?;
-        if dilations.iter().any(|&d| d != 1) {
-            return Err(unsupported_op(
-                n,
-                node,
-                format!("dilations {dilations:?}; only 1 is supported"),
-            ));
-        }
+        require_unit_dilations(n, node)?;
         if n.output.get(1).is_some_and(|o| !o.is_empty()) {
             return Err(unsupported_op(n, node, "the Indices output"));
         }
@@ -1117,6 +1103,19 @@ fn find_classic(nodes: &[Node], output: usize) -> Option<(usize, bool)> {
             _ => return None,
         }
     }
+}
+
+/// Convolutions and pools are supported with dilation 1 only.
+fn require_unit_dilations(n: &NodeProto, node: &str) -> Result<()> {
+    let dilations = get_ints(n, "dilations", node)?;
+    if dilations.iter().any(|&d| d != 1) {
+        return Err(unsupported_op(
+            n,
+            node,
+            format!("dilations {dilations:?}; only 1 is supported"),
+        ));
+    }
+    Ok(())
 }
 
 fn ml_unsupported(op: &str, node: &str, reason: impl Into<String>) -> ModelError {
