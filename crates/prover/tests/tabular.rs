@@ -178,3 +178,46 @@ fn a_changed_predicted_label_is_rejected() {
         assert!(verify(&bad.to_bytes(), &digest, 100).is_err());
     }
 }
+
+#[test]
+fn a_proof_that_reaches_the_wrong_leaf_of_a_grouped_path_layer_is_rejected() {
+    // the wine GBT uses one path-layer group per tree; move tree 0's reached leaf to another leaf
+    // of the same tree and recompute the scores honestly: only the path layer lies
+    let (q, program, xs) = load("gbt_wine", 3);
+    assert!(q.layers[1].groups > 1);
+    let digest = program.digest();
+    let honest_exec = honest(&program, &xs);
+    let m = q.layers[1].n_out / q.layers[1].groups; // leaf slots per tree
+    let identity = q.layers[1].multiplier.unwrap();
+    let leaves = &honest_exec.hidden[1][1][..m];
+    let reached = leaves.iter().position(|r| r.x == 255).unwrap();
+    // another real leaf of tree 0 (padding slots have bias −255 and no weights)
+    let c = q.layers[1].n_in / q.layers[1].groups;
+    let path = |slot: usize| &q.layers[1].weights[slot * c..(slot + 1) * c];
+    let other = (0..m)
+        .find(|&s| s != reached && path(s).iter().any(|&w| w != 0))
+        .unwrap();
+    let mut exec = honest_exec.clone();
+    exec.hidden[1][1][reached] = requantize(0, identity).unwrap();
+    exec.hidden[1][1][other] = requantize(255, identity).unwrap();
+    let indicators: Vec<i64> = exec.hidden[1][1][..q.layers[1].n_out]
+        .iter()
+        .map(|r| r.x)
+        .collect();
+    let scores = &q.layers[2];
+    let dense = scores.dense_weights();
+    exec.outputs[1] = (0..scores.n_out)
+        .map(|c| {
+            scores.bias[c]
+                + dense[c * scores.n_in..(c + 1) * scores.n_in]
+                    .iter()
+                    .zip(&indicators)
+                    .map(|(&w, &x)| i64::from(w) * x)
+                    .sum::<i64>()
+        })
+        .collect();
+    assert_ne!(exec.outputs[1], honest_exec.outputs[1]);
+    assert!(verdict(&program, &exec, &digest).is_err());
+    // control: the honest execution verifies
+    assert!(verdict(&program, &honest_exec, &digest).is_ok());
+}
