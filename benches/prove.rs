@@ -1,5 +1,6 @@
 //! Criterion benches: proving, trace generation and verification of the digits fixtures, and
-//! proving the wine random forest (a tree ensemble) at 1 and 256 predictions.
+//! proving the wine random forest (a tree ensemble) at 1 and 256 predictions and the digits CNN at 1
+//! and 64 inferences.
 //!
 //! `cargo bench --bench prove` (add `-- 64_128` to filter). Each proof is one sample of the
 //! criterion loop, so expect a few minutes; `glassbox bench` prints the same numbers as a table.
@@ -98,5 +99,18 @@ fn tree_benches(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(prove_benches, benches, tree_benches);
+fn cnn_benches(c: &mut Criterion) {
+    let (program, xs) = setup("cnn_digits.onnx");
+    let mut group = c.benchmark_group("cnn_digits");
+    group.sample_size(10);
+    for batch in [1usize, 64] {
+        let inputs = &xs[..batch];
+        group.bench_function(format!("prove/{batch}"), |b| {
+            b.iter(|| glassbox::prove(&program, inputs, SecurityLevel::Bits100).unwrap())
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(prove_benches, benches, tree_benches, cnn_benches);
 criterion_main!(prove_benches);
