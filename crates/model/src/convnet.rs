@@ -23,6 +23,9 @@ use crate::graph::{Graph, Node, Op, Operand, Tensor};
 use crate::quant::{QuantizedDense, QuantizedModel, BIAS_LIMIT, DEFAULT_INPUT_RANGE};
 use crate::InputEncoding;
 
+/// Widest activation vector the lowering builds (the proof's layer-width limit, 2^14).
+pub const MAX_ACTIVATIONS: usize = 1 << 14;
+
 /// Largest dense layer (weights) a convolution or Gemm may lower to.
 pub const MAX_DENSE_CELLS: usize = 1 << 24;
 
@@ -88,9 +91,10 @@ impl Builder {
         b: Vec<f64>,
     ) -> Result<()> {
         let n_in = self.width;
-        if n_out
-            .checked_mul(n_in)
-            .is_none_or(|cells| cells > MAX_DENSE_CELLS)
+        if n_out > MAX_ACTIVATIONS
+            || n_out
+                .checked_mul(n_in)
+                .is_none_or(|cells| cells > MAX_DENSE_CELLS)
         {
             return Err(unsupported(
                 node,
@@ -180,7 +184,14 @@ fn float_stages(graph: &Graph) -> Result<Vec<Stage>> {
             )))
         }
     };
-    let width = shape.iter().product();
+    let width: usize = shape.iter().product();
+    if width > MAX_ACTIVATIONS {
+        return Err(ModelError::TooLarge {
+            what: "convolutional input (values)",
+            limit: MAX_ACTIVATIONS as u64,
+            got: width as u64,
+        });
+    }
     let mut b = Builder {
         stages: Vec::new(),
         shape,
@@ -579,4 +590,55 @@ fn fidelity(graph: &Graph, model: &QuantizedModel, data: &[Vec<f32>]) -> Result<
     fidelity_against(model, data, |x| {
         Ok(graph.run_f32(x)?.into_iter().map(f64::from).collect())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn graph(input_shape: Vec<usize>, nodes: Vec<Node>, constants: Vec<Tensor>) -> Graph {
+        let input_len = input_shape.iter().product();
+        let n = nodes.len();
+        Graph {
+            name: "t".into(),
+            input_name: "x".into(),
+            input_shape,
+            input_len,
+            constants,
+            nodes,
+            output_name: "y".into(),
+            output: n,
+            logits: n,
+            classifier: false,
+        }
+    }
+
+    fn conv(weight: usize) -> Node {
+        Node {
+            name: "c".into(),
+            op_type: "Conv".into(),
+            op: Op::Conv {
+                strides: [1, 1],
+                pads: [1, 1, 1, 1],
+            },
+            inputs: vec![Operand::Value(0), Operand::Const(weight)],
+        }
+    }
+
+    #[test]
+    fn oversized_convolutions_are_refused_before_allocating() {
+        let w = Tensor::new(vec![8, 1, 3, 3], vec![0.5; 72]).unwrap();
+        // 256×256 input: 65,536 values, beyond the proof's layer width
+        let g = graph(vec![1, 1, 256, 256], vec![conv(0)], vec![w.clone()]);
+        assert!(matches!(
+            lower_graph(&g, None),
+            Err(ModelError::TooLarge { .. })
+        ));
+        // 64×64 input fits, but 8 output channels make 32,768 outputs
+        let g = graph(vec![1, 1, 64, 64], vec![conv(0)], vec![w]);
+        assert!(matches!(
+            lower_graph(&g, None),
+            Err(ModelError::Unsupported { .. })
+        ));
+    }
 }
