@@ -14,8 +14,8 @@ For each model `<name>` it writes:
   <name>.expected.json  {"model", "kind", "note", "outputs": [[ORT float output], ...],
                          "labels": [ORT label, ...] and "sklearn_labels" (classifiers only)}
 """
-import json
 import os
+import sys
 
 import numpy as np
 import onnx
@@ -28,20 +28,9 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from skl2onnx import convert_sklearn
 from skl2onnx.common.data_types import FloatTensorType
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT = os.path.join(ROOT, "fixtures")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_fixtures import OUT, floats, write_json  # noqa: E402
 OPSET = {"": 15, "ai.onnx.ml": 3}
-
-
-def floats(a):
-    """Round-trip exact f32 values as JSON floats (repr of the float32 value)."""
-    return [float(v) for v in np.asarray(a, dtype=np.float32).ravel()]
-
-
-def write_json(name, obj):
-    with open(os.path.join(OUT, name), "w") as f:
-        json.dump(obj, f, separators=(",", ":"))
-        f.write("\n")
 
 
 def split(loader, classifier):

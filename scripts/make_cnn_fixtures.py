@@ -18,40 +18,24 @@ Writes
   <name>.expected.json  onnxruntime float outputs (logits) for the first 40 samples of digits_test.json,
                     each reshaped to [1, 1, 8, 8].
 """
-import json
 import os
+import sys
 import time
 
 import numpy as np
 import onnx
 import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT = os.path.join(ROOT, "fixtures")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_fixtures import OUT, digits_split, floats, write_json  # noqa: E402
 N_EXPECTED = 40
 EPS = 1e-5
 
 
-def floats(a):
-    """Round-trip exact f32 values as JSON floats (repr of the float32 value)."""
-    return [float(v) for v in np.asarray(a, dtype=np.float32).ravel()]
-
-
-def write_json(name, obj):
-    with open(os.path.join(OUT, name), "w") as f:
-        json.dump(obj, f, separators=(",", ":"))
-        f.write("\n")
-
-
 def data():
     """Exactly the preprocessing and split of make_fixtures.py."""
-    digits = load_digits()
-    x = (digits.data / 16.0).astype(np.float32)
-    y = digits.target.astype(np.int64)
-    return train_test_split(x, y, test_size=0.3, random_state=0)
+    return digits_split()
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -108,12 +108,17 @@ def save_model(model, name, x_test, kind):
     return len(data)
 
 
-def main():
-    os.makedirs(OUT, exist_ok=True)
+def digits_split():
+    """The digits preprocessing (pixels / 16) and split every digits fixture uses."""
     digits = load_digits()
     x = (digits.data / 16.0).astype(np.float32)
     y = digits.target.astype(np.int64)
-    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.3, random_state=0)
+    return train_test_split(x, y, test_size=0.3, random_state=0)
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    x_train, x_test, y_train, y_test = digits_split()
 
     write_json("digits_test.json", {"input_data": [floats(s) for s in x_test]})
     write_json("digits_labels.json", {"labels": [int(v) for v in y_test]})
