@@ -105,30 +105,13 @@ pub fn build<E: FieldElement<BaseField = Felt>>(
         } else {
             r[ch.rho[l - 1]]
         };
-        let a = ax.a[l];
-        cols[a][0] = mu;
-        for row in 0..n - 1 {
-            cols[a][row + 1] = if is_last(row, reg.block_len) {
-                cols[a][row] * mu
-            } else {
-                cols[a][row]
-            };
-        }
+        fill_span_powers(&mut cols[ax.a[l]], mu, mu, reg.block_len);
     }
 
     // G: ρ^(g·m) for the group of each row of a grouped layer
     for (l, lay) in layout.layers.iter().enumerate() {
         if let Some(g) = ax.g[l] {
-            let step = r[ch.rho_group[l]];
-            let span = lay.group_span();
-            cols[g][0] = E::ONE;
-            for row in 0..n - 1 {
-                cols[g][row + 1] = if is_last(row, span) {
-                    cols[g][row] * step
-                } else {
-                    cols[g][row]
-                };
-            }
+            fill_span_powers(&mut cols[g], E::ONE, r[ch.rho_group[l]], lay.group_span());
         }
     }
 
@@ -180,4 +163,16 @@ pub fn build<E: FieldElement<BaseField = Felt>>(
         cols[ax.t][row + 1] = cols[ax.s][row + 1] + row_sum[row + 1];
     }
     cols
+}
+
+/// `col[row] = start · step^(row / span)`: constant within each span of rows, multiplied by `step`
+/// after the span's last row (the per-block challenge powers `A` and the group factors `G`).
+fn fill_span_powers<E: FieldElement>(col: &mut [E], start: E, step: E, span: usize) {
+    let mut value = start;
+    for (row, cell) in col.iter_mut().enumerate() {
+        *cell = value;
+        if row % span == span - 1 {
+            value *= step;
+        }
+    }
 }
