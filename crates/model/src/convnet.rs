@@ -17,6 +17,7 @@
 //! Refused with a reason: residual `Add`, `LeakyRelu` (negative outputs do not fit the u8
 //! activations), pools with padding or other shapes, a non-folded BatchNormalization.
 
+use crate::dense::{add_bias, dense_from_weight};
 use crate::error::{ModelError, Result};
 use crate::fidelity::{fidelity_against, FidelityReport};
 use crate::graph::{Graph, Node, Op, Operand, Tensor};
@@ -273,34 +274,20 @@ fn float_stages(graph: &Graph) -> Result<Vec<Stage>> {
                 trans_a,
                 trans_b,
             } => {
+                if *trans_a {
+                    return Err(unsupported(node, "only Gemm(x, W, b) with transA = 0"));
+                }
                 let wt = consts
                     .first()
                     .ok_or_else(|| unsupported(node, "constant B"))?;
-                let n_in = c * h * w;
-                let [r0, r1] = match wt.shape.as_slice() {
-                    [r0, r1] => [*r0, *r1],
-                    _ => return Err(unsupported(node, "2-D weight expected")),
-                };
-                let n_out = if *trans_b { r0 } else { r1 };
-                if *trans_a || (if *trans_b { r1 } else { r0 }) != n_in {
-                    return Err(unsupported(node, "weight shape does not match the input"));
+                // the MLP lowering's reading of B and C (transpose, alpha, beta, broadcasting)
+                let mut layer = dense_from_weight(node, wt, *trans_b, c * h * w, *alpha)?;
+                if let Some(bias) = consts.get(1) {
+                    add_bias(node, &mut layer, bias, *beta)?;
                 }
-                let bias: Vec<f64> = (0..n_out)
-                    .map(|o| {
-                        consts.get(1).map_or(0.0, |t| {
-                            let v = t.data.get(if t.len() == 1 { 0 } else { o });
-                            f64::from(*beta) * f64::from(v.copied().unwrap_or(0.0))
-                        })
-                    })
-                    .collect();
-                let weight = |o: usize, i: usize| {
-                    let v = if *trans_b {
-                        wt.data[o * n_in + i]
-                    } else {
-                        wt.data[i * n_out + o]
-                    };
-                    f64::from(*alpha) * f64::from(v)
-                };
+                let (n_in, n_out) = (layer.n_in, layer.n_out);
+                let weight = |o: usize, i: usize| f64::from(layer.weights[o * n_in + i]);
+                let bias = layer.bias.iter().map(|&v| f64::from(v)).collect();
                 b.dense(node, n_out, weight, bias)?;
                 b.shape = [n_out, 1, 1];
             }

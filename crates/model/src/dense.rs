@@ -273,7 +273,9 @@ fn close_without_relu(open: &Option<FloatDense>, node: &Node) -> Result<()> {
     Ok(())
 }
 
-fn dense_from_weight(
+/// One dense layer from a Gemm/MatMul weight `w` (`trans`: stored `[n_out][n_in]`), scaled by
+/// `alpha`, checking that it reads `width` inputs.
+pub(crate) fn dense_from_weight(
     node: &Node,
     w: &Tensor,
     trans: bool,
@@ -311,7 +313,8 @@ fn dense_from_weight(
     })
 }
 
-fn add_bias(node: &Node, layer: &mut FloatDense, c: &Tensor, scale: f32) -> Result<()> {
+/// Adds `scale · c` (a vector of `n_out` values, `[1, n_out]` or a scalar) to the layer's bias.
+pub(crate) fn add_bias(node: &Node, layer: &mut FloatDense, c: &Tensor, scale: f32) -> Result<()> {
     let n = layer.n_out;
     let ok_shape =
         matches!(c.shape.as_slice(), [] | [_] | [1, _]) && (c.len() == n || c.len() == 1);
