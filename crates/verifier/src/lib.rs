@@ -223,6 +223,13 @@ pub fn verify(
         if proof.trace_info() != &expected_info {
             return Err(VerifyError::TraceShape);
         }
+        // The prover never partitions FRI commitments. With no FRI layers (short traces) winterfell
+        // never reads this field, so any other value would be an accepted, altered proof.
+        if proof.fri_proof.num_partitions() != 1 {
+            return Err(VerifyError::ProofFormat(
+                "FRI partition count differs from the prover's (1)".into(),
+            ));
+        }
         winter_verifier::verify::<
             InferenceAir,
             Blake3_256<Felt>,
