@@ -1,7 +1,8 @@
 //! Lowering of small convolutional networks to the integer layers the proof checks.
 //!
-//! A chain `Conv → Relu/Clip(0, 6) → [MaxPool 2×2 | AveragePool k×k | GlobalAveragePool] → … →
-//! Flatten → Gemm (→ Relu → Gemm …)` (BatchNormalization already folded by the importer) becomes:
+//! A chain `Conv → Relu/Clip(0, 6)/LeakyRelu → [MaxPool 2×2 | AveragePool k×k | GlobalAveragePool]
+//! → … → Flatten → Gemm (→ activation → Gemm …)`, with identity skip connections (`Add` of an
+//! earlier value; BatchNormalization already folded by the importer), becomes:
 //! - **Conv / Gemm**: a dense layer. A convolution is its Toeplitz matrix, so its weight cells grow
 //!   with `inputs × outputs`, not with the multiply-accumulates (fine for digit-sized inputs; a
 //!   weight-sharing convolution unit is future work).
@@ -13,9 +14,18 @@
 //! - **AveragePool k×k, stride k** (`k²` a power of two) and **GlobalAveragePool** (`H·W` a power of
 //!   two): one block-diagonal layer of ones with `M = 2^16 / k²`, i.e. `round_half_up(sum / k²)`.
 //! - **Relu** is the activations' clamp; **Clip(0, 6)** sets the activation scale so that 255 is 6.
+//! - **LeakyRelu(α)** after a Conv/Gemm `z`: the layer also outputs `−z`, both are ReLU'd, and the
+//!   next layer reads `relu(z) − α·relu(−z)` (α folded into its weights before quantization).
+//! - **Add** of the current value and an earlier one `s` (a residual skip): every layer between
+//!   them gets extra rows that carry `s` (`relu(λ·s)`, and `relu(−λ·s)` too if `s` may be negative,
+//!   with `λ` scaling the rows to the layer's largest weight). If the Add follows a Conv/Gemm
+//!   before its activation (`Conv → Add → Relu`), `s` is folded into that layer's weights, so the
+//!   activation applies to the sum, and the carrying rows end there.
 //!
-//! Refused with a reason: residual `Add`, `LeakyRelu` (negative outputs do not fit the u8
-//! activations), pools with padding or other shapes, a non-folded BatchNormalization.
+//! Every value is a weighted sum of the current activations ([`Parts`]), so pooling, LeakyRelu and
+//! skips compose without extra layers. Refused with a reason: branches other than identity skips,
+//! pooling inside a residual block, a Conv/Gemm without activation feeding another layer, pools
+//! with padding or other shapes, and a non-folded BatchNormalization.
 
 use crate::dense::{add_bias, dense_from_weight};
 use crate::error::{ModelError, Result};
@@ -72,18 +82,43 @@ fn unsupported(node: &Node, reason: impl Into<String>) -> ModelError {
     }
 }
 
+/// A value in terms of the current activations: per ONNX flat index, `Σ coeff · a_k`.
+type Parts = Vec<Vec<(usize, f64)>>;
+
+/// A value read again further on (a residual skip), carried through the layers in between.
+#[derive(Debug, Clone)]
+struct Skip {
+    /// Its value id.
+    value: usize,
+    /// The last node that reads it.
+    last_reader: usize,
+    /// True if it may be negative (then it is carried as `relu(v)` and `relu(−v)`).
+    signed: bool,
+    /// Its value in terms of the current activations.
+    parts: Parts,
+    /// Its value in terms of the last stage's inputs (to fold an `Add` into that stage).
+    before_last: Option<Parts>,
+    /// Rows of the last stage that carry it.
+    rows: core::ops::Range<usize>,
+}
+
 /// The lowered float network and how the current activations map to the ONNX tensor.
 struct Builder {
     stages: Vec<Stage>,
     /// `[C, H, W]` of the current ONNX tensor (`[n, 1, 1]` once flat).
     shape: [usize; 3],
-    /// ONNX flat index → our activation indices whose sum is its value.
-    parts: Vec<Vec<usize>>,
+    /// The current ONNX tensor in terms of our activations.
+    parts: Parts,
     width: usize,
+    /// Values that later nodes read again, carried alongside.
+    skips: Vec<Skip>,
+    /// Index of the node being lowered.
+    node: usize,
 }
 
 impl Builder {
-    /// A dense layer `y_o = Σ_i W[o][i]·v_i + b_o` over the current ONNX values `v`.
+    /// A dense layer `y_o = Σ_i W[o][i]·v_i + b_o` over the current ONNX values `v`, followed by
+    /// rows that carry every skip still read after this node.
     fn dense(
         &mut self,
         node: &Node,
@@ -91,16 +126,34 @@ impl Builder {
         w: impl Fn(usize, usize) -> f64,
         b: Vec<f64>,
     ) -> Result<()> {
+        if let Some(Stage::Affine(a)) = self.stages.last() {
+            if a.act == Act::None {
+                return Err(unsupported(
+                    node,
+                    "a Conv/Gemm without an activation may only be followed by Add, LeakyRelu or \
+                     nothing (the logits)",
+                ));
+            }
+        }
+        let at = self.node;
+        self.skips.retain(|s| s.last_reader > at);
+        let carried: usize = self
+            .skips
+            .iter()
+            .map(|s| s.parts.len() * if s.signed { 2 } else { 1 })
+            .sum();
         let n_in = self.width;
-        if n_out > MAX_ACTIVATIONS
-            || n_out
+        let rows = n_out.saturating_add(carried);
+        if rows > MAX_ACTIVATIONS
+            || rows
                 .checked_mul(n_in)
                 .is_none_or(|cells| cells > MAX_DENSE_CELLS)
         {
             return Err(unsupported(
                 node,
                 format!(
-                    "as a dense layer it would hold {n_in} × {n_out} weights (limit {MAX_DENSE_CELLS})"
+                    "as a dense layer it would hold {n_in} × {rows} weights (limits \
+                     {MAX_DENSE_CELLS} weights, {MAX_ACTIVATIONS} outputs)"
                 ),
             ));
         }
@@ -109,40 +162,179 @@ impl Builder {
             for (i, parts) in self.parts.iter().enumerate() {
                 let v = w(o, i);
                 if v != 0.0 {
-                    for &k in parts {
-                        m[o * n_in + k] += v;
+                    for &(k, c) in parts {
+                        m[o * n_in + k] += v * c;
                     }
                 }
             }
         }
+        // Carrying rows are scaled to the layer's largest weight so they quantize to ±127.
+        let w_max = m.iter().fold(0f64, |acc, v| acc.max(v.abs()));
+        let target = if w_max > 0.0 { w_max } else { 1.0 };
+        let mut bias = b;
+        let mut row = n_out;
+        for skip in &mut self.skips {
+            let q_max = skip
+                .parts
+                .iter()
+                .flatten()
+                .fold(0f64, |acc, &(_, c)| acc.max(c.abs()));
+            let lambda = if q_max > 0.0 { target / q_max } else { 1.0 };
+            let signs: &[f64] = if skip.signed { &[1.0, -1.0] } else { &[1.0] };
+            let start = row;
+            let mut carried_parts = vec![Vec::new(); skip.parts.len()];
+            for (e, p) in skip.parts.iter().enumerate() {
+                for &sign in signs {
+                    let mut r = vec![0f64; n_in];
+                    for &(k, c) in p {
+                        r[k] += sign * lambda * c;
+                    }
+                    m.extend_from_slice(&r);
+                    bias.push(0.0);
+                    carried_parts[e].push((row, sign / lambda));
+                    row += 1;
+                }
+            }
+            skip.before_last = Some(std::mem::replace(&mut skip.parts, carried_parts));
+            skip.rows = start..row;
+        }
         self.stages.push(Stage::Affine(Affine {
             n_in,
-            n_out,
+            n_out: row,
             w: m,
-            b,
+            b: bias,
             act: Act::None,
         }));
-        self.parts = (0..n_out).map(|o| vec![o]).collect();
-        self.width = n_out;
+        self.parts = (0..n_out).map(|o| vec![(o, 1.0)]).collect();
+        self.width = row;
+        Ok(())
+    }
+
+    /// True if the last stage carries skips (its activation must then be a plain ReLU).
+    fn carries(&self) -> bool {
+        self.skips.iter().any(|s| !s.rows.is_empty())
+    }
+
+    /// `Add` of the current value and the skip `value`: folded into the last stage's rows if it
+    /// has no activation yet (the usual `Conv → Add → Relu`), else a sum of activations.
+    fn add(&mut self, node: &Node, value: usize) -> Result<()> {
+        let Some(si) = self.skips.iter().position(|s| s.value == value) else {
+            return Err(unsupported(
+                node,
+                "it reads a value the lowering did not keep",
+            ));
+        };
+        if self.skips[si].parts.len() != self.parts.len() {
+            return Err(unsupported(
+                node,
+                "only an Add of two tensors of one shape (no broadcasting)",
+            ));
+        }
+        let at = self.node;
+        let pending = matches!(self.stages.last(), Some(Stage::Affine(a)) if a.act == Act::None);
+        if !pending {
+            let skip = &self.skips[si];
+            for (p, q) in self.parts.iter_mut().zip(&skip.parts) {
+                p.extend_from_slice(q);
+            }
+            return Ok(());
+        }
+        let Some(Stage::Affine(a)) = self.stages.last_mut() else {
+            unreachable!("checked above");
+        };
+        let Some(before) = self.skips[si].before_last.as_ref() else {
+            return Err(unsupported(node, "the skip does not reach this layer"));
+        };
+        let n_in = a.n_in;
+        for (p, q) in self.parts.iter().zip(before) {
+            let &[(r, c)] = p.as_slice() else {
+                return Err(unsupported(node, "an Add after pooling is not supported"));
+            };
+            for &(k, v) in q {
+                a.w[r * n_in + k] += v / c;
+            }
+        }
+        if self.skips[si].last_reader == at {
+            let rows = self.skips.remove(si).rows;
+            self.drop_rows(rows);
+        }
+        Ok(())
+    }
+
+    /// Removes `rows` of the last stage (a dead skip's carrying rows) and renumbers the rest.
+    fn drop_rows(&mut self, rows: core::ops::Range<usize>) {
+        let Some(Stage::Affine(a)) = self.stages.last_mut() else {
+            return;
+        };
+        let n = rows.len();
+        a.w.drain(rows.start * a.n_in..rows.end * a.n_in);
+        a.b.drain(rows.clone());
+        a.n_out -= n;
+        self.width -= n;
+        let shift = |k: &mut usize| {
+            if *k >= rows.end {
+                *k -= n;
+            }
+        };
+        for skip in &mut self.skips {
+            skip.parts.iter_mut().flatten().for_each(|(k, _)| shift(k));
+            if skip.rows.start >= rows.end {
+                skip.rows = skip.rows.start - n..skip.rows.end - n;
+            }
+        }
+        self.parts.iter_mut().flatten().for_each(|(k, _)| shift(k));
+    }
+
+    /// `LeakyRelu(α)` after a Conv/Gemm: `relu(z) − α·relu(−z)`, with the negated rows appended.
+    fn leaky_relu(&mut self, node: &Node, alpha: f64) -> Result<()> {
+        let Some(Stage::Affine(a)) = self.stages.last_mut() else {
+            return Err(unsupported(node, "LeakyRelu must follow a Conv/Gemm"));
+        };
+        if a.act != Act::None {
+            return Err(unsupported(node, "LeakyRelu must follow a Conv/Gemm"));
+        }
+        let n_in = a.n_in;
+        for p in &mut self.parts {
+            let &[(r, c)] = p.as_slice() else {
+                return Err(unsupported(node, "LeakyRelu must follow a Conv/Gemm"));
+            };
+            let neg: Vec<f64> = a.w[r * n_in..(r + 1) * n_in].iter().map(|v| -v).collect();
+            a.w.extend_from_slice(&neg);
+            a.b.push(-a.b[r]);
+            p.push((a.n_out, -alpha * c));
+            a.n_out += 1;
+        }
+        if a.n_out > MAX_ACTIVATIONS {
+            return Err(unsupported(node, "too many outputs once split in two"));
+        }
+        a.act = Act::Relu;
+        self.width = a.n_out;
         Ok(())
     }
 
     /// Reorders the last dense layer's outputs so that `windows[w]` (ONNX indices) are
     /// consecutive, window after window.
     fn group_outputs(&mut self, node: &Node, windows: &[Vec<usize>]) -> Result<()> {
+        let at = self.node;
+        if self.skips.iter().any(|s| s.last_reader > at) {
+            return Err(unsupported(
+                node,
+                "pooling inside a residual block is not supported",
+            ));
+        }
         let Some(Stage::Affine(a)) = self.stages.last_mut() else {
             return Err(unsupported(
                 node,
                 "pooling must follow a Conv/Gemm and its activation",
             ));
         };
-        if a.act == Act::None || self.parts.iter().any(|p| p.len() != 1) {
+        if a.act == Act::None || self.parts.iter().any(|p| !matches!(p[..], [(_, 1.0)])) {
             return Err(unsupported(node, "pooling must follow Relu or Clip(0, 6)"));
         }
         let order: Vec<usize> = windows
             .iter()
             .flatten()
-            .map(|&i| self.parts[i][0])
+            .map(|&i| self.parts[i][0].0)
             .collect();
         let n_in = a.n_in;
         a.w = order
@@ -193,12 +385,35 @@ fn float_stages(graph: &Graph) -> Result<Vec<Stage>> {
             got: width as u64,
         });
     }
+    // the last node that reads each value (residual skips are read again further on)
+    let mut last_reader = vec![0usize; graph.nodes.len() + 1];
+    for (k, node) in graph.nodes.iter().enumerate().take(graph.logits) {
+        for o in &node.inputs {
+            if let Operand::Value(v) = *o {
+                if let Some(r) = last_reader.get_mut(v) {
+                    *r = k;
+                }
+            }
+        }
+    }
     let mut b = Builder {
         stages: Vec::new(),
         shape,
-        parts: (0..width).map(|i| vec![i]).collect(),
+        parts: (0..width).map(|i| vec![(i, 1.0)]).collect(),
         width,
+        skips: Vec::new(),
+        node: 0,
     };
+    if last_reader[0] > 0 {
+        b.skips.push(Skip {
+            value: 0,
+            last_reader: last_reader[0],
+            signed: true,
+            parts: b.parts.clone(),
+            before_last: None,
+            rows: 0..0,
+        });
+    }
     let mut current = 0usize;
     for (k, node) in graph.nodes.iter().enumerate().take(graph.logits) {
         let consts: Vec<&Tensor> = node
@@ -217,14 +432,30 @@ fn float_stages(graph: &Graph) -> Result<Vec<Stage>> {
                 Operand::Const(_) => None,
             })
             .collect();
-        if reads != [current] {
-            return Err(unsupported(
-                node,
-                "only a single chain is supported (no residual Add or branches yet)",
-            ));
-        }
+        b.node = k;
+        let skip = match (&node.op, reads.as_slice()) {
+            (_, [r]) if *r == current => None,
+            (Op::Add, [x, y]) if *x == current && *y != current => Some(*y),
+            (Op::Add, [x, y]) if *y == current && *x != current => Some(*x),
+            _ => {
+                return Err(unsupported(
+                    node,
+                    "only a chain with identity skip connections (Add of an earlier value) is \
+                     supported",
+                ))
+            }
+        };
         let [c, h, w] = b.shape;
         match &node.op {
+            Op::Add => match skip {
+                Some(value) => b.add(node, value)?,
+                None => {
+                    return Err(unsupported(
+                        node,
+                        "only an Add of two runtime values (a skip)",
+                    ))
+                }
+            },
             Op::Identity | Op::Flatten { .. } | Op::Reshape { .. } => {
                 b.shape = [c * h * w, 1, 1];
             }
@@ -300,6 +531,12 @@ fn float_stages(graph: &Graph) -> Result<Vec<Stage>> {
                     } if lo == 0.0 && hi == 6.0 => Act::Relu6,
                     _ => return Err(unsupported(node, "only Clip(0, 6) (ReLU6) is supported")),
                 };
+                if act == Act::Relu6 && b.carries() {
+                    return Err(unsupported(
+                        node,
+                        "Clip(0, 6) on a layer that carries a skip",
+                    ));
+                }
                 match b.stages.last_mut() {
                     Some(Stage::Affine(a)) if a.act == Act::None => a.act = act,
                     _ => return Err(unsupported(node, "an activation must follow a Conv/Gemm")),
@@ -318,7 +555,9 @@ fn float_stages(graph: &Graph) -> Result<Vec<Stage>> {
                 b.stages.push(Stage::MaxPool {
                     windows: windows.len(),
                 });
-                b.parts = (0..windows.len()).map(|i| vec![2 * i, 2 * i + 1]).collect();
+                b.parts = (0..windows.len())
+                    .map(|i| vec![(2 * i, 1.0), (2 * i + 1, 1.0)])
+                    .collect();
                 b.width = 2 * windows.len();
                 b.shape = [c, h / 2, w / 2];
             }
@@ -343,15 +582,31 @@ fn float_stages(graph: &Graph) -> Result<Vec<Stage>> {
                 pool(&mut b, node, &windows)?;
                 b.shape = [c, 1, 1];
             }
-            Op::LeakyRelu { .. } => {
-                return Err(unsupported(
-                    node,
-                    "its negative outputs do not fit the u8 activations the proof uses",
-                ))
-            }
+            Op::LeakyRelu { alpha } => b.leaky_relu(node, f64::from(*alpha))?,
             _ => return Err(unsupported(node, "not supported in a convolutional chain")),
         }
         current = k + 1;
+        if last_reader[current] > k + 1 {
+            if matches!(b.stages.last(), Some(Stage::Affine(a)) if a.act == Act::None) {
+                return Err(unsupported(
+                    node,
+                    "a skip connection must start after an activation",
+                ));
+            }
+            b.skips.push(Skip {
+                value: current,
+                last_reader: last_reader[current],
+                signed: b.parts.iter().flatten().any(|&(_, c)| c < 0.0),
+                parts: b.parts.clone(),
+                before_last: None,
+                rows: 0..0,
+            });
+        }
+    }
+    if b.carries() {
+        return Err(ModelError::InvalidGraph(
+            "a skip connection is read after the logits".into(),
+        ));
     }
     match b.stages.last() {
         Some(Stage::Affine(a)) if a.act == Act::None => Ok(b.stages),
@@ -394,7 +649,7 @@ fn pool(b: &mut Builder, node: &Node, windows: &[Vec<usize>]) -> Result<()> {
         windows: windows.len(),
         size,
     });
-    b.parts = (0..windows.len()).map(|i| vec![i]).collect();
+    b.parts = (0..windows.len()).map(|i| vec![(i, 1.0)]).collect();
     b.width = windows.len();
     Ok(())
 }
@@ -627,5 +882,137 @@ mod tests {
             lower_graph(&g, None),
             Err(ModelError::Unsupported { .. })
         ));
+    }
+
+    fn node(op: Op, inputs: &[Operand]) -> Node {
+        Node {
+            name: op.name().into(),
+            op_type: op.name().into(),
+            op,
+            inputs: inputs.to_vec(),
+        }
+    }
+
+    /// Seeded weights in `[-0.5, 0.5)`.
+    fn tensor(shape: Vec<usize>, seed: u64) -> Tensor {
+        let n = shape.iter().product();
+        let mut x = seed;
+        let data = (0..n)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (x >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+            })
+            .collect();
+        Tensor::new(shape, data).unwrap()
+    }
+
+    /// The lowered float stages must compute exactly what the graph computes.
+    fn assert_stages_match(g: &Graph) {
+        let stages = float_stages(g).unwrap();
+        for seed in 0..5 {
+            let x: Vec<f32> = tensor(vec![g.input_len], 100 + seed).data;
+            let want = g.run_f32(&x).unwrap();
+            let xs: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
+            let got = forward(&stages, &xs).pop().unwrap();
+            assert_eq!(got.len(), want.len());
+            for (a, b) in got.iter().zip(&want) {
+                assert!((a - f64::from(*b)).abs() < 1e-4, "{a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn skips_and_leaky_relu_lower_to_the_same_function() {
+        use Operand::{Const, Value};
+        let conv_at = |x: usize, w: usize| {
+            node(
+                Op::Conv {
+                    strides: [1, 1],
+                    pads: [1, 1, 1, 1],
+                },
+                &[Value(x), Const(w), Const(w + 1)],
+            )
+        };
+        let gemm = |x: usize, w: usize| {
+            node(
+                Op::Gemm {
+                    alpha: 1.0,
+                    beta: 1.0,
+                    trans_a: false,
+                    trans_b: true,
+                },
+                &[Value(x), Const(w), Const(w + 1)],
+            )
+        };
+        let consts = vec![
+            tensor(vec![2, 1, 3, 3], 1),
+            tensor(vec![2], 2),
+            tensor(vec![1, 2, 3, 3], 3),
+            tensor(vec![1], 4),
+            tensor(vec![3, 16], 5),
+            tensor(vec![3], 6),
+            tensor(vec![2, 3], 7),
+            tensor(vec![2], 8),
+        ];
+        // x (signed) → Conv → Relu → Conv → Add(x) → Relu → [Add(v3)] → Flatten → Gemm →
+        // LeakyRelu → Gemm: a skip carried through two layers as two ReLU halves, one folded
+        // before an activation, one Add after an activation, and a LeakyRelu split.
+        let nodes = vec![
+            conv_at(0, 0),                        // v1
+            node(Op::Relu, &[Value(1)]),          // v2
+            conv_at(2, 2),                        // v3
+            node(Op::Add, &[Value(0), Value(3)]), // v4 = x + v3
+            node(Op::Relu, &[Value(4)]),          // v5
+            node(Op::Add, &[Value(5), Value(5)]), // refused: x + x
+        ];
+        let g = graph(vec![1, 1, 4, 4], nodes.clone(), consts.clone());
+        assert!(matches!(
+            float_stages(&g),
+            Err(ModelError::Unsupported { .. })
+        ));
+        let mut nodes = nodes;
+        nodes.pop();
+        nodes.extend([
+            node(Op::Flatten { axis: 1 }, &[Value(5)]),      // v6
+            gemm(6, 4),                                      // v7
+            node(Op::LeakyRelu { alpha: 0.1 }, &[Value(7)]), // v8
+            gemm(8, 6),                                      // v9
+        ]);
+        assert_stages_match(&graph(vec![1, 1, 4, 4], nodes, consts.clone()));
+
+        // an Add after the activation: v2 + relu(conv(v2)), both non-negative
+        let nodes = vec![
+            conv_at(0, 0),               // v1
+            node(Op::Relu, &[Value(1)]), // v2
+            node(
+                Op::Conv {
+                    strides: [1, 1],
+                    pads: [1, 1, 1, 1],
+                },
+                &[Value(2), Const(8), Const(9)],
+            ), // v3
+            node(Op::Relu, &[Value(3)]), // v4
+            node(Op::Add, &[Value(4), Value(2)]), // v5
+            node(Op::Flatten { axis: 1 }, &[Value(5)]), // v6
+            node(
+                Op::Gemm {
+                    alpha: 1.0,
+                    beta: 1.0,
+                    trans_a: false,
+                    trans_b: true,
+                },
+                &[Value(6), Const(10), Const(11)],
+            ), // v7
+        ];
+        let mut c2 = consts;
+        c2.extend([
+            tensor(vec![2, 2, 3, 3], 9),
+            tensor(vec![2], 10),
+            tensor(vec![2, 32], 11),
+            tensor(vec![2], 12),
+        ]);
+        assert_stages_match(&graph(vec![1, 1, 4, 4], nodes, c2));
     }
 }
