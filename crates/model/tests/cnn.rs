@@ -52,7 +52,7 @@ fn close(got: f32, want: f64) -> bool {
 #[test]
 fn fixtures_match_onnxruntime() {
     let samples = test_samples();
-    for name in ["cnn_digits", "cnn_ops"] {
+    for name in ["cnn_digits", "cnn_ops", "cnn_residual"] {
         let graph = load_onnx(&fixture(&format!("{name}.onnx"))).expect("import");
         assert_eq!(graph.input_shape, vec![1, 1, 8, 8]);
         let expected: serde_json::Value =
@@ -167,13 +167,14 @@ fn ops_fixture_keeps_only_unfoldable_batch_norms() {
 
 #[test]
 fn the_mlp_lowering_refuses_convolutions_and_the_cnn_lowering_takes_the_chain() {
-    for name in ["cnn_digits", "cnn_ops"] {
+    for name in ["cnn_digits", "cnn_ops", "cnn_residual"] {
         let graph = load_onnx(&fixture(&format!("{name}.onnx"))).expect("import");
         let err = FloatMlp::from_graph(&graph).unwrap_err();
         assert!(matches!(err, ModelError::Unsupported { .. }), "{err:?}");
     }
-    // the plain chain compiles (crates/model/src/convnet.rs); the residual graph is refused
+    // the chains compile (crates/model/src/convnet.rs); cnn_ops (unfoldable batch norms) is refused
     assert!(compile_onnx(&fixture("cnn_digits.onnx"), None).is_ok());
+    assert!(compile_onnx(&fixture("cnn_residual.onnx"), None).is_ok());
     assert!(matches!(
         compile_onnx(&fixture("cnn_ops.onnx"), None),
         Err(ModelError::Unsupported { .. })

@@ -54,8 +54,56 @@ fn the_digits_cnn_keeps_the_float_labels_on_the_test_split() {
     }
 }
 
+/// Share of `test` whose quantized label equals the float graph's.
+fn agreement(onnx: &[u8], q: &glassbox_model::QuantizedModel, test: &[Vec<f32>]) -> usize {
+    let graph = load_onnx(onnx).unwrap();
+    let execs = q.run_f32(test).unwrap();
+    test.iter()
+        .zip(&execs)
+        .filter(|(x, e)| {
+            let logits = graph.run_f32(x).unwrap();
+            let best = (0..logits.len()).fold(0, |b, i| if logits[i] > logits[b] { i } else { b });
+            best == e.label
+        })
+        .count()
+}
+
 #[test]
-fn residual_and_leaky_graphs_are_refused_with_a_reason() {
+fn the_residual_cnn_with_leaky_relu_keeps_the_float_labels() {
+    let onnx = std::fs::read(fixture("cnn_residual.onnx")).unwrap();
+    let (q, report) = compile_onnx(&onnx, Some(&samples("digits_calib.json"))).unwrap();
+    println!("{}", report.unwrap());
+    let shape: Vec<(usize, usize, usize)> = q
+        .layers
+        .iter()
+        .map(|l| (l.n_in, l.n_out, l.groups))
+        .collect();
+    // conv1 64→512, max-pool pair → 256 (s, as 128 pairs); conv2 256→128 plus 128 rows carrying
+    // s; conv3 256→128 with s added in (its carrying rows dropped); Gemm 128→32 doubled for
+    // LeakyRelu; Gemm 64→10
+    assert_eq!(
+        shape,
+        vec![
+            (64, 512, 1),
+            (512, 512, 128),
+            (512, 256, 128),
+            (256, 256, 1),
+            (256, 128, 1),
+            (128, 64, 1),
+            (64, 10, 1)
+        ]
+    );
+    let test = samples("digits_test.json");
+    let agree = agreement(&onnx, &q, &test);
+    println!(
+        "cnn_residual: {agree}/{} quantized labels agree with float",
+        test.len()
+    );
+    assert!(agree * 100 >= 97 * test.len(), "{agree}/{}", test.len());
+}
+
+#[test]
+fn unsupported_graphs_are_refused_with_a_reason() {
     let onnx = std::fs::read(fixture("cnn_ops.onnx")).unwrap();
     let err = compile_onnx(&onnx, None).unwrap_err();
     assert!(matches!(err, ModelError::Unsupported { .. }), "{err}");

@@ -1,5 +1,6 @@
-//! The digits CNN end to end: an honest proof verifies with the reference outputs; a convolution
-//! weight changed under the original digest and a wrong pooled value are rejected.
+//! The digits CNNs end to end: an honest proof verifies with the reference outputs; a convolution
+//! weight changed under the original digest, a wrong pooled value and a wrong value on a residual
+//! skip connection are rejected.
 
 use glassbox_air::{felt_from_i64, felt_to_i64, RegionKind, SecurityLevel, ACT_C, ACT_T};
 use glassbox_model::{compile_onnx, parse_input_json, QuantizedModel};
@@ -12,9 +13,13 @@ fn fixture(name: &str) -> String {
 }
 
 fn setup() -> (QuantizedModel, Program, Vec<Vec<i64>>) {
+    setup_model("cnn_digits.onnx")
+}
+
+fn setup_model(name: &str) -> (QuantizedModel, Program, Vec<Vec<i64>>) {
     let read = |f: &str| std::fs::read_to_string(fixture(f)).unwrap();
     let calib = parse_input_json(&read("digits_calib.json"), Some(64)).unwrap();
-    let onnx = std::fs::read(fixture("cnn_digits.onnx")).unwrap();
+    let onnx = std::fs::read(fixture(name)).unwrap();
     let (q, _) = compile_onnx(&onnx, Some(&calib)).unwrap();
     let test = parse_input_json(&read("digits_test.json"), Some(64)).unwrap();
     let xs = test
@@ -98,4 +103,37 @@ fn a_wrong_pooled_value_is_rejected() {
         }
     }
     assert_eq!(tried, 2, "no non-zero pooled value found");
+}
+
+#[test]
+fn the_residual_cnn_proves_and_a_wrong_skip_value_is_rejected() {
+    let (q, program, xs) = setup_model("cnn_residual.onnx");
+    let xs = &xs[..2];
+    let honest = program.trace(xs).unwrap();
+    let env = prove_trace(honest.clone(), SecurityLevel::Bits100).unwrap();
+    let claim = verify(&env.to_bytes(), &program.digest(), 100).unwrap();
+    let reference: Vec<Vec<i64>> = q.run(xs).unwrap().into_iter().map(|e| e.outputs).collect();
+    assert_eq!(claim.outputs, reference);
+
+    // Layer 3 (the block's first convolution) outputs 128 convolution values, then 128 rows that
+    // carry the skip to the Add folded into layer 4. Lower one carried value.
+    let region = honest
+        .layout
+        .regions
+        .iter()
+        .find(|r| matches!(r.kind, RegionKind::Activation { layer: 3, .. }))
+        .unwrap()
+        .clone();
+    assert_eq!(region.blocks, 256);
+    let base = region.lane_col(0);
+    let carried = (128 * region.block_len..honest.layout.trace_len).find(|&row| {
+        felt_to_i64(honest.columns[base + ACT_C][row]) == 0
+            && felt_to_i64(honest.columns[base + ACT_T][row]) > 0
+    });
+    let row = carried.expect("a non-zero carried skip value");
+    let mut t = honest.clone();
+    let tv = felt_to_i64(t.columns[base + ACT_T][row]);
+    t.columns[base + ACT_T][row] = felt_from_i64(tv - 1);
+    t.recount_lookups();
+    assert!(!accepted(t, &program), "row {row}");
 }
