@@ -23,12 +23,11 @@ import sys
 import time
 
 import numpy as np
-import onnx
 import onnxruntime as ort
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper, numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_fixtures import OUT, digits_split, floats, write_json  # noqa: E402
+from make_fixtures import OUT, digits_split, floats, onnx_model, write_json  # noqa: E402
 N_EXPECTED = 40
 EPS = 1e-5
 
@@ -159,17 +158,7 @@ def cnn_digits_onnx(p, stats):
         helper.make_node("Gemm", ["flat", "fc.weight", "fc.bias"], ["output"], name="/fc/Gemm",
                          alpha=1.0, beta=1.0, transB=1),
     ]
-    graph = helper.make_graph(
-        nodes, "cnn_digits",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 1, 8, 8])],
-        [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["N", 10])],
-        initializer=inits,
-    )
-    model = helper.make_model(graph, producer_name="glassbox-fixtures",
-                              opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model
+    return onnx_model(nodes, "cnn_digits", ["N", 1, 8, 8], ["N", 10], inits)
 
 
 def cnn_ops_onnx():
@@ -223,17 +212,7 @@ def cnn_ops_onnx():
         n("Gemm", ["f", rand("fc.w", (10, 6), 0.5), rand("fc.b", (10,), 0.1)], ["output"],
           name="fc", transB=1),
     ]
-    graph = helper.make_graph(
-        nodes, "cnn_ops",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 1, 8, 8])],
-        [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["N", 10])],
-        initializer=inits,
-    )
-    model = helper.make_model(graph, producer_name="glassbox-fixtures",
-                              opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model
+    return onnx_model(nodes, "cnn_ops", ["N", 1, 8, 8], ["N", 10], inits)
 
 
 def save(model, name, x_test):

@@ -73,11 +73,16 @@ def gemm_onnx(clf, name):
             cur = relu_out
     n_in = clf.coefs_[0].shape[0]
     n_out = clf.coefs_[-1].shape[1]
+    return onnx_model(nodes, name, ["N", n_in], ["N", n_out], inits)
+
+
+def onnx_model(nodes, name, input_shape, output_shape, inits):
+    """A checked opset-13 model with one float `input` and one float `output`."""
     graph = helper.make_graph(
         nodes,
         name,
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", n_in])],
-        [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["N", n_out])],
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, input_shape)],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, output_shape)],
         initializer=inits,
     )
     model = helper.make_model(graph, producer_name="glassbox-fixtures",

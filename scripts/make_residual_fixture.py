@@ -18,12 +18,11 @@ import sys
 import time
 
 import numpy as np
-import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper, numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_cnn_fixtures import EPS, data, save, train_cnn  # noqa: E402
-from make_fixtures import OUT  # noqa: E402
+from make_fixtures import OUT, onnx_model  # noqa: E402
 
 ALPHA = 0.1
 
@@ -119,17 +118,7 @@ def residual_onnx(conv, p):
         helper.make_node("LeakyRelu", ["h"], ["hl"], name="/fc1/LeakyRelu", alpha=ALPHA),
         helper.make_node("Gemm", ["hl", "fw2", "fb2"], ["output"], name="/fc2/Gemm", transB=1),
     ]
-    graph = helper.make_graph(
-        nodes, "cnn_residual",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 1, 8, 8])],
-        [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["N", 10])],
-        initializer=inits,
-    )
-    model = helper.make_model(graph, producer_name="glassbox-fixtures",
-                              opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model
+    return onnx_model(nodes, "cnn_residual", ["N", 1, 8, 8], ["N", 10], inits)
 
 
 def main():

@@ -984,27 +984,13 @@ mod tests {
 
         // an Add after the activation: v2 + relu(conv(v2)), both non-negative
         let nodes = vec![
-            conv_at(0, 0),               // v1
-            node(Op::Relu, &[Value(1)]), // v2
-            node(
-                Op::Conv {
-                    strides: [1, 1],
-                    pads: [1, 1, 1, 1],
-                },
-                &[Value(2), Const(8), Const(9)],
-            ), // v3
-            node(Op::Relu, &[Value(3)]), // v4
-            node(Op::Add, &[Value(4), Value(2)]), // v5
+            conv_at(0, 0),                              // v1
+            node(Op::Relu, &[Value(1)]),                // v2
+            conv_at(2, 8),                              // v3
+            node(Op::Relu, &[Value(3)]),                // v4
+            node(Op::Add, &[Value(4), Value(2)]),       // v5
             node(Op::Flatten { axis: 1 }, &[Value(5)]), // v6
-            node(
-                Op::Gemm {
-                    alpha: 1.0,
-                    beta: 1.0,
-                    trans_a: false,
-                    trans_b: true,
-                },
-                &[Value(6), Const(10), Const(11)],
-            ), // v7
+            gemm(6, 10),                                // v7
         ];
         let mut c2 = consts;
         c2.extend([

@@ -26,25 +26,15 @@ fn the_digits_cnn_keeps_the_float_labels_on_the_test_split() {
         shape,
         vec![(64, 512, 1), (512, 512, 128), (512, 256, 128), (256, 10, 1)]
     );
-    let graph = load_onnx(&onnx).unwrap();
     let test = samples("digits_test.json");
-    let execs = q.run_f32(&test).unwrap();
-    let agree = test
-        .iter()
-        .zip(&execs)
-        .filter(|(x, e)| {
-            let logits = graph.run_f32(x).unwrap();
-            let best = (0..logits.len()).fold(0, |b, i| if logits[i] > logits[b] { i } else { b });
-            best == e.label
-        })
-        .count();
+    let agree = agreement(&onnx, &q, &test);
     println!(
         "cnn_digits: {agree}/{} quantized labels agree with float",
         test.len()
     );
     assert!(agree * 100 >= 97 * test.len(), "{agree}/{}", test.len());
     // max pooling is exact: every window's maximum equals the sum of its pair
-    for exec in execs.iter().take(20) {
+    for exec in q.run_f32(&test[..20]).unwrap() {
         let conv = &exec.layers[1].input; // ReLU'd conv outputs, window by window
         let pooled = &exec.layers[3].input; // [relu(m1 − m2), m2] per window
         for (w, quad) in conv.chunks(4).enumerate() {
