@@ -5,8 +5,8 @@ Usage: python3 scripts/make_residual_fixture.py   (from the repository root; aft
 
 Writes
   cnn_residual.onnx  Conv(1->8, 3x3, pad 1) -> Relu -> MaxPool 2x2/2 -> [skip s] -> Conv(8->8, 3x3, pad 1)
-                     -> Relu -> Conv(8->8, 3x3, pad 1) -> Add(s) -> Relu -> Flatten -> Gemm(128->32)
-                     -> LeakyRelu(0.1) -> Gemm(32->10).
+                     -> Relu -> Conv(8->8, 3x3, pad 1) -> Add(s) -> Relu -> Flatten -> Gemm(128->64)
+                     -> LeakyRelu(0.1) -> Gemm(64->10).
                      The first convolution is cnn_digits' trained one with its batch norm folded in; the two
                      residual convolutions are seeded random and small (the block starts near the identity,
                      as a freshly initialised ResNet block does); the Gemm head is trained here in numpy
@@ -60,9 +60,9 @@ def head(h, fw1, fb1, fw2, fb2):
 def train_head(h, y):
     rng = np.random.default_rng(1)
     p = {
-        "fw1": rng.normal(0, np.sqrt(2 / 128), (32, 128)),
-        "fb1": np.zeros(32),
-        "fw2": rng.normal(0, np.sqrt(1 / 32), (10, 32)),
+        "fw1": rng.normal(0, np.sqrt(2 / 128), (64, 128)),
+        "fb1": np.zeros(64),
+        "fw2": rng.normal(0, np.sqrt(1 / 64), (10, 64)),
         "fb2": np.zeros(10),
     }
     m = {k: np.zeros_like(v) for k, v in p.items()}

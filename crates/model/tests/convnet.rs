@@ -69,8 +69,8 @@ fn the_residual_cnn_with_leaky_relu_keeps_the_float_labels() {
         .map(|l| (l.n_in, l.n_out, l.groups))
         .collect();
     // conv1 64→512, max-pool pair → 256 (s, as 128 pairs); conv2 256→128 plus 128 rows carrying
-    // s; conv3 256→128 with s added in (its carrying rows dropped); Gemm 128→32 doubled for
-    // LeakyRelu; Gemm 64→10
+    // s; conv3 256→128 with s added in (its carrying rows dropped); Gemm 128→64 doubled for
+    // LeakyRelu; Gemm 128→10
     assert_eq!(
         shape,
         vec![
@@ -79,8 +79,8 @@ fn the_residual_cnn_with_leaky_relu_keeps_the_float_labels() {
             (512, 256, 128),
             (256, 256, 1),
             (256, 128, 1),
-            (128, 64, 1),
-            (64, 10, 1)
+            (128, 128, 1),
+            (128, 10, 1)
         ]
     );
     let test = samples("digits_test.json");
