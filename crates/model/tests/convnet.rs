@@ -1,7 +1,7 @@
 //! The digits CNN through the lowering: proven (integer) labels against the float model on the
 //! whole test split, the layer structure, and clear refusals for what is not lowered yet.
 
-use glassbox_model::{compile_onnx, load_onnx, parse_input_json, ModelError};
+use glassbox_model::{compile_onnx, load_onnx, parse_input_json, ModelError, QuantizedModel};
 
 fn fixture(name: &str) -> String {
     format!("{}/../../fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
@@ -11,29 +11,52 @@ fn samples(name: &str) -> Vec<Vec<f32>> {
     parse_input_json(&std::fs::read_to_string(fixture(name)).unwrap(), Some(64)).unwrap()
 }
 
-#[test]
-fn the_digits_cnn_keeps_the_float_labels_on_the_test_split() {
-    let onnx = std::fs::read(fixture("cnn_digits.onnx")).unwrap();
+/// Compiles fixture `name` with the digits calibration set; returns it with its layer shapes.
+fn lowered(name: &str) -> (Vec<u8>, QuantizedModel, Vec<(usize, usize, usize)>) {
+    let onnx = std::fs::read(fixture(name)).unwrap();
     let (q, report) = compile_onnx(&onnx, Some(&samples("digits_calib.json"))).unwrap();
     println!("{}", report.unwrap());
-    // conv (Toeplitz) 64→512, max-pool pair 512→512→256 (128 windows), Gemm 256→10
-    let shape: Vec<(usize, usize, usize)> = q
+    let shape = q
         .layers
         .iter()
         .map(|l| (l.n_in, l.n_out, l.groups))
         .collect();
+    (onnx, q, shape)
+}
+
+/// Asserts that at least 97% of the test split keep the float graph's label.
+fn assert_keeps_labels(onnx: &[u8], q: &QuantizedModel) {
+    let graph = load_onnx(onnx).unwrap();
+    let test = samples("digits_test.json");
+    let execs = q.run_f32(&test).unwrap();
+    let agree = test
+        .iter()
+        .zip(&execs)
+        .filter(|(x, e)| {
+            let logits = graph.run_f32(x).unwrap();
+            let best = (0..logits.len()).fold(0, |b, i| if logits[i] > logits[b] { i } else { b });
+            best == e.label
+        })
+        .count();
+    println!(
+        "{}: {agree}/{} quantized labels agree with float",
+        graph.name,
+        test.len()
+    );
+    assert!(agree * 100 >= 97 * test.len(), "{agree}/{}", test.len());
+}
+
+#[test]
+fn the_digits_cnn_keeps_the_float_labels_on_the_test_split() {
+    let (onnx, q, shape) = lowered("cnn_digits.onnx");
+    // conv (Toeplitz) 64→512, max-pool pair 512→512→256 (128 windows), Gemm 256→10
     assert_eq!(
         shape,
         vec![(64, 512, 1), (512, 512, 128), (512, 256, 128), (256, 10, 1)]
     );
-    let test = samples("digits_test.json");
-    let agree = agreement(&onnx, &q, &test);
-    println!(
-        "cnn_digits: {agree}/{} quantized labels agree with float",
-        test.len()
-    );
-    assert!(agree * 100 >= 97 * test.len(), "{agree}/{}", test.len());
+    assert_keeps_labels(&onnx, &q);
     // max pooling is exact: every window's maximum equals the sum of its pair
+    let test = samples("digits_test.json");
     for exec in q.run_f32(&test[..20]).unwrap() {
         let conv = &exec.layers[1].input; // ReLU'd conv outputs, window by window
         let pooled = &exec.layers[3].input; // [relu(m1 − m2), m2] per window
@@ -44,30 +67,9 @@ fn the_digits_cnn_keeps_the_float_labels_on_the_test_split() {
     }
 }
 
-/// Share of `test` whose quantized label equals the float graph's.
-fn agreement(onnx: &[u8], q: &glassbox_model::QuantizedModel, test: &[Vec<f32>]) -> usize {
-    let graph = load_onnx(onnx).unwrap();
-    let execs = q.run_f32(test).unwrap();
-    test.iter()
-        .zip(&execs)
-        .filter(|(x, e)| {
-            let logits = graph.run_f32(x).unwrap();
-            let best = (0..logits.len()).fold(0, |b, i| if logits[i] > logits[b] { i } else { b });
-            best == e.label
-        })
-        .count()
-}
-
 #[test]
 fn the_residual_cnn_with_leaky_relu_keeps_the_float_labels() {
-    let onnx = std::fs::read(fixture("cnn_residual.onnx")).unwrap();
-    let (q, report) = compile_onnx(&onnx, Some(&samples("digits_calib.json"))).unwrap();
-    println!("{}", report.unwrap());
-    let shape: Vec<(usize, usize, usize)> = q
-        .layers
-        .iter()
-        .map(|l| (l.n_in, l.n_out, l.groups))
-        .collect();
+    let (onnx, q, shape) = lowered("cnn_residual.onnx");
     // conv1 64→512, max-pool pair → 256 (s, as 128 pairs); conv2 256→128 plus 128 rows carrying
     // s; conv3 256→128 with s added in (its carrying rows dropped); Gemm 128→64 doubled for
     // LeakyRelu; Gemm 128→10
@@ -83,13 +85,7 @@ fn the_residual_cnn_with_leaky_relu_keeps_the_float_labels() {
             (128, 10, 1)
         ]
     );
-    let test = samples("digits_test.json");
-    let agree = agreement(&onnx, &q, &test);
-    println!(
-        "cnn_residual: {agree}/{} quantized labels agree with float",
-        test.len()
-    );
-    assert!(agree * 100 >= 97 * test.len(), "{agree}/{}", test.len());
+    assert_keeps_labels(&onnx, &q);
 }
 
 #[test]
