@@ -6,13 +6,20 @@
 //! - **Conv / Gemm**: a dense layer. A convolution is its Toeplitz matrix, so its weight cells grow
 //!   with `inputs × outputs`, not with the multiply-accumulates (fine for digit-sized inputs; a
 //!   weight-sharing convolution unit is future work).
-//! - **MaxPool 2×2, stride 2**, exactly, with two block-diagonal layers (one group per window, the
-//!   identity multiplier `2^16`): `[a, b, c, d] ↦ [relu(a−b), b, relu(c−d), d] ↦
-//!   [relu(max(a,b) − max(c,d)), max(c,d)]`. The window maximum is the sum of the last pair, so the
-//!   next dense layer reads both with the same weight. The previous layer's outputs are reordered
-//!   so every window is four consecutive activations.
-//! - **AveragePool k×k, stride k** (`k²` a power of two) and **GlobalAveragePool** (`H·W` a power of
-//!   two): one block-diagonal layer of ones with `M = 2^16 / k²`, i.e. `round_half_up(sum / k²)`.
+//! - **MaxPool** (any kernel, stride and padding), exactly. Every window becomes `S` consecutive
+//!   activations (`S` a power of two ≥ 4): the previous layer's output rows are reordered, repeated
+//!   where windows overlap, and a window short of `S` (cut by padding, or 9 for 3×3) repeats its
+//!   first value, which leaves the maximum unchanged. Then block-diagonal layers at the identity
+//!   multiplier `2^16` run a tournament: `[a, b, c, d] ↦ [relu(a−b), b, relu(c−d), d]`, then
+//!   `[u1, v1, u2, v2] ↦ [relu(u1 + v1 − u2 − v2), u2 + v2]` until one pair per window is left. The
+//!   window maximum is the sum of that pair, so the next dense layer reads both with one weight.
+//! - **AveragePool** (any kernel, stride and padding) and **GlobalAveragePool**: one block-diagonal
+//!   layer of ones (zeros on the repeats that pad short windows) with `M = round(2^16 / d)` for the
+//!   divisor `d` (`k_h·k_w` if `count_include_pad`, else the window size, which must then be the
+//!   same for every window). The result is `floor((Σ·M + 2^15) / 2^16)`: exactly `Σ / d` rounded
+//!   half up when `d` is a power of two; otherwise it rounds `Σ / d + e` with
+//!   `|e| = Σ·|M·d − 2^16| / (2^16·d) ≤ 255·|M·d − 2^16| / 2^16` for u8 values (at most 0.008 for
+//!   `d = 9`, 0.09 for `d = 49`), so it differs only near a rounding boundary.
 //! - **Relu** is the activations' clamp; **Clip(0, 6)** sets the activation scale so that 255 is 6.
 //! - **LeakyRelu(α)** after a Conv/Gemm `z`: the layer also outputs `−z`, both are ReLU'd, and the
 //!   next layer reads `relu(z) − α·relu(−z)` (α folded into its weights before quantization).
@@ -24,8 +31,8 @@
 //!
 //! Every value is a weighted sum of the current activations ([`Parts`]), so pooling, LeakyRelu and
 //! skips compose without extra layers. Refused with a reason: branches other than identity skips,
-//! pooling inside a residual block, a Conv/Gemm without activation feeding another layer, pools
-//! with padding or other shapes, and a non-folded BatchNormalization.
+//! pooling inside a residual block, a Conv/Gemm without activation feeding another layer, an
+//! average pool that would need a divisor per window, and a non-folded BatchNormalization.
 
 use crate::dense::{add_bias, dense_from_weight};
 use crate::error::{ModelError, Result};
@@ -63,14 +70,18 @@ struct Affine {
 #[derive(Debug, Clone)]
 enum Stage {
     Affine(Affine),
-    /// Exact 2×2 max pooling over `windows` groups of four.
+    /// Exact max pooling over `windows` groups of `size` (a power of two, at least 4)
+    /// consecutive activations.
     MaxPool {
         windows: usize,
-    },
-    /// Average of `size` consecutive activations, `windows` times.
-    AvgPool {
-        windows: usize,
         size: usize,
+    },
+    /// `Σ mask·x / divisor` over `windows` groups of `size` consecutive activations (`mask` is 1,
+    /// or 0 on the repeats that pad a short window).
+    AvgPool {
+        size: usize,
+        divisor: usize,
+        mask: Vec<f64>,
     },
 }
 
@@ -547,39 +558,53 @@ fn float_stages(graph: &Graph) -> Result<Vec<Stage>> {
                 strides,
                 pads,
             } => {
-                if *kernel != [2, 2] || *strides != [2, 2] || pads.iter().any(|&p| p > 0) {
-                    return Err(unsupported(node, "only 2×2 max pooling with stride 2"));
+                let (mut windows, ho, wo) = windows(node, [c, h, w], *kernel, *strides, *pads)?;
+                // pad every window to one power-of-two size by repeating its first value
+                let size = windows.iter().map(Vec::len).max().unwrap_or(1);
+                let size = size.next_power_of_two().max(4);
+                for win in &mut windows {
+                    let first = win[0];
+                    win.resize(size, first);
                 }
-                let windows = windows(node, c, h, w, 2)?;
                 b.group_outputs(node, &windows)?;
                 b.stages.push(Stage::MaxPool {
                     windows: windows.len(),
+                    size,
                 });
                 b.parts = (0..windows.len())
                     .map(|i| vec![(2 * i, 1.0), (2 * i + 1, 1.0)])
                     .collect();
                 b.width = 2 * windows.len();
-                b.shape = [c, h / 2, w / 2];
+                b.shape = [c, ho, wo];
             }
             Op::AveragePool {
                 kernel,
                 strides,
                 pads,
-                ..
+                count_include_pad,
             } => {
-                let k = kernel[0];
-                if kernel[1] != k || *strides != [k, k] || pads.iter().any(|&p| p > 0) {
-                    return Err(unsupported(node, "only k×k average pooling with stride k"));
-                }
-                let windows = windows(node, c, h, w, k)?;
-                pool(&mut b, node, &windows)?;
-                b.shape = [c, h / k, w / k];
+                let (windows, ho, wo) = windows(node, [c, h, w], *kernel, *strides, *pads)?;
+                let divisor = if *count_include_pad {
+                    kernel[0] * kernel[1]
+                } else {
+                    let size = windows[0].len();
+                    if windows.iter().any(|w| w.len() != size) {
+                        return Err(unsupported(
+                            node,
+                            "count_include_pad = 0 with windows cut by the padding (one divisor \
+                             per layer)",
+                        ));
+                    }
+                    size
+                };
+                pool(&mut b, node, windows, divisor)?;
+                b.shape = [c, ho, wo];
             }
             Op::GlobalAveragePool => {
                 let windows: Vec<Vec<usize>> = (0..c)
                     .map(|ch| (ch * h * w..(ch + 1) * h * w).collect())
                     .collect();
-                pool(&mut b, node, &windows)?;
+                pool(&mut b, node, windows, h * w)?;
                 b.shape = [c, 1, 1];
             }
             Op::LeakyRelu { alpha } => b.leaky_relu(node, f64::from(*alpha))?,
@@ -616,38 +641,72 @@ fn float_stages(graph: &Graph) -> Result<Vec<Stage>> {
     }
 }
 
-/// ONNX indices of every non-overlapping `k×k` window, channel by channel, row by row.
-fn windows(node: &Node, c: usize, h: usize, w: usize, k: usize) -> Result<Vec<Vec<usize>>> {
-    if k == 0 || !h.is_multiple_of(k) || !w.is_multiple_of(k) {
-        return Err(unsupported(node, "the input must split into whole windows"));
+/// ONNX indices of the in-bounds cells of every pooling window, channel by channel, row by row,
+/// with the output height and width (`ceil_mode = 0`; padded cells are left out).
+fn windows(
+    node: &Node,
+    [c, h, w]: [usize; 3],
+    kernel: [usize; 2],
+    strides: [usize; 2],
+    [pt, pl, pb, pr]: [usize; 4],
+) -> Result<(Vec<Vec<usize>>, usize, usize)> {
+    let ho = (h + pt + pb)
+        .checked_sub(kernel[0])
+        .map(|d| d / strides[0] + 1);
+    let wo = (w + pl + pr)
+        .checked_sub(kernel[1])
+        .map(|d| d / strides[1] + 1);
+    let (Some(ho), Some(wo)) = (ho, wo) else {
+        return Err(unsupported(node, "window larger than the padded input"));
+    };
+    if c * ho * wo * kernel[0] * kernel[1] > MAX_ACTIVATIONS {
+        return Err(unsupported(node, "its windows hold too many values"));
     }
     let mut out = Vec::new();
     for ch in 0..c {
-        for wy in 0..h / k {
-            for wx in 0..w / k {
-                out.push(
-                    (0..k * k)
-                        .map(|d| ch * h * w + (wy * k + d / k) * w + wx * k + d % k)
-                        .collect(),
-                );
+        for oy in 0..ho {
+            for ox in 0..wo {
+                let mut win = Vec::new();
+                for ky in 0..kernel[0] {
+                    for kx in 0..kernel[1] {
+                        let y = (oy * strides[0] + ky).checked_sub(pt).filter(|&y| y < h);
+                        let x = (ox * strides[1] + kx).checked_sub(pl).filter(|&x| x < w);
+                        if let (Some(y), Some(x)) = (y, x) {
+                            win.push(ch * h * w + y * w + x);
+                        }
+                    }
+                }
+                if win.is_empty() {
+                    return Err(unsupported(node, "a window lies entirely in the padding"));
+                }
+                out.push(win);
             }
         }
     }
-    Ok(out)
+    Ok((out, ho, wo))
 }
 
-fn pool(b: &mut Builder, node: &Node, windows: &[Vec<usize>]) -> Result<()> {
-    let size = windows.first().map_or(0, Vec::len);
-    if !size.is_power_of_two() || size > 1 << 16 {
+/// An average pool: windows padded to one size with masked repeats, divided by `divisor` through
+/// the multiplier `round(2^16 / divisor)`.
+fn pool(b: &mut Builder, node: &Node, mut windows: Vec<Vec<usize>>, divisor: usize) -> Result<()> {
+    let size = windows.iter().map(Vec::len).max().unwrap_or(0);
+    if size == 0 || divisor == 0 || divisor > 1 << 16 {
         return Err(unsupported(
             node,
-            "the pooling window must hold a power of two values",
+            "the pooling window must hold 1 to 65536 values",
         ));
     }
-    b.group_outputs(node, windows)?;
+    let mut mask = Vec::with_capacity(windows.len() * size);
+    for win in &mut windows {
+        mask.extend((0..size).map(|i| if i < win.len() { 1.0 } else { 0.0 }));
+        let first = win[0];
+        win.resize(size, first);
+    }
+    b.group_outputs(node, &windows)?;
     b.stages.push(Stage::AvgPool {
-        windows: windows.len(),
         size,
+        divisor,
+        mask,
     });
     b.parts = (0..windows.len()).map(|i| vec![(i, 1.0)]).collect();
     b.width = windows.len();
@@ -675,16 +734,22 @@ fn forward(stages: &[Stage], x: &[f64]) -> Vec<Vec<f64>> {
                     }
                 })
                 .collect(),
-            Stage::MaxPool { .. } => a
-                .chunks(4)
+            Stage::MaxPool { size, .. } => a
+                .chunks(*size)
                 .flat_map(|q| {
-                    let (m1, m2) = (q[0].max(q[1]), q[2].max(q[3]));
+                    let max = |h: &[f64]| h.iter().copied().fold(f64::MIN, f64::max);
+                    let (m1, m2) = (max(&q[..size / 2]), max(&q[size / 2..]));
                     [(m1 - m2).max(0.0), m2]
                 })
                 .collect(),
-            Stage::AvgPool { size, .. } => a
+            Stage::AvgPool {
+                size,
+                divisor,
+                mask,
+            } => a
                 .chunks(*size)
-                .map(|q| q.iter().sum::<f64>() / *size as f64)
+                .zip(mask.chunks(*size))
+                .map(|(q, m)| q.iter().zip(m).map(|(x, m)| x * m).sum::<f64>() / *divisor as f64)
                 .collect(),
         };
         out.push(a.clone());
@@ -788,29 +853,32 @@ fn quantize(
                     groups: 1,
                 });
             }
-            Stage::MaxPool { windows } => {
-                let w = *windows;
+            Stage::MaxPool { windows, size } => {
+                // [a, b, c, d] ↦ [relu(a − b), b, relu(c − d), d] per four, then halvings
+                // [u1, v1, u2, v2] ↦ [relu(u1 + v1 − u2 − v2), u2 + v2] down to one pair per window
                 let p1: [i8; 16] = [1, -1, 0, 0, 0, 1, 0, 0, 0, 0, 1, -1, 0, 0, 0, 1];
                 let p2: [i8; 8] = [1, 1, -1, -1, 0, 0, 1, 1];
-                for (pattern, outs) in [(&p1[..], 4), (&p2[..], 2)] {
-                    layers.push(QuantizedDense {
-                        n_in: 4 * w,
-                        n_out: outs * w,
-                        weights: pattern.repeat(w),
-                        bias: vec![0; outs * w],
-                        multiplier: Some(IDENTITY),
-                        groups: w,
-                    });
+                let mut n = windows * size;
+                layers.push(tile(&p1, n, n));
+                while n > 2 * windows {
+                    layers.push(tile(&p2, n, n / 2));
+                    n /= 2;
                 }
             }
-            Stage::AvgPool { windows, size } => {
+            Stage::AvgPool {
+                size,
+                divisor,
+                mask,
+            } => {
+                let windows = mask.len() / size;
+                let multiplier = (f64::from(IDENTITY) / *divisor as f64).round().max(1.0);
                 layers.push(QuantizedDense {
-                    n_in: windows * size,
-                    n_out: *windows,
-                    weights: vec![1; windows * size],
-                    bias: vec![0; *windows],
-                    multiplier: Some(IDENTITY / *size as u32),
-                    groups: *windows,
+                    n_in: mask.len(),
+                    n_out: windows,
+                    weights: mask.iter().map(|&m| m as i8).collect(),
+                    bias: vec![0; windows],
+                    multiplier: Some(multiplier as u32),
+                    groups: windows,
                 });
             }
         }
@@ -826,6 +894,18 @@ fn quantize(
     };
     model.validate()?;
     Ok(model)
+}
+
+/// A block-diagonal identity-multiplier layer repeating `pattern` (4 inputs per group).
+fn tile(pattern: &[i8], n_in: usize, n_out: usize) -> QuantizedDense {
+    QuantizedDense {
+        n_in,
+        n_out,
+        weights: pattern.repeat(n_in / 4),
+        bias: vec![0; n_out],
+        multiplier: Some(IDENTITY),
+        groups: n_in / 4,
+    }
 }
 
 fn fidelity(graph: &Graph, model: &QuantizedModel, data: &[Vec<f32>]) -> Result<FidelityReport> {
@@ -1000,5 +1080,88 @@ mod tests {
             tensor(vec![2], 12),
         ]);
         assert_stages_match(&graph(vec![1, 1, 4, 4], nodes, c2));
+    }
+
+    /// `x → Conv(2 channels, 3×3, pad 1) → Relu → pool → Flatten → Gemm(→ 3)` on a 5×5 input.
+    fn pooled_graph(pool_op: Op, pooled: usize) -> Graph {
+        use Operand::{Const, Value};
+        let nodes = vec![
+            node(
+                Op::Conv {
+                    strides: [1, 1],
+                    pads: [1, 1, 1, 1],
+                },
+                &[Value(0), Const(0), Const(1)],
+            ),
+            node(Op::Relu, &[Value(1)]),
+            node(pool_op, &[Value(2)]),
+            node(Op::Flatten { axis: 1 }, &[Value(3)]),
+            node(
+                Op::Gemm {
+                    alpha: 1.0,
+                    beta: 1.0,
+                    trans_a: false,
+                    trans_b: true,
+                },
+                &[Value(4), Const(2), Const(3)],
+            ),
+        ];
+        let consts = vec![
+            tensor(vec![2, 1, 3, 3], 21),
+            tensor(vec![2], 22),
+            tensor(vec![3, pooled], 23),
+            tensor(vec![3], 24),
+        ];
+        graph(vec![1, 1, 5, 5], nodes, consts)
+    }
+
+    #[test]
+    fn overlapping_padded_and_odd_pools_lower_to_the_same_function() {
+        let max = Op::MaxPool {
+            kernel: [3, 3],
+            strides: [2, 2],
+            pads: [1, 1, 1, 1],
+        };
+        let avg = |count_include_pad| Op::AveragePool {
+            kernel: [3, 3],
+            strides: [1, 1],
+            pads: [1, 1, 1, 1],
+            count_include_pad,
+        };
+        // 3×3 windows every 2 with padding: 3×3 outputs per channel
+        assert_stages_match(&pooled_graph(max, 18));
+        assert_stages_match(&pooled_graph(avg(true), 50));
+        assert_stages_match(&pooled_graph(Op::GlobalAveragePool, 2));
+        // a divisor per window cannot be one multiplier
+        assert!(matches!(
+            float_stages(&pooled_graph(avg(false), 50)),
+            Err(ModelError::Unsupported { .. })
+        ));
+    }
+
+    #[test]
+    fn an_overlapping_max_pool_is_exact_in_integers() {
+        let g = pooled_graph(
+            Op::MaxPool {
+                kernel: [3, 3],
+                strides: [2, 2],
+                pads: [1, 1, 1, 1],
+            },
+            18,
+        );
+        let calib: Vec<Vec<f32>> = (0..8).map(|s| tensor(vec![25], 50 + s).data).collect();
+        let (q, _) = lower_graph(&g, Some(&calib)).unwrap().unwrap();
+        // conv, the pair layer, three halvings (16 → 8 → 4 → 2 per window), Gemm
+        assert_eq!(q.layers.len(), 6);
+        let xs: Vec<Vec<i64>> = calib.iter().map(|x| q.quantize_input(x).unwrap()).collect();
+        for exec in q.run(&xs).unwrap() {
+            let windows = &exec.layers[1].input; // ReLU'd conv outputs, 16 per window
+            let pooled = &exec.layers[5].input; // one pair per window, summing to its maximum
+            assert_eq!(windows.len(), 18 * 16);
+            for (w, win) in windows.chunks(16).enumerate() {
+                let max = win.iter().copied().max().unwrap();
+                assert_eq!(pooled[2 * w] + pooled[2 * w + 1], max, "window {w}");
+            }
+        }
     }
 }
