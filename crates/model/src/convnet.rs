@@ -482,8 +482,8 @@ fn float_stages(graph: &Graph) -> Result<Vec<Stage>> {
                     return Err(unsupported(node, "weight channels differ from the input"));
                 }
                 let [pt, pl, pb, pr] = *pads;
-                let ho = (h + pt + pb).checked_sub(kh).map(|d| d / strides[0] + 1);
-                let wo = (w + pl + pr).checked_sub(kw).map(|d| d / strides[1] + 1);
+                let ho = output_len(h, pt, pb, kh, strides[0]);
+                let wo = output_len(w, pl, pr, kw, strides[1]);
                 let (Some(ho), Some(wo)) = (ho, wo) else {
                     return Err(unsupported(node, "kernel larger than the padded input"));
                 };
@@ -641,6 +641,13 @@ fn float_stages(graph: &Graph) -> Result<Vec<Stage>> {
     }
 }
 
+/// Output length of a window of `k` sliding by `s` over `n` values padded by `p0` and `p1`
+/// (`ceil_mode = 0`); `None` if the window does not fit or the sizes overflow.
+fn output_len(n: usize, p0: usize, p1: usize, k: usize, s: usize) -> Option<usize> {
+    let span = n.checked_add(p0)?.checked_add(p1)?.checked_sub(k)?;
+    Some(span / s.max(1) + 1)
+}
+
 /// ONNX indices of the in-bounds cells of every pooling window, channel by channel, row by row,
 /// with the output height and width (`ceil_mode = 0`; padded cells are left out).
 fn windows(
@@ -650,16 +657,16 @@ fn windows(
     strides: [usize; 2],
     [pt, pl, pb, pr]: [usize; 4],
 ) -> Result<(Vec<Vec<usize>>, usize, usize)> {
-    let ho = (h + pt + pb)
-        .checked_sub(kernel[0])
-        .map(|d| d / strides[0] + 1);
-    let wo = (w + pl + pr)
-        .checked_sub(kernel[1])
-        .map(|d| d / strides[1] + 1);
-    let (Some(ho), Some(wo)) = (ho, wo) else {
+    let (Some(ho), Some(wo)) = (
+        output_len(h, pt, pb, kernel[0], strides[0]),
+        output_len(w, pl, pr, kernel[1], strides[1]),
+    ) else {
         return Err(unsupported(node, "window larger than the padded input"));
     };
-    if c * ho * wo * kernel[0] * kernel[1] > MAX_ACTIVATIONS {
+    let cells = [c, ho, wo, kernel[0], kernel[1]]
+        .iter()
+        .try_fold(1usize, |acc, &v| acc.checked_mul(v));
+    if cells.is_none_or(|n| n > MAX_ACTIVATIONS) {
         return Err(unsupported(node, "its windows hold too many values"));
     }
     let mut out = Vec::new();
