@@ -980,6 +980,32 @@ mod tests {
         }
     }
 
+    /// `Conv(3×3, pad 1)` of value `x` with weight and bias constants `w` and `w + 1`.
+    fn conv_node(x: usize, w: usize) -> Node {
+        let op = Op::Conv {
+            strides: [1, 1],
+            pads: [1, 1, 1, 1],
+        };
+        node(
+            op,
+            &[Operand::Value(x), Operand::Const(w), Operand::Const(w + 1)],
+        )
+    }
+
+    /// `Gemm(x, W, b)` with `transB = 1`, `W` and `b` the constants `w` and `w + 1`.
+    fn gemm_node(x: usize, w: usize) -> Node {
+        let op = Op::Gemm {
+            alpha: 1.0,
+            beta: 1.0,
+            trans_a: false,
+            trans_b: true,
+        };
+        node(
+            op,
+            &[Operand::Value(x), Operand::Const(w), Operand::Const(w + 1)],
+        )
+    }
+
     /// Seeded weights in `[-0.5, 0.5)`.
     fn tensor(shape: Vec<usize>, seed: u64) -> Tensor {
         let n = shape.iter().product();
@@ -1012,27 +1038,7 @@ mod tests {
 
     #[test]
     fn skips_and_leaky_relu_lower_to_the_same_function() {
-        use Operand::{Const, Value};
-        let conv_at = |x: usize, w: usize| {
-            node(
-                Op::Conv {
-                    strides: [1, 1],
-                    pads: [1, 1, 1, 1],
-                },
-                &[Value(x), Const(w), Const(w + 1)],
-            )
-        };
-        let gemm = |x: usize, w: usize| {
-            node(
-                Op::Gemm {
-                    alpha: 1.0,
-                    beta: 1.0,
-                    trans_a: false,
-                    trans_b: true,
-                },
-                &[Value(x), Const(w), Const(w + 1)],
-            )
-        };
+        use Operand::Value;
         let consts = vec![
             tensor(vec![2, 1, 3, 3], 1),
             tensor(vec![2], 2),
@@ -1047,9 +1053,9 @@ mod tests {
         // LeakyRelu → Gemm: a skip carried through two layers as two ReLU halves, one folded
         // before an activation, one Add after an activation, and a LeakyRelu split.
         let nodes = vec![
-            conv_at(0, 0),                        // v1
+            conv_node(0, 0),                      // v1
             node(Op::Relu, &[Value(1)]),          // v2
-            conv_at(2, 2),                        // v3
+            conv_node(2, 2),                      // v3
             node(Op::Add, &[Value(0), Value(3)]), // v4 = x + v3
             node(Op::Relu, &[Value(4)]),          // v5
             node(Op::Add, &[Value(5), Value(5)]), // refused: x + x
@@ -1063,21 +1069,21 @@ mod tests {
         nodes.pop();
         nodes.extend([
             node(Op::Flatten { axis: 1 }, &[Value(5)]),      // v6
-            gemm(6, 4),                                      // v7
+            gemm_node(6, 4),                                 // v7
             node(Op::LeakyRelu { alpha: 0.1 }, &[Value(7)]), // v8
-            gemm(8, 6),                                      // v9
+            gemm_node(8, 6),                                 // v9
         ]);
         assert_stages_match(&graph(vec![1, 1, 4, 4], nodes, consts.clone()));
 
         // an Add after the activation: v2 + relu(conv(v2)), both non-negative
         let nodes = vec![
-            conv_at(0, 0),                              // v1
+            conv_node(0, 0),                            // v1
             node(Op::Relu, &[Value(1)]),                // v2
-            conv_at(2, 8),                              // v3
+            conv_node(2, 8),                            // v3
             node(Op::Relu, &[Value(3)]),                // v4
             node(Op::Add, &[Value(4), Value(2)]),       // v5
             node(Op::Flatten { axis: 1 }, &[Value(5)]), // v6
-            gemm(6, 10),                                // v7
+            gemm_node(6, 10),                           // v7
         ];
         let mut c2 = consts;
         c2.extend([
@@ -1091,27 +1097,12 @@ mod tests {
 
     /// `x → Conv(2 channels, 3×3, pad 1) → Relu → pool → Flatten → Gemm(→ 3)` on a 5×5 input.
     fn pooled_graph(pool_op: Op, pooled: usize) -> Graph {
-        use Operand::{Const, Value};
         let nodes = vec![
-            node(
-                Op::Conv {
-                    strides: [1, 1],
-                    pads: [1, 1, 1, 1],
-                },
-                &[Value(0), Const(0), Const(1)],
-            ),
-            node(Op::Relu, &[Value(1)]),
-            node(pool_op, &[Value(2)]),
-            node(Op::Flatten { axis: 1 }, &[Value(3)]),
-            node(
-                Op::Gemm {
-                    alpha: 1.0,
-                    beta: 1.0,
-                    trans_a: false,
-                    trans_b: true,
-                },
-                &[Value(4), Const(2), Const(3)],
-            ),
+            conv_node(0, 0),
+            node(Op::Relu, &[Operand::Value(1)]),
+            node(pool_op, &[Operand::Value(2)]),
+            node(Op::Flatten { axis: 1 }, &[Operand::Value(3)]),
+            gemm_node(4, 2),
         ];
         let consts = vec![
             tensor(vec![2, 1, 3, 3], 21),
