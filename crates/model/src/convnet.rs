@@ -111,6 +111,8 @@ struct Skip {
     before_last: Option<Parts>,
     /// Rows of the last stage that carry it.
     rows: core::ops::Range<usize>,
+    /// Rows of the stage before the last that carry it (empty if none).
+    prev_rows: core::ops::Range<usize>,
 }
 
 /// The lowered float network and how the current activations map to the ONNX tensor.
@@ -207,7 +209,7 @@ impl Builder {
                 }
             }
             skip.before_last = Some(std::mem::replace(&mut skip.parts, carried_parts));
-            skip.rows = start..row;
+            skip.prev_rows = std::mem::replace(&mut skip.rows, start..row);
         }
         self.stages.push(Stage::Affine(Affine {
             n_in,
@@ -250,22 +252,53 @@ impl Builder {
             }
             return Ok(());
         }
-        let Some(Stage::Affine(a)) = self.stages.last_mut() else {
-            unreachable!("checked above");
-        };
         let Some(before) = self.skips[si].before_last.as_ref() else {
             return Err(unsupported(node, "the skip does not reach this layer"));
         };
-        let n_in = a.n_in;
-        for (p, q) in self.parts.iter().zip(before) {
+        let mut rows = Vec::with_capacity(self.parts.len());
+        for p in &self.parts {
             let &[(r, c)] = p.as_slice() else {
                 return Err(unsupported(node, "an Add after pooling is not supported"));
             };
-            for &(k, v) in q {
-                a.w[r * n_in + k] += v / c;
+            rows.push((r, c));
+        }
+        let dies = self.skips[si].last_reader == at;
+        let carried = self.skips[si].prev_rows.clone();
+        let n = self.stages.len();
+        let (head, tail) = self.stages.split_at_mut(n - 1);
+        let Stage::Affine(a) = &mut tail[0] else {
+            unreachable!("checked above");
+        };
+        let n_in = a.n_in;
+        // The folded skip weights (`1/λ` of the carrying layer) may exceed this layer's own
+        // weights and set its quantization scale. If the skip ends here and the previous layer
+        // carried it, move a factor `g` into those carrying rows so both layers give up the same
+        // share of their int8 range.
+        let own = rows
+            .iter()
+            .flat_map(|&(r, _)| a.w[r * n_in..(r + 1) * n_in].iter())
+            .fold(0f64, |m, v| m.max(v.abs()));
+        let folded = rows
+            .iter()
+            .zip(before)
+            .flat_map(|(&(_, c), q)| q.iter().map(move |&(_, v)| (v / c).abs()))
+            .fold(0f64, f64::max);
+        let mut g = 1.0;
+        if let (true, Some(Stage::Affine(prev))) = (dies && !carried.is_empty(), head.last_mut()) {
+            if own > 0.0 && folded > own {
+                g = (folded / own).sqrt();
+                let m = prev.n_in;
+                prev.w[carried.start * m..carried.end * m]
+                    .iter_mut()
+                    .for_each(|v| *v *= g);
             }
         }
-        if self.skips[si].last_reader == at {
+        for (&(r, c), q) in rows.iter().zip(before) {
+            for &(k, v) in q {
+                a.w[r * n_in + k] += v / (c * g);
+            }
+        }
+        if dies {
             let rows = self.skips.remove(si).rows;
             self.drop_rows(rows);
         }
@@ -423,6 +456,7 @@ fn float_stages(graph: &Graph) -> Result<Vec<Stage>> {
             parts: b.parts.clone(),
             before_last: None,
             rows: 0..0,
+            prev_rows: 0..0,
         });
     }
     let mut current = 0usize;
@@ -625,6 +659,7 @@ fn float_stages(graph: &Graph) -> Result<Vec<Stage>> {
                 parts: b.parts.clone(),
                 before_last: None,
                 rows: 0..0,
+                prev_rows: 0..0,
             });
         }
     }
