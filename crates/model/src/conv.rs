@@ -137,7 +137,7 @@ fn window_out(
 
 /// Input coordinate of kernel tap `k` for output `o`: `o * stride + k - pad_begin`, `None` in the
 /// padding.
-fn tap(o: usize, stride: usize, k: usize, pad_begin: usize, size: usize) -> Option<usize> {
+pub fn tap(o: usize, stride: usize, k: usize, pad_begin: usize, size: usize) -> Option<usize> {
     o.checked_mul(stride)?
         .checked_add(k)?
         .checked_sub(pad_begin)

@@ -34,6 +34,7 @@
 //! pooling inside a residual block, a Conv/Gemm without activation feeding another layer, an
 //! average pool that would need a divisor per window, and a non-folded BatchNormalization.
 
+use crate::conv::{output_dim, tap};
 use crate::dense::{add_bias, dense_from_weight};
 use crate::error::{ModelError, Result};
 use crate::fidelity::{fidelity_against, FidelityReport};
@@ -516,8 +517,8 @@ fn float_stages(graph: &Graph) -> Result<Vec<Stage>> {
                     return Err(unsupported(node, "weight channels differ from the input"));
                 }
                 let [pt, pl, pb, pr] = *pads;
-                let ho = output_len(h, pt, pb, kh, strides[0]);
-                let wo = output_len(w, pl, pr, kw, strides[1]);
+                let ho = output_dim(h, kh, strides[0], pt, pb);
+                let wo = output_dim(w, kw, strides[1], pl, pr);
                 let (Some(ho), Some(wo)) = (ho, wo) else {
                     return Err(unsupported(node, "kernel larger than the padded input"));
                 };
@@ -676,13 +677,6 @@ fn float_stages(graph: &Graph) -> Result<Vec<Stage>> {
     }
 }
 
-/// Output length of a window of `k` sliding by `s` over `n` values padded by `p0` and `p1`
-/// (`ceil_mode = 0`); `None` if the window does not fit or the sizes overflow.
-fn output_len(n: usize, p0: usize, p1: usize, k: usize, s: usize) -> Option<usize> {
-    let span = n.checked_add(p0)?.checked_add(p1)?.checked_sub(k)?;
-    Some(span / s.max(1) + 1)
-}
-
 /// ONNX indices of the in-bounds cells of every pooling window, channel by channel, row by row,
 /// with the output height and width (`ceil_mode = 0`; padded cells are left out).
 fn windows(
@@ -693,8 +687,8 @@ fn windows(
     [pt, pl, pb, pr]: [usize; 4],
 ) -> Result<(Vec<Vec<usize>>, usize, usize)> {
     let (Some(ho), Some(wo)) = (
-        output_len(h, pt, pb, kernel[0], strides[0]),
-        output_len(w, pl, pr, kernel[1], strides[1]),
+        output_dim(h, kernel[0], strides[0], pt, pb),
+        output_dim(w, kernel[1], strides[1], pl, pr),
     ) else {
         return Err(unsupported(node, "window larger than the padded input"));
     };
@@ -711,8 +705,8 @@ fn windows(
                 let mut win = Vec::new();
                 for ky in 0..kernel[0] {
                     for kx in 0..kernel[1] {
-                        let y = (oy * strides[0] + ky).checked_sub(pt).filter(|&y| y < h);
-                        let x = (ox * strides[1] + kx).checked_sub(pl).filter(|&x| x < w);
+                        let y = tap(oy, strides[0], ky, pt, h);
+                        let x = tap(ox, strides[1], kx, pl, w);
                         if let (Some(y), Some(x)) = (y, x) {
                             win.push(ch * h * w + y * w + x);
                         }
