@@ -12,26 +12,24 @@ fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).expect("fixture")
 }
 
-fn setup(name: &str) -> (Program, Vec<Vec<i64>>) {
-    let calib = model::parse_input_json(
-        &String::from_utf8(fixture("digits_calib.json")).unwrap(),
-        Some(64),
-    )
-    .unwrap();
-    let (q, _) = model::compile_onnx(&fixture(name), Some(&calib)).expect("compile");
-    let program = Program::compile(&q).expect("program");
-    let test = model::parse_input_json(
-        &String::from_utf8(fixture("digits_test.json")).unwrap(),
-        Some(64),
-    )
-    .unwrap();
-    let xs = test
+/// Fixture `name` compiled with the calibration samples in `calib`, and 256 quantized samples
+/// cycled from `test` (`len`: the expected input length, if fixed).
+fn prepare(name: &str, calib: &str, test: &str, len: Option<usize>) -> (Program, Vec<Vec<i64>>) {
+    let read = |n: &str| model::parse_input_json(&String::from_utf8(fixture(n)).unwrap(), len);
+    let (q, _) = model::compile_onnx(&fixture(name), Some(&read(calib).unwrap())).expect("compile");
+    let xs = read(test)
+        .unwrap()
         .iter()
         .cycle()
         .take(256)
         .map(|x| q.quantize_input(x).unwrap())
         .collect();
-    (program, xs)
+    (Program::compile(&q).expect("program"), xs)
+}
+
+/// A digits fixture with the digits calibration and test splits.
+fn setup(name: &str) -> (Program, Vec<Vec<i64>>) {
+    prepare(name, "digits_calib.json", "digits_test.json", Some(64))
 }
 
 fn benches(c: &mut Criterion) {
@@ -70,17 +68,12 @@ fn benches(c: &mut Criterion) {
 
 /// The wine forest (10 trees) compiled with its calibration split, and 256 encoded test samples.
 fn forest() -> (Program, Vec<Vec<i64>>) {
-    let read = |n: &str| String::from_utf8(fixture(n)).unwrap();
-    let calib = model::parse_input_json(&read("forest_wine.calib.json"), None).unwrap();
-    let (q, _) = model::compile_onnx(&fixture("forest_wine.onnx"), Some(&calib)).expect("compile");
-    let test = model::parse_input_json(&read("forest_wine.test.json"), None).unwrap();
-    let xs = test
-        .iter()
-        .cycle()
-        .take(256)
-        .map(|x| q.quantize_input(x).unwrap())
-        .collect();
-    (Program::compile(&q).expect("program"), xs)
+    prepare(
+        "forest_wine.onnx",
+        "forest_wine.calib.json",
+        "forest_wine.test.json",
+        None,
+    )
 }
 
 fn tree_benches(c: &mut Criterion) {
