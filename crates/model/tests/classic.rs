@@ -2,11 +2,14 @@
 //! executor and labels must match onnxruntime on every test sample, and mutated tree attributes must
 //! give errors, never panics.
 
+mod support;
+
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use glassbox_model::onnx::{attribute_type, ModelProto};
 use glassbox_model::{load_onnx, parse_input_json, Graph, ModelError, Op, TreeNode};
 use prost::Message;
+use support::fixture;
 
 const CLASSIFIERS: [&str; 6] = [
     "tree_breast_cancer",
@@ -17,15 +20,6 @@ const CLASSIFIERS: [&str; 6] = [
     "lgbm_wine",         // onnxmltools: NaN-routing flags, × 1 after the probabilities
 ];
 const REGRESSORS: [&str; 2] = ["tree_diabetes_regressor", "linear_diabetes"];
-
-fn fixture(name: &str) -> Vec<u8> {
-    let path = format!("{}/../../fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {path}: {e}; regenerate with `python3 scripts/make_classic_fixtures.py`"
-        )
-    })
-}
 
 fn json(name: &str) -> serde_json::Value {
     serde_json::from_slice(&fixture(name)).expect("json")

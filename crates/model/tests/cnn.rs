@@ -1,34 +1,14 @@
 //! Convolutional models: import, Conv+BatchNormalization folding, the float executor against
 //! onnxruntime (fixtures from `python3 scripts/make_cnn_fixtures.py`), and malformed models.
 
+mod support;
+
 use glassbox_model::onnx::{
     attribute_type, data_type, AttributeProto, ModelProto, NodeProto, TensorProto,
 };
-use glassbox_model::{compile_onnx, load_onnx, parse_input_json, FloatMlp, Graph, ModelError, Op};
+use glassbox_model::{compile_onnx, load_onnx, FloatMlp, Graph, ModelError, Op};
 use prost::Message;
-
-fn fixture(name: &str) -> Vec<u8> {
-    let path = format!("{}/../../fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| {
-        panic!("cannot read {path}: {e}; regenerate with `python3 scripts/make_cnn_fixtures.py`")
-    })
-}
-
-fn test_samples() -> Vec<Vec<f32>> {
-    let text = String::from_utf8(fixture("digits_test.json")).expect("utf-8");
-    parse_input_json(&text, Some(64)).expect("valid input json")
-}
-
-fn labels() -> Vec<usize> {
-    let v: serde_json::Value =
-        serde_json::from_slice(&fixture("digits_labels.json")).expect("json");
-    v["labels"]
-        .as_array()
-        .expect("labels")
-        .iter()
-        .map(|l| l.as_u64().expect("label") as usize)
-        .collect()
-}
+use support::{fixture, labels, samples};
 
 fn count_ops(g: &Graph, name: &str) -> usize {
     g.nodes.iter().filter(|n| n.op.name() == name).count()
@@ -51,7 +31,7 @@ fn close(got: f32, want: f64) -> bool {
 
 #[test]
 fn fixtures_match_onnxruntime() {
-    let samples = test_samples();
+    let samples = samples("digits_test.json", Some(64));
     for name in ["cnn_digits", "cnn_ops", "cnn_residual"] {
         let graph = load_onnx(&fixture(&format!("{name}.onnx"))).expect("import");
         assert_eq!(graph.input_shape, vec![1, 1, 8, 8]);
@@ -93,8 +73,8 @@ fn digits_batch_norm_is_folded_into_the_conv() {
         }
     );
     // The float model is a good classifier on the whole test split.
-    let samples = test_samples();
-    let labels = labels();
+    let samples = samples("digits_test.json", Some(64));
+    let labels = labels("digits_labels.json");
     let correct = samples
         .iter()
         .zip(&labels)
@@ -263,7 +243,7 @@ fn insert_identity(m: &mut ModelProto, value: &str, reader: &str) {
 }
 
 fn assert_same_outputs(a: &Graph, b: &Graph) {
-    for sample in test_samples().iter().take(40) {
+    for sample in samples("digits_test.json", Some(64)).iter().take(40) {
         let (x, y) = (
             a.run_f32(sample).expect("run"),
             b.run_f32(sample).expect("run"),

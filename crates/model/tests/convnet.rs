@@ -1,20 +1,15 @@
 //! The digits CNN through the lowering: proven (integer) labels against the float model on the
 //! whole test split, the layer structure, and clear refusals for what is not lowered yet.
 
-use glassbox_model::{compile_onnx, load_onnx, parse_input_json, ModelError, QuantizedModel};
+mod support;
 
-fn fixture(name: &str) -> String {
-    format!("{}/../../fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn samples(name: &str) -> Vec<Vec<f32>> {
-    parse_input_json(&std::fs::read_to_string(fixture(name)).unwrap(), Some(64)).unwrap()
-}
+use glassbox_model::{compile_onnx, load_onnx, ModelError, QuantizedModel};
+use support::{fixture, samples};
 
 /// Compiles fixture `name` with the digits calibration set; returns it with its layer shapes.
 fn lowered(name: &str) -> (Vec<u8>, QuantizedModel, Vec<(usize, usize, usize)>) {
-    let onnx = std::fs::read(fixture(name)).unwrap();
-    let (q, report) = compile_onnx(&onnx, Some(&samples("digits_calib.json"))).unwrap();
+    let onnx = fixture(name);
+    let (q, report) = compile_onnx(&onnx, Some(&samples("digits_calib.json", Some(64)))).unwrap();
     println!("{}", report.unwrap());
     let shape = q
         .layers
@@ -27,7 +22,7 @@ fn lowered(name: &str) -> (Vec<u8>, QuantizedModel, Vec<(usize, usize, usize)>) 
 /// Asserts that at least 97% of the test split keep the float graph's label.
 fn assert_keeps_labels(onnx: &[u8], q: &QuantizedModel) {
     let graph = load_onnx(onnx).unwrap();
-    let test = samples("digits_test.json");
+    let test = samples("digits_test.json", Some(64));
     let execs = q.run_f32(&test).unwrap();
     let agree = test
         .iter()
@@ -56,7 +51,7 @@ fn the_digits_cnn_keeps_the_float_labels_on_the_test_split() {
     );
     assert_keeps_labels(&onnx, &q);
     // max pooling is exact: every window's maximum equals the sum of its pair
-    let test = samples("digits_test.json");
+    let test = samples("digits_test.json", Some(64));
     for exec in q.run_f32(&test[..20]).unwrap() {
         let conv = &exec.layers[1].input; // ReLU'd conv outputs, window by window
         let pooled = &exec.layers[3].input; // [relu(m1 − m2), m2] per window
@@ -90,7 +85,7 @@ fn the_residual_cnn_with_leaky_relu_keeps_the_float_labels() {
 
 #[test]
 fn unsupported_graphs_are_refused_with_a_reason() {
-    let onnx = std::fs::read(fixture("cnn_ops.onnx")).unwrap();
+    let onnx = fixture("cnn_ops.onnx");
     let err = compile_onnx(&onnx, None).unwrap_err();
     assert!(matches!(err, ModelError::Unsupported { .. }), "{err}");
     println!("{err}");

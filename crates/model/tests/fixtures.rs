@@ -1,8 +1,9 @@
 //! Integration tests against the committed fixtures (regenerate with `python3 scripts/make_fixtures.py`).
 
-use glassbox_model::{
-    compile_onnx, fidelity, load_onnx, parse_input_json, quantize, FloatMlp, QuantizedModel,
-};
+mod support;
+
+use glassbox_model::{compile_onnx, fidelity, load_onnx, quantize, FloatMlp, QuantizedModel};
+use support::{fixture, labels, samples};
 
 const MODELS: [&str; 4] = [
     "mlp_64_32_10",
@@ -11,32 +12,9 @@ const MODELS: [&str; 4] = [
     "mlp_64_512_512_10",
 ];
 
-fn fixture(name: &str) -> Vec<u8> {
-    let path = format!("{}/../../fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| {
-        panic!("cannot read {path}: {e}; regenerate with `python3 scripts/make_fixtures.py`")
-    })
-}
-
-fn samples(name: &str) -> Vec<Vec<f32>> {
-    let text = String::from_utf8(fixture(name)).expect("utf-8");
-    parse_input_json(&text, Some(64)).expect("valid input json")
-}
-
-fn labels() -> Vec<usize> {
-    let v: serde_json::Value =
-        serde_json::from_slice(&fixture("digits_labels.json")).expect("json");
-    v["labels"]
-        .as_array()
-        .expect("labels array")
-        .iter()
-        .map(|l| l.as_u64().expect("label") as usize)
-        .collect()
-}
-
 #[test]
 fn float_executor_matches_onnxruntime() {
-    let test = samples("digits_test.json");
+    let test = samples("digits_test.json", Some(64));
     for name in MODELS {
         let graph = load_onnx(&fixture(&format!("{name}.onnx"))).expect("import");
         let expected: serde_json::Value =
@@ -90,9 +68,9 @@ fn sklearn_graph_strips_label_plumbing() {
 
 #[test]
 fn quantized_argmax_agreement_on_digits() {
-    let calib = samples("digits_calib.json");
-    let test = samples("digits_test.json");
-    let truth = labels();
+    let calib = samples("digits_calib.json", Some(64));
+    let test = samples("digits_test.json", Some(64));
+    let truth = labels("digits_labels.json");
     assert_eq!(truth.len(), test.len());
     for name in MODELS {
         let graph = load_onnx(&fixture(&format!("{name}.onnx"))).expect("import");
@@ -129,7 +107,7 @@ fn quantized_argmax_agreement_on_digits() {
 
 #[test]
 fn compile_is_deterministic_and_round_trips() {
-    let calib = samples("digits_calib.json");
+    let calib = samples("digits_calib.json", Some(64));
     for name in MODELS {
         let onnx = fixture(&format!("{name}.onnx"));
         let (a, report) = compile_onnx(&onnx, Some(&calib)).expect("compile");

@@ -6,6 +6,8 @@
 //! `fixtures/bad/` as fuzzing seeds (`GLASSBOX_REGEN_SEEDS=1` rewrites them; otherwise the test
 //! checks the committed files are what this code builds).
 
+mod support;
+
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use glassbox_model::onnx::{
@@ -16,14 +18,10 @@ use glassbox_model::{
     load_onnx, parse_input_json, quantize, FloatMlp, ModelError, QuantizedModel, MAX_NODES,
 };
 use prost::Message;
+use support::fixture;
 
 // ------------------------------------------------------------------------------------------------
 // Helpers
-
-fn fixture(name: &str) -> Vec<u8> {
-    let path = format!("{}/../../fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
-}
 
 /// xorshift64: deterministic sampling without a dependency.
 struct Rng(u64);

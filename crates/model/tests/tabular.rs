@@ -1,27 +1,11 @@
 //! Classic-model fixtures through the lowering: the proven (integer) label against onnxruntime's
 //! label on every test sample, and the reference executor's structure (bits and leaf indicators).
 
+mod support;
+
 use glassbox_model::tabular::{ClassicModel, STEP_MULTIPLIER};
-use glassbox_model::{compile_onnx, load_onnx, parse_input_json, InputEncoding};
-
-fn fixture(name: &str) -> String {
-    format!("{}/../../fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn samples(name: &str) -> Vec<Vec<f32>> {
-    parse_input_json(&std::fs::read_to_string(fixture(name)).unwrap(), None).unwrap()
-}
-
-fn ort_labels(name: &str) -> Vec<usize> {
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture(name)).unwrap()).unwrap();
-    v["labels"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l.as_u64().unwrap() as usize)
-        .collect()
-}
+use glassbox_model::{compile_onnx, load_onnx, InputEncoding};
+use support::{fixture, labels, samples};
 
 /// (fixture, least label agreement with onnxruntime on the test split)
 const CLASSIFIERS: [(&str, f64); 6] = [
@@ -36,12 +20,12 @@ const CLASSIFIERS: [(&str, f64); 6] = [
 #[test]
 fn proven_labels_agree_with_onnxruntime_on_every_test_split() {
     for (name, least) in CLASSIFIERS {
-        let onnx = std::fs::read(fixture(&format!("{name}.onnx"))).unwrap();
-        let calib = samples(&format!("{name}.calib.json"));
+        let onnx = fixture(&format!("{name}.onnx"));
+        let calib = samples(&format!("{name}.calib.json"), None);
         let (q, report) = compile_onnx(&onnx, Some(&calib)).unwrap();
         assert!(q.classifier, "{name}");
-        let test = samples(&format!("{name}.test.json"));
-        let expected = ort_labels(&format!("{name}.expected.json"));
+        let test = samples(&format!("{name}.test.json"), None);
+        let expected = labels(&format!("{name}.expected.json"));
         let execs = q.run_f32(&test).unwrap();
         let agree = execs
             .iter()
@@ -66,12 +50,12 @@ fn proven_labels_agree_with_onnxruntime_on_every_test_split() {
 
 #[test]
 fn trees_are_exact_and_lower_to_bits_paths_and_scores() {
-    let onnx = std::fs::read(fixture("tree_breast_cancer.onnx")).unwrap();
+    let onnx = fixture("tree_breast_cancer.onnx");
     let (q, _) = compile_onnx(&onnx, None).unwrap();
     assert!(matches!(q.input_encoding, InputEncoding::Thresholds { .. }));
     assert_eq!(q.layers.len(), 3);
     assert_eq!(q.layers[0].multiplier, Some(STEP_MULTIPLIER));
-    let test = samples("tree_breast_cancer.test.json");
+    let test = samples("tree_breast_cancer.test.json", None);
     for exec in q.run_f32(&test).unwrap() {
         // every comparison is a bit, exactly one leaf is reached
         let bits = exec.layers[1].input.iter();
@@ -85,12 +69,12 @@ fn trees_are_exact_and_lower_to_bits_paths_and_scores() {
 #[test]
 fn regressors_follow_the_float_model() {
     for name in ["tree_diabetes_regressor", "linear_diabetes"] {
-        let onnx = std::fs::read(fixture(&format!("{name}.onnx"))).unwrap();
-        let calib = samples(&format!("{name}.calib.json"));
+        let onnx = fixture(&format!("{name}.onnx"));
+        let calib = samples(&format!("{name}.calib.json"), None);
         let (q, _) = compile_onnx(&onnx, Some(&calib)).unwrap();
         assert!(!q.classifier);
         let graph = load_onnx(&onnx).unwrap();
-        let test = samples(&format!("{name}.test.json"));
+        let test = samples(&format!("{name}.test.json"), None);
         let mut worst = 0f64;
         let mut span = 0f64;
         for (x, exec) in test.iter().zip(q.run_f32(&test).unwrap()) {
@@ -114,7 +98,7 @@ fn regressors_follow_the_float_model() {
 #[test]
 fn many_shallow_trees_get_a_grouped_path_layer_and_few_deep_ones_a_dense_one() {
     let groups = |name: &str| {
-        let onnx = std::fs::read(fixture(&format!("{name}.onnx"))).unwrap();
+        let onnx = fixture(&format!("{name}.onnx"));
         compile_onnx(&onnx, None).unwrap().0.layers[1].groups
     };
     assert_eq!(groups("gbt_wine"), 30); // 30 trees of depth 3

@@ -1,0 +1,30 @@
+//! Reading the committed fixtures, shared by the model crate's integration tests. The scripts in
+//! `scripts/` (`make_*fixtures.py`, `make_residual_fixture.py`) regenerate them.
+#![allow(dead_code)] // each test binary uses a different part
+
+use glassbox_model::parse_input_json;
+
+/// The bytes of `fixtures/<name>`; panics naming the file if it cannot be read.
+pub fn fixture(name: &str) -> Vec<u8> {
+    let path = format!("{}/../../fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!("cannot read {path}: {e}; regenerate it with the fixture scripts in scripts/")
+    })
+}
+
+/// The samples of the EZKL-style input file `name`, each of length `len` if given.
+pub fn samples(name: &str, len: Option<usize>) -> Vec<Vec<f32>> {
+    let text = String::from_utf8(fixture(name)).expect("utf-8");
+    parse_input_json(&text, len).expect("valid input json")
+}
+
+/// The `labels` array of the JSON fixture `name`.
+pub fn labels(name: &str) -> Vec<usize> {
+    let v: serde_json::Value = serde_json::from_slice(&fixture(name)).expect("json");
+    v["labels"]
+        .as_array()
+        .expect("labels array")
+        .iter()
+        .map(|l| l.as_u64().expect("label") as usize)
+        .collect()
+}
