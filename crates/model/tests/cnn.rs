@@ -8,7 +8,7 @@ use glassbox_model::onnx::{
 };
 use glassbox_model::{compile_onnx, load_onnx, FloatMlp, Graph, ModelError, Op};
 use prost::Message;
-use support::{fixture, labels, samples};
+use support::{fixture, labels, onnxruntime_outputs, samples};
 
 fn count_ops(g: &Graph, name: &str) -> usize {
     g.nodes.iter().filter(|n| n.op.name() == name).count()
@@ -24,6 +24,14 @@ fn argmax(v: &[f32]) -> usize {
     best
 }
 
+/// The node called `name`.
+fn node<'a>(g: &'a Graph, name: &str) -> &'a glassbox_model::Node {
+    g.nodes
+        .iter()
+        .find(|n| n.name == name)
+        .unwrap_or_else(|| panic!("no node {name}"))
+}
+
 /// Within 1e-4, absolute for small values and relative for large ones.
 fn close(got: f32, want: f64) -> bool {
     (f64::from(got) - want).abs() <= 1e-4 * want.abs().max(1.0)
@@ -35,19 +43,11 @@ fn fixtures_match_onnxruntime() {
     for name in ["cnn_digits", "cnn_ops", "cnn_residual"] {
         let graph = load_onnx(&fixture(&format!("{name}.onnx"))).expect("import");
         assert_eq!(graph.input_shape, vec![1, 1, 8, 8]);
-        let expected: serde_json::Value =
-            serde_json::from_slice(&fixture(&format!("{name}.expected.json"))).expect("json");
-        let outputs = expected["outputs"].as_array().expect("outputs");
+        let (_, outputs) = onnxruntime_outputs(&format!("{name}.expected.json"));
         assert_eq!(outputs.len(), 40);
         let mut worst = 0f64;
         for (sample, want) in samples.iter().zip(outputs) {
             let got = graph.run_f32_output(sample).expect("run");
-            let want: Vec<f64> = want
-                .as_array()
-                .expect("row")
-                .iter()
-                .map(|v| v.as_f64().expect("number"))
-                .collect();
             assert_eq!(got.len(), want.len(), "{name}");
             for (g, w) in got.iter().zip(&want) {
                 worst = worst.max((f64::from(*g) - w).abs() / w.abs().max(1.0));
@@ -96,11 +96,7 @@ fn ops_fixture_keeps_only_unfoldable_batch_norms() {
         .map(|n| n.name.as_str())
         .collect();
     assert_eq!(kept, ["bn3", "bn4"]);
-    let conv0 = graph
-        .nodes
-        .iter()
-        .find(|n| n.name == "conv0")
-        .expect("conv0");
+    let conv0 = node(&graph, "conv0");
     // SAME_UPPER, 8 wide, kernel 3, stride 2: one pad at the end.
     assert_eq!(
         conv0.op,
@@ -109,11 +105,7 @@ fn ops_fixture_keeps_only_unfoldable_batch_norms() {
             pads: [0, 0, 1, 1]
         }
     );
-    let conv3 = graph
-        .nodes
-        .iter()
-        .find(|n| n.name == "conv3")
-        .expect("conv3");
+    let conv3 = node(&graph, "conv3");
     // SAME_LOWER, 3 wide, kernel 2, stride 1: one pad at the beginning.
     assert_eq!(
         conv3.op,
@@ -122,11 +114,7 @@ fn ops_fixture_keeps_only_unfoldable_batch_norms() {
             pads: [1, 1, 0, 0]
         }
     );
-    let clip = graph
-        .nodes
-        .iter()
-        .find(|n| n.name == "clip0")
-        .expect("clip");
+    let clip = node(&graph, "clip0");
     assert_eq!(
         clip.op,
         Op::Clip {
@@ -517,7 +505,7 @@ fn clip_bounds_from_attributes_and_inputs() {
     let mut m = decode("cnn_ops.onnx");
     node_mut(&mut m, "clip0").input = vec!["c0".into(), String::new(), "six".into()];
     let g = load_onnx(&m.encode_to_vec()).expect("import");
-    let clip = g.nodes.iter().find(|n| n.name == "clip0").expect("clip");
+    let clip = node(&g, "clip0");
     assert_eq!(
         clip.op,
         Op::Clip {
@@ -542,7 +530,7 @@ fn clip_bounds_from_attributes_and_inputs() {
         ..Default::default()
     });
     let g = load_onnx(&m.encode_to_vec()).expect("import");
-    let clip = g.nodes.iter().find(|n| n.name == "clip0").expect("clip");
+    let clip = node(&g, "clip0");
     assert_eq!(
         clip.op,
         Op::Clip {

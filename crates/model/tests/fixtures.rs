@@ -3,7 +3,7 @@
 mod support;
 
 use glassbox_model::{compile_onnx, fidelity, load_onnx, quantize, FloatMlp, QuantizedModel};
-use support::{fixture, labels, samples};
+use support::{fixture, labels, onnxruntime_outputs, samples};
 
 const MODELS: [&str; 4] = [
     "mlp_64_32_10",
@@ -17,25 +17,16 @@ fn float_executor_matches_onnxruntime() {
     let test = samples("digits_test.json", Some(64));
     for name in MODELS {
         let graph = load_onnx(&fixture(&format!("{name}.onnx"))).expect("import");
-        let expected: serde_json::Value =
-            serde_json::from_slice(&fixture(&format!("{name}.expected.json"))).expect("json");
-        let kind = expected["kind"].as_str().expect("kind");
-        let outputs = expected["outputs"].as_array().expect("outputs");
+        let (kind, outputs) = onnxruntime_outputs(&format!("{name}.expected.json"));
         assert_eq!(outputs.len(), 20);
         let mlp = FloatMlp::from_graph(&graph).expect("lower");
         let mut worst = 0f64;
         for (sample, want) in test.iter().zip(outputs) {
-            let got = match kind {
+            let got = match kind.as_str() {
                 "logits" => graph.run_f32(sample).expect("run"),
                 "probabilities" => graph.run_f32_output(sample).expect("run"),
                 other => panic!("unknown kind {other}"),
             };
-            let want: Vec<f64> = want
-                .as_array()
-                .expect("row")
-                .iter()
-                .map(|v| v.as_f64().expect("number"))
-                .collect();
             assert_eq!(got.len(), want.len(), "{name}");
             for (g, w) in got.iter().zip(&want) {
                 let err = (f64::from(*g) - w).abs() / w.abs().max(1.0);

@@ -28,3 +28,19 @@ pub fn labels(name: &str) -> Vec<usize> {
         .map(|l| l.as_u64().expect("label") as usize)
         .collect()
 }
+
+/// The `kind` and `outputs` rows of an onnxruntime reference file (`<model>.expected.json`).
+pub fn onnxruntime_outputs(name: &str) -> (String, Vec<Vec<f64>>) {
+    let v: serde_json::Value = serde_json::from_slice(&fixture(name)).expect("json");
+    let kind = v["kind"].as_str().expect("kind").to_string();
+    let rows = v["outputs"]
+        .as_array()
+        .expect("outputs")
+        .iter()
+        .map(|row| {
+            let row = row.as_array().expect("row");
+            row.iter().map(|x| x.as_f64().expect("number")).collect()
+        })
+        .collect();
+    (kind, rows)
+}
