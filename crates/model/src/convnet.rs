@@ -116,6 +116,21 @@ struct Skip {
     prev_rows: core::ops::Range<usize>,
 }
 
+impl Skip {
+    /// A skip on `value`, read last by node `last_reader`, currently equal to `parts`.
+    fn new(value: usize, last_reader: usize, signed: bool, parts: Parts) -> Self {
+        Self {
+            value,
+            last_reader,
+            signed,
+            parts,
+            before_last: None,
+            rows: 0..0,
+            prev_rows: 0..0,
+        }
+    }
+}
+
 /// The lowered float network and how the current activations map to the ONNX tensor.
 struct Builder {
     stages: Vec<Stage>,
@@ -338,6 +353,9 @@ impl Builder {
         if a.act != Act::None {
             return Err(unsupported(node, "LeakyRelu must follow a Conv/Gemm"));
         }
+        if a.n_out + self.parts.len() > MAX_ACTIVATIONS {
+            return Err(unsupported(node, "too many outputs once split in two"));
+        }
         let n_in = a.n_in;
         for p in &mut self.parts {
             let &[(r, c)] = p.as_slice() else {
@@ -348,9 +366,6 @@ impl Builder {
             a.b.push(-a.b[r]);
             p.push((a.n_out, -alpha * c));
             a.n_out += 1;
-        }
-        if a.n_out > MAX_ACTIVATIONS {
-            return Err(unsupported(node, "too many outputs once split in two"));
         }
         a.act = Act::Relu;
         self.width = a.n_out;
@@ -450,15 +465,9 @@ fn float_stages(graph: &Graph) -> Result<Vec<Stage>> {
         node: 0,
     };
     if last_reader[0] > 0 {
-        b.skips.push(Skip {
-            value: 0,
-            last_reader: last_reader[0],
-            signed: true,
-            parts: b.parts.clone(),
-            before_last: None,
-            rows: 0..0,
-            prev_rows: 0..0,
-        });
+        // the model input is signed
+        b.skips
+            .push(Skip::new(0, last_reader[0], true, b.parts.clone()));
     }
     let mut current = 0usize;
     for (k, node) in graph.nodes.iter().enumerate().take(graph.logits) {
@@ -594,13 +603,9 @@ fn float_stages(graph: &Graph) -> Result<Vec<Stage>> {
                 pads,
             } => {
                 let (mut windows, ho, wo) = windows(node, [c, h, w], *kernel, *strides, *pads)?;
-                // pad every window to one power-of-two size by repeating its first value
                 let size = windows.iter().map(Vec::len).max().unwrap_or(1);
                 let size = size.next_power_of_two().max(4);
-                for win in &mut windows {
-                    let first = win[0];
-                    win.resize(size, first);
-                }
+                pad_windows(&mut windows, size);
                 b.group_outputs(node, &windows)?;
                 b.stages.push(Stage::MaxPool {
                     windows: windows.len(),
@@ -653,15 +658,9 @@ fn float_stages(graph: &Graph) -> Result<Vec<Stage>> {
                     "a skip connection must start after an activation",
                 ));
             }
-            b.skips.push(Skip {
-                value: current,
-                last_reader: last_reader[current],
-                signed: b.parts.iter().flatten().any(|&(_, c)| c < 0.0),
-                parts: b.parts.clone(),
-                before_last: None,
-                rows: 0..0,
-                prev_rows: 0..0,
-            });
+            let signed = b.parts.iter().flatten().any(|&(_, c)| c < 0.0);
+            let skip = Skip::new(current, last_reader[current], signed, b.parts.clone());
+            b.skips.push(skip);
         }
     }
     if b.carries() {
@@ -722,6 +721,18 @@ fn windows(
     Ok((out, ho, wo))
 }
 
+/// Pads every window to `size` cells by repeating its first one (which leaves a maximum unchanged)
+/// and returns the mask that is 1 on original cells and 0 on the repeats, window after window.
+fn pad_windows(windows: &mut [Vec<usize>], size: usize) -> Vec<f64> {
+    let mut mask = Vec::with_capacity(windows.len() * size);
+    for win in windows {
+        mask.extend((0..size).map(|i| if i < win.len() { 1.0 } else { 0.0 }));
+        let first = win[0];
+        win.resize(size, first);
+    }
+    mask
+}
+
 /// An average pool: windows padded to one size with masked repeats, divided by `divisor` through
 /// the multiplier `round(2^16 / divisor)`.
 fn pool(b: &mut Builder, node: &Node, mut windows: Vec<Vec<usize>>, divisor: usize) -> Result<()> {
@@ -732,12 +743,7 @@ fn pool(b: &mut Builder, node: &Node, mut windows: Vec<Vec<usize>>, divisor: usi
             "the pooling window must hold 1 to 65536 values",
         ));
     }
-    let mut mask = Vec::with_capacity(windows.len() * size);
-    for win in &mut windows {
-        mask.extend((0..size).map(|i| if i < win.len() { 1.0 } else { 0.0 }));
-        let first = win[0];
-        win.resize(size, first);
-    }
+    let mask = pad_windows(&mut windows, size);
     b.group_outputs(node, &windows)?;
     b.stages.push(Stage::AvgPool {
         size,
