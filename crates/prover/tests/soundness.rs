@@ -125,9 +125,21 @@ fn hashed_weights_differing_from_the_product_weights_are_rejected() {
 fn wrong_activation_is_rejected() {
     let p = program();
     let n = p.descriptor.trace_len;
-    for row in [0usize, 3, n / 2, n - 1] {
+    let regions: Vec<usize> = honest(&p)
+        .layout
+        .regions
+        .iter()
+        .filter(|r| matches!(r.kind, RegionKind::Activation { .. }))
+        .map(|r| r.lane_col(0))
+        .collect();
+    assert_eq!(regions.len(), 2);
+    // the first and last rows of every activation region, where no transition reaches
+    let edits = [0usize, 3, n / 2, n - 1]
+        .map(|row| (regions[0], row))
+        .into_iter()
+        .chain([(regions[1], 0), (regions[1], n - 1)]);
+    for (base, row) in edits {
         let mut t = honest(&p);
-        let base = act_base(&t);
         let (c, tv) = (get(&t, base + ACT_C, row), get(&t, base + ACT_T, row));
         // move t by one and keep the case cells consistent, so only the product checks object
         let nt = tv + 1;
