@@ -27,7 +27,7 @@ use winter_math::{ExtensionOf, FieldElement};
 use crate::challenges::Challenges;
 use crate::descriptor::felt_from_i64;
 use crate::hash::{self, packed_element, STATE_WIDTH};
-use crate::layout::{Layout, LookupValue, RegionKind, SPONGE_BUFFER};
+use crate::layout::{Layout, LookupValue, RegionKind, RegionLayout, SPONGE_BUFFER};
 use crate::public::PublicInputs;
 use crate::units::lookup::{fraction_sum, lookup_value};
 use crate::units::product::{
@@ -46,7 +46,8 @@ pub struct InferenceAir {
     inv_multipliers: Vec<Felt>,
 }
 
-// Periodic column indices: two flags per distinct block length, then the hash columns.
+// Periodic column indices: two flags per distinct block length, one restart flag per region
+// shape with dead rows, then the hash columns.
 fn flag_last(bi: usize) -> usize {
     2 * bi
 }
@@ -63,7 +64,7 @@ struct HashPeriodic {
 
 impl HashPeriodic {
     fn new(layout: &Layout) -> Self {
-        let base = 2 * layout.block_lens.len();
+        let base = 2 * layout.block_lens.len() + layout.restart_flags.len();
         Self {
             absorb: base,
             set: base + 1,
@@ -369,6 +370,11 @@ impl Air for InferenceAir {
                 E::from(periodic[flag_penult(bi)]),
             )
         };
+        // where a region's lane sums restart: after each block, and after its dead rows
+        let restart = |reg: &RegionLayout| match layout.restart_flag_index(reg) {
+            Some(f) => E::from(periodic[2 * layout.block_lens.len() + f]),
+            None => flags(reg.block_len).0,
+        };
 
         let pw_row = |row: &[F], l: usize| weight_row_sum(layout, ch, r, row, l);
         let px_row = |row: &[F], l: usize| input_row_sum(layout, ch, r, row, l);
@@ -385,14 +391,14 @@ impl Air for InferenceAir {
         }
         // V
         for (l, reg) in layout.regions.iter().enumerate() {
-            let (last, _) = flags(reg.block_len);
+            let last = restart(reg);
             let step = r[ch.beta_pows[l] + reg.lanes_per_row];
             let v = ax.v[l];
             push(an[v] - (one - last) * (ac[v] + px_row(mc, l)) * step);
         }
         // Q
         for (l, reg) in layout.regions.iter().enumerate().skip(1) {
-            let (last, _) = flags(reg.block_len);
+            let last = restart(reg);
             let step = r[ch.beta_pows[l - 1] + reg.lanes_per_row];
             let q = ax.q[l].unwrap_or(0);
             push(an[q] - (one - last) * (ac[q] + py_row(mc, l)) * step);
@@ -546,6 +552,12 @@ impl Air for InferenceAir {
                 c[pos] = Felt::ONE;
                 cols.push(c);
             }
+        }
+        for &(len, dead) in &self.layout.restart_flags {
+            let mut c = alloc::vec![Felt::ZERO; len];
+            c[len - 1] = Felt::ONE;
+            c[dead - 1] = Felt::ONE;
+            cols.push(c);
         }
         let flag = |pos: usize| {
             let mut c = alloc::vec![Felt::ZERO; HASH_CYCLE];

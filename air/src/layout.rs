@@ -14,14 +14,22 @@
 //! - one **region** per layer input: region 0 holds the model inputs, region `l ≥ 1` holds the
 //!   requantization witnesses of layer `l − 1`'s outputs, which are layer `l`'s inputs. Region `l`
 //!   uses the same blocks as layer `l`'s weights; block `j`, row `p`, lane column `t` holds batch
-//!   lane `b = B' − 1 − (p·xc + t)`.
+//!   lane `b = B_l − 1 − (p·xc + t)`, where `B_l = xc·R_l` is the lanes the region stores.
+//!
+//! **Live lanes.** A proof's batch capacity `L` (its live lanes) is the same for every region,
+//! but a region stores `B_l ≥ L` lanes: at least one lane column, and block lengths differ from
+//! layer to layer. The `B_l − L` extra lanes fill the first `dead_rows` rows of every block
+//! (`L` is chosen so that they are whole rows). The Horner sums over a region's lanes restart
+//! after the last dead row, so dead cells enter no product check: they are not part of the
+//! statement. This keeps a narrow layer from forcing a wide layer's region to many lane columns
+//! when the batch is small.
 //!
 //! An activation cell group holds `t` (the requantized value before clamping), `c` (0: in range,
 //! 1: negative, 2: saturated), the remainder limbs `r0, r1` and the range witness limbs `d0, d1`.
 
 use alloc::vec::Vec;
 
-use crate::descriptor::{DescriptorError, ModelDescriptor};
+use crate::descriptor::{DescriptorError, ModelDescriptor, MAX_TRACE_LEN};
 use crate::hash::STATE_WIDTH;
 use crate::{HASH_CYCLE, WEIGHTS_PER_ELEMENT};
 
@@ -94,8 +102,10 @@ pub struct RegionLayout {
     pub block_len: usize,
     /// Number of blocks.
     pub blocks: usize,
-    /// Batch lanes per row (`B' / block_len`).
+    /// Batch lanes per row (`ceil(L / block_len)`).
     pub lanes_per_row: usize,
+    /// Rows at the start of every block that hold only lanes beyond the batch capacity.
+    pub dead_rows: usize,
     /// First column.
     pub start: usize,
 }
@@ -117,6 +127,12 @@ impl RegionLayout {
     /// Lanes this region holds (at least the layout's batch capacity).
     pub fn lanes(&self) -> usize {
         self.lanes_per_row * self.block_len
+    }
+
+    /// Whether the Horner sums over this region restart after block row `p` (the last row of a
+    /// block, or the last dead row).
+    pub fn restarts_after(&self, p: usize) -> bool {
+        p == self.block_len - 1 || p + 1 == self.dead_rows
     }
 
     /// Columns this region occupies.
@@ -173,7 +189,7 @@ impl LookupValue {
 pub struct Layout {
     /// Rows.
     pub trace_len: usize,
-    /// Batch lanes `B'` (a multiple of every block length).
+    /// Live batch lanes `L`: the samples of the statement plus padding lanes.
     pub batch_capacity: usize,
     /// Per layer.
     pub layers: Vec<LayerLayout>,
@@ -191,6 +207,9 @@ pub struct Layout {
     pub lookup_groups: Vec<Vec<LookupValue>>,
     /// Distinct block lengths, each with a pair of periodic flags.
     pub block_lens: Vec<usize>,
+    /// Distinct `(block_len, dead_rows)` of regions with dead rows, each with a periodic restart
+    /// flag (see [`RegionLayout::restarts_after`]).
+    pub restart_flags: Vec<(usize, usize)>,
     /// Auxiliary column map.
     pub aux: AuxLayout,
 }
@@ -229,37 +248,40 @@ impl Layout {
     /// The descriptor is invalid, the batch is zero, or the trace would exceed 255 columns.
     pub fn new(descriptor: &ModelDescriptor, batch: usize) -> Result<Self, DescriptorError> {
         descriptor.validate()?;
+        Self::with_capacity(descriptor, Self::live_lanes(descriptor, batch))
+    }
+
+    /// The smallest capacity `L ≥ batch` whose extra lanes fill whole rows in every region: each
+    /// block length is either at least `L` (one lane column) or divides `L`.
+    fn live_lanes(descriptor: &ModelDescriptor, batch: usize) -> usize {
         let n = descriptor.trace_len;
-        // The batch capacity must be a multiple of every activation region's block length. The
-        // input region may hold more lanes than that (extra lanes are zero, which the verifier's
-        // input binding enforces), so it does not force a large capacity on small batches.
-        let blocks = descriptor
+        let lens: Vec<usize> = descriptor
             .layers
             .iter()
-            .map(|l| n / l.n_in.next_power_of_two());
-        let max_block = if descriptor.layers.len() == 1 {
-            blocks.max()
-        } else {
-            blocks.skip(1).max()
-        }
-        .unwrap_or(1);
-        let capacity = batch.max(1).div_ceil(max_block) * max_block;
-        Self::with_capacity(descriptor, capacity)
+            .map(|l| n / l.n_in.next_power_of_two())
+            .collect();
+        let fits = |cap: usize| lens.iter().all(|&r| r >= cap || cap.is_multiple_of(r));
+        // terminates: every block length divides the next multiple of the largest one
+        (batch.max(1)..).find(|&cap| fits(cap)).unwrap_or(batch)
     }
 
     /// The largest batch one proof of this model can hold (0 if even one sample does not fit).
     pub fn max_batch(descriptor: &ModelDescriptor) -> usize {
-        let Ok(one) = Self::new(descriptor, 1) else {
+        let fits = |b: usize| Self::new(descriptor, b).is_ok();
+        if !fits(1) {
             return 0;
-        };
-        let step = one.batch_capacity;
-        let mut best = 0;
-        let mut cap = step;
-        while Self::with_capacity(descriptor, cap).is_ok() {
-            best = cap;
-            cap += step;
         }
-        best
+        // the layout only grows with the batch: bisect for the last batch that fits
+        let (mut lo, mut hi) = (1, MAX_TRACE_LEN + 1);
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if fits(mid) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
     }
 
     fn with_capacity(
@@ -317,14 +339,17 @@ impl Layout {
                     multiplier,
                 }
             };
-            if l > 0 && !capacity.is_multiple_of(layer.block_len) {
+            let lanes_per_row = capacity.div_ceil(layer.block_len);
+            let extra = lanes_per_row * layer.block_len - capacity;
+            if !extra.is_multiple_of(lanes_per_row) {
                 return Err(DescriptorError::Layout { layer: l });
             }
             let region = RegionLayout {
                 kind,
                 block_len: layer.block_len,
                 blocks: layer.blocks,
-                lanes_per_row: capacity.div_ceil(layer.block_len),
+                lanes_per_row,
+                dead_rows: extra / lanes_per_row,
                 start: col,
             };
             col += region.width();
@@ -370,6 +395,13 @@ impl Layout {
             .collect();
         block_lens.sort_unstable();
         block_lens.dedup();
+        let mut restart_flags: Vec<(usize, usize)> = regions
+            .iter()
+            .filter(|r| r.dead_rows > 0)
+            .map(|r| (r.block_len, r.dead_rows))
+            .collect();
+        restart_flags.sort_unstable();
+        restart_flags.dedup();
 
         let mut a = 0;
         let mut next = || {
@@ -423,6 +455,7 @@ impl Layout {
             main_width,
             lookup_groups,
             block_lens,
+            restart_flags,
             aux,
         };
         let work = layout.verifier_work();
@@ -443,6 +476,14 @@ impl Layout {
     /// Elements each sponge absorbs: one per row (the length in its initial state).
     pub fn hashed_len(&self) -> usize {
         self.trace_len
+    }
+
+    /// Index of the periodic restart flag of `region` (`None` if it has no dead rows, when the
+    /// block's last-row flag serves).
+    pub fn restart_flag_index(&self, region: &RegionLayout) -> Option<usize> {
+        self.restart_flags
+            .iter()
+            .position(|&f| f == (region.block_len, region.dead_rows))
     }
 
     /// Index of the periodic flag pair for `block_len`.
@@ -476,6 +517,11 @@ impl Layout {
             .block_lens
             .iter()
             .map(|&r| 2 * r * (r.ilog2() as usize + 1))
+            .chain(
+                self.restart_flags
+                    .iter()
+                    .map(|&(r, _)| r * (r.ilog2() as usize + 1)),
+            )
             .sum();
         lanes * (first + last) + biases + flags
     }
@@ -518,6 +564,59 @@ mod tests {
             input_scale: 1.0,
             output_scale: 1.0,
         }
+    }
+
+    #[test]
+    fn extra_lanes_fill_whole_rows_and_the_capacity_is_the_least_such() {
+        // block lengths 64 (input), 8, 32 at 1024 rows
+        let d = descriptor(&[16, 128, 32, 10], 1024);
+        for batch in 1..=96 {
+            let Ok(layout) = Layout::new(&d, batch) else {
+                panic!("batch {batch} fits");
+            };
+            let cap = layout.batch_capacity;
+            assert!(cap >= batch);
+            for r in &layout.regions {
+                assert!(r.lanes() >= cap);
+                // the dead lanes are exactly the first `dead_rows` rows of a block
+                assert_eq!(
+                    r.lanes() - cap,
+                    r.dead_rows * r.lanes_per_row,
+                    "batch {batch}"
+                );
+                assert!(r.dead_rows < r.block_len);
+            }
+            // no smaller capacity would do
+            if cap > batch {
+                let fits = |c: usize| {
+                    [64usize, 8, 32]
+                        .iter()
+                        .all(|&b| b >= c || c.is_multiple_of(b))
+                };
+                assert!((batch..cap).all(|c| !fits(c)), "batch {batch}");
+            }
+        }
+        // one sample takes one lane column everywhere, where all lanes used to be live
+        let Ok(one) = Layout::new(&d, 1) else {
+            panic!("one sample fits");
+        };
+        assert!(one.regions.iter().all(|r| r.lanes_per_row == 1));
+        assert_eq!(one.regions[1].dead_rows, 7);
+        assert_eq!(one.restart_flags, vec![(8, 7), (32, 31), (64, 63)]);
+        // a full-width batch has no dead rows, and no restart flags
+        let Ok(full) = Layout::new(&d, 64) else {
+            panic!("64 samples fit");
+        };
+        assert!(full.regions.iter().all(|r| r.dead_rows == 0));
+        assert!(full.restart_flags.is_empty());
+    }
+
+    #[test]
+    fn max_batch_is_the_last_batch_that_fits() {
+        let d = descriptor(&[64, 128, 64, 10], 1024);
+        let max = Layout::max_batch(&d);
+        assert!(Layout::new(&d, max).is_ok());
+        assert!(Layout::new(&d, max + 1).is_err());
     }
 
     #[test]

@@ -68,7 +68,8 @@ pub fn build<E: FieldElement<BaseField = Felt>>(
     let mut cols = vec![vec![E::ZERO; n]; ax.width];
     let is_last = |row: usize, len: usize| row % len == len - 1;
 
-    // U, V, Q, A: Horner sums restarting at every block, and the per-block challenge powers
+    // U, V, Q, A: Horner sums restarting at every block (and, over a region, after its dead
+    // rows), and the per-block challenge powers
     for (l, lay) in layout.layers.iter().enumerate() {
         let step = r[ch.rho_pows[l] + lay.k];
         let c = ax.u[l];
@@ -83,8 +84,9 @@ pub fn build<E: FieldElement<BaseField = Felt>>(
     for (l, reg) in layout.regions.iter().enumerate() {
         let step = r[ch.beta_pows[l] + reg.lanes_per_row];
         let c = ax.v[l];
+        let restarts = |row: usize| reg.restarts_after(row % reg.block_len);
         for row in 0..n - 1 {
-            cols[c][row + 1] = if is_last(row, reg.block_len) {
+            cols[c][row + 1] = if restarts(row) {
                 E::ZERO
             } else {
                 (cols[c][row] + sums[row].x[l]) * step
@@ -93,7 +95,7 @@ pub fn build<E: FieldElement<BaseField = Felt>>(
         if let Some(q) = ax.q[l] {
             let step = r[ch.beta_pows[l - 1] + reg.lanes_per_row];
             for row in 0..n - 1 {
-                cols[q][row + 1] = if is_last(row, reg.block_len) {
+                cols[q][row + 1] = if restarts(row) {
                     E::ZERO
                 } else {
                     (cols[q][row] + sums[row].y[l]) * step

@@ -46,3 +46,10 @@ pub fn inputs(n: usize, len: usize, seed: u64) -> Vec<Vec<i64>> {
         .map(|_| (0..len).map(|_| lcg(&mut s) % 256 - 128).collect())
         .collect()
 }
+
+/// `row`, or the first live row of its block if `row` is one of the region's dead rows (whose
+/// lanes lie beyond the batch capacity and enter no check).
+pub fn live_row(region: &glassbox_air::RegionLayout, row: usize) -> usize {
+    let p = row % region.block_len;
+    row - p + p.max(region.dead_rows)
+}

@@ -110,14 +110,12 @@ fn a_wrong_output_of_a_grouped_layer_is_rejected() {
         .clone();
     let base = region.lane_col(0);
     let mut tried = 0;
-    for row in [
-        0usize,
-        1,
-        2,
-        3,
-        honest.layout.trace_len - 2,
-        honest.layout.trace_len - 1,
-    ] {
+    // the first live row and the last row of the first, second, middle and last blocks
+    let (len, blocks) = (region.block_len, region.blocks);
+    let rows = [0, 1, blocks / 2, blocks - 1]
+        .into_iter()
+        .flat_map(|b| [b * len + region.dead_rows, b * len + len - 1]);
+    for row in rows {
         let mut t = honest.clone();
         let (c, tv) = (
             felt_to_i64(t.columns[base + ACT_C][row]),

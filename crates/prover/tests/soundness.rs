@@ -7,8 +7,8 @@
 mod common;
 
 use glassbox_air::{
-    felt_to_i64, ModelDigest, ProofEnvelope, RegionKind, SecurityLevel, ACT_C, ACT_D0, ACT_D1,
-    ACT_R0, ACT_R1, ACT_T,
+    felt_to_i64, ModelDigest, ProofEnvelope, RegionKind, RegionLayout, SecurityLevel, ACT_C,
+    ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_T,
 };
 use glassbox_prover::{prove_trace, prove_trace_tampered, AuxTamper};
 use glassbox_trace::{Program, Trace};
@@ -125,19 +125,20 @@ fn hashed_weights_differing_from_the_product_weights_are_rejected() {
 fn wrong_activation_is_rejected() {
     let p = program();
     let n = p.descriptor.trace_len;
-    let regions: Vec<usize> = honest(&p)
+    let regions: Vec<RegionLayout> = honest(&p)
         .layout
         .regions
         .iter()
         .filter(|r| matches!(r.kind, RegionKind::Activation { .. }))
-        .map(|r| r.lane_col(0))
+        .cloned()
         .collect();
     assert_eq!(regions.len(), 2);
-    // the first and last rows of every activation region, where no transition reaches
+    // the first (live) and last rows of every activation region, where no transition reaches
+    let edit = |r: &RegionLayout, row: usize| (r.lane_col(0), common::live_row(r, row));
     let edits = [0usize, 3, n / 2, n - 1]
-        .map(|row| (regions[0], row))
+        .map(|row| edit(&regions[0], row))
         .into_iter()
-        .chain([(regions[1], 0), (regions[1], n - 1)]);
+        .chain([edit(&regions[1], 0), edit(&regions[1], n - 1)]);
     for (base, row) in edits {
         let mut t = honest(&p);
         let (c, tv) = (get(&t, base + ACT_C, row), get(&t, base + ACT_T, row));
@@ -160,7 +161,8 @@ fn model_input_cell_edits_are_rejected_on_edge_rows() {
     let n = p.descriptor.trace_len;
     for row in [0usize, n - 1, n / 3] {
         let mut t = honest(&p);
-        let col = t.layout.regions[0].lane_col(0);
+        let region = &t.layout.regions[0];
+        let (col, row) = (region.lane_col(0), common::live_row(region, row));
         let v = get(&t, col, row);
         set(&mut t, col, row, if v < 127 { v + 1 } else { v - 1 });
         assert_rejected(t, &p.digest());
@@ -308,22 +310,43 @@ fn weaker_security_than_asked_is_rejected() {
 }
 
 #[test]
-fn input_lanes_beyond_the_batch_capacity_must_be_zero() {
-    // a narrow input layer: the input region holds more lanes than the activation regions
-    let p = Program::compile(&common::model(&[4, 64, 8], 21)).unwrap();
-    let xs = common::inputs(2, 4, 3);
-    let t = p.trace(&xs).unwrap();
-    let input = t.layout.regions[0].clone();
+fn dead_lanes_are_outside_the_statement_and_the_first_live_row_is_bound() {
+    // three samples: every region stores whole rows of lanes beyond the capacity
+    let p = program();
+    let t = honest(&p);
+    let regions = t.layout.regions.clone();
     assert!(
-        input.lanes() > t.layout.batch_capacity,
-        "the fixture must exercise the wide input region"
+        regions.iter().all(|r| r.dead_rows > 0),
+        "the fixture must give every region dead rows"
     );
-    assert_eq!(verdict(t.clone(), &p.digest()), Ok(()));
-    // lane b = lanes − 1 − (p·xc + col) lives at block row 0, column 0 for b = lanes − 1
-    let mut bad = t;
-    let col = input.lane_col(0);
-    set(&mut bad, col, 0, 5);
-    assert_rejected(bad, &p.digest());
+    let digest = p.digest();
+    let bump = |t: &mut Trace, r: &RegionLayout, row: usize| {
+        // a value move that keeps every row constraint satisfied (t stays in 0..=255)
+        let col = match r.kind {
+            RegionKind::Input => r.lane_col(0),
+            RegionKind::Activation { .. } => r.lane_col(0) + ACT_T,
+        };
+        let v = get(t, col, row);
+        set(t, col, row, if v < 100 { v + 1 } else { v - 1 });
+        t.recount_lookups();
+    };
+    for r in &regions {
+        let block = r.block_len * (r.blocks / 2);
+        // a dead cell changes nothing the proof states: editing it is harmless, and honest
+        let mut dead = t.clone();
+        bump(&mut dead, r, block + r.dead_rows - 1);
+        assert_eq!(verdict(dead, &digest), Ok(()), "{:?}", r.kind);
+        // the row right after the restart is live
+        let mut live = t.clone();
+        bump(&mut live, r, block + r.dead_rows);
+        assert_rejected(live, &digest);
+    }
+    // a batch that fills every region has no dead rows: row 0 is bound
+    let full = t.layout.regions.iter().map(|r| r.block_len).max().unwrap();
+    let mut t = p.trace(&common::inputs(full, 16, 6)).unwrap();
+    assert!(t.layout.regions.iter().all(|r| r.dead_rows == 0));
+    bump(&mut t, &regions[1], 0);
+    assert_rejected(t, &digest);
 }
 
 #[test]

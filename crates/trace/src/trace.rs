@@ -44,7 +44,9 @@ impl Program {
             columns[cached.start + k].clone_from(col);
         }
 
-        // regions
+        // regions; lanes beyond the capacity are dead (outside every product check) and hold
+        // zero: a zero input, or the requantization witness of a zero accumulator
+        let live = layout.batch_capacity;
         for region in &layout.regions {
             let cap = region.lanes();
             for row in 0..n {
@@ -61,6 +63,9 @@ impl Program {
                                 .copied()
                                 .unwrap_or(0);
                             columns[base][row] = descriptor_felt(v);
+                        }
+                        RegionKind::Activation { .. } if b >= live => {
+                            columns[base + ACT_R1][row] = Felt::new(1 << 7);
                         }
                         RegionKind::Activation { layer, .. } => {
                             let q = exec.hidden[layer][b][j];
