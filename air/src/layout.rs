@@ -19,7 +19,9 @@
 //! **Live lanes.** A proof's batch capacity `L` (its live lanes) is the same for every region,
 //! but a region stores `B_l ≥ L` lanes: at least one lane column, and block lengths differ from
 //! layer to layer. The `B_l − L` extra lanes fill the first `dead_rows` rows of every block
-//! (`L` is chosen so that they are whole rows). The Horner sums over a region's lanes restart
+//! (`L` is chosen so that they are whole rows in activation regions; in the input region the
+//! first live row may also hold extra lanes, which the public inputs bind to zero). The Horner
+//! sums over a region's lanes restart
 //! after the last dead row, so dead cells enter no product check: they are not part of the
 //! statement. This keeps a narrow layer from forcing a wide layer's region to many lane columns
 //! when the batch is small.
@@ -251,13 +253,16 @@ impl Layout {
         Self::with_capacity(descriptor, Self::live_lanes(descriptor, batch))
     }
 
-    /// The smallest capacity `L ≥ batch` whose extra lanes fill whole rows in every region: each
-    /// block length is either at least `L` (one lane column) or divides `L`.
+    /// The smallest capacity `L ≥ batch` whose extra lanes fill whole rows in every activation
+    /// region: each block length is either at least `L` (one lane column) or divides `L`. The
+    /// input region is exempt: extra input lanes in a live row are bound to zero by the public
+    /// inputs, like the padding lanes.
     fn live_lanes(descriptor: &ModelDescriptor, batch: usize) -> usize {
         let n = descriptor.trace_len;
         let lens: Vec<usize> = descriptor
             .layers
             .iter()
+            .skip(1)
             .map(|l| n / l.n_in.next_power_of_two())
             .collect();
         let fits = |cap: usize| lens.iter().all(|&r| r >= cap || cap.is_multiple_of(r));
@@ -341,7 +346,7 @@ impl Layout {
             };
             let lanes_per_row = capacity.div_ceil(layer.block_len);
             let extra = lanes_per_row * layer.block_len - capacity;
-            if !extra.is_multiple_of(lanes_per_row) {
+            if l > 0 && !extra.is_multiple_of(lanes_per_row) {
                 return Err(DescriptorError::Layout { layer: l });
             }
             let region = RegionLayout {
@@ -578,21 +583,19 @@ mod tests {
             assert!(cap >= batch);
             for r in &layout.regions {
                 assert!(r.lanes() >= cap);
-                // the dead lanes are exactly the first `dead_rows` rows of a block
-                assert_eq!(
-                    r.lanes() - cap,
-                    r.dead_rows * r.lanes_per_row,
-                    "batch {batch}"
-                );
+                let extra = r.lanes() - cap;
+                if r.kind == RegionKind::Input {
+                    // whole dead rows, then at most part of a row (bound to zero inputs)
+                    assert_eq!(extra / r.lanes_per_row, r.dead_rows, "batch {batch}");
+                } else {
+                    // the dead lanes are exactly the first `dead_rows` rows of a block
+                    assert_eq!(extra, r.dead_rows * r.lanes_per_row, "batch {batch}");
+                }
                 assert!(r.dead_rows < r.block_len);
             }
-            // no smaller capacity would do
+            // no smaller capacity would do (the input region does not constrain it)
             if cap > batch {
-                let fits = |c: usize| {
-                    [64usize, 8, 32]
-                        .iter()
-                        .all(|&b| b >= c || c.is_multiple_of(b))
-                };
+                let fits = |c: usize| [8usize, 32].iter().all(|&b| b >= c || c.is_multiple_of(b));
                 assert!((batch..cap).all(|c| !fits(c)), "batch {batch}");
             }
         }

@@ -353,8 +353,16 @@ impl Builder {
         if a.act != Act::None {
             return Err(unsupported(node, "LeakyRelu must follow a Conv/Gemm"));
         }
-        if a.n_out + self.parts.len() > MAX_ACTIVATIONS {
-            return Err(unsupported(node, "too many outputs once split in two"));
+        let rows = a.n_out + self.parts.len();
+        if rows > MAX_ACTIVATIONS
+            || rows
+                .checked_mul(a.n_in)
+                .is_none_or(|cells| cells > MAX_DENSE_CELLS)
+        {
+            return Err(unsupported(
+                node,
+                "too many outputs or weights once split in two",
+            ));
         }
         let n_in = a.n_in;
         for p in &mut self.parts {

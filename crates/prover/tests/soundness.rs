@@ -310,6 +310,28 @@ fn weaker_security_than_asked_is_rejected() {
 }
 
 #[test]
+fn extra_input_lanes_in_a_live_row_must_be_zero() {
+    // a wide input beside a narrow hidden layer: the input region's first live row also holds
+    // lanes beyond the capacity, which only the public inputs (zero there) pin down
+    let p = Program::compile(&common::model(&[64, 4, 8], 21)).unwrap();
+    let xs = common::inputs(5, 64, 3);
+    let t = p.trace(&xs).unwrap();
+    let input = t.layout.regions[0].clone();
+    let extra = input.lanes() - t.layout.batch_capacity;
+    assert!(
+        !extra.is_multiple_of(input.lanes_per_row),
+        "the fixture must give the input region a partly dead row"
+    );
+    assert_eq!(verdict(t.clone(), &p.digest()), Ok(()));
+    // lane b = lanes − 1 − (p·xc + col): row `dead_rows`, column 0 holds an extra lane
+    let row = input.dead_rows;
+    assert!(input.lanes() - 1 - row * input.lanes_per_row >= t.layout.batch_capacity);
+    let mut bad = t;
+    set(&mut bad, input.lane_col(0), row, 5);
+    assert_rejected(bad, &p.digest());
+}
+
+#[test]
 fn dead_lanes_are_outside_the_statement_and_the_first_live_row_is_bound() {
     // three samples: every region stores whole rows of lanes beyond the capacity
     let p = program();
