@@ -12,10 +12,12 @@ test:
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
 
-## End-to-end tests with winterfell's debug trace validation switched on (dense and grouped layers).
+## End-to-end tests with winterfell's debug trace validation switched on (dense, grouped and
+## stencil layers).
 validate:
 	$(CARGO) test --profile validate -p glassbox-prover --test synthetic
 	$(CARGO) test --profile validate -p glassbox-prover --test grouped a_grouped_layer_proves
+	$(CARGO) test --profile validate -p glassbox-prover --test stencil a_stencil_layer_passes
 
 ## Formatting and clippy, warnings denied.
 lint:

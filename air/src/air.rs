@@ -25,13 +25,14 @@ use winter_crypto::{RandomCoin, RandomCoinError};
 use winter_math::{ExtensionOf, FieldElement};
 
 use crate::challenges::Challenges;
+use crate::conv::Digit;
 use crate::descriptor::felt_from_i64;
 use crate::hash::{self, packed_element, STATE_WIDTH};
-use crate::layout::{Layout, LookupValue, RegionKind, RegionLayout, SPONGE_BUFFER};
+use crate::layout::{Counter, Layout, LookupValue, RegionKind, RegionLayout, SPONGE_BUFFER};
 use crate::public::PublicInputs;
 use crate::units::lookup::{fraction_sum, lookup_value};
 use crate::units::product::{
-    accumulator_row_sum, input_row_sum, inverse_multipliers, weight_row_sum,
+    accumulator_row_sum, input_row_sum, inverse_multipliers, weight_row_sum, weight_step,
 };
 use crate::units::requant::activation_row;
 use crate::{Felt, HASH_CYCLE, RANGE_TABLE_SIZE};
@@ -94,10 +95,9 @@ impl InferenceAir {
             let rho = r[ch.rho[l]];
             let beta = r[ch.beta[l]];
             let mut bias_sum = E::ZERO;
-            let mut pw = rho;
-            for &b in &layer.bias {
+            let powers = output_powers(rho, &layout.layers[l].out_order, layer.n_out);
+            for (pw, &b) in powers.into_iter().zip(&layer.bias) {
                 bias_sum += pw.mul_base(felt_from_i64(b));
-                pw *= rho;
             }
             let mut lanes = E::ZERO;
             let mut bw = E::ONE;
@@ -110,14 +110,17 @@ impl InferenceAir {
 
         // + Σ_i ρ^{i+1} Σ_b β^b Y_ib for the (public) outputs of the last layer
         let (rho, beta) = (r[ch.rho[last]], r[ch.beta[last]]);
+        let powers = output_powers(
+            rho,
+            &layout.layers[last].out_order,
+            layout.layers[last].n_out,
+        );
         let mut bw = E::ONE;
         for b in 0..cap {
             let y = p.outputs.get(b).unwrap_or(&p.padding_outputs);
-            let mut pw = rho;
             let mut lane = E::ZERO;
-            for &v in y {
+            for (&pw, &v) in powers.iter().zip(y) {
                 lane += pw.mul_base(felt_from_i64(v));
-                pw *= rho;
             }
             total += lane * bw;
             bw *= beta;
@@ -203,10 +206,10 @@ impl Air for InferenceAir {
             aux.push(cyc(1, region.block_len)); // Q
         }
         for region in &layout.regions {
-            aux.push(cyc(1, region.block_len)); // A
+            aux.push(counter_degree(&region.powers)); // A
         }
-        for layer in layout.layers.iter().filter(|l| l.groups > 1) {
-            aux.push(cyc(1, layer.group_span())); // G
+        for factor in layout.layers.iter().filter_map(|l| l.factor.as_ref()) {
+            aux.push(counter_degree(factor)); // G
         }
         // Z: the highest-degree term decides
         let mut z_terms: Vec<(usize, usize)> = Vec::new();
@@ -216,7 +219,7 @@ impl Air for InferenceAir {
             } else {
                 3
             };
-            let deg_g = usize::from(layer.groups > 1);
+            let deg_g = usize::from(layer.factor.is_some());
             z_terms.push((1 + deg_x + deg_g, region.block_len));
             z_terms.push((2, region.block_len));
         }
@@ -382,10 +385,19 @@ impl Air for InferenceAir {
             accumulator_row_sum(layout, ch, r, row, l, self.inv_multipliers[l])
         };
 
+        // where a per-block power column steps, and by what factor
+        let counter_step = |c: &Counter, at: usize| {
+            let mut f = one;
+            for (s, &(span, _)) in c.steps.iter().enumerate() {
+                f += flags(span).0 * r[at + 1 + s];
+            }
+            f
+        };
+
         // U
         for (l, lay) in layout.layers.iter().enumerate() {
             let (last, _) = flags(lay.block_len);
-            let step = r[ch.rho_pows[l] + lay.k];
+            let step = weight_step(layout, ch, r, l);
             let u = ax.u[l];
             push(an[u] - (one - last) * (ac[u] + pw_row(mc, l)) * step);
         }
@@ -403,23 +415,15 @@ impl Air for InferenceAir {
             let q = ax.q[l].unwrap_or(0);
             push(an[q] - (one - last) * (ac[q] + py_row(mc, l)) * step);
         }
-        // A
+        // A: δ^(j+1), or ρ_(l−1)^(i+1) for the natural index i of block j's output
         for (l, reg) in layout.regions.iter().enumerate() {
-            let (last, _) = flags(reg.block_len);
-            let mu = if l == 0 {
-                r[ch.delta]
-            } else {
-                r[ch.rho[l - 1]]
-            };
             let a = ax.a[l];
-            push(an[a] - ac[a] * (one + last * (mu - one)));
+            push(an[a] - ac[a] * counter_step(&reg.powers, ch.powers[l]));
         }
-        // G: ρ^(g·m) for the group of the row, stepping by ρ^m after each group's last row
+        // G: ρ^(g·m) for the group of a grouped layer's block, ρ^(y·Wo + x) for a stencil's
         for (l, lay) in layout.layers.iter().enumerate() {
-            if let Some(g) = ax.g[l] {
-                let (end, _) = flags(lay.group_span());
-                let step = r[ch.rho_group[l]];
-                push(an[g] - ac[g] * (one + end * (step - one)));
+            if let (Some(g), Some(c), Some(at)) = (ax.g[l], &lay.factor, ch.factor[l]) {
+                push(an[g] - ac[g] * counter_step(c, at));
             }
         }
         // Z
@@ -510,15 +514,12 @@ impl Air for InferenceAir {
             out.push(Assertion::single(*q, 0, E::ZERO));
         }
         for (l, &a) in ax.a.iter().enumerate() {
-            let start = if l == 0 {
-                r[ch.delta]
-            } else {
-                r[ch.rho[l - 1]]
-            };
-            out.push(Assertion::single(a, 0, start));
+            out.push(Assertion::single(a, 0, r[ch.powers[l]]));
         }
-        for g in ax.g.iter().flatten() {
-            out.push(Assertion::single(*g, 0, E::ONE));
+        for (g, at) in ax.g.iter().zip(&ch.factor) {
+            if let (Some(g), Some(at)) = (g, at) {
+                out.push(Assertion::single(*g, 0, r[*at]));
+            }
         }
         out.push(Assertion::single(ax.z, 0, E::ZERO));
         out.push(Assertion::single(ax.z, last, self.expected_z(r)));
@@ -583,6 +584,37 @@ impl Air for InferenceAir {
     }
 }
 
+/// `ρ^(1 + i)` for the natural index `i` of each of the first `n` physical outputs.
+fn output_powers<E: FieldElement<BaseField = Felt>>(rho: E, order: &[Digit], n: usize) -> Vec<E> {
+    let counter = Counter::new(1, order, 1);
+    let factors: Vec<E> = counter
+        .steps
+        .iter()
+        .map(|&(_, e)| crate::challenges::pow_signed(rho, e))
+        .collect();
+    let mut value = rho;
+    let mut out = Vec::with_capacity(n);
+    for b in 0..n {
+        out.push(value);
+        if let Some(s) = counter
+            .steps
+            .iter()
+            .rposition(|&(span, _)| (b + 1).is_multiple_of(span))
+        {
+            value *= factors[s];
+        }
+    }
+    out
+}
+
+/// Degree of a per-block power column's constraint: its largest span decides.
+fn counter_degree(c: &Counter) -> TransitionConstraintDegree {
+    match c.steps.last() {
+        Some(&(span, _)) => TransitionConstraintDegree::with_cycles(1, alloc::vec![span]),
+        None => TransitionConstraintDegree::new(1),
+    }
+}
+
 fn placeholder_layout() -> Layout {
     use crate::descriptor::{LayerDescriptor, ModelDescriptor};
     let d = ModelDescriptor {
@@ -593,6 +625,7 @@ fn placeholder_layout() -> Layout {
             multiplier: None,
             bias: alloc::vec![0],
             groups: 1,
+            conv: None,
         }],
         input_scale: 1.0,
         output_scale: 1.0,

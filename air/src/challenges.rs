@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 
 use winter_math::FieldElement;
 
-use crate::layout::Layout;
+use crate::layout::{Counter, Layout};
 
 /// Positions of each challenge and power in the flat element list.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,8 +25,12 @@ pub struct Challenges {
     pub rho_pows: Vec<usize>,
     /// Per layer: start of `β_l^0 ..= β_l^{m}` with `m` the widest lane count of regions `l`, `l+1`.
     pub beta_pows: Vec<usize>,
-    /// Per layer: `ρ_l^(group_out)`, the factor between consecutive groups of a grouped layer.
-    pub rho_group: Vec<usize>,
+    /// Per region: its per-block power column's table (see [`Challenges::counter_table`]).
+    pub powers: Vec<usize>,
+    /// Per grouped or stencil layer: its factor column's table.
+    pub factor: Vec<Option<usize>>,
+    /// Per stencil layer: `ρ_l^(e_t)` for every tap, then the Horner step `ρ_l^(Ho·Wo)`.
+    pub conv: Vec<Option<usize>>,
     /// Number of drawn (random) elements.
     pub num_drawn: usize,
     /// Total length of the expanded list.
@@ -51,8 +55,23 @@ impl Challenges {
             beta_pows.push(at);
             at += Self::beta_span(layout, l) + 1;
         }
-        let rho_group = (0..num_layers).map(|l| at + l).collect();
-        at += num_layers;
+        let mut powers = Vec::new();
+        for region in &layout.regions {
+            powers.push(at);
+            at += 1 + region.powers.steps.len();
+        }
+        let mut factor = Vec::new();
+        let mut conv = Vec::new();
+        for layer in &layout.layers {
+            factor.push(layer.factor.as_ref().map(|c| {
+                at += 1 + c.steps.len();
+                at - 1 - c.steps.len()
+            }));
+            conv.push(layer.conv.as_ref().map(|shape| {
+                at += shape.taps() + 1;
+                at - shape.taps() - 1
+            }));
+        }
         Self {
             gamma,
             delta,
@@ -60,7 +79,9 @@ impl Challenges {
             beta,
             rho_pows,
             beta_pows,
-            rho_group,
+            powers,
+            factor,
+            conv,
             num_drawn,
             len: at,
         }
@@ -82,12 +103,62 @@ impl Challenges {
             let beta = out[self.beta[l]];
             push_powers(&mut out, beta, Self::beta_span(layout, l));
         }
-        for l in 0..layout.layers.len() {
-            let m = layout.layers[l].group_out as u64;
+        for (l, region) in layout.regions.iter().enumerate() {
+            let base = if l == 0 {
+                out[self.delta]
+            } else {
+                out[self.rho[l - 1]]
+            };
+            push_counter(&mut out, base, &region.powers);
+        }
+        for (l, layer) in layout.layers.iter().enumerate() {
             let rho = out[self.rho[l]];
-            out.push(rho.exp(m.into()));
+            if let Some(c) = &layer.factor {
+                push_counter(&mut out, rho, c);
+            }
+            if let Some(shape) = &layer.conv {
+                for t in 0..shape.taps() {
+                    out.push(pow_signed(rho, shape.tap_exponent(t)));
+                }
+                out.push(pow_signed(rho, shape.out_plane() as i64));
+            }
         }
         out
+    }
+
+    /// The value of a per-block power column at block `b`, from its table at `at`: the start
+    /// value times the step factors of every block boundary before `b` (tables hold the
+    /// differences `base^(e_s) − base^(e_(s−1))`, see [`push_counter`]).
+    pub fn counter_step<E: FieldElement>(r: &[E], at: usize, counter: &Counter, row: usize) -> E {
+        let mut f = E::ONE;
+        for (s, &(span, _)) in counter.steps.iter().enumerate() {
+            if (row + 1).is_multiple_of(span) {
+                f += r[at + 1 + s];
+            }
+        }
+        f
+    }
+}
+
+/// `x^e` for a signed `e` (`x^(−1)` is zero if `x` is, which happens with negligible probability).
+pub fn pow_signed<E: FieldElement>(x: E, e: i64) -> E {
+    if e >= 0 {
+        x.exp((e as u64).into())
+    } else {
+        x.inv().exp(e.unsigned_abs().into())
+    }
+}
+
+/// A counter's table: `base^start`, then per step `base^(e_s) − base^(e_(s−1))` (`e_(−1) = 0`),
+/// so that the factor after a row is `1 + Σ_s flag_s·table[1 + s]` over the spans ending there
+/// (the flags of a row's spans are nested, and the sum telescopes to the largest one's factor).
+fn push_counter<E: FieldElement>(out: &mut Vec<E>, base: E, counter: &Counter) {
+    out.push(pow_signed(base, counter.start));
+    let mut previous = E::ONE;
+    for &(_, exp) in &counter.steps {
+        let f = pow_signed(base, exp);
+        out.push(f - previous);
+        previous = f;
     }
 }
 

@@ -5,6 +5,7 @@ use core::fmt;
 
 use winter_crypto::{hashers::Rp64_256, ElementHasher};
 
+use crate::conv::ConvShape;
 use crate::hash::STATE_WIDTH;
 use crate::Felt;
 
@@ -42,6 +43,8 @@ pub struct LayerDescriptor {
     /// Block-diagonal groups: output `i` reads only the inputs of its group
     /// (`n_in / groups` of them, a power of two when `groups > 1`). 1 for a dense layer.
     pub groups: usize,
+    /// `Some` for a convolution stored as a stencil layer (see [`crate::conv`]); `groups` is 1.
+    pub conv: Option<ConvShape>,
 }
 
 /// The public part of a compiled model: everything the verifier needs except the weights.
@@ -155,6 +158,11 @@ impl ModelDescriptor {
             {
                 return Err(DescriptorError::Shape { layer: l });
             }
+            if let Some(shape) = &layer.conv {
+                if g != 1 || !shape.is_valid(layer.n_in, layer.n_out) {
+                    return Err(DescriptorError::Shape { layer: l });
+                }
+            }
             if layer.bias.len() != layer.n_out || layer.bias.iter().any(|b| b.abs() >= MAX_BIAS) {
                 return Err(DescriptorError::Bias { layer: l });
             }
@@ -202,7 +210,34 @@ impl ModelDescriptor {
             out.push(Felt::new(layer.n_in as u64));
             out.push(Felt::new(layer.n_out as u64));
             out.push(Felt::new(u64::from(layer.multiplier.unwrap_or(0))));
-            out.push(Felt::new(layer.groups as u64));
+            match &layer.conv {
+                // groups is at least 1, so 0 marks a stencil layer and its shape follows
+                Some(shape) => {
+                    out.push(Felt::new(0));
+                    out.extend(
+                        [
+                            shape.channels,
+                            shape.height,
+                            shape.width,
+                            shape.copies,
+                            shape.out_channels,
+                            shape.out_height,
+                            shape.out_width,
+                            shape.kernel_h,
+                            shape.kernel_w,
+                            shape.pad_top,
+                            shape.pad_left,
+                            shape.out_order.len(),
+                        ]
+                        .map(|v| Felt::new(v as u64)),
+                    );
+                    for d in &shape.out_order {
+                        out.push(Felt::new(u64::from(d.bits)));
+                        out.push(Felt::new(d.coef));
+                    }
+                }
+                None => out.push(Felt::new(layer.groups as u64)),
+            }
             out.extend(layer.bias.iter().map(|&b| felt_from_i64(b)));
         }
         out
@@ -303,6 +338,7 @@ mod tests {
                     multiplier,
                     bias: vec![0; 3],
                     groups: 1,
+                    conv: None,
                 },
                 LayerDescriptor {
                     n_in: 3,
@@ -310,6 +346,7 @@ mod tests {
                     multiplier: None,
                     bias: vec![0; 2],
                     groups: 1,
+                    conv: None,
                 },
             ],
             input_scale: 1.0,

@@ -11,6 +11,7 @@ use core::fmt;
 
 use winter_math::StarkField;
 
+use crate::conv::{ConvShape, Digit};
 use crate::descriptor::{LayerDescriptor, ModelDescriptor, MAX_DIM, MAX_LAYERS};
 use crate::hash::STATE_WIDTH;
 use crate::options::SecurityLevel;
@@ -110,7 +111,21 @@ impl ProofEnvelope {
             w.extend_from_slice(&(layer.n_in as u32).to_le_bytes());
             w.extend_from_slice(&(layer.n_out as u32).to_le_bytes());
             w.extend_from_slice(&layer.multiplier.unwrap_or(0).to_le_bytes());
-            w.extend_from_slice(&(layer.groups as u32).to_le_bytes());
+            match &layer.conv {
+                // groups is at least 1, so 0 marks a stencil layer and its shape follows
+                Some(shape) => {
+                    w.extend_from_slice(&0u32.to_le_bytes());
+                    for v in conv_fields(shape) {
+                        w.extend_from_slice(&(v as u32).to_le_bytes());
+                    }
+                    w.push(shape.out_order.len() as u8);
+                    for d in &shape.out_order {
+                        w.push(d.bits as u8);
+                        w.extend_from_slice(&d.coef.to_le_bytes());
+                    }
+                }
+                None => w.extend_from_slice(&(layer.groups as u32).to_le_bytes()),
+            }
             for &b in &layer.bias {
                 w.extend_from_slice(&b.to_le_bytes());
             }
@@ -180,6 +195,11 @@ impl ProofEnvelope {
             }
             let m = r.u32("multiplier")?;
             let groups = r.u32("groups")? as usize;
+            let conv = if groups == 0 {
+                Some(read_conv(&mut r)?)
+            } else {
+                None
+            };
             r.need(n_out * 8, "bias")?;
             let bias = (0..n_out)
                 .map(|_| r.i64("bias"))
@@ -189,7 +209,8 @@ impl ProofEnvelope {
                 n_out,
                 multiplier: (m != 0).then_some(m),
                 bias,
-                groups,
+                groups: groups.max(1),
+                conv,
             });
         }
         let descriptor = ModelDescriptor {
@@ -261,6 +282,60 @@ impl ProofEnvelope {
             proof,
         })
     }
+}
+
+/// The integer fields of a stencil layer's shape, in envelope and digest order.
+fn conv_fields(shape: &ConvShape) -> [usize; 11] {
+    [
+        shape.channels,
+        shape.height,
+        shape.width,
+        shape.copies,
+        shape.out_channels,
+        shape.out_height,
+        shape.out_width,
+        shape.kernel_h,
+        shape.kernel_w,
+        shape.pad_top,
+        shape.pad_left,
+    ]
+}
+
+/// Reads a stencil layer's shape (its bounds are checked with the descriptor).
+fn read_conv(r: &mut Reader<'_>) -> Result<ConvShape, EnvelopeError> {
+    let mut f = [0usize; 11];
+    for v in &mut f {
+        *v = r.u32("convolution shape")? as usize;
+    }
+    let digits = r.u8("convolution order")? as usize;
+    if digits > 32 {
+        return Err(EnvelopeError::Invalid {
+            field: "convolution order",
+        });
+    }
+    r.need(digits * 9, "convolution order")?;
+    let mut out_order = Vec::with_capacity(digits);
+    for _ in 0..digits {
+        let bits = u32::from(r.u8("convolution order")?);
+        let coef = u64::from_le_bytes(r.array("convolution order")?);
+        out_order.push(Digit { bits, coef });
+    }
+    let [channels, height, width, copies, out_channels, out_height, out_width, kernel_h, kernel_w, pad_top, pad_left] =
+        f;
+    Ok(ConvShape {
+        channels,
+        height,
+        width,
+        copies,
+        out_channels,
+        out_height,
+        out_width,
+        kernel_h,
+        kernel_w,
+        pad_top,
+        pad_left,
+        out_order,
+    })
 }
 
 struct Reader<'a> {

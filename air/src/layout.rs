@@ -31,6 +31,7 @@
 
 use alloc::vec::Vec;
 
+use crate::conv::{natural_order, order_steps, ConvShape, Digit};
 use crate::descriptor::{DescriptorError, ModelDescriptor, MAX_TRACE_LEN};
 use crate::hash::STATE_WIDTH;
 use crate::{HASH_CYCLE, WEIGHTS_PER_ELEMENT};
@@ -58,7 +59,28 @@ pub const MAX_WIDTH: usize = 255;
 /// Highest constraint degree a lookup group may reach.
 const LOOKUP_DEGREE_BUDGET: usize = 8;
 
-/// Placement of one dense layer's weights.
+/// A column of per-block challenge powers: block `b` holds `base^(start + natural(b))` for a
+/// mixed-radix order (see [`crate::conv`]); it starts at `base^start` on row 0 and after the last
+/// row of every span in `steps` is multiplied by `base^exp` (the largest such span decides).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Counter {
+    /// Exponent of the row-0 value.
+    pub start: i64,
+    /// `(span, exp)` per digit, spans increasing.
+    pub steps: Vec<(usize, i64)>,
+}
+
+impl Counter {
+    /// The counter of `order` over blocks of `block_len` rows.
+    pub fn new(start: i64, order: &[Digit], block_len: usize) -> Self {
+        Self {
+            start,
+            steps: order_steps(order, block_len),
+        }
+    }
+}
+
+/// Placement of one layer's weights.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LayerLayout {
     /// Input dimension.
@@ -69,7 +91,7 @@ pub struct LayerLayout {
     pub blocks: usize,
     /// Rows per block.
     pub block_len: usize,
-    /// Weight columns (`ceil(group_out / block_len)`).
+    /// Weight columns (`ceil(group_out / block_len)`; the kernel taps of a stencil layer).
     pub k: usize,
     /// Block-diagonal groups (1 for a dense layer).
     pub groups: usize,
@@ -79,6 +101,14 @@ pub struct LayerLayout {
     pub group_out: usize,
     /// First weight column.
     pub w_start: usize,
+    /// The convolution of a stencil layer.
+    pub conv: Option<ConvShape>,
+    /// Physical output `b` is natural output `natural_index(out_order, b)` (the identity but for
+    /// pooled stencil layers).
+    pub out_order: Vec<Digit>,
+    /// The per-block factor column of a grouped (`ρ^(g·group_out)`) or stencil (`ρ^(y·Wo + x)`)
+    /// layer.
+    pub factor: Option<Counter>,
 }
 
 /// What a region holds.
@@ -108,6 +138,9 @@ pub struct RegionLayout {
     pub lanes_per_row: usize,
     /// Rows at the start of every block that hold only lanes beyond the batch capacity.
     pub dead_rows: usize,
+    /// The per-block challenge powers `A` (`δ^(j+1)`, or `ρ_(l−1)^(i+1)` for the natural index
+    /// `i` of the previous layer's output in block `j`).
+    pub powers: Counter,
     /// First column.
     pub start: usize,
 }
@@ -227,7 +260,7 @@ pub struct AuxLayout {
     pub q: Vec<Option<usize>>,
     /// Per-block challenge powers of each region.
     pub a: Vec<usize>,
-    /// Per grouped layer: `ρ^(g·group_out)` for the group of the current row (`None` if dense).
+    /// Per grouped or stencil layer: its per-block factor column (`None` if dense).
     pub g: Vec<Option<usize>>,
     /// The product-check accumulator.
     pub z: usize,
@@ -300,11 +333,38 @@ impl Layout {
         col += 2;
 
         let mut layers = Vec::new();
-        for layer in &descriptor.layers {
+        for (l, layer) in descriptor.layers.iter().enumerate() {
             let blocks = layer.n_in.next_power_of_two();
             let block_len = n / blocks;
             let group_out = layer.n_out / layer.groups;
-            let k = group_out.div_ceil(block_len);
+            let group_in = layer.n_in / layer.groups;
+            let (k, out_order, factor) = match &layer.conv {
+                Some(shape) => {
+                    // one row per output channel in every block
+                    if shape.out_channels > block_len {
+                        return Err(DescriptorError::Layout { layer: l });
+                    }
+                    let factor = Counter::new(0, &shape.input_order(blocks), block_len);
+                    (shape.taps(), shape.out_order.clone(), Some(factor))
+                }
+                None => {
+                    let factor = (layer.groups > 1).then(|| {
+                        let order = [
+                            Digit {
+                                bits: group_in.trailing_zeros(),
+                                coef: 0,
+                            },
+                            Digit {
+                                bits: (blocks / group_in).trailing_zeros(),
+                                coef: group_out as u64,
+                            },
+                        ];
+                        Counter::new(0, &order, block_len)
+                    });
+                    let order = natural_order(layer.n_out.next_power_of_two());
+                    (group_out.div_ceil(block_len), order, factor)
+                }
+            };
             layers.push(LayerLayout {
                 n_in: layer.n_in,
                 n_out: layer.n_out,
@@ -312,9 +372,12 @@ impl Layout {
                 block_len,
                 k,
                 groups: layer.groups,
-                group_in: layer.n_in / layer.groups,
+                group_in,
                 group_out,
                 w_start: col,
+                conv: layer.conv.clone(),
+                out_order,
+                factor,
             });
             col += k;
         }
@@ -349,12 +412,17 @@ impl Layout {
             if l > 0 && !extra.is_multiple_of(lanes_per_row) {
                 return Err(DescriptorError::Layout { layer: l });
             }
+            let order = match l {
+                0 => natural_order(layer.blocks),
+                _ => layers[l - 1].out_order.clone(),
+            };
             let region = RegionLayout {
                 kind,
                 block_len: layer.block_len,
                 blocks: layer.blocks,
                 lanes_per_row,
                 dead_rows: extra / lanes_per_row,
+                powers: Counter::new(1, &order, layer.block_len),
                 start: col,
             };
             col += region.width();
@@ -393,10 +461,17 @@ impl Layout {
             lookup_groups.push(current);
         }
 
-        // block lengths, and the row spans of grouped layers' groups (same flag pairs)
+        // block lengths, and every span after which a per-block power column steps (same flag
+        // pairs)
+        let spans = |c: &Counter| c.steps.iter().map(|&(span, _)| span).collect::<Vec<_>>();
         let mut block_lens: Vec<usize> = layers
             .iter()
-            .flat_map(|l| [l.block_len, l.group_span()])
+            .flat_map(|l| {
+                let mut v = alloc::vec![l.block_len];
+                v.extend(l.factor.iter().flat_map(spans));
+                v
+            })
+            .chain(regions.iter().flat_map(|r| spans(&r.powers)))
             .collect();
         block_lens.sort_unstable();
         block_lens.dedup();
@@ -423,7 +498,7 @@ impl Layout {
         let a_cols = regions.iter().map(|_| next()).collect();
         let g = layers
             .iter()
-            .map(|l| (l.groups > 1).then(&mut next))
+            .map(|l| l.factor.is_some().then(&mut next))
             .collect();
         let z = next();
         let s = next();
@@ -561,6 +636,7 @@ mod tests {
                 multiplier: (l + 2 < shape.len()).then_some(100),
                 bias: vec![0; w[1]],
                 groups: 1,
+                conv: None,
             })
             .collect();
         ModelDescriptor {

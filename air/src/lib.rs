@@ -21,6 +21,7 @@ extern crate std;
 
 mod air;
 mod challenges;
+pub mod conv;
 mod descriptor;
 mod envelope;
 pub mod hash;
@@ -31,6 +32,7 @@ pub mod units;
 
 pub use air::InferenceAir;
 pub use challenges::Challenges;
+pub use conv::{ConvShape, Digit};
 pub use descriptor::{
     felt_from_i64, felt_to_i64, DescriptorError, LayerDescriptor, ModelDescriptor, ModelDigest,
     MAX_MULTIPLIER,
@@ -40,13 +42,15 @@ pub use envelope::{
 };
 pub use hash::packed_element;
 pub use layout::{
-    AuxLayout, LayerLayout, Layout, LookupValue, RegionKind, RegionLayout, SpongeLayout, ACT_C,
-    ACT_CELLS, ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_T, SPONGE_BUFFER, SPONGE_WIDTH,
+    AuxLayout, Counter, LayerLayout, Layout, LookupValue, RegionKind, RegionLayout, SpongeLayout,
+    ACT_C, ACT_CELLS, ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_T, SPONGE_BUFFER, SPONGE_WIDTH,
 };
 pub use options::SecurityLevel;
 pub use public::{PublicInputs, MAX_VERIFIER_WORK};
 pub use units::lookup::lookup_value;
-pub use units::product::{accumulator_row_sum, input_row_sum, inverse_multipliers, weight_row_sum};
+pub use units::product::{
+    accumulator_row_sum, input_row_sum, inverse_multipliers, weight_row_sum, weight_step,
+};
 pub use units::requant::{accumulator, activation};
 
 pub use winter_air::proof::{Context as ProofContext, Proof};

@@ -24,19 +24,41 @@ where
     acc
 }
 
-/// One row's share of `Σ_i ρ^i W_ij` for layer `l`.
+/// One row's share of `Σ_i ρ^i W_ij` for layer `l` (up to the stencil block factor).
 pub fn weight_row_sum<F, E>(layout: &Layout, ch: &Challenges, r: &[E], row: &[F], l: usize) -> E
 where
     F: FieldElement<BaseField = Felt>,
     E: FieldElement<BaseField = Felt> + ExtensionOf<F>,
 {
     let lay = &layout.layers[l];
+    if let Some(at) = ch.conv[l] {
+        // a stencil row: output channel `o`'s weights, one column per tap, each with its factor
+        let mut acc = E::ZERO;
+        for t in 0..lay.k {
+            acc += r[at + t].mul_base(row[lay.w_start + t]);
+        }
+        return acc;
+    }
     horner(
         (0..lay.k).map(|t| row[lay.w_start + t]),
         r,
         ch.rho_pows[l],
         lay.k,
     )
+}
+
+/// The Horner step of layer `l`'s weight sums: `ρ^k` (`ρ^(Ho·Wo)` for a stencil layer).
+pub fn weight_step<E: FieldElement<BaseField = Felt>>(
+    layout: &Layout,
+    ch: &Challenges,
+    r: &[E],
+    l: usize,
+) -> E {
+    let k = layout.layers[l].k;
+    match ch.conv[l] {
+        Some(at) => r[at + k],
+        None => r[ch.rho_pows[l] + k],
+    }
 }
 
 /// One row's share of `Σ_b β^b X_jb` for region `l` (the inputs of layer `l`).

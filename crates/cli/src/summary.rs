@@ -33,7 +33,13 @@ pub fn layer_shapes(program: &Program) -> String {
         .descriptor
         .layers
         .iter()
-        .map(|l| format!("{}→{}", l.n_in, l.n_out))
+        .map(|l| match &l.conv {
+            Some(c) => format!(
+                "{}→{} (stencil {}×{})",
+                l.n_in, l.n_out, c.kernel_h, c.kernel_w
+            ),
+            None => format!("{}→{}", l.n_in, l.n_out),
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }

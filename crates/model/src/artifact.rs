@@ -7,7 +7,7 @@ use crate::quant::QuantizedModel;
 /// Magic bytes at the start of every artifact.
 pub const MAGIC: &[u8; 8] = b"GBMODEL\0";
 /// The artifact format version written and read by this build.
-pub const FORMAT_VERSION: u16 = 2;
+pub const FORMAT_VERSION: u16 = 3;
 /// Largest artifact accepted (256 MiB).
 pub const MAX_ARTIFACT_BYTES: usize = 256 << 20;
 
@@ -106,6 +106,7 @@ mod tests {
                     bias: vec![5],
                     multiplier: Some(300),
                     groups: 1,
+                    conv: None,
                 },
                 QuantizedDense {
                     n_in: 1,
@@ -114,6 +115,7 @@ mod tests {
                     bias: vec![-7, 7],
                     multiplier: None,
                     groups: 1,
+                    conv: None,
                 },
             ],
             output_scale: 0.002,

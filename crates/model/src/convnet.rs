@@ -39,7 +39,7 @@ use crate::dense::{add_bias, dense_from_weight};
 use crate::error::{ModelError, Result};
 use crate::fidelity::{fidelity_against, FidelityReport};
 use crate::graph::{Graph, Node, Op, Operand, Tensor};
-use crate::quant::{QuantizedDense, QuantizedModel, BIAS_LIMIT, DEFAULT_INPUT_RANGE};
+use crate::quant::{ConvGeometry, QuantizedDense, QuantizedModel, BIAS_LIMIT, DEFAULT_INPUT_RANGE};
 use crate::InputEncoding;
 
 /// Widest activation vector the lowering builds (the proof's layer-width limit, 2^14).
@@ -66,6 +66,9 @@ struct Affine {
     w: Vec<f64>,
     b: Vec<f64>,
     act: Act,
+    /// The convolution this stage computes, while its rows are exactly that (no carried skip,
+    /// no folded skip, at most a permutation of its outputs).
+    conv: Option<ConvGeometry>,
 }
 
 #[derive(Debug, Clone)]
@@ -233,6 +236,7 @@ impl Builder {
             w: m,
             b: bias,
             act: Act::None,
+            conv: None,
         }));
         self.parts = (0..n_out).map(|o| vec![(o, 1.0)]).collect();
         self.width = row;
@@ -314,6 +318,8 @@ impl Builder {
                 a.w[r * n_in + k] += v / (c * g);
             }
         }
+        // the skip's weights lie off the convolution's stencil
+        a.conv = None;
         if dies {
             let rows = self.skips.remove(si).rows;
             self.drop_rows(rows);
@@ -365,6 +371,13 @@ impl Builder {
             ));
         }
         let n_in = a.n_in;
+        if let Some(conv) = &mut a.conv {
+            // the negated rows are channels O..2O, in the order of the first O
+            let plane = (conv.out_channels * conv.out_height * conv.out_width) as u32;
+            let negated: Vec<u32> = conv.out_order.iter().map(|&i| i + plane).collect();
+            conv.out_order.extend(negated);
+            conv.out_channels *= 2;
+        }
         for p in &mut self.parts {
             let &[(r, c)] = p.as_slice() else {
                 return Err(unsupported(node, "LeakyRelu must follow a Conv/Gemm"));
@@ -405,6 +418,18 @@ impl Builder {
             .map(|&i| self.parts[i][0].0)
             .collect();
         let n_in = a.n_in;
+        // a permutation keeps a convolution one (its output order records it); repeats do not
+        a.conv = a.conv.take().and_then(|mut conv| {
+            let mut seen = vec![false; a.n_out];
+            let permutation = order.len() == a.n_out
+                && order
+                    .iter()
+                    .all(|&r| seen.get_mut(r).is_some_and(|s| !std::mem::replace(s, true)));
+            permutation.then(|| {
+                conv.out_order = order.iter().map(|&r| conv.out_order[r]).collect();
+                conv
+            })
+        });
         a.w = order
             .iter()
             .flat_map(|&r| a.w[r * n_in..(r + 1) * n_in].to_vec())
@@ -413,6 +438,20 @@ impl Builder {
         a.n_out = order.len();
         self.width = order.len();
         Ok(())
+    }
+}
+
+/// How many activations make up each current ONNX value, if every value is one activation in
+/// order (1) or the pair `2i, 2i + 1` a max pool leaves (2); `None` otherwise.
+fn input_copies(parts: &Parts, width: usize) -> Option<usize> {
+    let single = |i: usize, p: &Vec<(usize, f64)>| p.as_slice() == [(i, 1.0)];
+    let pair = |i: usize, p: &Vec<(usize, f64)>| p.as_slice() == [(2 * i, 1.0), (2 * i + 1, 1.0)];
+    if width == parts.len() && parts.iter().enumerate().all(|(i, p)| single(i, p)) {
+        Some(1)
+    } else if width == 2 * parts.len() && parts.iter().enumerate().all(|(i, p)| pair(i, p)) {
+        Some(2)
+    } else {
+        None
     }
 }
 
@@ -559,8 +598,29 @@ fn float_stages(graph: &Graph) -> Result<Vec<Stage>> {
                         _ => 0.0,
                     }
                 };
+                let copies = input_copies(&b.parts, b.width);
                 b.dense(node, m * ho * wo, weight, bias)?;
                 b.shape = [m, ho, wo];
+                let Some(Stage::Affine(a)) = b.stages.last_mut() else {
+                    unreachable!("dense pushed an affine stage");
+                };
+                // a stride-1 convolution without carried skip rows is a stencil
+                if let (Some(copies), [1, 1], true) = (copies, strides, a.n_out == m * ho * wo) {
+                    a.conv = Some(ConvGeometry {
+                        channels: c,
+                        height: h,
+                        width: w,
+                        copies,
+                        out_channels: m,
+                        out_height: ho,
+                        out_width: wo,
+                        kernel_h: kh,
+                        kernel_w: kw,
+                        pad_top: pt,
+                        pad_left: pl,
+                        out_order: (0..(m * ho * wo) as u32).collect(),
+                    });
+                }
             }
             Op::Gemm {
                 alpha,
@@ -901,6 +961,7 @@ fn quantize(
                     bias,
                     multiplier,
                     groups: 1,
+                    conv: a.conv.clone(),
                 });
             }
             Stage::MaxPool { windows, size } => {
@@ -929,6 +990,7 @@ fn quantize(
                     bias: vec![0; windows],
                     multiplier: Some(multiplier as u32),
                     groups: windows,
+                    conv: None,
                 });
             }
         }
@@ -955,6 +1017,7 @@ fn tile(pattern: &[i8], n_in: usize, n_out: usize) -> QuantizedDense {
         bias: vec![0; n_out],
         multiplier: Some(IDENTITY),
         groups: n_in / 4,
+        conv: None,
     }
 }
 

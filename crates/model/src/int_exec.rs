@@ -173,6 +173,7 @@ mod tests {
                     bias: vec![10, -100],
                     multiplier: Some(1 << 15),
                     groups: 1,
+                    conv: None,
                 },
                 QuantizedDense {
                     n_in: 2,
@@ -181,6 +182,7 @@ mod tests {
                     bias: vec![0, 0],
                     multiplier: None,
                     groups: 1,
+                    conv: None,
                 },
             ],
             output_scale: 1.0,

@@ -65,8 +65,8 @@ pub use import::{load_onnx, MAX_MODEL_BYTES, MAX_NODES};
 pub use input::parse_input_json;
 pub use int_exec::{first_argmax, Execution, LayerExecution};
 pub use quant::{
-    quantize, quantize_with_info, requantize, requantize_at, QuantizationInfo, QuantizedDense,
-    QuantizedModel, Requantized,
+    quantize, quantize_with_info, requantize, requantize_at, ConvGeometry, QuantizationInfo,
+    QuantizedDense, QuantizedModel, Requantized,
 };
 
 /// Imports, lowers and quantizes an ONNX model in one step.

@@ -91,6 +91,76 @@ pub struct QuantizedDense {
     /// `g·c .. (g+1)·c` of its group `g = i / (n_out / G)`, `c = n_in / G` (a power of two when
     /// `G > 1`), and `weights` is row-major `[n_out][c]`.
     pub groups: usize,
+    /// The convolution this layer computes, if it is one (its `weights` are then the dense
+    /// Toeplitz matrix, which a prover may store as a stencil).
+    pub conv: Option<ConvGeometry>,
+}
+
+/// A stride-1 convolution `C×H×W → O×Ho×Wo` as a layer computes it: input activation
+/// `((c·H + y)·W + x)·copies + e` (two copies when the input is a max pool's pair), output row
+/// `r` is the natural output `out_order[r] = (o·Ho + y)·Wo + x`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConvGeometry {
+    /// Input channels.
+    pub channels: usize,
+    /// Input height.
+    pub height: usize,
+    /// Input width.
+    pub width: usize,
+    /// Activations per input value (1, or 2 after a max pool).
+    pub copies: usize,
+    /// Output channels.
+    pub out_channels: usize,
+    /// Output height.
+    pub out_height: usize,
+    /// Output width.
+    pub out_width: usize,
+    /// Kernel height.
+    pub kernel_h: usize,
+    /// Kernel width.
+    pub kernel_w: usize,
+    /// Zero rows above the input.
+    pub pad_top: usize,
+    /// Zero columns left of the input.
+    pub pad_left: usize,
+    /// Natural output index of each output row.
+    pub out_order: Vec<u32>,
+}
+
+impl ConvGeometry {
+    /// Largest kernel side.
+    pub const MAX_KERNEL: usize = 7;
+
+    /// True if the geometry is consistent with a layer of `n_in` inputs and `n_out` outputs:
+    /// stride-1 output dimensions, padding below the kernel size, and `out_order` a permutation.
+    pub fn fits(&self, n_in: usize, n_out: usize) -> bool {
+        let product = |v: &[usize]| v.iter().try_fold(1usize, |a, &b| a.checked_mul(b));
+        let inputs = [self.channels, self.height, self.width, self.copies];
+        let outputs = [self.out_channels, self.out_height, self.out_width];
+        let kernel_ok = |k: usize, pad: usize| (1..=Self::MAX_KERNEL).contains(&k) && pad < k;
+        // stride 1: out = in + pad_before + pad_after − k + 1 with pad_after < k
+        let dim_ok = |out: usize, input: usize, k: usize, pad: usize| {
+            (out + k - 1)
+                .checked_sub(input + pad)
+                .is_some_and(|after| after < k)
+        };
+        if product(&inputs) != Some(n_in)
+            || product(&outputs) != Some(n_out)
+            || !(1..=2).contains(&self.copies)
+            || !kernel_ok(self.kernel_h, self.pad_top)
+            || !kernel_ok(self.kernel_w, self.pad_left)
+            || !dim_ok(self.out_height, self.height, self.kernel_h, self.pad_top)
+            || !dim_ok(self.out_width, self.width, self.kernel_w, self.pad_left)
+            || self.out_order.len() != n_out
+        {
+            return false;
+        }
+        let mut seen = vec![false; n_out];
+        self.out_order.iter().all(|&i| {
+            seen.get_mut(i as usize)
+                .is_some_and(|s| !std::mem::replace(s, true))
+        })
+    }
 }
 
 impl QuantizedDense {
@@ -262,6 +332,7 @@ pub fn quantize_with_info(
             bias,
             multiplier,
             groups: 1,
+            conv: None,
         });
     }
     let model = QuantizedModel {
@@ -377,6 +448,13 @@ impl QuantizedModel {
             }
             if l.weights.len() != nw || l.bias.len() != l.n_out {
                 return bad(format!("layer {li} has inconsistent weight or bias length"));
+            }
+            if let Some(conv) = &l.conv {
+                if g != 1 || !conv.fits(l.n_in, l.n_out) {
+                    return bad(format!(
+                        "layer {li} has an inconsistent convolution geometry"
+                    ));
+                }
             }
             if let Some((i, &b)) = l
                 .bias

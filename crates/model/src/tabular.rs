@@ -464,6 +464,7 @@ pub fn lower_trees(t: &TreeEnsemble) -> Result<QuantizedModel> {
                 bias: b1,
                 multiplier: Some(STEP_MULTIPLIER),
                 groups: 1,
+                conv: None,
             },
             QuantizedDense {
                 n_in: n_bits,
@@ -472,6 +473,7 @@ pub fn lower_trees(t: &TreeEnsemble) -> Result<QuantizedModel> {
                 bias: b2,
                 multiplier: Some(IDENTITY_MULTIPLIER),
                 groups,
+                conv: None,
             },
             QuantizedDense {
                 n_in: n_leaves,
@@ -480,6 +482,7 @@ pub fn lower_trees(t: &TreeEnsemble) -> Result<QuantizedModel> {
                 bias: b3,
                 multiplier: None,
                 groups: 1,
+                conv: None,
             },
         ],
         output_scale: s / 255.0,
@@ -705,6 +708,7 @@ pub fn lower_linear(l: &LinearModel, calibration: Option<&[Vec<f32>]>) -> Result
             bias,
             multiplier: None,
             groups: 1,
+            conv: None,
         }],
         output_scale: s,
         classifier: l.classes.is_some(),

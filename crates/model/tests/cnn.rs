@@ -8,7 +8,7 @@ use glassbox_model::onnx::{
 };
 use glassbox_model::{compile_onnx, load_onnx, FloatMlp, Graph, ModelError, Op};
 use prost::Message;
-use support::{fixture, labels, onnxruntime_outputs, samples};
+use support::{fixture, labels, onnxruntime_outputs, samples, upsampled};
 
 fn count_ops(g: &Graph, name: &str) -> usize {
     g.nodes.iter().filter(|n| n.op.name() == name).count()
@@ -56,6 +56,20 @@ fn fixtures_match_onnxruntime() {
             assert_eq!(graph.run_f32(sample).expect("logits"), got);
         }
         println!("{name}: worst error {worst:.2e}");
+    }
+}
+
+#[test]
+fn the_16x16_fixture_matches_onnxruntime() {
+    let graph = load_onnx(&fixture("cnn_digits16.onnx")).expect("import");
+    assert_eq!(graph.input_shape, vec![1, 1, 16, 16]);
+    let (_, outputs) = onnxruntime_outputs("cnn_digits16.expected.json");
+    let samples = upsampled(&samples("digits_test.json", Some(64)));
+    for (sample, want) in samples.iter().zip(outputs) {
+        let got = graph.run_f32_output(sample).expect("run");
+        for (g, w) in got.iter().zip(&want) {
+            assert!(close(*g, *w), "got {g}, onnxruntime {w}");
+        }
     }
 }
 

@@ -4,12 +4,22 @@
 mod support;
 
 use glassbox_model::{compile_onnx, load_onnx, ModelError, QuantizedModel};
-use support::{fixture, samples};
+use support::{fixture, samples, upsampled};
+
+/// The digits samples of `file` as fixture `name` takes them (16×16 for `cnn_digits16`).
+fn digits(name: &str, file: &str) -> Vec<Vec<f32>> {
+    let s = samples(file, Some(64));
+    if name.starts_with("cnn_digits16") {
+        upsampled(&s)
+    } else {
+        s
+    }
+}
 
 /// Compiles fixture `name` with the digits calibration set; returns it with its layer shapes.
 fn lowered(name: &str) -> (Vec<u8>, QuantizedModel, Vec<(usize, usize, usize)>) {
     let onnx = fixture(name);
-    let (q, report) = compile_onnx(&onnx, Some(&samples("digits_calib.json", Some(64)))).unwrap();
+    let (q, report) = compile_onnx(&onnx, Some(&digits(name, "digits_calib.json"))).unwrap();
     println!("{}", report.unwrap());
     let shape = q
         .layers
@@ -22,7 +32,7 @@ fn lowered(name: &str) -> (Vec<u8>, QuantizedModel, Vec<(usize, usize, usize)>) 
 /// Asserts that at least 97% of the test split keep the float graph's label.
 fn assert_keeps_labels(onnx: &[u8], q: &QuantizedModel) {
     let graph = load_onnx(onnx).unwrap();
-    let test = samples("digits_test.json", Some(64));
+    let test = digits(&graph.name, "digits_test.json");
     let execs = q.run_f32(&test).unwrap();
     let agree = test
         .iter()
@@ -81,6 +91,54 @@ fn the_residual_cnn_with_leaky_relu_keeps_the_float_labels() {
         ]
     );
     assert_keeps_labels(&onnx, &q);
+}
+
+#[test]
+fn the_16x16_cnn_keeps_the_float_labels_and_records_its_convolutions() {
+    let (onnx, q, shape) = lowered("cnn_digits16.onnx");
+    // conv 256→2048, pool pair, conv (reading the pool's pairs) 1024→512, pool pair, Gemm
+    assert_eq!(
+        shape,
+        vec![
+            (256, 2048, 1),
+            (2048, 2048, 512),
+            (2048, 1024, 512),
+            (1024, 512, 1),
+            (512, 512, 128),
+            (512, 256, 128),
+            (256, 10, 1)
+        ]
+    );
+    assert_keeps_labels(&onnx, &q);
+    for (l, copies, channels, side) in [(0, 1, 1, 16), (3, 2, 8, 8)] {
+        let conv = q.layers[l]
+            .conv
+            .as_ref()
+            .expect("a convolution layer records its geometry");
+        assert_eq!(
+            (conv.copies, conv.channels, conv.height, conv.width),
+            (copies, channels, side, side)
+        );
+        assert_eq!((conv.out_channels, conv.kernel_h, conv.pad_top), (8, 3, 1));
+        // pooling reordered the outputs window by window: a permutation of the natural order
+        let mut order = conv.out_order.clone();
+        assert_ne!(order, (0..order.len() as u32).collect::<Vec<_>>());
+        order.sort_unstable();
+        assert_eq!(order, (0..order.len() as u32).collect::<Vec<_>>());
+        // every weight lies on the 3×3 stencil of its output
+        let w = &q.layers[l].weights;
+        let n_in = q.layers[l].n_in;
+        for (r, &i) in conv.out_order.iter().enumerate() {
+            let (y, x) = ((i as usize / side) % side, i as usize % side);
+            for (j, &v) in w[r * n_in..(r + 1) * n_in].iter().enumerate() {
+                let (qy, qx) = ((j / copies / side) % side, (j / copies) % side);
+                let near = qy.abs_diff(y) <= 1 && qx.abs_diff(x) <= 1;
+                assert!(v == 0 || near, "layer {l}: weight off the stencil");
+            }
+        }
+    }
+    // layers that are not plain convolutions record none
+    assert!(q.layers.iter().filter(|l| l.conv.is_some()).count() == 2);
 }
 
 #[test]

@@ -6,7 +6,7 @@
 
 use glassbox_air::{
     accumulator_row_sum, input_row_sum, inverse_multipliers, lookup_value, weight_row_sum,
-    Challenges, Felt, Layout,
+    weight_step, Challenges, Counter, Felt, Layout,
 };
 use rayon::prelude::*;
 use winterfell::math::{batch_inversion, FieldElement};
@@ -71,7 +71,7 @@ pub fn build<E: FieldElement<BaseField = Felt>>(
     // U, V, Q, A: Horner sums restarting at every block (and, over a region, after its dead
     // rows), and the per-block challenge powers
     for (l, lay) in layout.layers.iter().enumerate() {
-        let step = r[ch.rho_pows[l] + lay.k];
+        let step = weight_step(layout, &ch, r, l);
         let c = ax.u[l];
         for row in 0..n - 1 {
             cols[c][row + 1] = if is_last(row, lay.block_len) {
@@ -102,18 +102,13 @@ pub fn build<E: FieldElement<BaseField = Felt>>(
                 };
             }
         }
-        let mu = if l == 0 {
-            r[ch.delta]
-        } else {
-            r[ch.rho[l - 1]]
-        };
-        fill_span_powers(&mut cols[ax.a[l]], mu, mu, reg.block_len);
+        fill_counter(&mut cols[ax.a[l]], r, ch.powers[l], &reg.powers);
     }
 
-    // G: ρ^(g·m) for the group of each row of a grouped layer
+    // G: the per-block factor of grouped and stencil layers
     for (l, lay) in layout.layers.iter().enumerate() {
-        if let Some(g) = ax.g[l] {
-            fill_span_powers(&mut cols[g], E::ONE, r[ch.rho_group[l]], lay.group_span());
+        if let (Some(g), Some(c), Some(at)) = (ax.g[l], &lay.factor, ch.factor[l]) {
+            fill_counter(&mut cols[g], r, at, c);
         }
     }
 
@@ -167,14 +162,17 @@ pub fn build<E: FieldElement<BaseField = Felt>>(
     cols
 }
 
-/// `col[row] = start · step^(row / span)`: constant within each span of rows, multiplied by `step`
-/// after the span's last row (the per-block challenge powers `A` and the group factors `G`).
-fn fill_span_powers<E: FieldElement>(col: &mut [E], start: E, step: E, span: usize) {
-    let mut value = start;
+/// A per-block power column: its start value on row 0, multiplied after every row by the factor
+/// of the spans ending there (the AIR's constraint, with the same table).
+fn fill_counter<E: FieldElement<BaseField = Felt>>(
+    col: &mut [E],
+    r: &[E],
+    at: usize,
+    counter: &Counter,
+) {
+    let mut value = r[at];
     for (row, cell) in col.iter_mut().enumerate() {
         *cell = value;
-        if row % span == span - 1 {
-            value *= step;
-        }
+        value *= Challenges::counter_step(r, at, counter, row);
     }
 }

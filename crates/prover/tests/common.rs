@@ -26,6 +26,7 @@ pub fn model(shape: &[usize], seed: u64) -> QuantizedModel {
             bias: (0..w[1]).map(|_| lcg(&mut s) % 2000 - 1000).collect(),
             multiplier: (l + 2 < shape.len()).then_some(300),
             groups: 1,
+            conv: None,
         })
         .collect();
     QuantizedModel {

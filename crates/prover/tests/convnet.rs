@@ -1,6 +1,6 @@
 //! The digits CNNs end to end: an honest proof verifies with the reference outputs; a convolution
 //! weight changed under the original digest, a wrong pooled value and a wrong value on a residual
-//! skip connection are rejected.
+//! skip connection are rejected; the 16×16 CNN proves with its convolutions stored as stencils.
 
 use glassbox_air::{felt_from_i64, felt_to_i64, RegionKind, SecurityLevel, ACT_C, ACT_T};
 use glassbox_model::{compile_onnx, parse_input_json, QuantizedModel};
@@ -17,11 +17,21 @@ fn setup() -> (QuantizedModel, Program, Vec<Vec<i64>>) {
 }
 
 fn setup_model(name: &str) -> (QuantizedModel, Program, Vec<Vec<i64>>) {
-    let read = |f: &str| std::fs::read_to_string(fixture(f)).unwrap();
-    let calib = parse_input_json(&read("digits_calib.json"), Some(64)).unwrap();
+    let read = |f: &str| {
+        let x = parse_input_json(&std::fs::read_to_string(fixture(f)).unwrap(), Some(64)).unwrap();
+        if name == "cnn_digits16.onnx" {
+            // each pixel repeated 2×2
+            x.iter()
+                .map(|s| (0..256).map(|i| s[(i / 32) * 8 + (i % 16) / 2]).collect())
+                .collect()
+        } else {
+            x
+        }
+    };
+    let calib: Vec<Vec<f32>> = read("digits_calib.json");
     let onnx = std::fs::read(fixture(name)).unwrap();
     let (q, _) = compile_onnx(&onnx, Some(&calib)).unwrap();
-    let test = parse_input_json(&read("digits_test.json"), Some(64)).unwrap();
+    let test: Vec<Vec<f32>> = read("digits_test.json");
     let xs = test
         .iter()
         .take(4)
@@ -136,4 +146,34 @@ fn the_residual_cnn_proves_and_a_wrong_skip_value_is_rejected() {
     t.columns[base + ACT_T][row] = felt_from_i64(tv - 1);
     t.recount_lookups();
     assert!(!accepted(t, &program), "row {row}");
+}
+
+#[test]
+fn the_16x16_cnn_proves_with_stencil_convolutions() {
+    let (q, program, xs) = setup_model("cnn_digits16.onnx");
+    let stencils: Vec<usize> = (0..program.descriptor.layers.len())
+        .filter(|&l| program.descriptor.layers[l].conv.is_some())
+        .collect();
+    assert_eq!(
+        stencils,
+        [0, 3],
+        "both convolutions are cheaper as stencils"
+    );
+    let xs = &xs[..2];
+    let honest = program.trace(xs).unwrap();
+    let env = prove_trace(honest.clone(), SecurityLevel::Bits100).unwrap();
+    let claim = verify(&env.to_bytes(), &program.digest(), 100).unwrap();
+    let reference: Vec<Vec<i64>> = q.run(xs).unwrap().into_iter().map(|e| e.outputs).collect();
+    assert_eq!(claim.outputs, reference);
+    // a kernel weight of the second convolution changed where input block 100 uses it
+    let lay = honest.layout.layers[3].clone();
+    let row = 100 * lay.block_len + lay.block_len - 1; // output channel 0
+    let col = (lay.w_start..lay.w_start + lay.k)
+        .find(|&c| felt_to_i64(honest.columns[c][row]) != 0)
+        .expect("an interior input meets every tap");
+    let mut t = honest;
+    let w = felt_to_i64(t.columns[col][row]);
+    t.columns[col][row] = felt_from_i64(if w < 127 { w + 1 } else { w - 1 });
+    t.recount_lookups();
+    assert!(!accepted(t, &program));
 }

@@ -32,6 +32,7 @@ fn model() -> QuantizedModel {
             bias,
             multiplier,
             groups,
+            conv: None,
         }
     };
     QuantizedModel {

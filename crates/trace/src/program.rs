@@ -1,8 +1,11 @@
 //! A quantized model compiled to the AIR's layout, with its digest.
 
 use glassbox_air::hash::{self, State, RATE_START};
-use glassbox_air::{Felt, LayerDescriptor, Layout, ModelDescriptor, ModelDigest, RANGE_TABLE_SIZE};
-use glassbox_model::QuantizedModel;
+use glassbox_air::{
+    ConvShape, Digit, Felt, LayerDescriptor, LayerLayout, Layout, ModelDescriptor, ModelDigest,
+    RANGE_TABLE_SIZE,
+};
+use glassbox_model::{QuantizedDense, QuantizedModel};
 use winter_math::FieldElement;
 
 /// Why a model cannot be compiled or a batch cannot be executed.
@@ -96,9 +99,9 @@ impl std::fmt::Debug for StaticColumns {
 }
 
 impl Program {
-    /// Compiles `model`, choosing the trace length that minimises the committed cells of a
-    /// single-inference proof among those that fit at least 64 samples per proof (or, failing
-    /// that, any sample).
+    /// Compiles `model`, choosing the trace length (and, for convolutions, stencil or dense
+    /// storage) that minimises the committed cells of a single-inference proof among those that
+    /// fit at least 64 samples per proof (or, failing that, any sample).
     ///
     /// # Errors
     /// Inconsistent weight arrays, or no layout fits.
@@ -112,6 +115,7 @@ impl Program {
                 multiplier: l.multiplier,
                 bias: l.bias.clone(),
                 groups: l.groups,
+                conv: None,
             })
             .collect();
         for (l, layer) in model.layers.iter().enumerate() {
@@ -124,38 +128,49 @@ impl Program {
                 });
             }
         }
-        let base = ModelDescriptor {
-            trace_len: RANGE_TABLE_SIZE,
-            layers,
-            input_scale: model.input_scale,
-            output_scale: model.output_scale,
-        };
-        let mut best: Option<(bool, usize, usize)> = None;
-        let mut n = RANGE_TABLE_SIZE;
-        let mut last_err = String::from("no trace length tried");
-        while n <= MAX_COMPILE_TRACE_LEN {
-            let d = ModelDescriptor {
-                trace_len: n,
-                ..base.clone()
-            };
-            match Layout::new(&d, 1) {
-                Ok(layout) => {
-                    let cost = n * (layout.main_width + 2 * layout.aux.width + 14);
-                    let roomy = Layout::new(&d, 64).is_ok();
-                    let better = match best {
-                        None => true,
-                        Some((r, c, _)) => (roomy && !r) || (roomy == r && cost < c),
-                    };
-                    if better {
-                        best = Some((roomy, cost, n));
-                    }
-                }
-                Err(e) => last_err = e.to_string(),
-            }
-            n *= 2;
+        // convolutions stored as stencils where the AIR can, or every layer dense: whichever
+        // layout is cheaper
+        let stencil: Vec<LayerDescriptor> = layers
+            .iter()
+            .zip(&model.layers)
+            .map(|(d, q)| LayerDescriptor {
+                conv: stencil_shape(q),
+                ..d.clone()
+            })
+            .collect();
+        let mut variants = vec![layers];
+        if stencil != variants[0] {
+            variants.push(stencil);
         }
-        let (_, _, trace_len) = best.ok_or(CompileError::Layout(last_err))?;
-        let descriptor = ModelDescriptor { trace_len, ..base };
+        let mut best: Option<(bool, usize, ModelDescriptor)> = None;
+        let mut last_err = String::from("no trace length tried");
+        for layers in variants {
+            let mut n = RANGE_TABLE_SIZE;
+            while n <= MAX_COMPILE_TRACE_LEN {
+                let d = ModelDescriptor {
+                    trace_len: n,
+                    layers: layers.clone(),
+                    input_scale: model.input_scale,
+                    output_scale: model.output_scale,
+                };
+                match Layout::new(&d, 1) {
+                    Ok(layout) => {
+                        let cost = n * (layout.main_width + 2 * layout.aux.width + 14);
+                        let roomy = Layout::new(&d, 64).is_ok();
+                        let better = match &best {
+                            None => true,
+                            Some((r, c, _)) => (roomy && !r) || (roomy == *r && cost < *c),
+                        };
+                        if better {
+                            best = Some((roomy, cost, d));
+                        }
+                    }
+                    Err(e) => last_err = e.to_string(),
+                }
+                n *= 2;
+            }
+        }
+        let (_, _, descriptor) = best.ok_or(CompileError::Layout(last_err))?;
         let weights = model.layers.iter().map(|l| l.weights.clone()).collect();
         Self::with_descriptor(descriptor, weights)
     }
@@ -179,6 +194,13 @@ impl Program {
                     expected,
                     got: w.len(),
                 });
+            }
+            if let Some(shape) = &layer.conv {
+                if !on_stencil(shape, layer.n_in, w) {
+                    return Err(CompileError::Layout(format!(
+                        "layer {l} has a weight off its convolution stencil"
+                    )));
+                }
             }
         }
         let mut program = Self {
@@ -262,6 +284,10 @@ impl Program {
         let mut cols = Vec::new();
         for (l, lay) in layout.layers.iter().enumerate() {
             let w = &self.weights[l];
+            if let Some(shape) = &lay.conv {
+                cols.extend(stencil_columns(n, lay, shape, w));
+                continue;
+            }
             for t in 0..lay.k {
                 let mut col = vec![0i8; n];
                 for (row, cell) in col.iter_mut().enumerate() {
@@ -279,6 +305,133 @@ impl Program {
         }
         cols
     }
+}
+
+/// The weight columns of a stencil layer: block `j`, row `block_len − 1 − o`, column `t` holds
+/// the weight from input `j` to output channel `o` at the position tap `t` reaches (zero where the
+/// tap falls outside the output grid). `w` is the dense `[n_out][n_in]` matrix, rows in physical
+/// order.
+fn stencil_columns(n: usize, lay: &LayerLayout, shape: &ConvShape, w: &[i8]) -> Vec<Vec<i8>> {
+    let physical = physical_rows(shape);
+    let mut cols = vec![vec![0i8; n]; lay.k];
+    for (t, col) in cols.iter_mut().enumerate() {
+        let (dy, dx) = (t / shape.kernel_w, t % shape.kernel_w);
+        for (row, cell) in col.iter_mut().enumerate() {
+            let (j, p) = (row / lay.block_len, row % lay.block_len);
+            let o = lay.block_len - 1 - p;
+            if o >= shape.out_channels || j >= lay.n_in {
+                continue;
+            }
+            if let Some(i) = stencil_output(shape, j, o, dy, dx) {
+                *cell = w[physical[i] * lay.n_in + j];
+            }
+        }
+    }
+    cols
+}
+
+/// The natural output index tap `(dy, dx)` of input `j` reaches in channel `o`, if inside the
+/// output grid.
+fn stencil_output(shape: &ConvShape, j: usize, o: usize, dy: usize, dx: usize) -> Option<usize> {
+    let (_, qy, qx) = shape.input_position(j);
+    let y = (qy + shape.pad_top).checked_sub(dy)?;
+    let x = (qx + shape.pad_left).checked_sub(dx)?;
+    (y < shape.out_height && x < shape.out_width)
+        .then(|| (o * shape.out_height + y) * shape.out_width + x)
+}
+
+/// For each natural output index, its physical row.
+fn physical_rows(shape: &ConvShape) -> Vec<usize> {
+    let n = (shape.out_channels * shape.out_plane()).next_power_of_two();
+    let mut physical = vec![0; n];
+    for b in 0..n {
+        let i = glassbox_air::conv::natural_index(&shape.out_order, b) as usize;
+        if let Some(slot) = physical.get_mut(i) {
+            *slot = b;
+        }
+    }
+    physical
+}
+
+/// The stencil shape of a convolution layer, if the AIR can store it as one: power-of-two input
+/// sides, outputs in a mixed-radix order of a power-of-two count, and every weight on the stencil.
+fn stencil_shape(layer: &QuantizedDense) -> Option<ConvShape> {
+    let g = layer.conv.as_ref()?;
+    let shape = ConvShape {
+        channels: g.channels,
+        height: g.height,
+        width: g.width,
+        copies: g.copies,
+        out_channels: g.out_channels,
+        out_height: g.out_height,
+        out_width: g.out_width,
+        kernel_h: g.kernel_h,
+        kernel_w: g.kernel_w,
+        pad_top: g.pad_top,
+        pad_left: g.pad_left,
+        out_order: order_digits(&g.out_order)?,
+    };
+    let ok = layer.groups == 1
+        && shape.is_valid(layer.n_in, layer.n_out)
+        && on_stencil(&shape, layer.n_in, &layer.weights);
+    ok.then_some(shape)
+}
+
+/// `order` (the natural index of each row) as mixed-radix digits, if its length is a power of
+/// two and every index is the sum of per-bit weights of its row number.
+fn order_digits(order: &[u32]) -> Option<Vec<Digit>> {
+    let n = order.len();
+    if !n.is_power_of_two() || order.first() != Some(&0) {
+        return None;
+    }
+    let bits = n.trailing_zeros() as usize;
+    let coefs: Vec<u64> = (0..bits).map(|s| u64::from(order[1 << s])).collect();
+    let linear = order.iter().enumerate().all(|(b, &v)| {
+        let sum: u64 = (0..bits)
+            .filter(|s| b >> s & 1 == 1)
+            .map(|s| coefs[s])
+            .sum();
+        sum == u64::from(v)
+    });
+    if !linear {
+        return None;
+    }
+    let mut digits: Vec<Digit> = Vec::new();
+    for c in coefs {
+        match digits.last_mut() {
+            Some(d) if d.coef.checked_shl(d.bits) == Some(c) => d.bits += 1,
+            _ => digits.push(Digit { bits: 1, coef: c }),
+        }
+    }
+    Some(digits)
+}
+
+/// True if every nonzero weight of a stencil layer lies on its stencil (so the stencil columns
+/// hold the whole matrix).
+fn on_stencil(shape: &ConvShape, n_in: usize, w: &[i8]) -> bool {
+    let n_out = w.len() / n_in.max(1);
+    let mut natural = vec![0usize; n_out];
+    for (b, slot) in natural.iter_mut().enumerate() {
+        *slot = glassbox_air::conv::natural_index(&shape.out_order, b) as usize;
+    }
+    let plane = shape.out_plane();
+    w.chunks(n_in).zip(&natural).all(|(row, &i)| {
+        let (o, y, x) = (
+            i / plane,
+            (i / shape.out_width) % shape.out_height,
+            i % shape.out_width,
+        );
+        row.iter().enumerate().all(|(j, &v)| {
+            if v == 0 {
+                return true;
+            }
+            let (_, qy, qx) = shape.input_position(j);
+            let dy = (qy + shape.pad_top).checked_sub(y);
+            let dx = (qx + shape.pad_left).checked_sub(x);
+            matches!((dy, dx), (Some(dy), Some(dx)) if dy < shape.kernel_h && dx < shape.kernel_w)
+                && o < shape.out_channels
+        })
+    })
 }
 
 /// Peak bytes per committed cell (see [`Program::estimated_peak_bytes`]).
@@ -319,4 +472,39 @@ fn sponge_states(layout: &Layout, columns: &[Vec<i8>]) -> Vec<State> {
             s
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orders_that_are_sums_of_bit_weights_become_digits() {
+        // natural: one digit
+        let natural: Vec<u32> = (0..64).collect();
+        assert_eq!(
+            order_digits(&natural),
+            Some(vec![Digit { bits: 6, coef: 1 }])
+        );
+        // 2×2 windows of a 4×4 plane made consecutive: bits [dx, dy, px, py]
+        let pooled: Vec<u32> = (0..16u32)
+            .map(|b| (b & 1) + 4 * ((b >> 1) & 1) + 2 * ((b >> 2) & 1) + 8 * (b >> 3))
+            .collect();
+        let digits = order_digits(&pooled).unwrap();
+        assert_eq!(
+            digits,
+            vec![
+                Digit { bits: 1, coef: 1 },
+                Digit { bits: 1, coef: 4 },
+                Digit { bits: 1, coef: 2 },
+                Digit { bits: 1, coef: 8 },
+            ]
+        );
+        assert!(glassbox_air::conv::order_is_valid(&digits, 16));
+        // not a sum of bit weights, or not a power of two long
+        let mut swapped = natural.clone();
+        swapped.swap(1, 2);
+        assert_eq!(order_digits(&swapped), None);
+        assert_eq!(order_digits(&natural[..48]), None);
+    }
 }

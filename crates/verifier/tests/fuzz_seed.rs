@@ -1,5 +1,6 @@
-//! The committed fuzz seed (`fuzz/seeds/proof_8_16_4.{bin,digest}`, embedded by the
-//! `verify_mutated` fuzz target) must stay a valid proof for today's verifier.
+//! The committed fuzz seeds (`fuzz/seeds/proof_8_16_4.{bin,digest}`, embedded by the
+//! `verify_mutated` fuzz target, and `model_8_16_4.gbm`) must stay a valid proof for today's
+//! verifier and a loadable artifact.
 //!
 //! Regenerate after any change to the AIR, the prover or the envelope with
 //! `GLASSBOX_REGEN_SEEDS=1 cargo test -p glassbox-verifier --test fuzz_seed`.
@@ -28,6 +29,11 @@ fn committed_fuzz_seed_verifies() {
     let digest = ModelDigest::from_hex(hex.trim()).expect("seed digest is hex");
     if let Err(e) = glassbox_verifier::verify(&bytes, &digest, 100) {
         panic!("the committed fuzz seed no longer verifies ({e}); regenerate with `{REGEN}`");
+    }
+    // the model_artifact target starts from a loadable artifact of today's format
+    let model = std::fs::read(dir.join("model_8_16_4.gbm")).expect("seed model");
+    if let Err(e) = glassbox_model::QuantizedModel::from_bytes(&model) {
+        panic!("the committed model seed no longer loads ({e}); regenerate with `{REGEN}`");
     }
 }
 

@@ -20,6 +20,7 @@ fn layer(n_in: usize, n_out: usize) -> impl Strategy<Value = LayerDescriptor> {
             multiplier,
             bias,
             groups: 1,
+            conv: None,
         })
 }
 

@@ -34,6 +34,7 @@ pub fn layers(
                     bias,
                     multiplier,
                     groups: 1,
+                    conv: None,
                 })
                 .boxed()
         })

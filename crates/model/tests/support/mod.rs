@@ -44,3 +44,15 @@ pub fn onnxruntime_outputs(name: &str) -> (String, Vec<Vec<f64>>) {
         .collect();
     (kind, rows)
 }
+
+/// 8×8 digits upsampled to 16×16 (each pixel repeated 2×2), the input of `cnn_digits16`.
+pub fn upsampled(samples: &[Vec<f32>]) -> Vec<Vec<f32>> {
+    samples
+        .iter()
+        .map(|s| {
+            (0..256)
+                .map(|i| s[(i / 16 / 2) * 8 + (i % 16) / 2])
+                .collect()
+        })
+        .collect()
+}

@@ -41,6 +41,7 @@ pub fn model(shape: &[usize], seed: u64) -> QuantizedModel {
             bias: (0..w[1]).map(|_| rng.range(-1000, 1000)).collect(),
             multiplier: (l + 2 < shape.len()).then_some(300),
             groups: 1,
+            conv: None,
         })
         .collect();
     QuantizedModel {

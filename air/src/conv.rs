@@ -1,0 +1,308 @@
+//! Stencil layers (convolutions) and mixed-radix block orders.
+//!
+//! **Stencil layers.** A convolution with stride 1 (any kernel and padding, one group) is a matrix
+//! whose column `j` (input `(c, y, x)`) has nonzeros only at the outputs `(o, y + p_t − dy,
+//! x + p_l − dx)` of the `kh·kw` kernel taps `(dy, dx)`. Its weight block `j` therefore stores, in
+//! `kh·kw` columns (one per tap) and one row per output channel `o`, exactly the weights input `j`
+//! meets: `O·kh·kw` cells instead of the `n_out` cells of a dense column, so the weight cells grow
+//! with the multiply-accumulates of one sample, not with `inputs × outputs`. The product check
+//! needs `f_j = Σ_i ρ^i W_ij` per block; for a stencil block it is
+//! `ρ^(y·Wo + x) · Σ_o ρ^(o·Ho·Wo) · Σ_t ρ^(e_t) · w_jot` with the tap exponents
+//! `e_t = (p_t − dy)·Wo + (p_l − dx)`: a Horner pass over the rows with step `ρ^(Ho·Wo)`, fixed
+//! per-column factors, and a per-block factor `ρ^(y·Wo + x)` supplied by an auxiliary column.
+//! Each block holds its own copy of the weights it uses, all hashed, so the proven operator is
+//! exactly the committed matrix whatever its values; the compiler only checks that every nonzero
+//! lies on the stencil.
+//!
+//! **Mixed-radix orders.** Block `b`'s value in such a factor column (and in the per-block
+//! challenge powers of a region) is `base^(start + Σ_s d_s(b)·coef_s)`, where `d_s(b)` are
+//! groups of binary digits of `b`, lowest first ([`Digit`]). Between consecutive blocks the value
+//! is multiplied by `base^(e_s)` when digits `0..s` roll over and digit `s` increments, so one
+//! transition constraint with one periodic flag per digit generates it. A pooled convolution's
+//! outputs are reordered so that windows are consecutive; that permutation of a power-of-two grid
+//! is such an order, which keeps the stencil's natural output index available to the check.
+
+use alloc::vec::Vec;
+
+/// Largest kernel side.
+pub const MAX_KERNEL: usize = 7;
+
+/// `bits` binary digits of a block index that count in steps of `coef` in the natural index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Digit {
+    /// Binary digits (the digit's radix is `2^bits`).
+    pub bits: u32,
+    /// Natural-index weight of one unit of this digit.
+    pub coef: u64,
+}
+
+/// A convolution stored as a stencil layer (stride 1, dilation 1, one group).
+///
+/// Inputs are numbered `((c·H + y)·W + x)·E + e` (`E` activations per input value: 2 after a max
+/// pool, whose value is the sum of a pair), outputs naturally `(o·Ho + y)·Wo + x` and physically
+/// in the order [`ConvShape::out_order`] gives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConvShape {
+    /// Input channels `C`.
+    pub channels: usize,
+    /// Input height `H` (a power of two).
+    pub height: usize,
+    /// Input width `W` (a power of two).
+    pub width: usize,
+    /// Activations per input value `E` (1 or 2).
+    pub copies: usize,
+    /// Output channels `O`.
+    pub out_channels: usize,
+    /// Output height `Ho`.
+    pub out_height: usize,
+    /// Output width `Wo`.
+    pub out_width: usize,
+    /// Kernel height.
+    pub kernel_h: usize,
+    /// Kernel width.
+    pub kernel_w: usize,
+    /// Zero rows above the input.
+    pub pad_top: usize,
+    /// Zero columns left of the input.
+    pub pad_left: usize,
+    /// Physical output `b` is natural output `Σ_s d_s(b)·coef_s`.
+    pub out_order: Vec<Digit>,
+}
+
+impl ConvShape {
+    /// Kernel taps (`kh·kw`): the layer's weight columns.
+    pub fn taps(&self) -> usize {
+        self.kernel_h * self.kernel_w
+    }
+
+    /// Checks the shape against the layer's dimensions: every bound the AIR relies on.
+    pub fn is_valid(&self, n_in: usize, n_out: usize) -> bool {
+        let dims = [
+            self.channels,
+            self.height,
+            self.width,
+            self.out_channels,
+            self.out_height,
+            self.out_width,
+        ];
+        if dims
+            .iter()
+            .any(|&d| d == 0 || d > crate::descriptor::MAX_DIM)
+        {
+            return false;
+        }
+        let (kh, kw) = (self.kernel_h, self.kernel_w);
+        if !(1..=MAX_KERNEL).contains(&kh) || !(1..=MAX_KERNEL).contains(&kw) {
+            return false;
+        }
+        if !self.height.is_power_of_two() || !self.width.is_power_of_two() {
+            return false;
+        }
+        if !(1..=2).contains(&self.copies) || self.pad_top >= kh || self.pad_left >= kw {
+            return false;
+        }
+        // the output grid must be the stride-1 grid of the padded input, with bottom and right
+        // padding below the kernel size as well
+        let fits = |out: usize, input: usize, k: usize, pad: usize| {
+            (out + k - 1)
+                .checked_sub(input + pad)
+                .is_some_and(|far| far < k)
+        };
+        if !fits(self.out_height, self.height, kh, self.pad_top)
+            || !fits(self.out_width, self.width, kw, self.pad_left)
+        {
+            return false;
+        }
+        let input = [self.channels, self.height, self.width, self.copies];
+        let output = [self.out_channels, self.out_height, self.out_width];
+        if checked_product(&input) != Some(n_in) || checked_product(&output) != Some(n_out) {
+            return false;
+        }
+        order_is_valid(&self.out_order, n_out.next_power_of_two())
+    }
+
+    /// The exponent `e_t = (p_t − dy)·Wo + (p_l − dx)` of tap `t = dy·kw + dx`.
+    pub fn tap_exponent(&self, t: usize) -> i64 {
+        let (dy, dx) = (t / self.kernel_w, t % self.kernel_w);
+        let wo = self.out_width as i64;
+        (self.pad_top as i64 - dy as i64) * wo + (self.pad_left as i64 - dx as i64)
+    }
+
+    /// Output positions per channel (`Ho·Wo`), the Horner step's exponent.
+    pub fn out_plane(&self) -> usize {
+        self.out_height * self.out_width
+    }
+
+    /// The order of the per-block factor `ρ^(y·Wo + x)` over the input blocks (`blocks` of them,
+    /// a power of two at least `n_in`).
+    pub fn input_order(&self, blocks: usize) -> Vec<Digit> {
+        let log = |v: usize| v.trailing_zeros();
+        let low = [
+            Digit {
+                bits: log(self.copies),
+                coef: 0,
+            },
+            Digit {
+                bits: log(self.width),
+                coef: 1,
+            },
+            Digit {
+                bits: log(self.height),
+                coef: self.out_width as u64,
+            },
+        ];
+        let used: u32 = low.iter().map(|d| d.bits).sum();
+        let rest = Digit {
+            bits: log(blocks).saturating_sub(used),
+            coef: 0,
+        };
+        low.into_iter()
+            .chain(core::iter::once(rest))
+            .filter(|d| d.bits > 0)
+            .collect()
+    }
+
+    /// `(c, y, x)` of input activation `j`.
+    pub fn input_position(&self, j: usize) -> (usize, usize, usize) {
+        let v = j / self.copies;
+        let (c, y, x) = (
+            v / (self.height * self.width),
+            (v / self.width) % self.height,
+            v % self.width,
+        );
+        (c, y, x)
+    }
+}
+
+fn checked_product(values: &[usize]) -> Option<usize> {
+    values.iter().try_fold(1usize, |acc, &v| acc.checked_mul(v))
+}
+
+/// The natural order of `blocks` (a power of two) blocks: one digit of weight 1.
+pub fn natural_order(blocks: usize) -> Vec<Digit> {
+    alloc::vec![Digit {
+        bits: blocks.trailing_zeros(),
+        coef: 1,
+    }]
+}
+
+/// True if `order` maps `0..len` (`len` a power of two) one-to-one onto `0..len`: every digit has
+/// at least one bit, the bits add up, and sorted by weight each digit's weight is the product of
+/// the radices below it.
+pub fn order_is_valid(order: &[Digit], len: usize) -> bool {
+    if order.len() > 32 || order.iter().any(|d| d.bits == 0 || d.bits > 32) {
+        return false;
+    }
+    let total: u32 = order.iter().map(|d| d.bits).sum();
+    if !len.is_power_of_two() || total != len.trailing_zeros() {
+        return false;
+    }
+    let mut sorted: Vec<Digit> = order.to_vec();
+    sorted.sort_by_key(|d| d.coef);
+    let mut place = 1u64;
+    for d in sorted {
+        if d.coef != place {
+            return false;
+        }
+        place <<= d.bits;
+    }
+    true
+}
+
+/// The natural index of block `b`.
+pub fn natural_index(order: &[Digit], b: usize) -> u64 {
+    let mut shift = 0;
+    let mut out = 0u64;
+    for d in order {
+        let digit = (b >> shift) & ((1usize << d.bits) - 1);
+        out = out.wrapping_add((digit as u64).wrapping_mul(d.coef));
+        shift += d.bits;
+    }
+    out
+}
+
+/// Per digit `s`: the row span after which it increments (`block_len·2^(bits below s)`) and the
+/// exponent of the factor applied then, `coef_s − Σ_{t<s} (2^bits_t − 1)·coef_t`. Digits whose
+/// factor equals the one below (so that the flag's term vanishes) are left out.
+pub fn order_steps(order: &[Digit], block_len: usize) -> Vec<(usize, i64)> {
+    let mut out = Vec::new();
+    let mut span = block_len;
+    let mut below = 0i64;
+    let mut previous = 0i64;
+    for d in order {
+        let exp = d.coef as i64 - below;
+        if exp != previous {
+            out.push((span, exp));
+        }
+        previous = exp;
+        below += ((1i64 << d.bits) - 1) * d.coef as i64;
+        span <<= d.bits;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    #[test]
+    fn a_pooling_order_is_a_valid_mixed_radix_order() {
+        // 8 channels of 4×4, 2×2 windows made consecutive: bits [dx, dy, px, py, c]
+        let order = vec![
+            Digit { bits: 1, coef: 1 },
+            Digit { bits: 1, coef: 4 },
+            Digit { bits: 1, coef: 2 },
+            Digit { bits: 1, coef: 8 },
+            Digit { bits: 3, coef: 16 },
+        ];
+        assert!(order_is_valid(&order, 128));
+        let mut seen: Vec<u64> = (0..128).map(|b| natural_index(&order, b)).collect();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..128).collect::<Vec<u64>>());
+        // stepping by the order's factors reproduces every natural index
+        let steps = order_steps(&order, 1);
+        let mut value = 0i64;
+        for b in 0..127usize {
+            assert_eq!(value, natural_index(&order, b) as i64);
+            let level = steps
+                .iter()
+                .rposition(|&(span, _)| (b + 1).is_multiple_of(span))
+                .map_or(0, |s| steps[s].1);
+            value += level;
+        }
+        // two digits of one weight, or a gap, are not one-to-one
+        let mut twice = order.clone();
+        twice[1].coef = 1;
+        assert!(!order_is_valid(&twice, 128));
+        assert!(!order_is_valid(&order, 256));
+    }
+
+    #[test]
+    fn a_same_padded_three_by_three_convolution_is_valid() {
+        let shape = ConvShape {
+            channels: 1,
+            height: 8,
+            width: 8,
+            copies: 1,
+            out_channels: 4,
+            out_height: 8,
+            out_width: 8,
+            kernel_h: 3,
+            kernel_w: 3,
+            pad_top: 1,
+            pad_left: 1,
+            out_order: natural_order(256),
+        };
+        assert!(shape.is_valid(64, 256));
+        assert!(!shape.is_valid(64, 255));
+        assert_eq!(shape.tap_exponent(0), 8 + 1);
+        assert_eq!(shape.tap_exponent(8), -8 - 1);
+        let mut wide = shape.clone();
+        wide.out_width = 10; // would need two columns of right padding with a 3-wide kernel
+        assert!(!wide.is_valid(64, 320));
+        let mut odd = shape;
+        odd.height = 6;
+        assert!(!odd.is_valid(48, 256));
+    }
+}
