@@ -118,7 +118,8 @@ impl ConvShape {
         if checked_product(&input) != Some(n_in) || checked_product(&output) != Some(n_out) {
             return false;
         }
-        order_is_valid(&self.out_order, n_out.next_power_of_two())
+        // a power-of-two output count, so that the order is a permutation of exactly the outputs
+        n_out.is_power_of_two() && order_is_valid(&self.out_order, n_out)
     }
 
     /// The exponent `e_t = (p_t − dy)·Wo + (p_l − dx)` of tap `t = dy·kw + dx`.
@@ -296,6 +297,10 @@ mod tests {
         };
         assert!(shape.is_valid(64, 256));
         assert!(!shape.is_valid(64, 255));
+        let mut three = shape.clone();
+        three.out_channels = 3; // 192 outputs: not a power of two
+        three.out_order = natural_order(256);
+        assert!(!three.is_valid(64, 192));
         assert_eq!(shape.tap_exponent(0), 8 + 1);
         assert_eq!(shape.tap_exponent(8), -8 - 1);
         let mut wide = shape.clone();

@@ -3,9 +3,11 @@
 //! A chain `Conv → Relu/Clip(0, 6)/LeakyRelu → [MaxPool 2×2 | AveragePool k×k | GlobalAveragePool]
 //! → … → Flatten → Gemm (→ activation → Gemm …)`, with identity skip connections (`Add` of an
 //! earlier value; BatchNormalization already folded by the importer), becomes:
-//! - **Conv / Gemm**: a dense layer. A convolution is its Toeplitz matrix, so its weight cells grow
-//!   with `inputs × outputs`, not with the multiply-accumulates (fine for digit-sized inputs; a
-//!   weight-sharing convolution unit is future work).
+//! - **Conv / Gemm**: a dense layer. A convolution's matrix is its Toeplitz matrix; a stride-1
+//!   convolution also records its geometry ([`ConvGeometry`]: shape, and its output order once a
+//!   pool permutes its rows) as long as its rows are exactly that convolution, so that the prover
+//!   may store it as a stencil layer, whose weight cells grow with the multiply-accumulates rather
+//!   than with `inputs × outputs`.
 //! - **MaxPool** (any kernel, stride and padding), exactly. Every window becomes `S` consecutive
 //!   activations (`S` a power of two ≥ 4): the previous layer's output rows are reordered, repeated
 //!   where windows overlap, and a window short of `S` (cut by padding, or 9 for 3×3) repeats its
