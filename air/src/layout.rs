@@ -429,6 +429,13 @@ impl Layout {
             regions.push(region);
         }
         let main_width = col;
+        // too wide already: refuse before building per-lane lookups (a large batch would
+        // allocate millions of them, which made `max_batch`'s bisection slow)
+        if main_width > MAX_WIDTH {
+            return Err(DescriptorError::TooWide {
+                columns: main_width,
+            });
+        }
 
         // range checks: every weight cell, and per activation x, r0, r1, d0, d1
         let mut values: Vec<LookupValue> = weight_cols
