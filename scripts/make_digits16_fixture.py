@@ -10,7 +10,7 @@ Writes
                      batch norm folded in; the second is seeded random (He initialisation); the Gemm is
                      trained here in numpy (softmax cross-entropy, Adam, fixed seed) on the fixed
                      features. Its convolutions are the ones dense Toeplitz storage makes expensive
-                     (256 x 2048 and 1024 x 1024 weights), which the stencil layers store as kernels.
+                     (256 x 2048 and 1024 x 512 weights), which the stencil layers store per input.
   cnn_digits16.expected.json  onnxruntime float logits for the first 40 test samples, upsampled.
 """
 import os

@@ -149,12 +149,7 @@ fn measure(
         first.get_or_insert(layout);
     }
     let layout = first.context("empty batch")?;
-    let weights: usize = program
-        .descriptor
-        .layers
-        .iter()
-        .map(|l| l.n_in * l.n_out)
-        .sum();
+    let weights: usize = program.descriptor.layers.iter().map(products).sum();
     let prove_ms = median(&mut prove_times);
     Ok(Row {
         model: name.to_string(),
@@ -211,7 +206,8 @@ fn print_table(rows: &[Row]) {
         "Prove: median of 3, verify: median of 5 (all proofs of a bundle, summed). Peak RSS is the \
          process high-water mark so far (VmHWM), not per row. Weight cells: weight and sponge \
          columns (once per proof); sample cells: layer-input and requantization columns, per \
-         sample of the batch; main cells / MAC: all main cells over batch × multiply-accumulates."
+         sample of the batch; main cells / MAC: all main cells over batch × multiply-accumulates (a block-diagonal layer's \
+         blocks and a stencil layer's kernel taps only)."
     );
     say!(
         "Build: debug_assertions={}, target-cpu=native={}, RUSTFLAGS: {}; machine: {} cores, {}.",
@@ -257,4 +253,26 @@ fn peak_rss_mb() -> Option<f64> {
 fn median(xs: &mut [f64]) -> f64 {
     xs.sort_by(f64::total_cmp);
     xs.get(xs.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// Multiply-accumulates one sample costs in `layer` (and weights it can hold): `n_in·n_out` for a
+/// dense layer, `n_in·n_out/G` for a block-diagonal one, and for a stencil layer the
+/// input-output pairs its kernel connects (border taps that fall in the padding excluded).
+fn products(layer: &glassbox_air::LayerDescriptor) -> usize {
+    let Some(c) = &layer.conv else {
+        return layer.n_in * layer.n_out / layer.groups.max(1);
+    };
+    // per output row/column, the taps that land inside the input
+    let hits = |out: usize, input: usize, k: usize, pad: usize| -> usize {
+        (0..out)
+            .map(|y| {
+                (0..k)
+                    .filter(|&d| (y + d).checked_sub(pad).is_some_and(|q| q < input))
+                    .count()
+            })
+            .sum()
+    };
+    let rows = hits(c.out_height, c.height, c.kernel_h, c.pad_top);
+    let cols = hits(c.out_width, c.width, c.kernel_w, c.pad_left);
+    c.out_channels * c.channels * c.copies * rows * cols
 }
