@@ -5,7 +5,10 @@
 //!   `g_j = Σ_b β^b X_jb` and `q_i = Σ_b β^b Y_ib`, the accumulator `Z` collects
 //!   `Σ_j f_j g_j − Σ_i ρ^{i+1} q_i`, which must equal `−Σ_i ρ^{i+1} b_i · Σ_b β^b`. Each layer
 //!   has its own `(ρ_l, β_l)` and every term carries a positive power of `ρ_l` (or `δ`), so errors
-//!   of different layers live in disjoint monomials and cannot cancel.
+//!   of different layers live in disjoint monomials and cannot cancel. A stencil layer
+//!   ([`crate::conv`]) orders its outputs by their natural index and shifts every exponent by the
+//!   same `S`, chosen so that even the (committed zero) cells of taps outside the output grid
+//!   carry a positive power.
 //! - **Every value the identity uses is a main-trace cell** committed before the challenges; the
 //!   auxiliary columns only hold sums that constraints define from main-trace values.
 //! - **Edge rows.** Running sums start from row-0 assertions; block totals are taken from
@@ -25,10 +28,11 @@ use winter_crypto::{RandomCoin, RandomCoinError};
 use winter_math::{ExtensionOf, FieldElement};
 
 use crate::challenges::Challenges;
-use crate::conv::Digit;
 use crate::descriptor::felt_from_i64;
 use crate::hash::{self, packed_element, STATE_WIDTH};
-use crate::layout::{Counter, Layout, LookupValue, RegionKind, RegionLayout, SPONGE_BUFFER};
+use crate::layout::{
+    Counter, LayerLayout, Layout, LookupValue, RegionKind, RegionLayout, SPONGE_BUFFER,
+};
 use crate::public::PublicInputs;
 use crate::units::lookup::{fraction_sum, lookup_value};
 use crate::units::product::{
@@ -95,7 +99,7 @@ impl InferenceAir {
             let rho = r[ch.rho[l]];
             let beta = r[ch.beta[l]];
             let mut bias_sum = E::ZERO;
-            let powers = output_powers(rho, &layout.layers[l].out_order, layer.n_out);
+            let powers = output_powers(rho, &layout.layers[l]);
             for (pw, &b) in powers.into_iter().zip(&layer.bias) {
                 bias_sum += pw.mul_base(felt_from_i64(b));
             }
@@ -110,11 +114,7 @@ impl InferenceAir {
 
         // + Σ_i ρ^{i+1} Σ_b β^b Y_ib for the (public) outputs of the last layer
         let (rho, beta) = (r[ch.rho[last]], r[ch.beta[last]]);
-        let powers = output_powers(
-            rho,
-            &layout.layers[last].out_order,
-            layout.layers[last].n_out,
-        );
+        let powers = output_powers(rho, &layout.layers[last]);
         let mut bw = E::ONE;
         for b in 0..cap {
             let y = p.outputs.get(b).unwrap_or(&p.padding_outputs);
@@ -584,15 +584,17 @@ impl Air for InferenceAir {
     }
 }
 
-/// `ρ^(1 + i)` for the natural index `i` of each of the first `n` physical outputs.
-fn output_powers<E: FieldElement<BaseField = Felt>>(rho: E, order: &[Digit], n: usize) -> Vec<E> {
-    let counter = Counter::new(1, order, 1);
+/// `ρ^(1 + S + i)` for the natural index `i` of each physical output of `layer` (`S` its
+/// exponent shift, zero but for stencil layers).
+fn output_powers<E: FieldElement<BaseField = Felt>>(rho: E, layer: &LayerLayout) -> Vec<E> {
+    let (order, n) = (&layer.out_order, layer.n_out);
+    let counter = Counter::new(1 + layer.out_shift(), order, 1);
     let factors: Vec<E> = counter
         .steps
         .iter()
         .map(|&(_, e)| crate::challenges::pow_signed(rho, e))
         .collect();
-    let mut value = rho;
+    let mut value = crate::challenges::pow_signed(rho, counter.start);
     let mut out = Vec::with_capacity(n);
     for b in 0..n {
         out.push(value);

@@ -10,6 +10,8 @@
 //! `ρ^(y·Wo + x) · Σ_o ρ^(o·Ho·Wo) · Σ_t ρ^(e_t) · w_jot` with the tap exponents
 //! `e_t = (p_t − dy)·Wo + (p_l − dx)`: a Horner pass over the rows with step `ρ^(Ho·Wo)`, fixed
 //! per-column factors, and a per-block factor `ρ^(y·Wo + x)` supplied by an auxiliary column.
+//! Every exponent of a stencil layer's check, outputs included, is shifted by
+//! [`ConvShape::exponent_shift`] so that each stored cell carries a positive power of `ρ`.
 //! Each block holds its own copy of the weights it uses, all hashed, so the proven operator is
 //! exactly the committed matrix whatever its values; the compiler only checks that every nonzero
 //! lies on the stencil.
@@ -127,6 +129,18 @@ impl ConvShape {
         let (dy, dx) = (t / self.kernel_w, t % self.kernel_w);
         let wo = self.out_width as i64;
         (self.pad_top as i64 - dy as i64) * wo + (self.pad_left as i64 - dx as i64)
+    }
+
+    /// The shift `S ≥ 0` added to every exponent of this layer's check so that each stored cell,
+    /// including the zero cells of taps that fall outside the output grid, carries a positive
+    /// power of `ρ` (`1 + S + y·Wo + x + o·Ho·Wo + e_t ≥ 1`): then no term of this layer is a
+    /// constant that another layer's could cancel, whatever the committed weights.
+    pub fn exponent_shift(&self) -> i64 {
+        let lowest = (0..self.taps())
+            .map(|t| self.tap_exponent(t))
+            .min()
+            .unwrap_or(0);
+        (-lowest).max(0)
     }
 
     /// Output positions per channel (`Ho·Wo`), the Horner step's exponent.
@@ -303,6 +317,7 @@ mod tests {
         assert!(!three.is_valid(64, 192));
         assert_eq!(shape.tap_exponent(0), 8 + 1);
         assert_eq!(shape.tap_exponent(8), -8 - 1);
+        assert_eq!(shape.exponent_shift(), 9);
         let mut wide = shape.clone();
         wide.out_width = 10; // would need two columns of right padding with a 3-wide kernel
         assert!(!wide.is_valid(64, 320));

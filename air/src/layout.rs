@@ -138,8 +138,8 @@ pub struct RegionLayout {
     pub lanes_per_row: usize,
     /// Rows at the start of every block that hold only lanes beyond the batch capacity.
     pub dead_rows: usize,
-    /// The per-block challenge powers `A` (`δ^(j+1)`, or `ρ_(l−1)^(i+1)` for the natural index
-    /// `i` of the previous layer's output in block `j`).
+    /// The per-block challenge powers `A` (`δ^(j+1)`, or `ρ_(l−1)^(1+S+i)` for the natural index
+    /// `i` of the previous layer's output in block `j` and its shift `S`).
     pub powers: Counter,
     /// First column.
     pub start: usize,
@@ -177,6 +177,12 @@ impl RegionLayout {
 }
 
 impl LayerLayout {
+    /// The shift of this layer's output exponents (`ρ^(1 + shift + i)` for output `i`; nonzero
+    /// only for stencil layers, see [`ConvShape::exponent_shift`]).
+    pub fn out_shift(&self) -> i64 {
+        self.conv.as_ref().map_or(0, ConvShape::exponent_shift)
+    }
+
     /// Rows covered by one group's blocks (`group_in · block_len`; the whole trace if dense).
     pub fn group_span(&self) -> usize {
         if self.groups > 1 {
@@ -344,7 +350,8 @@ impl Layout {
                     if shape.out_channels > block_len {
                         return Err(DescriptorError::Layout { layer: l });
                     }
-                    let factor = Counter::new(0, &shape.input_order(blocks), block_len);
+                    let shift = shape.exponent_shift();
+                    let factor = Counter::new(shift, &shape.input_order(blocks), block_len);
                     (shape.taps(), shape.out_order.clone(), Some(factor))
                 }
                 None => {
@@ -412,9 +419,9 @@ impl Layout {
             if l > 0 && !extra.is_multiple_of(lanes_per_row) {
                 return Err(DescriptorError::Layout { layer: l });
             }
-            let order = match l {
-                0 => natural_order(layer.blocks),
-                _ => layers[l - 1].out_order.clone(),
+            let (order, shift) = match l {
+                0 => (natural_order(layer.blocks), 0),
+                _ => (layers[l - 1].out_order.clone(), layers[l - 1].out_shift()),
             };
             let region = RegionLayout {
                 kind,
@@ -422,7 +429,7 @@ impl Layout {
                 blocks: layer.blocks,
                 lanes_per_row,
                 dead_rows: extra / lanes_per_row,
-                powers: Counter::new(1, &order, layer.block_len),
+                powers: Counter::new(1 + shift, &order, layer.block_len),
                 start: col,
             };
             col += region.width();

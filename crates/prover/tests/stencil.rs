@@ -198,6 +198,17 @@ fn lies_about_a_stencil_layer_are_rejected() {
             let env = prove_trace(t1, SecurityLevel::Bits100).unwrap();
             assert!(verify(&env.to_bytes(), &digest, 100).is_err());
         }
+        // a nonzero weight where a tap falls outside the output grid (input (0, 0), tap (2, 2)):
+        // no output has its power of ρ, so even as the committed (rehashed) model it is refused
+        let mut t3 = honest.clone();
+        let (col, row) = (lay.w_start + K * K - 1, lay.block_len - 1);
+        assert_eq!(glassbox_air::felt_to_i64(t3.columns[col][row]), 0);
+        t3.columns[col][row] = glassbox_air::felt_from_i64(5);
+        t3.recount_lookups();
+        t3.rehash();
+        let claimed = t3.public.digest();
+        let env = prove_trace(t3, SecurityLevel::Bits100).unwrap();
+        assert!(verify(&env.to_bytes(), &claimed, 100).is_err());
         // an output off by one
         let mut t2 = honest.clone();
         t2.public.outputs[1][3] += 1;
