@@ -72,6 +72,46 @@ pub struct ConvShape {
 }
 
 impl ConvShape {
+    /// Number of integer fields ([`ConvShape::fields`]).
+    pub const FIELDS: usize = 11;
+
+    /// The integer fields, in digest and envelope order.
+    pub fn fields(&self) -> [usize; Self::FIELDS] {
+        [
+            self.channels,
+            self.height,
+            self.width,
+            self.copies,
+            self.out_channels,
+            self.out_height,
+            self.out_width,
+            self.kernel_h,
+            self.kernel_w,
+            self.pad_top,
+            self.pad_left,
+        ]
+    }
+
+    /// The shape with integer fields `f` (in [`ConvShape::fields`] order) and output order.
+    pub fn from_fields(f: [usize; Self::FIELDS], out_order: Vec<Digit>) -> Self {
+        let [channels, height, width, copies, out_channels, out_height, out_width, kernel_h, kernel_w, pad_top, pad_left] =
+            f;
+        Self {
+            channels,
+            height,
+            width,
+            copies,
+            out_channels,
+            out_height,
+            out_width,
+            kernel_h,
+            kernel_w,
+            pad_top,
+            pad_left,
+            out_order,
+        }
+    }
+
     /// Kernel taps (`kh·kw`): the layer's weight columns.
     pub fn taps(&self) -> usize {
         self.kernel_h * self.kernel_w

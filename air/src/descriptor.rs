@@ -214,23 +214,8 @@ impl ModelDescriptor {
                 // groups is at least 1, so 0 marks a stencil layer and its shape follows
                 Some(shape) => {
                     out.push(Felt::new(0));
-                    out.extend(
-                        [
-                            shape.channels,
-                            shape.height,
-                            shape.width,
-                            shape.copies,
-                            shape.out_channels,
-                            shape.out_height,
-                            shape.out_width,
-                            shape.kernel_h,
-                            shape.kernel_w,
-                            shape.pad_top,
-                            shape.pad_left,
-                            shape.out_order.len(),
-                        ]
-                        .map(|v| Felt::new(v as u64)),
-                    );
+                    out.extend(shape.fields().map(|v| Felt::new(v as u64)));
+                    out.push(Felt::new(shape.out_order.len() as u64));
                     for d in &shape.out_order {
                         out.push(Felt::new(u64::from(d.bits)));
                         out.push(Felt::new(d.coef));

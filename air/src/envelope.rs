@@ -115,7 +115,7 @@ impl ProofEnvelope {
                 // groups is at least 1, so 0 marks a stencil layer and its shape follows
                 Some(shape) => {
                     w.extend_from_slice(&0u32.to_le_bytes());
-                    for v in conv_fields(shape) {
+                    for v in shape.fields() {
                         w.extend_from_slice(&(v as u32).to_le_bytes());
                     }
                     w.push(shape.out_order.len() as u8);
@@ -284,26 +284,9 @@ impl ProofEnvelope {
     }
 }
 
-/// The integer fields of a stencil layer's shape, in envelope and digest order.
-fn conv_fields(shape: &ConvShape) -> [usize; 11] {
-    [
-        shape.channels,
-        shape.height,
-        shape.width,
-        shape.copies,
-        shape.out_channels,
-        shape.out_height,
-        shape.out_width,
-        shape.kernel_h,
-        shape.kernel_w,
-        shape.pad_top,
-        shape.pad_left,
-    ]
-}
-
 /// Reads a stencil layer's shape (its bounds are checked with the descriptor).
 fn read_conv(r: &mut Reader<'_>) -> Result<ConvShape, EnvelopeError> {
-    let mut f = [0usize; 11];
+    let mut f = [0usize; ConvShape::FIELDS];
     for v in &mut f {
         *v = r.u32("convolution shape")? as usize;
     }
@@ -320,22 +303,7 @@ fn read_conv(r: &mut Reader<'_>) -> Result<ConvShape, EnvelopeError> {
         let coef = u64::from_le_bytes(r.array("convolution order")?);
         out_order.push(Digit { bits, coef });
     }
-    let [channels, height, width, copies, out_channels, out_height, out_width, kernel_h, kernel_w, pad_top, pad_left] =
-        f;
-    Ok(ConvShape {
-        channels,
-        height,
-        width,
-        copies,
-        out_channels,
-        out_height,
-        out_width,
-        kernel_h,
-        kernel_w,
-        pad_top,
-        pad_left,
-        out_order,
-    })
+    Ok(ConvShape::from_fields(f, out_order))
 }
 
 struct Reader<'a> {
