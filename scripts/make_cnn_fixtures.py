@@ -132,6 +132,13 @@ def train_cnn(x_train, y_train):
     return p, stats
 
 
+def folded_conv(x_train, y_train):
+    """cnn_digits' trained convolution with its batch norm folded in: (w [8, 1, 3, 3], b [8])."""
+    p, (mean, var) = train_cnn(x_train, y_train)
+    scale = p["gamma"] / np.sqrt(var + EPS)
+    return (p["w"] * scale[:, None]).reshape(8, 1, 3, 3), (p["b"] - mean) * scale + p["beta"]
+
+
 def cnn_digits_onnx(p, stats):
     f32 = lambda a: np.ascontiguousarray(np.asarray(a, dtype=np.float32))  # noqa: E731
     inits = [

@@ -22,7 +22,7 @@ import onnxruntime as ort
 from onnx import helper, numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_cnn_fixtures import EPS, N_EXPECTED, data, train_cnn  # noqa: E402
+from make_cnn_fixtures import N_EXPECTED, data, folded_conv  # noqa: E402
 from make_fixtures import OUT, floats, onnx_model, write_json  # noqa: E402
 from make_residual_fixture import conv3x3, maxpool2  # noqa: E402
 
@@ -100,10 +100,7 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     x_train, x_test, y_train, y_test = data()
     t0 = time.time()
-    cp, (mean, var) = train_cnn(x_train, y_train)
-    scale = cp["gamma"] / np.sqrt(var + EPS)
-    w1 = (cp["w"] * scale[:, None]).reshape(8, 1, 3, 3)
-    b1 = (cp["b"] - mean) * scale + cp["beta"]
+    w1, b1 = folded_conv(x_train, y_train)
     rng = np.random.default_rng(4)
     conv = (w1, b1, rng.normal(0, np.sqrt(2 / 72), (8, 8, 3, 3)), rng.normal(0, 0.05, 8))
     p = train_head(features(conv, upsample(x_train)), y_train)
