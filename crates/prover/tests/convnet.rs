@@ -46,13 +46,21 @@ fn accepted(trace: Trace, program: &Program) -> bool {
     verify(&env.to_bytes(), &program.digest(), 100).is_ok()
 }
 
+/// Proves `xs` honestly, asserts the verified outputs are the reference executor's, and returns
+/// the honest trace for tampering.
+fn proves_reference_outputs(q: &QuantizedModel, program: &Program, xs: &[Vec<i64>]) -> Trace {
+    let honest = program.trace(xs).unwrap();
+    let env = prove_trace(honest.clone(), SecurityLevel::Bits100).unwrap();
+    let claim = verify(&env.to_bytes(), &program.digest(), 100).unwrap();
+    let reference: Vec<Vec<i64>> = q.run(xs).unwrap().into_iter().map(|e| e.outputs).collect();
+    assert_eq!(claim.outputs, reference);
+    honest
+}
+
 #[test]
 fn the_digits_cnn_proves_its_reference_outputs() {
     let (q, program, xs) = setup();
-    let env = prove_trace(program.trace(&xs).unwrap(), SecurityLevel::Bits100).unwrap();
-    let claim = verify(&env.to_bytes(), &program.digest(), 100).unwrap();
-    let reference: Vec<Vec<i64>> = q.run(&xs).unwrap().into_iter().map(|e| e.outputs).collect();
-    assert_eq!(claim.outputs, reference);
+    proves_reference_outputs(&q, &program, &xs);
 }
 
 #[test]
@@ -118,12 +126,7 @@ fn a_wrong_pooled_value_is_rejected() {
 #[test]
 fn the_residual_cnn_proves_and_a_wrong_skip_value_is_rejected() {
     let (q, program, xs) = setup_model("cnn_residual.onnx");
-    let xs = &xs[..2];
-    let honest = program.trace(xs).unwrap();
-    let env = prove_trace(honest.clone(), SecurityLevel::Bits100).unwrap();
-    let claim = verify(&env.to_bytes(), &program.digest(), 100).unwrap();
-    let reference: Vec<Vec<i64>> = q.run(xs).unwrap().into_iter().map(|e| e.outputs).collect();
-    assert_eq!(claim.outputs, reference);
+    let honest = proves_reference_outputs(&q, &program, &xs[..2]);
 
     // Layer 3 (the block's first convolution) outputs 128 convolution values, then 128 rows that
     // carry the skip to the Add folded into layer 4. Lower one carried value.
@@ -159,12 +162,7 @@ fn the_16x16_cnn_proves_with_stencil_convolutions() {
         [0, 3],
         "both convolutions are cheaper as stencils"
     );
-    let xs = &xs[..2];
-    let honest = program.trace(xs).unwrap();
-    let env = prove_trace(honest.clone(), SecurityLevel::Bits100).unwrap();
-    let claim = verify(&env.to_bytes(), &program.digest(), 100).unwrap();
-    let reference: Vec<Vec<i64>> = q.run(xs).unwrap().into_iter().map(|e| e.outputs).collect();
-    assert_eq!(claim.outputs, reference);
+    let honest = proves_reference_outputs(&q, &program, &xs[..2]);
     // a kernel weight of the second convolution changed where input block 100 uses it
     let lay = honest.layout.layers[3].clone();
     let row = 100 * lay.block_len + lay.block_len - 1; // output channel 0

@@ -3,6 +3,8 @@
 //! `^0x01` and `^0xff`) and every truncation must be rejected with an error, never accepted and
 //! never a panic.
 
+mod common;
+
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use glassbox_air::{
@@ -22,13 +24,8 @@ fn program() -> Program {
         Digit { bits: 1, coef: 32 },
     ];
     let (n_in, n_out) = (32, 64);
-    let mut s = 9u64;
-    let mut next = move || {
-        s = s
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (s >> 33) as i64
-    };
+    let mut rng = common::Lcg(9);
+    let mut next = move || rng.next() as i64;
     let mut conv = vec![0i8; n_out * n_in];
     for b in 0..n_out {
         let i = natural_index(&order, b) as usize;
