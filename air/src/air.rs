@@ -587,26 +587,9 @@ impl Air for InferenceAir {
 /// `ρ^(1 + S + i)` for the natural index `i` of each physical output of `layer` (`S` its
 /// exponent shift, zero but for stencil layers).
 fn output_powers<E: FieldElement<BaseField = Felt>>(rho: E, layer: &LayerLayout) -> Vec<E> {
-    let (order, n) = (&layer.out_order, layer.n_out);
-    let counter = Counter::new(1 + layer.out_shift(), order, 1);
-    let factors: Vec<E> = counter
-        .steps
-        .iter()
-        .map(|&(_, e)| crate::challenges::pow_signed(rho, e))
-        .collect();
-    let mut value = crate::challenges::pow_signed(rho, counter.start);
-    let mut out = Vec::with_capacity(n);
-    for b in 0..n {
-        out.push(value);
-        if let Some(s) = counter
-            .steps
-            .iter()
-            .rposition(|&(span, _)| (b + 1).is_multiple_of(span))
-        {
-            value *= factors[s];
-        }
-    }
-    out
+    let counter = Counter::new(1 + layer.out_shift(), &layer.out_order, 1);
+    let table = crate::challenges::counter_table(rho, &counter);
+    crate::challenges::counter_column(&table, &counter, layer.n_out)
 }
 
 /// Degree of a per-block power column's constraint: its largest span decides.

@@ -140,6 +140,26 @@ impl Challenges {
     }
 }
 
+/// The values of a per-block power column over `len` rows, from its table (the start value, then
+/// the step differences, as [`push_counter`] lays them out): the column the AIR's constraint
+/// defines, and with one-row blocks the powers of a layer's outputs.
+pub fn counter_column<E: FieldElement>(table: &[E], counter: &Counter, len: usize) -> Vec<E> {
+    let mut value = table[0];
+    let mut out = Vec::with_capacity(len);
+    for row in 0..len {
+        out.push(value);
+        value *= Challenges::counter_step(table, 0, counter, row);
+    }
+    out
+}
+
+/// The table of `counter` over `base` ([`push_counter`]).
+pub fn counter_table<E: FieldElement>(base: E, counter: &Counter) -> Vec<E> {
+    let mut table = Vec::with_capacity(1 + counter.steps.len());
+    push_counter(&mut table, base, counter);
+    table
+}
+
 /// `x^e` for a signed `e` (`x^(−1)` is zero if `x` is, which happens with negligible probability).
 pub fn pow_signed<E: FieldElement>(x: E, e: i64) -> E {
     if e >= 0 {

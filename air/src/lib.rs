@@ -31,7 +31,7 @@ mod public;
 pub mod units;
 
 pub use air::InferenceAir;
-pub use challenges::Challenges;
+pub use challenges::{counter_column, Challenges};
 pub use conv::{ConvShape, Digit};
 pub use descriptor::{
     felt_from_i64, felt_to_i64, DescriptorError, LayerDescriptor, ModelDescriptor, ModelDigest,

@@ -5,8 +5,8 @@
 //! parallel first; the running sums are then cheap sequential passes.
 
 use glassbox_air::{
-    accumulator_row_sum, input_row_sum, inverse_multipliers, lookup_value, weight_row_sum,
-    weight_step, Challenges, Counter, Felt, Layout,
+    accumulator_row_sum, counter_column, input_row_sum, inverse_multipliers, lookup_value,
+    weight_row_sum, weight_step, Challenges, Felt, Layout,
 };
 use rayon::prelude::*;
 use winterfell::math::{batch_inversion, FieldElement};
@@ -102,13 +102,13 @@ pub fn build<E: FieldElement<BaseField = Felt>>(
                 };
             }
         }
-        fill_counter(&mut cols[ax.a[l]], r, ch.powers[l], &reg.powers);
+        cols[ax.a[l]] = counter_column(&r[ch.powers[l]..], &reg.powers, n);
     }
 
     // G: the per-block factor of grouped and stencil layers
     for (l, lay) in layout.layers.iter().enumerate() {
         if let (Some(g), Some(c), Some(at)) = (ax.g[l], &lay.factor, ch.factor[l]) {
-            fill_counter(&mut cols[g], r, at, c);
+            cols[g] = counter_column(&r[at..], c, n);
         }
     }
 
@@ -160,19 +160,4 @@ pub fn build<E: FieldElement<BaseField = Felt>>(
         cols[ax.t][row + 1] = cols[ax.s][row + 1] + row_sum[row + 1];
     }
     cols
-}
-
-/// A per-block power column: its start value on row 0, multiplied after every row by the factor
-/// of the spans ending there (the AIR's constraint, with the same table).
-fn fill_counter<E: FieldElement<BaseField = Felt>>(
-    col: &mut [E],
-    r: &[E],
-    at: usize,
-    counter: &Counter,
-) {
-    let mut value = r[at];
-    for (row, cell) in col.iter_mut().enumerate() {
-        *cell = value;
-        value *= Challenges::counter_step(r, at, counter, row);
-    }
 }
