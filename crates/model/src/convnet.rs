@@ -41,7 +41,9 @@ use crate::dense::{add_bias, dense_from_weight};
 use crate::error::{ModelError, Result};
 use crate::fidelity::{fidelity_against, FidelityReport};
 use crate::graph::{Graph, Node, Op, Operand, Tensor};
-use crate::quant::{ConvGeometry, QuantizedDense, QuantizedModel, BIAS_LIMIT, DEFAULT_INPUT_RANGE};
+use crate::quant::{
+    is_permutation, ConvGeometry, QuantizedDense, QuantizedModel, BIAS_LIMIT, DEFAULT_INPUT_RANGE,
+};
 use crate::InputEncoding;
 
 /// Widest activation vector the lowering builds (the proof's layer-width limit, 2^14).
@@ -422,12 +424,7 @@ impl Builder {
         let n_in = a.n_in;
         // a permutation keeps a convolution one (its output order records it); repeats do not
         a.conv = a.conv.take().and_then(|mut conv| {
-            let mut seen = vec![false; a.n_out];
-            let permutation = order.len() == a.n_out
-                && order
-                    .iter()
-                    .all(|&r| seen.get_mut(r).is_some_and(|s| !std::mem::replace(s, true)));
-            permutation.then(|| {
+            is_permutation(order.iter().copied(), a.n_out).then(|| {
                 conv.out_order = order.iter().map(|&r| conv.out_order[r]).collect();
                 conv
             })

@@ -151,16 +151,20 @@ impl ConvGeometry {
             || !kernel_ok(self.kernel_w, self.pad_left)
             || !dim_ok(self.out_height, self.height, self.kernel_h, self.pad_top)
             || !dim_ok(self.out_width, self.width, self.kernel_w, self.pad_left)
-            || self.out_order.len() != n_out
         {
             return false;
         }
-        let mut seen = vec![false; n_out];
-        self.out_order.iter().all(|&i| {
-            seen.get_mut(i as usize)
-                .is_some_and(|s| !std::mem::replace(s, true))
-        })
+        is_permutation(self.out_order.iter().map(|&i| i as usize), n_out)
     }
+}
+
+/// True if `items` holds each of `0..n` exactly once.
+pub(crate) fn is_permutation(items: impl ExactSizeIterator<Item = usize>, n: usize) -> bool {
+    let mut seen = vec![false; n];
+    items.len() == n
+        && items
+            .into_iter()
+            .all(|i| seen.get_mut(i).is_some_and(|s| !std::mem::replace(s, true)))
 }
 
 impl QuantizedDense {
