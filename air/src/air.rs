@@ -1,4 +1,5 @@
-//! The constraints. See [`crate::layout`] for the columns and [`crate::hash`] for the sponge.
+//! The constraints. See [`crate::layout`] for the columns and [`crate::commitment`] for how the
+//! weight columns are bound to the model digest.
 //!
 //! Soundness notes, in the order a reviewer should check them:
 //! - **Products are checked, not replayed.** For layer `l`, with `f_j = Σ_i ρ^{i+1} W_ij`,
@@ -15,8 +16,9 @@
 //!   next-row values on each block's second-to-last row; row-local constraints are enforced in
 //!   both the current-row and the next-row form so the last row is covered too; the LogUp total
 //!   includes the last row through the `T` column.
-//! - **Integers, not field elements.** Weights, activations and all limbs are range-checked
-//!   (LogUp against `0..256`), so every product and sum stays far below `p/2`.
+//! - **Integers, not field elements.** Activations and all limbs are range-checked (LogUp against
+//!   `0..256`), and the weights are the committed int8 weights, so every product and sum stays far
+//!   below `p/2`.
 
 use alloc::vec::Vec;
 
@@ -29,17 +31,14 @@ use winter_math::{ExtensionOf, FieldElement};
 
 use crate::challenges::Challenges;
 use crate::descriptor::felt_from_i64;
-use crate::hash::{self, packed_element, STATE_WIDTH};
-use crate::layout::{
-    Counter, LayerLayout, Layout, LookupValue, RegionKind, RegionLayout, SPONGE_BUFFER,
-};
+use crate::layout::{Counter, LayerLayout, Layout, LookupValue, RegionKind, RegionLayout};
 use crate::public::PublicInputs;
 use crate::units::lookup::{fraction_sum, lookup_value};
 use crate::units::product::{
     accumulator_row_sum, input_row_sum, inverse_multipliers, weight_row_sum, weight_step,
 };
 use crate::units::requant::activation_row;
-use crate::{Felt, HASH_CYCLE, RANGE_TABLE_SIZE};
+use crate::{Felt, RANGE_TABLE_SIZE};
 
 /// The glassbox AIR for one batch of inferences of one dense model.
 pub struct InferenceAir {
@@ -51,32 +50,13 @@ pub struct InferenceAir {
     inv_multipliers: Vec<Felt>,
 }
 
-// Periodic column indices: two flags per distinct block length, one restart flag per region
-// shape with dead rows, then the hash columns.
+// Periodic column indices: two flags per distinct block length, then one restart flag per
+// region shape with dead rows.
 fn flag_last(bi: usize) -> usize {
     2 * bi
 }
 fn flag_penult(bi: usize) -> usize {
     2 * bi + 1
-}
-
-struct HashPeriodic {
-    absorb: usize,
-    set: usize,
-    ark1: usize,
-    ark2: usize,
-}
-
-impl HashPeriodic {
-    fn new(layout: &Layout) -> Self {
-        let base = 2 * layout.block_lens.len() + layout.restart_flags.len();
-        Self {
-            absorb: base,
-            set: base + 1,
-            ark1: base + 1 + SPONGE_BUFFER,
-            ark2: base + 1 + SPONGE_BUFFER + STATE_WIDTH,
-        }
-    }
 }
 
 impl InferenceAir {
@@ -164,21 +144,6 @@ impl Air for InferenceAir {
         // ---- main degrees
         let mut main = Vec::new();
         main.push(TransitionConstraintDegree::new(2));
-        for _ in &layout.sponges {
-            for _ in 0..STATE_WIDTH {
-                // round flag · (V'^7 − MDS·(MDS·V + ARK2')^7 − ARK1') + absorb flag · (linear)
-                main.push(TransitionConstraintDegree::with_cycles(
-                    7,
-                    alloc::vec![HASH_CYCLE],
-                ));
-            }
-            for _ in 0..SPONGE_BUFFER {
-                main.push(TransitionConstraintDegree::with_cycles(
-                    1,
-                    alloc::vec![HASH_CYCLE],
-                ));
-            }
-        }
         for region in &layout.regions {
             if let RegionKind::Activation { .. } = region.kind {
                 for _ in 0..region.lanes_per_row * 4 {
@@ -240,7 +205,7 @@ impl Air for InferenceAir {
         aux.push(TransitionConstraintDegree::new(1)); // S
         aux.push(TransitionConstraintDegree::new(1)); // T
 
-        let num_main_assertions = 2 + layout.sponges.len() * 2 * STATE_WIDTH;
+        let num_main_assertions = 2;
         let num_aux_assertions = layout.layers.len() + 3 * layout.regions.len() - 1
             + 4
             + layout.aux.g.iter().flatten().count();
@@ -270,13 +235,12 @@ impl Air for InferenceAir {
     fn evaluate_transition<E: FieldElement<BaseField = Felt>>(
         &self,
         frame: &EvaluationFrame<E>,
-        periodic: &[E],
+        _periodic: &[E],
         result: &mut [E],
     ) {
         let cur = frame.current();
         let next = frame.next();
         let layout = &self.layout;
-        let hp = HashPeriodic::new(layout);
         let one = E::ONE;
         let mut i = 0;
         let mut push = |v: E| {
@@ -286,46 +250,6 @@ impl Air for InferenceAir {
 
         let dt = next[layout.table] - cur[layout.table];
         push(dt * (dt - one));
-
-        // The round and absorb relations hold on disjoint cycle positions, so each pair is one
-        // constraint `round·R + absorb·A` (zero on every row iff both are); likewise each buffer
-        // column's load (position k) and carry (positions k+1..=5) share one constraint.
-        let absorb = periodic[hp.absorb];
-        let round = one - absorb;
-        for sponge in &layout.sponges {
-            let v: [E; STATE_WIDTH] = core::array::from_fn(|k| cur[sponge.rounds + k]);
-            let v_next: [E; STATE_WIDTH] = core::array::from_fn(|k| next[sponge.rounds + k]);
-            // the state before the next row's round: S = MDS·V + ARK2'
-            let mut state = hash::mds(&v);
-            for (k, x) in state.iter_mut().enumerate() {
-                *x += periodic[hp.ark2 + k];
-            }
-            let s7 = hash::mds(&state.map(hash::pow7));
-            let delta: [E; STATE_WIDTH] = core::array::from_fn(|k| v_next[k] - v[k]);
-            let m_delta = hash::mds(&delta);
-            let packed = packed_element(cur, &sponge.digits);
-            let packed_next = packed_element(next, &sponge.digits);
-            for k in 0..STATE_WIDTH {
-                let input = match k {
-                    0..=3 => E::ZERO,
-                    10 => packed,
-                    11 => packed_next,
-                    _ => cur[sponge.buffer + k - 4],
-                };
-                push(
-                    round * (hash::pow7(v_next[k]) - s7[k] - periodic[hp.ark1 + k])
-                        + absorb * (m_delta[k] - periodic[hp.ark2 + k] - input),
-                );
-            }
-            // buffer k holds the packed element of position k on positions k+1..=6
-            let mut carry = E::ZERO;
-            for k in (0..SPONGE_BUFFER).rev() {
-                let b = sponge.buffer + k;
-                let load = periodic[hp.set + k];
-                push(load * (next[b] - packed) + carry * (next[b] - cur[b]));
-                carry += load;
-            }
-        }
 
         let mut tmp = [E::ZERO; 2];
         for region in &layout.regions {
@@ -470,29 +394,11 @@ impl Air for InferenceAir {
 
     fn get_assertions(&self) -> Vec<Assertion<Felt>> {
         let layout = &self.layout;
-        let n = layout.trace_len;
-        let last = n - 1;
-        let mut out = Vec::new();
-        out.push(Assertion::single(layout.table, 0, Felt::ZERO));
-        out.push(Assertion::single(
-            layout.table,
-            last,
-            Felt::new(RANGE_TABLE_SIZE as u64 - 1),
-        ));
-        let first = hash::round_helper(&hash::row0_state(layout.hashed_len()), 0);
-        for (sponge, state) in layout
-            .sponges
-            .iter()
-            .zip(self.pub_inputs.hash_states.iter())
-        {
-            for (k, &v) in first.iter().enumerate() {
-                out.push(Assertion::single(sponge.rounds + k, 0, v));
-            }
-            for (k, &v) in hash::inv_mds(state).iter().enumerate() {
-                out.push(Assertion::single(sponge.rounds + k, last, v));
-            }
-        }
-        out
+        let last = layout.trace_len - 1;
+        alloc::vec![
+            Assertion::single(layout.table, 0, Felt::ZERO),
+            Assertion::single(layout.table, last, Felt::new(RANGE_TABLE_SIZE as u64 - 1)),
+        ]
     }
 
     fn get_aux_assertions<E: FieldElement<BaseField = Felt>>(
@@ -559,26 +465,6 @@ impl Air for InferenceAir {
             c[len - 1] = Felt::ONE;
             c[dead - 1] = Felt::ONE;
             cols.push(c);
-        }
-        let flag = |pos: usize| {
-            let mut c = alloc::vec![Felt::ZERO; HASH_CYCLE];
-            c[pos] = Felt::ONE;
-            c
-        };
-        cols.push(flag(HASH_CYCLE - 2)); // absorb, at position 6
-        for k in 0..SPONGE_BUFFER {
-            cols.push(flag(k));
-        }
-        let shifted: Vec<_> = (0..HASH_CYCLE).map(hash::shifted_constants).collect();
-        for which in 0..2 {
-            for k in 0..STATE_WIDTH {
-                cols.push(
-                    shifted
-                        .iter()
-                        .map(|(a1, a2)| if which == 0 { a1[k] } else { a2[k] })
-                        .collect(),
-                );
-            }
         }
         cols
     }

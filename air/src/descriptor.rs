@@ -6,11 +6,10 @@ use core::fmt;
 use winter_crypto::{hashers::Rp64_256, ElementHasher};
 
 use crate::conv::ConvShape;
-use crate::hash::STATE_WIDTH;
 use crate::Felt;
 
 /// Version of the descriptor encoding; part of every digest.
-pub const DESCRIPTOR_VERSION: u64 = 2;
+pub const DESCRIPTOR_VERSION: u64 = 3;
 /// Largest supported trace length (2^20 rows).
 pub const MAX_TRACE_LEN: usize = 1 << 20;
 /// Largest supported layer dimension.
@@ -249,20 +248,20 @@ pub fn felt_to_i64(v: Felt) -> i64 {
     }
 }
 
-/// The 32-byte commitment to a compiled model: descriptor, weights (through the in-AIR sponge
-/// over the weight columns) and the weights of the last hash cycle.
+/// The 32-byte commitment to a compiled model: its descriptor and the root of its weight
+/// commitment (see [`crate::commitment`]).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ModelDigest(pub [u8; 32]);
 
 impl ModelDigest {
-    /// Computes the digest from the descriptor and the in-AIR sponge results over the weight
-    /// streams (`states`: each sponge's full state after its last block, see [`crate::hash`]).
-    pub fn compute(descriptor: &ModelDescriptor, states: &[[Felt; STATE_WIDTH]]) -> Self {
+    /// Computes the digest from the descriptor and the weight commitment's root.
+    pub fn compute(descriptor: &ModelDescriptor, weight_root: &[u8; 32]) -> Self {
         let mut elements = descriptor.to_elements();
-        elements.push(Felt::new(states.len() as u64));
-        for state in states {
-            elements.extend_from_slice(state);
-        }
+        elements.extend(
+            weight_root
+                .chunks(4)
+                .map(|c| Felt::new(u64::from(u32::from_le_bytes([c[0], c[1], c[2], c[3]])))),
+        );
         let digest = Rp64_256::hash_elements(&elements);
         let mut bytes = [0u8; 32];
         for (chunk, e) in bytes.chunks_mut(8).zip(digest.as_elements()) {

@@ -1,27 +1,25 @@
 //! The proof file: a small versioned envelope around winterfell's proof bytes.
 //!
 //! Layout (all integers little-endian): magic `GBPROOF\0`, format version (u16), security preset
-//! (u8), the model descriptor, the batch (inputs, outputs, padding outputs), the final sponge states
-//! (12 elements each), then the winterfell proof with a u32 length. Every length is checked against
+//! (u8), the model descriptor, the batch (inputs, outputs, padding outputs), the weight root (32
+//! bytes), the winterfell proof with a u32 length, then the weight opening (tree depth, a u8 count
+//! of node lists, each a u8 count of 32-byte nodes). Every length is checked against
 //! the bytes that remain before anything is allocated, and trailing bytes are rejected, so there
 //! is exactly one encoding per envelope.
 
 use alloc::vec::Vec;
 use core::fmt;
 
-use winter_math::StarkField;
-
+use crate::commitment::WeightOpening;
 use crate::conv::{ConvShape, Digit};
 use crate::descriptor::{LayerDescriptor, ModelDescriptor, MAX_DIM, MAX_LAYERS};
-use crate::hash::STATE_WIDTH;
 use crate::options::SecurityLevel;
 use crate::public::PublicInputs;
-use crate::Felt;
 
 /// First bytes of every proof file.
 pub const ENVELOPE_MAGIC: [u8; 8] = *b"GBPROOF\0";
 /// Current envelope format version.
-pub const ENVELOPE_VERSION: u16 = 2;
+pub const ENVELOPE_VERSION: u16 = 3;
 /// Largest proof file accepted (8 MiB).
 pub const MAX_PROOF_BYTES: usize = 8 << 20;
 /// Largest batch one envelope may claim.
@@ -36,6 +34,8 @@ pub struct ProofEnvelope {
     pub security: SecurityLevel,
     /// winterfell's `Proof::to_bytes`.
     pub proof: Vec<u8>,
+    /// The weight commitment opened at the proof's query positions.
+    pub weight_opening: WeightOpening,
 }
 
 /// Why bytes are not a proof envelope.
@@ -139,14 +139,18 @@ impl ProofEnvelope {
                 w.extend_from_slice(&v.to_le_bytes());
             }
         }
-        w.push(p.hash_states.len() as u8);
-        for state in &p.hash_states {
-            for e in state {
-                w.extend_from_slice(&e.as_int().to_le_bytes());
-            }
-        }
+        w.extend_from_slice(&p.weight_root);
         w.extend_from_slice(&(self.proof.len() as u32).to_le_bytes());
         w.extend_from_slice(&self.proof);
+        let o = &self.weight_opening;
+        w.push(o.depth);
+        w.push(o.nodes.len() as u8);
+        for list in &o.nodes {
+            w.push(list.len() as u8);
+            for node in list {
+                w.extend_from_slice(node);
+            }
+        }
         w
     }
 
@@ -246,24 +250,21 @@ impl ProofEnvelope {
         }
         let padding_outputs = read_vec(&mut r)?;
 
-        let num_states = r.u8("sponge state count")? as usize;
-        r.need(num_states * 8 * STATE_WIDTH, "sponge states")?;
-        let mut hash_states = Vec::with_capacity(num_states);
-        for _ in 0..num_states {
-            let mut state = [Felt::new(0); STATE_WIDTH];
-            for e in state.iter_mut() {
-                let v = u64::from_le_bytes(r.array("sponge states")?);
-                if v >= Felt::MODULUS {
-                    return Err(EnvelopeError::Invalid {
-                        field: "sponge states",
-                    });
-                }
-                *e = Felt::new(v);
-            }
-            hash_states.push(state);
-        }
+        let weight_root = r.array("weight root")?;
         let proof_len = r.u32("proof length")? as usize;
         let proof = r.take(proof_len, "proof")?.to_vec();
+        let depth = r.u8("weight opening")?;
+        let lists = r.u8("weight opening")? as usize;
+        let mut nodes = Vec::with_capacity(lists);
+        for _ in 0..lists {
+            let len = r.u8("weight opening")? as usize;
+            r.need(len * 32, "weight opening")?;
+            let mut list = Vec::with_capacity(len);
+            for _ in 0..len {
+                list.push(r.array("weight opening")?);
+            }
+            nodes.push(list);
+        }
         if r.pos != bytes.len() {
             return Err(EnvelopeError::TrailingBytes {
                 count: bytes.len() - r.pos,
@@ -274,12 +275,13 @@ impl ProofEnvelope {
             inputs,
             outputs,
             padding_outputs,
-            hash_states,
+            weight_root,
         };
         Ok(Self {
             public,
             security,
             proof,
+            weight_opening: WeightOpening { depth, nodes },
         })
     }
 }

@@ -9,8 +9,7 @@
 //!   block-diagonal layer with `G` groups stores only the outputs of block `j`'s group
 //!   (`i = g·m + i'` with `m = n_out / G`, `i'` placed as above), so it costs `n_in·m` cells; an
 //!   auxiliary column supplies the factor `ρ^(g·m)`.
-//! - the **sponges**: 12 round columns and 6 buffer columns each (see [`crate::hash`]), absorbing
-//!   the packed weights of each row (seven weight columns per sponge).
+//!   The weight columns are committed outside the AIR (see [`crate::commitment`]).
 //! - one **region** per layer input: region 0 holds the model inputs, region `l ≥ 1` holds the
 //!   requantization witnesses of layer `l − 1`'s outputs, which are layer `l`'s inputs. Region `l`
 //!   uses the same blocks as layer `l`'s weights; block `j`, row `p`, lane column `t` holds batch
@@ -33,8 +32,6 @@ use alloc::vec::Vec;
 
 use crate::conv::{natural_order, order_steps, ConvShape, Digit};
 use crate::descriptor::{DescriptorError, ModelDescriptor, MAX_TRACE_LEN};
-use crate::hash::STATE_WIDTH;
-use crate::{HASH_CYCLE, WEIGHTS_PER_ELEMENT};
 
 /// Cells per activation: `t, c, r0, r1, d0, d1`.
 pub const ACT_CELLS: usize = 6;
@@ -50,14 +47,11 @@ pub const ACT_R1: usize = 3;
 pub const ACT_D0: usize = 4;
 /// Offset of the high range-witness limb.
 pub const ACT_D1: usize = 5;
-/// Buffer columns per sponge (the packed elements of cycle positions 0..6).
-pub const SPONGE_BUFFER: usize = HASH_CYCLE - 2;
-/// Main columns per sponge.
-pub const SPONGE_WIDTH: usize = STATE_WIDTH + SPONGE_BUFFER;
 /// Most columns winterfell accepts (main + auxiliary).
 pub const MAX_WIDTH: usize = 255;
-/// Highest constraint degree a lookup group may reach.
-const LOOKUP_DEGREE_BUDGET: usize = 8;
+/// Highest constraint degree a lookup group may reach (5 keeps winterfell's constraint
+/// evaluation domain at 4× the trace length).
+const LOOKUP_DEGREE_BUDGET: usize = 5;
 
 /// A column of per-block challenge powers: block `b` holds `base^(start + natural(b))` for a
 /// mixed-radix order (see [`crate::conv`]); it starts at `base^start` on row 0 and after the last
@@ -193,22 +187,9 @@ impl LayerLayout {
     }
 }
 
-/// Placement of one sponge.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SpongeLayout {
-    /// First of 12 round columns (`V` in [`crate::hash`]).
-    pub rounds: usize,
-    /// First of [`SPONGE_BUFFER`] buffer columns.
-    pub buffer: usize,
-    /// The weight columns packed into this sponge's element, lowest digit first.
-    pub digits: Vec<usize>,
-}
-
 /// One value range-checked against the table `0..256`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LookupValue {
-    /// `cell + 128` (an int8 weight).
-    Weight(usize),
     /// The cell itself.
     Cell(usize),
     /// The activation `x` of the group starting at this column (degree 3 in the cells).
@@ -219,7 +200,7 @@ impl LookupValue {
     /// Degree of the value in the trace cells.
     pub fn degree(&self) -> usize {
         match self {
-            Self::Weight(_) | Self::Cell(_) => 1,
+            Self::Cell(_) => 1,
             Self::Activation(_) => 3,
         }
     }
@@ -240,11 +221,9 @@ pub struct Layout {
     pub table: usize,
     /// Multiplicity column.
     pub multiplicity: usize,
-    /// Sponges.
-    pub sponges: Vec<SpongeLayout>,
     /// Main segment width.
     pub main_width: usize,
-    /// Range-checked values, grouped so each group's helper constraint stays within degree 8.
+    /// Range-checked values, grouped so each group's helper constraint stays within degree 5.
     pub lookup_groups: Vec<Vec<LookupValue>>,
     /// Distinct block lengths, each with a pair of periodic flags.
     pub block_lens: Vec<usize>,
@@ -388,21 +367,6 @@ impl Layout {
             });
             col += k;
         }
-        let weight_cols: Vec<usize> = layers
-            .iter()
-            .flat_map(|l| l.w_start..l.w_start + l.k)
-            .collect();
-
-        let mut sponges = Vec::new();
-        for digits in weight_cols.chunks(WEIGHTS_PER_ELEMENT) {
-            sponges.push(SpongeLayout {
-                rounds: col,
-                buffer: col + STATE_WIDTH,
-                digits: digits.to_vec(),
-            });
-            col += SPONGE_WIDTH;
-        }
-
         let mut regions = Vec::new();
         for (l, layer) in layers.iter().enumerate() {
             let kind = if l == 0 {
@@ -444,11 +408,8 @@ impl Layout {
             });
         }
 
-        // range checks: every weight cell, and per activation x, r0, r1, d0, d1
-        let mut values: Vec<LookupValue> = weight_cols
-            .iter()
-            .map(|&c| LookupValue::Weight(c))
-            .collect();
+        // range checks: per activation x, r0, r1, d0, d1 (the weights are the committed ones)
+        let mut values: Vec<LookupValue> = Vec::new();
         for region in &regions {
             if let RegionKind::Activation { .. } = region.kind {
                 for t in 0..region.lanes_per_row {
@@ -545,7 +506,6 @@ impl Layout {
             regions,
             table,
             multiplicity,
-            sponges,
             main_width,
             lookup_groups,
             block_lens,
@@ -559,17 +519,12 @@ impl Layout {
         Ok(layout)
     }
 
-    /// All weight columns, layer by layer (the order the sponges pack them in).
-    pub fn weight_cols(&self) -> Vec<usize> {
-        self.layers
-            .iter()
-            .flat_map(|l| l.w_start..l.w_start + l.k)
-            .collect()
-    }
-
-    /// Elements each sponge absorbs: one per row (the length in its initial state).
-    pub fn hashed_len(&self) -> usize {
-        self.trace_len
+    /// The weight columns, layer by layer: one contiguous range (what the weight commitment
+    /// hashes in each row).
+    pub fn weight_range(&self) -> core::ops::Range<usize> {
+        let start = self.layers.first().map_or(0, |l| l.w_start);
+        let end = self.layers.last().map_or(start, |l| l.w_start + l.k);
+        start..end
     }
 
     /// Index of the periodic restart flag of `region` (`None` if it has no dead rows, when the
@@ -620,11 +575,9 @@ impl Layout {
         lanes * (first + last) + biases + flags
     }
 
-    /// Main-trace cells that hold weights or hash them (paid once per proof, whatever the batch).
+    /// Main-trace cells that hold weights (paid once per proof, whatever the batch).
     pub fn weight_cells(&self) -> usize {
-        let cols: usize =
-            self.layers.iter().map(|l| l.k).sum::<usize>() + self.sponges.len() * SPONGE_WIDTH;
-        cols * self.trace_len
+        self.weight_range().len() * self.trace_len
     }
 
     /// Main-trace cells that hold layer inputs and requantization witnesses (they grow with the

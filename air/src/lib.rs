@@ -7,9 +7,11 @@
 //!    multipliers, biases, the trace length its layout uses) and the [`ModelDigest`] that commits
 //!    to it together with the weights.
 //! 2. [`Layout`]: which trace column holds what, derived from the descriptor and a batch size.
-//! 3. [`InferenceAir`]: the constraints (matrix products checked by a randomized identity, an
-//!    in-AIR Rescue-Prime sponge over the weights, requantization with ReLU, LogUp range checks).
-//! 4. [`PublicInputs`], [`ProofEnvelope`] (the proof file format) and [`SecurityLevel`] presets.
+//! 3. [`InferenceAir`]: the constraints (matrix products checked by a randomized identity,
+//!    requantization with ReLU, LogUp range checks).
+//! 4. [`commitment`]: the Merkle commitment to the weight columns' low-degree extension, opened at
+//!    winterfell's query positions ([`query_positions`]).
+//! 5. [`PublicInputs`], [`ProofEnvelope`] (the proof file format) and [`SecurityLevel`] presets.
 //!
 //! `no_std` + `alloc`; depends on the `winter-*` crates only.
 #![no_std]
@@ -21,17 +23,19 @@ extern crate std;
 
 mod air;
 mod challenges;
+pub mod commitment;
 pub mod conv;
 mod descriptor;
 mod envelope;
-pub mod hash;
 mod layout;
 mod options;
 mod public;
+mod queries;
 pub mod units;
 
 pub use air::InferenceAir;
 pub use challenges::{counter_column, Challenges};
+pub use commitment::{WeightCommitment, WeightOpening};
 pub use conv::{ConvShape, Digit};
 pub use descriptor::{
     felt_from_i64, felt_to_i64, DescriptorError, LayerDescriptor, ModelDescriptor, ModelDigest,
@@ -40,13 +44,13 @@ pub use descriptor::{
 pub use envelope::{
     EnvelopeError, ProofEnvelope, ENVELOPE_MAGIC, ENVELOPE_VERSION, MAX_PROOF_BYTES,
 };
-pub use hash::packed_element;
 pub use layout::{
-    AuxLayout, Counter, LayerLayout, Layout, LookupValue, RegionKind, RegionLayout, SpongeLayout,
-    ACT_C, ACT_CELLS, ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_T, SPONGE_BUFFER, SPONGE_WIDTH,
+    AuxLayout, Counter, LayerLayout, Layout, LookupValue, RegionKind, RegionLayout, ACT_C,
+    ACT_CELLS, ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_T,
 };
 pub use options::SecurityLevel;
 pub use public::{PublicInputs, MAX_VERIFIER_WORK};
+pub use queries::{query_positions, QueryError};
 pub use units::lookup::lookup_value;
 pub use units::product::{
     accumulator_row_sum, input_row_sum, inverse_multipliers, weight_row_sum, weight_step,
@@ -62,7 +66,3 @@ pub const ACT_MAX: i64 = 255;
 pub const REQUANT_SHIFT: u32 = 16;
 /// Size of the LogUp range table: values `0..RANGE_TABLE_SIZE`.
 pub const RANGE_TABLE_SIZE: usize = 256;
-/// Rows in one hash cycle (7 Rescue rounds and one absorption).
-pub const HASH_CYCLE: usize = 8;
-/// Int8 weights packed into one absorbed field element.
-pub const WEIGHTS_PER_ELEMENT: usize = 7;

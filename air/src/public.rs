@@ -5,7 +5,6 @@ use alloc::vec::Vec;
 use winter_math::{FieldElement, ToElements};
 
 use crate::descriptor::{felt_from_i64, DescriptorError, ModelDescriptor, ModelDigest};
-use crate::hash::STATE_WIDTH;
 use crate::layout::Layout;
 use crate::Felt;
 
@@ -17,8 +16,8 @@ pub const MAX_VERIFIER_WORK: usize = 1 << 24;
 /// Largest magnitude an output may have (keeps integers far from `p/2`).
 pub const MAX_OUTPUT: i64 = 1 << 62;
 
-/// The statement a proof proves: `descriptor`'s model (with the weights committed through
-/// `hash_states`) maps each of `inputs` to the matching `outputs`.
+/// The statement a proof proves: `descriptor`'s model (with the weights committed by
+/// `weight_root`) maps each of `inputs` to the matching `outputs`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PublicInputs {
     /// The model's public description.
@@ -29,9 +28,8 @@ pub struct PublicInputs {
     pub outputs: Vec<Vec<i64>>,
     /// Outputs of the all-zero input, which fills the unused batch lanes.
     pub padding_outputs: Vec<i64>,
-    /// Each weight sponge's full state right after absorbing its last block (see
-    /// [`crate::hash`]); the digest commits to all of them.
-    pub hash_states: Vec<[Felt; STATE_WIDTH]>,
+    /// Root of the weight commitment (see [`crate::commitment`]); the digest commits to it.
+    pub weight_root: [u8; 32],
 }
 
 impl PublicInputs {
@@ -42,7 +40,7 @@ impl PublicInputs {
 
     /// The model digest these public inputs commit to.
     pub fn digest(&self) -> ModelDigest {
-        ModelDigest::compute(&self.descriptor, &self.hash_states)
+        ModelDigest::compute(&self.descriptor, &self.weight_root)
     }
 
     /// Checks every shape and range and returns the layout the proof must use.
@@ -74,9 +72,6 @@ impl PublicInputs {
         if !self.outputs.iter().all(out_ok) || !out_ok(&self.padding_outputs) {
             return Err("an output vector has the wrong length or an out-of-range value");
         }
-        if self.hash_states.len() != layout.sponges.len() {
-            return Err("wrong number of sponge states for this model layout");
-        }
         Ok(layout)
     }
 }
@@ -89,9 +84,12 @@ impl ToElements<Felt> for PublicInputs {
             out.extend(v.iter().map(|&x| felt_from_i64(x)));
         }
         out.extend(self.padding_outputs.iter().map(|&x| felt_from_i64(x)));
-        for head in &self.hash_states {
-            out.extend_from_slice(head);
-        }
+        // 32-bit limbs, so distinct roots give distinct elements
+        out.extend(
+            self.weight_root
+                .chunks(4)
+                .map(|c| Felt::new(u64::from(u32::from_le_bytes([c[0], c[1], c[2], c[3]])))),
+        );
         out.push(Felt::ONE);
         out
     }

@@ -22,7 +22,6 @@ pub fn fraction_sum<E: FieldElement>(gamma: E, values: impl IntoIterator<Item = 
 /// The value a lookup checks, read from one trace row.
 pub fn lookup_value<F: FieldElement<BaseField = Felt>>(row: &[F], v: &LookupValue) -> F {
     match *v {
-        LookupValue::Weight(c) => row[c] + F::from(128u32),
         LookupValue::Cell(c) => row[c],
         LookupValue::Activation(base) => activation(row, base),
     }
@@ -46,10 +45,8 @@ mod tests {
     }
 
     #[test]
-    fn weights_are_offset_into_the_table() {
-        let row = [crate::descriptor::felt_from_i64(-128), Felt::new(127)];
-        assert_eq!(lookup_value(&row, &LookupValue::Weight(0)), Felt::ZERO);
-        assert_eq!(lookup_value(&row, &LookupValue::Weight(1)), Felt::new(255));
+    fn cells_are_looked_up_as_they_are() {
+        let row = [Felt::new(3), Felt::new(127)];
         assert_eq!(lookup_value(&row, &LookupValue::Cell(1)), Felt::new(127));
     }
 }

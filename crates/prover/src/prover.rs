@@ -20,6 +20,10 @@ pub enum ProveError {
     /// winterfell refused to prove (an honest trace never causes this).
     #[error("the prover failed: {0}")]
     Prover(String),
+    /// The weight commitment could not be opened at the proof's query positions (an honest
+    /// trace never causes this).
+    #[error("opening the weight commitment failed: {0}")]
+    Opening(String),
 }
 
 /// A laid-out main trace in winterfell's form.
@@ -171,6 +175,7 @@ pub fn prove_trace_tampered(
     aux_tamper: Option<AuxTamper>,
 ) -> Result<ProofEnvelope, ProveError> {
     let public = trace.public.clone();
+    let commitment = std::sync::Arc::clone(&trace.commitment);
     let prover = InferenceProver {
         options: level.options(),
         aux_tamper,
@@ -178,10 +183,17 @@ pub fn prove_trace_tampered(
     let proof = prover
         .prove(ProverTrace::new(trace))
         .map_err(|e| ProveError::Prover(e.to_string()))?;
+    // open the weight rows winterfell opened in the main trace
+    let positions = glassbox_air::query_positions(&proof, &public)
+        .map_err(|e| ProveError::Opening(e.to_string()))?;
+    let weight_opening = commitment
+        .open(&positions)
+        .map_err(|e| ProveError::Opening(e.to_string()))?;
     Ok(ProofEnvelope {
         public,
         security: level,
         proof: proof.to_bytes(),
+        weight_opening,
     })
 }
 

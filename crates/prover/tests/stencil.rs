@@ -193,19 +193,19 @@ fn lies_about_a_stencil_layer_are_rejected() {
             t1.recount_lookups();
             let env = prove_trace(t1.clone(), SecurityLevel::Bits100).unwrap();
             assert!(verify(&env.to_bytes(), &digest, 100).is_err());
-            // and rehashed: a different model, which the digest does not match
-            t1.rehash();
+            // and recommitted: a different model, which the digest does not match
+            t1.recommit();
             let env = prove_trace(t1, SecurityLevel::Bits100).unwrap();
             assert!(verify(&env.to_bytes(), &digest, 100).is_err());
         }
         // a nonzero weight where a tap falls outside the output grid (input (0, 0), tap (2, 2)):
-        // no output has its power of ρ, so even as the committed (rehashed) model it is refused
+        // no output has its power of ρ, so even as the committed (recommitted) model it is refused
         let mut t3 = honest.clone();
         let (col, row) = (lay.w_start + K * K - 1, lay.block_len - 1);
         assert_eq!(glassbox_air::felt_to_i64(t3.columns[col][row]), 0);
         t3.columns[col][row] = glassbox_air::felt_from_i64(5);
         t3.recount_lookups();
-        t3.rehash();
+        t3.recommit();
         let claimed = t3.public.digest();
         let env = prove_trace(t3, SecurityLevel::Bits100).unwrap();
         assert!(verify(&env.to_bytes(), &claimed, 100).is_err());

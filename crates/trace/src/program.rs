@@ -1,12 +1,12 @@
 //! A quantized model compiled to the AIR's layout, with its digest.
 
-use glassbox_air::hash::{self, State, RATE_START};
+use std::sync::Arc;
+
 use glassbox_air::{
     ConvShape, Digit, Felt, LayerDescriptor, LayerLayout, Layout, ModelDescriptor, ModelDigest,
-    RANGE_TABLE_SIZE,
+    WeightCommitment, RANGE_TABLE_SIZE,
 };
 use glassbox_model::{QuantizedDense, QuantizedModel};
-use winter_math::FieldElement;
 
 /// Why a model cannot be compiled or a batch cannot be executed.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -63,22 +63,31 @@ pub enum CompileError {
 }
 
 /// A compiled model: descriptor, weights and the commitment to both.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Program {
     /// The public description (shapes, biases, multipliers, trace length).
     pub descriptor: ModelDescriptor,
     /// Per layer, row-major `[n_out][n_in]` int8 weights.
     pub weights: Vec<Vec<i8>>,
-    /// Final state of each weight sponge (see [`glassbox_air::PublicInputs::hash_states`]).
-    pub hash_states: Vec<[Felt; hash::STATE_WIDTH]>,
     digest: ModelDigest,
-    /// The weight and sponge columns, which depend on the weights only: computed once here and
-    /// copied into every trace.
-    pub(crate) static_columns: std::sync::Arc<StaticColumns>,
+    /// The weight columns, which depend on the weights only: computed once here and copied into
+    /// every trace.
+    pub(crate) static_columns: Arc<StaticColumns>,
+    /// The Merkle commitment to the weight columns, opened by every proof.
+    pub(crate) commitment: Arc<WeightCommitment>,
 }
 
-/// Main-trace columns that do not depend on the inputs (weights and their sponges), starting at
-/// the first weight column.
+impl PartialEq for Program {
+    fn eq(&self, other: &Self) -> bool {
+        // the commitment is a function of the weights and the descriptor
+        self.descriptor == other.descriptor
+            && self.weights == other.weights
+            && self.digest == other.digest
+    }
+}
+
+/// Main-trace columns that do not depend on the inputs (the weight columns), starting at the
+/// first weight column.
 #[derive(Clone, PartialEq)]
 pub(crate) struct StaticColumns {
     /// Index of the first column.
@@ -203,22 +212,17 @@ impl Program {
                 }
             }
         }
-        let mut program = Self {
+        let static_columns =
+            crate::trace::static_columns(&layout, &weight_columns(&weights, &layout));
+        let commitment = crate::trace::commit(&static_columns.columns)
+            .map_err(|e| CompileError::Layout(e.to_string()))?;
+        Ok(Self {
+            digest: ModelDigest::compute(&descriptor, &commitment.root()),
             descriptor,
             weights,
-            hash_states: Vec::new(),
-            digest: ModelDigest([0; 32]),
-            static_columns: std::sync::Arc::new(StaticColumns {
-                start: 0,
-                columns: Vec::new(),
-            }),
-        };
-        let columns = program.weight_columns(&layout);
-        program.hash_states = sponge_states(&layout, &columns);
-        program.digest = ModelDigest::compute(&program.descriptor, &program.hash_states);
-        program.static_columns =
-            std::sync::Arc::new(crate::trace::static_columns(&layout, &columns));
-        Ok(program)
+            static_columns: Arc::new(static_columns),
+            commitment: Arc::new(commitment),
+        })
     }
 
     /// The 32-byte commitment to this program.
@@ -232,8 +236,9 @@ impl Program {
     }
 
     /// Estimated peak memory of proving `batch` samples in one proof, in bytes: about 150 bytes
-    /// per committed base-field cell (main, auxiliary counted twice, and the degree-8
-    /// composition polynomial), measured with winterfell 0.13 at blowup 8.
+    /// per committed base-field cell (main, auxiliary counted twice, and the composition
+    /// polynomial), measured with winterfell 0.13 at blowup 8 (an overestimate since the weight
+    /// sponges left the trace, which keeps `--max-memory` on the safe side).
     ///
     /// # Errors
     /// The batch does not fit one proof.
@@ -280,31 +285,36 @@ impl Program {
 
     /// The weight columns of `layout` (one `Vec` of `N` cells per weight column, in layout order).
     pub fn weight_columns(&self, layout: &Layout) -> Vec<Vec<i8>> {
-        let n = layout.trace_len;
-        let mut cols = Vec::new();
-        for (l, lay) in layout.layers.iter().enumerate() {
-            let w = &self.weights[l];
-            if let Some(shape) = &lay.conv {
-                cols.extend(stencil_columns(n, lay, shape, w));
-                continue;
-            }
-            for t in 0..lay.k {
-                let mut col = vec![0i8; n];
-                for (row, cell) in col.iter_mut().enumerate() {
-                    let (j, p) = (row / lay.block_len, row % lay.block_len);
-                    // block j holds input j's weights to the outputs of its group
-                    let local = lay.k * lay.block_len - 1 - (p * lay.k + t);
-                    if local < lay.group_out && j < lay.n_in {
-                        let (g, jj) = (j / lay.group_in, j % lay.group_in);
-                        let i = g * lay.group_out + local;
-                        *cell = w[i * lay.group_in + jj];
-                    }
-                }
-                cols.push(col);
-            }
-        }
-        cols
+        weight_columns(&self.weights, layout)
     }
+}
+
+/// The weight columns of `layout` for per-layer row-major `weights`.
+fn weight_columns(weights: &[Vec<i8>], layout: &Layout) -> Vec<Vec<i8>> {
+    let n = layout.trace_len;
+    let mut cols = Vec::new();
+    for (l, lay) in layout.layers.iter().enumerate() {
+        let w = &weights[l];
+        if let Some(shape) = &lay.conv {
+            cols.extend(stencil_columns(n, lay, shape, w));
+            continue;
+        }
+        for t in 0..lay.k {
+            let mut col = vec![0i8; n];
+            for (row, cell) in col.iter_mut().enumerate() {
+                let (j, p) = (row / lay.block_len, row % lay.block_len);
+                // block j holds input j's weights to the outputs of its group
+                let local = lay.k * lay.block_len - 1 - (p * lay.k + t);
+                if local < lay.group_out && j < lay.n_in {
+                    let (g, jj) = (j / lay.group_in, j % lay.group_in);
+                    let i = g * lay.group_out + local;
+                    *cell = w[i * lay.group_in + jj];
+                }
+            }
+            cols.push(col);
+        }
+    }
+    cols
 }
 
 /// The weight columns of a stencil layer: block `j`, row `block_len − 1 − o`, column `t` holds
@@ -441,38 +451,6 @@ const BASE_BYTES: u64 = 16 << 20;
 
 /// Longest trace `compile` considers (2^18 rows: about 4.7 GB of proving memory at 128 columns).
 const MAX_COMPILE_TRACE_LEN: usize = 1 << 18;
-
-/// Runs every sponge over its packed weight stream; returns each one's state right after its last
-/// block (see [`glassbox_air::hash`]).
-fn sponge_states(layout: &Layout, columns: &[Vec<i8>]) -> Vec<State> {
-    let n = layout.trace_len;
-    let weight_cols = layout.weight_cols();
-    layout
-        .sponges
-        .iter()
-        .map(|sponge| {
-            let idx: Vec<usize> = sponge
-                .digits
-                .iter()
-                .map(|c| weight_cols.iter().position(|w| w == c).unwrap_or(0))
-                .collect();
-            let stream: Vec<Felt> = (0..n)
-                .map(|r| hash::pack_weights(idx.iter().map(|&i| i64::from(columns[i][r]))))
-                .collect();
-            let mut s = [Felt::ZERO; hash::STATE_WIDTH];
-            s[0] = Felt::new(layout.hashed_len() as u64);
-            for (b, block) in stream.chunks(hash::RATE_WIDTH).enumerate() {
-                if b > 0 {
-                    winter_crypto::hashers::Rp64_256::apply_permutation(&mut s);
-                }
-                for (k, &e) in block.iter().enumerate() {
-                    s[RATE_START + k] += e;
-                }
-            }
-            s
-        })
-        .collect()
-}
 
 #[cfg(test)]
 mod tests {

@@ -1,11 +1,13 @@
 //! Main-trace generation: the recorded execution laid out as [`Layout`] says.
 
-use glassbox_air::hash::{self, RATE_START, STATE_WIDTH};
+use std::sync::Arc;
+
+use glassbox_air::commitment::{weight_lde, weight_leaf, CommitmentError};
 use glassbox_air::{
     felt_from_i64 as descriptor_felt, felt_to_i64, lookup_value, Felt, Layout, PublicInputs,
-    RegionKind, ACT_C, ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_T, HASH_CYCLE, RANGE_TABLE_SIZE,
-    SPONGE_WIDTH,
+    RegionKind, WeightCommitment, ACT_C, ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_T, RANGE_TABLE_SIZE,
 };
+use rayon::prelude::*;
 use winter_math::FieldElement;
 
 use crate::exec::BatchExecution;
@@ -20,6 +22,8 @@ pub struct Trace {
     pub columns: Vec<Vec<Felt>>,
     /// The statement.
     pub public: PublicInputs,
+    /// The commitment to the weight columns, which the proof opens.
+    pub commitment: Arc<WeightCommitment>,
 }
 
 impl Program {
@@ -38,7 +42,7 @@ impl Program {
         let n = layout.trace_len;
         let mut columns = vec![vec![Felt::ZERO; n]; layout.main_width];
 
-        // weights and sponges: the same for every batch, computed once at compile time
+        // weights: the same for every batch, computed once at compile time
         let cached = &self.static_columns;
         for (k, col) in cached.columns.iter().enumerate() {
             columns[cached.start + k].clone_from(col);
@@ -98,12 +102,13 @@ impl Program {
             inputs: exec.inputs[..exec.batch].to_vec(),
             outputs: exec.outputs[..exec.batch].to_vec(),
             padding_outputs: self.padding_outputs(exec),
-            hash_states: self.hash_states.clone(),
+            weight_root: self.commitment.root(),
         };
         let mut trace = Trace {
             layout,
             columns,
             public,
+            commitment: Arc::clone(&self.commitment),
         };
         trace.recount_lookups();
         trace
@@ -138,101 +143,52 @@ impl Trace {
         }
     }
 
-    /// Recomputes every sponge column from the current weight columns and updates the public
-    /// sponge states to match (what a prover claiming a *different* model does).
-    pub fn rehash(&mut self) {
-        let layout = &self.layout;
-        let n = layout.trace_len;
-        fill_sponges(layout, &mut self.columns);
-        let columns = &self.columns;
-        self.public.hash_states = layout
-            .sponges
-            .iter()
-            .map(|s| hash::mds(&core::array::from_fn(|k| columns[s.rounds + k][n - 1])))
-            .collect();
+    /// Recommits the current weight columns and updates the public weight root to match (what a
+    /// prover claiming a *different* model does).
+    ///
+    /// # Panics
+    /// Never for a trace built by [`Program::trace`] (its trace length is a power of two).
+    pub fn recommit(&mut self) {
+        let columns = &self.columns[self.layout.weight_range()];
+        #[allow(clippy::expect_used)]
+        let commitment = commit(columns).expect("a trace commits like its program");
+        self.public.weight_root = commitment.root();
+        self.commitment = Arc::new(commitment);
     }
 }
 
-/// The weight and sponge columns of `layout` (they precede the regions and do not depend on the
-/// batch), from the int8 weight columns.
+/// The weight columns of `layout` (they precede the regions and do not depend on the batch),
+/// from the int8 weight columns.
 pub(crate) fn static_columns(
     layout: &Layout,
     weights: &[Vec<i8>],
 ) -> crate::program::StaticColumns {
-    let mut columns = vec![Vec::new(); layout.main_width];
-    for (&c, col) in layout.weight_cols().iter().zip(weights) {
-        columns[c] = col.iter().map(|&w| descriptor_felt(i64::from(w))).collect();
-    }
-    fill_sponges(layout, &mut columns);
-    let start = layout.layers.first().map_or(0, |l| l.w_start);
-    let end = layout
-        .regions
-        .first()
-        .map_or(layout.main_width, |r| r.start);
     crate::program::StaticColumns {
-        start,
-        columns: columns.drain(start..end).collect(),
+        start: layout.weight_range().start,
+        columns: weights
+            .iter()
+            .map(|col| col.iter().map(|&w| descriptor_felt(i64::from(w))).collect())
+            .collect(),
     }
 }
 
-/// Computes the sponge round and buffer columns from the weight columns.
-fn fill_sponges(layout: &Layout, columns: &mut [Vec<Felt>]) {
-    use rayon::prelude::*;
-    // the sponges are independent: run them in parallel, then place their columns
-    let weights: &[Vec<Felt>] = columns;
-    let computed: Vec<Vec<Vec<Felt>>> = layout
-        .sponges
-        .par_iter()
-        .map(|s| sponge_columns(layout, weights, s))
+/// Commits to weight columns: extends each over the commitment domain, hashes every row.
+pub(crate) fn commit(columns: &[Vec<Felt>]) -> Result<WeightCommitment, CommitmentError> {
+    let lde: Vec<Vec<Felt>> = columns.par_iter().map(|c| weight_lde(c)).collect();
+    let rows = lde.first().map_or(0, Vec::len);
+    let leaves: Vec<[u8; 32]> = (0..rows)
+        .into_par_iter()
+        .map_init(
+            || vec![Felt::ZERO; lde.len()],
+            |row, i| {
+                for (cell, col) in row.iter_mut().zip(&lde) {
+                    *cell = col[i];
+                }
+                weight_leaf(row)
+            },
+        )
         .collect();
-    for (sponge, cols) in layout.sponges.iter().zip(computed) {
-        for (k, col) in cols.into_iter().enumerate() {
-            columns[sponge.rounds + k] = col;
-        }
-    }
-}
-
-/// The columns of one sponge (12 round columns, then the buffer), in layout order: see
-/// [`glassbox_air::hash`] for the schedule.
-fn sponge_columns(
-    layout: &Layout,
-    columns: &[Vec<Felt>],
-    sponge: &glassbox_air::SpongeLayout,
-) -> Vec<Vec<Felt>> {
-    let n = layout.trace_len;
-    let packed: Vec<Felt> = (0..n)
-        .map(|r| {
-            let mut acc = Felt::ZERO;
-            let mut scale = Felt::ONE;
-            for &c in &sponge.digits {
-                acc += (columns[c][r] + Felt::new(128)) * scale;
-                scale *= Felt::new(256);
-            }
-            acc
-        })
-        .collect();
-    let mut out = vec![vec![Felt::ZERO; n]; SPONGE_WIDTH];
-    let (rounds, buffer) = out.split_at_mut(STATE_WIDTH);
-    let mut s = hash::row0_state(layout.hashed_len());
-    for cycle in (0..n).step_by(HASH_CYCLE) {
-        for p in 0..hash::NUM_ROUNDS {
-            let u = hash::round_with_helper(&mut s, p);
-            for k in 0..STATE_WIDTH {
-                rounds[k][cycle + p] = u[k];
-            }
-        }
-        for k in 0..HASH_CYCLE {
-            s[RATE_START + k] += packed[cycle + k];
-        }
-        let y = hash::inv_mds(&s);
-        for k in 0..STATE_WIDTH {
-            rounds[k][cycle + HASH_CYCLE - 1] = y[k];
-        }
-        for (k, b) in buffer.iter_mut().enumerate() {
-            b[cycle..cycle + HASH_CYCLE].fill(packed[cycle + k]);
-        }
-    }
-    out
+    WeightCommitment::from_leaves(leaves)
 }
 
 impl Program {

@@ -21,18 +21,21 @@
 //!    allocation, no trailing bytes).
 //! 2. The claimed preset reaches `min_security_bits`.
 //! 3. The statement is well-formed (shapes, int8 inputs, output bounds) and fits the model's
-//!    layout, and the descriptor and final sponge states hash to the caller's digest.
+//!    layout, and the descriptor and weight root hash to the caller's digest.
 //! 4. The winterfell proof has exactly the preset's options and the trace shape the model implies.
 //! 5. The STARK verifies. Panics inside winterfell are caught and reported as rejections.
+//! 6. The weight cells of every main-trace row the STARK opened hash to leaves of the committed
+//!    weight tree (the opening in the envelope, against the root the digest commits to).
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 mod prescan;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use glassbox_air::commitment::{weight_leaf, WEIGHT_BLOWUP};
 use glassbox_air::{
-    Challenges, EnvelopeError, InferenceAir, ModelDigest, Proof, ProofEnvelope, PublicInputs,
-    SecurityLevel,
+    Challenges, EnvelopeError, InferenceAir, Layout, ModelDigest, Proof, ProofEnvelope,
+    PublicInputs, SecurityLevel, WeightOpening,
 };
 use winter_verifier::crypto::{hashers::Blake3_256, DefaultRandomCoin, MerkleTree};
 use winter_verifier::{AcceptableOptions, Air, Serializable, TraceInfo};
@@ -113,6 +116,8 @@ pub enum VerifyError {
     TraceShape,
     /// The STARK does not verify.
     Rejected(String),
+    /// The proof's weights are not the ones the digest commits to.
+    WeightMismatch,
 }
 
 impl std::fmt::Display for VerifyError {
@@ -136,6 +141,12 @@ impl std::fmt::Display for VerifyError {
             }
             Self::TraceShape => write!(f, "STARK trace shape does not match the model"),
             Self::Rejected(e) => write!(f, "STARK proof rejected: {e}"),
+            Self::WeightMismatch => {
+                write!(
+                    f,
+                    "the proof's weights are not the committed model's weights"
+                )
+            }
         }
     }
 }
@@ -157,6 +168,43 @@ fn header_mismatch(
         Ok(_) => VerifyError::ProofFormat("unexpected STARK header".into()),
         Err(e) => VerifyError::ProofFormat(e.to_string()),
     }
+}
+
+/// Checks the weight opening against the main-trace rows of a proof winterfell has verified
+/// (which authenticated those rows against the main-trace commitment).
+fn check_weights(
+    proof: &Proof,
+    public: &PublicInputs,
+    layout: &Layout,
+    opening: &WeightOpening,
+) -> Result<(), VerifyError> {
+    if proof.options().blowup_factor() != WEIGHT_BLOWUP {
+        return Err(VerifyError::OptionsMismatch);
+    }
+    let positions =
+        glassbox_air::query_positions(proof, public).map_err(|_| VerifyError::WeightMismatch)?;
+    let lde_size = layout.trace_len * WEIGHT_BLOWUP;
+    let main = proof
+        .trace_queries
+        .first()
+        .ok_or(VerifyError::WeightMismatch)?
+        .clone();
+    let (_, rows) = main
+        .parse::<Felt, Blake3_256<Felt>, MerkleTree<Blake3_256<Felt>>>(
+            lde_size,
+            positions.len(),
+            layout.main_width,
+        )
+        .map_err(|_| VerifyError::WeightMismatch)?;
+    let range = layout.weight_range();
+    let leaves: Vec<[u8; 32]> = rows
+        .rows()
+        .map(|row| row.get(range.clone()).map(weight_leaf))
+        .collect::<Option<_>>()
+        .ok_or(VerifyError::WeightMismatch)?;
+    opening
+        .verify(&public.weight_root, &positions, &leaves)
+        .map_err(|_| VerifyError::WeightMismatch)
 }
 
 /// Verifies `proof_bytes` against the published `digest`, requiring `min_security_bits`.
@@ -197,6 +245,7 @@ pub fn verify(
     );
     let public = envelope.public.clone();
     let stark = envelope.proof;
+    let opening = envelope.weight_opening;
     let outcome = catch_unwind(AssertUnwindSafe(move || -> Result<(), VerifyError> {
         // the context the model implies, byte for byte, then every risky length prefix
         let air = InferenceAir::new(expected_info.clone(), public.clone(), options.clone());
@@ -230,13 +279,19 @@ pub fn verify(
                 "FRI partition count differs from the prover's (1)".into(),
             ));
         }
+        let queried = proof.clone();
         winter_verifier::verify::<
             InferenceAir,
             Blake3_256<Felt>,
             DefaultRandomCoin<Blake3_256<Felt>>,
             MerkleTree<Blake3_256<Felt>>,
-        >(proof, public, &AcceptableOptions::OptionSet(vec![options]))
-        .map_err(|e| VerifyError::Rejected(e.to_string()))
+        >(
+            proof,
+            public.clone(),
+            &AcceptableOptions::OptionSet(vec![options]),
+        )
+        .map_err(|e| VerifyError::Rejected(e.to_string()))?;
+        check_weights(&queried, &public, &layout, &opening)
     }));
     match outcome {
         Ok(Ok(())) => {}

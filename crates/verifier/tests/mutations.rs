@@ -3,8 +3,8 @@
 //! an abort, and each field-level edit with the specific [`VerifyError`] it should cause.
 //!
 //! # Cost and coverage
-//! The proof of the `[8, 16, 4]` model on two samples is about 39 KB (39 422 bytes when written:
-//! 441 envelope, the rest winterfell's). Every truncation is tried in-process (0.1 s). Every byte
+//! The proof of the `[8, 16, 4]` model on two samples is about 39 KB (38 639 bytes when written:
+//! the envelope header, winterfell's bytes, then the weight opening). Every truncation is tried in-process (0.1 s). Every byte
 //! is flipped with `b ^ 0x01`; `b ^ 0xff` is tried on the whole envelope, the first and last 4 KiB
 //! of the STARK bytes and every 31st byte between (about 9 700 positions). Flips run in worker
 //! processes, one per core, so an abort is recorded rather than fatal (see `sweep_in_workers`).
@@ -387,8 +387,7 @@ fn dropped_sample_is_rejected() {
 #[test]
 fn changed_weight_commitment_is_a_digest_mismatch() {
     let mut env = envelope();
-    env.public.hash_states[0][0] =
-        glassbox_air::Felt::new(env.public.hash_states[0][0].as_int() ^ 1);
+    env.public.weight_root[0] ^= 1;
     assert!(matches!(
         verify_env(&env),
         Err(VerifyError::DigestMismatch { .. })
@@ -404,10 +403,43 @@ fn changed_weight_commitment_is_a_digest_mismatch() {
 #[test]
 fn malformed_statement_is_a_statement_error() {
     let mut env = envelope();
-    env.public
-        .hash_states
-        .push([glassbox_air::Felt::new(0); 12]);
+    env.public.outputs[0][0] = i64::MAX;
     assert!(matches!(verify_env(&env), Err(VerifyError::Statement(_))));
+}
+
+#[test]
+fn a_tampered_weight_opening_is_rejected() {
+    let h = honest();
+    let env = envelope();
+    assert!(!env.weight_opening.nodes.is_empty());
+    // every node byte, and the depth, matter
+    type Edit = Box<dyn Fn(&mut glassbox_air::WeightOpening)>;
+    let mut edits: Vec<Edit> = vec![
+        Box::new(|o| o.depth += 1),
+        Box::new(|o| o.depth -= 1),
+        Box::new(|o| o.nodes.clear()),
+        Box::new(|o| {
+            o.nodes.pop();
+        }),
+        Box::new(|o| o.nodes[0].clear()),
+        Box::new(|o| o.nodes.swap(0, 1)),
+    ];
+    for list in 0..env.weight_opening.nodes.len().min(3) {
+        for node in 0..env.weight_opening.nodes[list].len().min(2) {
+            edits.push(Box::new(move |o| o.nodes[list][node][31] ^= 1));
+        }
+    }
+    for (i, edit) in edits.iter().enumerate() {
+        let mut bad = env.clone();
+        edit(&mut bad.weight_opening);
+        assert!(
+            matches!(
+                verify(&bad.to_bytes(), &h.digest, 100),
+                Err(VerifyError::WeightMismatch)
+            ),
+            "edit {i}"
+        );
+    }
 }
 
 #[test]
@@ -463,8 +495,8 @@ fn envelope_header_errors_are_named() {
     // The STARK length prefix claims one byte more than the file holds.
     let mut b = h.bytes.clone();
     let len_at = h.stark_offset - 4;
-    let n = u32::from_le_bytes(b[len_at..h.stark_offset].try_into().expect("4 bytes"));
-    b[len_at..h.stark_offset].copy_from_slice(&(n + 1).to_le_bytes());
+    let n = (b.len() - h.stark_offset + 1) as u32;
+    b[len_at..h.stark_offset].copy_from_slice(&n.to_le_bytes());
     assert_eq!(
         verify(&b, &h.digest, 100),
         Err(VerifyError::Envelope(EnvelopeError::Truncated {
@@ -488,7 +520,7 @@ fn garbage_stark_bytes_are_a_format_error() {
 #[test]
 fn fri_partition_count_is_bound() {
     let h = honest();
-    let at = h.bytes.len() - 9;
+    let at = h.stark_end - 9;
     assert_eq!(
         h.bytes[at], 0,
         "byte {at} is the partition count (log2, 0 = one partition)"

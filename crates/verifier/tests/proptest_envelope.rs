@@ -3,11 +3,10 @@
 //! decoder or decodes to an envelope with a second encoding.
 
 use glassbox_air::{
-    EnvelopeError, Felt, LayerDescriptor, ModelDescriptor, ProofEnvelope, PublicInputs,
-    SecurityLevel, ENVELOPE_MAGIC, ENVELOPE_VERSION,
+    EnvelopeError, LayerDescriptor, ModelDescriptor, ProofEnvelope, PublicInputs, SecurityLevel,
+    WeightOpening, ENVELOPE_MAGIC, ENVELOPE_VERSION,
 };
 use proptest::prelude::*;
-use winter_verifier::math::StarkField;
 
 fn layer(n_in: usize, n_out: usize) -> impl Strategy<Value = LayerDescriptor> {
     (
@@ -45,8 +44,15 @@ fn descriptor() -> impl Strategy<Value = ModelDescriptor> {
         )
 }
 
-fn felt() -> impl Strategy<Value = Felt> {
-    (0..Felt::MODULUS).prop_map(Felt::new)
+fn opening() -> impl Strategy<Value = WeightOpening> {
+    (
+        any::<u8>(),
+        prop::collection::vec(
+            prop::collection::vec(prop::array::uniform32(any::<u8>()), 0..4),
+            0..4,
+        ),
+    )
+        .prop_map(|(depth, nodes)| WeightOpening { depth, nodes })
 }
 
 fn envelope() -> impl Strategy<Value = ProofEnvelope> {
@@ -62,23 +68,33 @@ fn envelope() -> impl Strategy<Value = ProofEnvelope> {
                     )
                 }),
                 prop::collection::vec(any::<i64>(), n_out),
-                prop::collection::vec(prop::array::uniform12(felt()), 0..4),
+                prop::array::uniform32(any::<u8>()),
                 prop::sample::select(SecurityLevel::ALL.to_vec()),
                 prop::collection::vec(any::<u8>(), 0..200),
+                opening(),
             )
         })
         .prop_map(
-            |(descriptor, (inputs, outputs), padding_outputs, hash_states, security, proof)| {
+            |(
+                descriptor,
+                (inputs, outputs),
+                padding_outputs,
+                weight_root,
+                security,
+                proof,
+                weight_opening,
+            )| {
                 ProofEnvelope {
                     public: PublicInputs {
                         descriptor,
                         inputs,
                         outputs,
                         padding_outputs,
-                        hash_states,
+                        weight_root,
                     },
                     security,
                     proof,
+                    weight_opening,
                 }
             },
         )

@@ -90,10 +90,12 @@ fn every_envelope_edit_of_a_stencil_proof_is_rejected() {
     assert!(verify(&bytes, &digest, 100).is_ok());
     let decoded = ProofEnvelope::from_bytes(&bytes).unwrap();
     assert!(decoded.public.descriptor.layers[0].conv.is_some());
-    let envelope_len = bytes.len() - decoded.proof.len();
+    // the envelope: everything but winterfell's bytes (the header, then the weight opening)
+    let opening_start = bytes.len() - decoded.weight_opening.encoded_len();
+    let header_end = opening_start - decoded.proof.len();
     let mut bad = Vec::new();
     std::panic::set_hook(Box::new(|_| {}));
-    for i in 0..envelope_len {
+    for i in (0..header_end).chain(opening_start..bytes.len()) {
         for xor in [0x01u8, 0xff] {
             let mut b = bytes.clone();
             b[i] ^= xor;

@@ -77,6 +77,8 @@ pub struct Honest {
     pub digest: ModelDigest,
     /// Where the winterfell proof bytes start inside `bytes`.
     pub stark_offset: usize,
+    /// Where they end (the weight opening follows).
+    pub stark_end: usize,
 }
 
 /// The honest proof, generated once per test binary (about 50 ms).
@@ -88,7 +90,9 @@ pub fn honest() -> &'static Honest {
         let inputs = inputs(2, 8, 9);
         let env = glassbox_prover::prove(&program, &inputs, SecurityLevel::Bits100).expect("prove");
         let bytes = env.to_bytes();
-        let stark_offset = bytes.len() - env.proof.len();
+        let stark_end = bytes.len() - env.weight_opening.encoded_len();
+        let stark_offset = stark_end - env.proof.len();
+        assert_eq!(&bytes[stark_offset..stark_end], &env.proof[..]);
         Honest {
             digest: program.digest(),
             model,
@@ -96,6 +100,7 @@ pub fn honest() -> &'static Honest {
             inputs,
             bytes,
             stark_offset,
+            stark_end,
         }
     })
 }
