@@ -295,11 +295,31 @@ fn tree_error(reason: String) -> ModelError {
     }
 }
 
-/// Lowers a tree ensemble to comparison, path and score layers (see the [module docs](self)).
+/// How a tree ensemble's path layer is shaped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathShape {
+    /// Whichever of the two the layout makes cheaper (what [`lower_trees`] does).
+    Cheapest,
+    /// One dense layer over all comparisons (shared splits counted once).
+    Dense,
+    /// One block-diagonal group per tree, over that tree's own comparisons.
+    PerTree,
+}
+
+/// Lowers a tree ensemble to comparison, path and score layers (see the [module docs](self)),
+/// with the cheaper path-layer shape.
 ///
 /// # Errors
 /// See [`lower_graph`].
 pub fn lower_trees(t: &TreeEnsemble) -> Result<QuantizedModel> {
+    lower_trees_with(t, PathShape::Cheapest)
+}
+
+/// [`lower_trees`] with a chosen path-layer shape.
+///
+/// # Errors
+/// See [`lower_graph`].
+pub fn lower_trees_with(t: &TreeEnsemble, shape: PathShape) -> Result<QuantizedModel> {
     t.validate()?;
     let head = Head::of_trees(t)?;
     // per-feature sorted distinct thresholds
@@ -388,10 +408,11 @@ pub fn lower_trees(t: &TreeEnsemble) -> Result<QuantizedModel> {
     }
     let grouped = PathLayers::grouped(&trees, t.n_features)?;
     let dense = PathLayers::dense(&trees, t.n_features)?;
-    let paths = if grouped.cost(t.n_features) < dense.cost(t.n_features) {
-        grouped
-    } else {
-        dense
+    let paths = match shape {
+        PathShape::PerTree => grouped,
+        PathShape::Dense => dense,
+        PathShape::Cheapest if grouped.cost(t.n_features) < dense.cost(t.n_features) => grouped,
+        PathShape::Cheapest => dense,
     };
     let PathLayers {
         w1,
@@ -503,13 +524,13 @@ struct PathLayers {
 
 impl PathLayers {
     /// Proving cost estimate in main-trace cells at a batch of 64, following the layout: a
-    /// layer's weights fill `next_pow2(n_in) × n_out / groups` cells at about four cells each
-    /// (weight plus sponge), and every sample pays six cells per padded hidden activation.
+    /// layer's weights fill `next_pow2(n_in) × n_out / groups` cells, and every sample pays six
+    /// cells per padded hidden activation.
     fn cost(&self, n_features: usize) -> usize {
         let (bits, leaves) = (self.b1.len(), self.b2.len());
         let weights = n_features.next_power_of_two() * bits
             + bits.next_power_of_two() * (leaves / self.groups.max(1));
-        4 * weights + 64 * 6 * (bits.next_power_of_two() + leaves.next_power_of_two())
+        weights + 64 * 6 * (bits.next_power_of_two() + leaves.next_power_of_two())
     }
 
     /// Dense: comparisons shared by all trees (each distinct `(feature, K)` once), every leaf
