@@ -47,8 +47,9 @@ pub const ACT_R1: usize = 3;
 pub const ACT_D0: usize = 4;
 /// Offset of the high range-witness limb.
 pub const ACT_D1: usize = 5;
-/// Most columns winterfell accepts (main + auxiliary).
-pub const MAX_WIDTH: usize = 255;
+/// Most columns (main + auxiliary) a proof may have: winterfell builds traces of up to 255
+/// columns, but its proof reader refuses a full width of 255 itself.
+pub const MAX_WIDTH: usize = 254;
 /// Highest constraint degree a lookup group may reach (5 keeps winterfell's constraint
 /// evaluation domain at 4× the trace length).
 const LOOKUP_DEGREE_BUDGET: usize = 5;
@@ -661,8 +662,12 @@ mod tests {
     fn max_batch_is_the_last_batch_that_fits() {
         let d = descriptor(&[64, 128, 64, 10], 1024);
         let max = Layout::max_batch(&d);
-        assert!(Layout::new(&d, max).is_ok());
+        let Ok(widest) = Layout::new(&d, max) else {
+            panic!("the largest batch fits");
+        };
         assert!(Layout::new(&d, max + 1).is_err());
+        // winterfell's proof reader refuses 255 columns
+        assert!(widest.main_width + widest.aux.width <= 254);
     }
 
     #[test]

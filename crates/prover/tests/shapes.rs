@@ -17,3 +17,17 @@ fn narrow_inputs_and_odd_widths_compile_and_prove() {
         glassbox_verifier::verify(&env.to_bytes(), &program.digest(), 100).unwrap();
     }
 }
+
+#[test]
+fn the_largest_batch_one_proof_holds_verifies() {
+    // the widest trace a model allows must also be one winterfell's proof reader accepts (this
+    // model's widest layout had 255 columns, which winterfell proves but refuses to read)
+    let program = Program::compile(&common::model(&[8, 32, 4], 3)).unwrap();
+    let max = program.max_batch();
+    let layout = program.layout(max).unwrap();
+    assert!(layout.main_width + layout.aux.width > 200, "a wide trace");
+    let xs = common::inputs(max, 8, 2);
+    let env = glassbox_prover::prove(&program, &xs, SecurityLevel::Bits100).unwrap();
+    let claim = glassbox_verifier::verify(&env.to_bytes(), &program.digest(), 100).unwrap();
+    assert_eq!(claim.outputs, program.execute(&xs, max).unwrap().outputs[..max]);
+}
