@@ -36,6 +36,7 @@ fn benches(c: &mut Criterion) {
     for (name, label) in [
         ("mlp_64_32_10.onnx", "64_32_10"),
         ("mlp_64_128_64_10.onnx", "64_128_64_10"),
+        ("mlp_64_512_512_10.onnx", "64_512_512_10"),
     ] {
         let (program, xs) = setup(name);
         let mut group = c.benchmark_group(label);

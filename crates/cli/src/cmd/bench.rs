@@ -204,7 +204,7 @@ fn print_table(rows: &[Row]) {
     say!();
     say!(
         "Prove: median of 3, verify: median of 5 (all proofs of a bundle, summed). Peak RSS is the \
-         process high-water mark so far (VmHWM), not per row. Weight cells: weight and sponge \
+         process high-water mark so far (VmHWM), not per row. Weight cells: the weight \
          columns (once per proof); sample cells: layer-input and requantization columns, per \
          sample of the batch; main cells / MAC: all main cells over batch × multiply-accumulates (a block-diagonal layer's \
          blocks and a stencil layer's kernel taps only)."
