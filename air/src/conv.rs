@@ -12,7 +12,7 @@
 //! per-column factors, and a per-block factor `ρ^(y·Wo + x)` supplied by an auxiliary column.
 //! Every exponent of a stencil layer's check, outputs included, is shifted by
 //! [`ConvShape::exponent_shift`] so that each stored cell carries a positive power of `ρ`.
-//! Each block holds its own copy of the weights it uses, all hashed, so the proven operator is
+//! Each block holds its own copy of the weights it uses, all committed, so the proven operator is
 //! exactly the committed matrix whatever its values; the compiler only checks that every nonzero
 //! lies on the stencil.
 //!

@@ -5,7 +5,7 @@
 //! - the **weight columns** of every layer (layer `l` has `k_l` of them). Layer `l`'s weight matrix
 //!   is laid out in `n_in_pad` blocks of `R_l = N / n_in_pad` rows; block `j` holds column `j` of
 //!   `W` with output index `i = k·R − 1 − (p·k + t)` at block row `p`, column `t` (descending, so a
-//!   Horner pass in row order gives `Σ_i ρ^i W_ij`). Padding cells are zero and hashed. A
+//!   Horner pass in row order gives `Σ_i ρ^i W_ij`). Padding cells are zero and committed. A
 //!   block-diagonal layer with `G` groups stores only the outputs of block `j`'s group
 //!   (`i = g·m + i'` with `m = n_out / G`, `i'` placed as above), so it costs `n_in·m` cells; an
 //!   auxiliary column supplies the factor `ρ^(g·m)`.

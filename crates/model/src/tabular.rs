@@ -19,7 +19,7 @@
 //!    ensemble) into one score per class or target: `out = 255·Σ value_q + bias`.
 //!
 //! The weights (which feature each comparison reads, the path structure, the leaf values) are
-//! hashed into the model digest like any weights. The comparison constants `129 − K` are biases,
+//! committed by the model digest like any weights. The comparison constants `129 − K` are biases,
 //! public in the descriptor; they are codes (ranks), not the float thresholds, which stay in the
 //! prover's artifact.
 //!

@@ -29,5 +29,8 @@ fn the_largest_batch_one_proof_holds_verifies() {
     let xs = common::inputs(max, 8, 2);
     let env = glassbox_prover::prove(&program, &xs, SecurityLevel::Bits100).unwrap();
     let claim = glassbox_verifier::verify(&env.to_bytes(), &program.digest(), 100).unwrap();
-    assert_eq!(claim.outputs, program.execute(&xs, max).unwrap().outputs[..max]);
+    assert_eq!(
+        claim.outputs,
+        program.execute(&xs, max).unwrap().outputs[..max]
+    );
 }

@@ -184,7 +184,7 @@ fn lies_about_a_stencil_layer_are_rejected() {
         let digest = p.digest();
         let honest = p.trace(&inputs()).unwrap();
         let lay = honest.layout.layers[0].clone();
-        // a stencil weight changed in the product, hashed as it was
+        // a stencil weight changed in the product, committed as it was
         for (t, row) in [(0usize, lay.block_len - 1), (4, 5 * lay.block_len - 2)] {
             let mut t1 = honest.clone();
             let col = lay.w_start + t;
