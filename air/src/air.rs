@@ -10,6 +10,9 @@
 //!   ([`crate::conv`]) orders its outputs by their natural index and shifts every exponent by the
 //!   same `S`, chosen so that even the (committed zero) cells of taps outside the output grid
 //!   carry a positive power.
+//! - **The weights are the committed ones**: the weight opening (see [`crate::commitment`]) ties
+//!   the queried rows to the weight root, and the sketch columns tie the trace's weight
+//!   polynomials to the digest's sketches.
 //! - **Every value the identity uses is a main-trace cell** committed before the challenges; the
 //!   auxiliary columns only hold sums that constraints define from main-trace values.
 //! - **Edge rows.** Running sums start from row-0 assertions; block totals are taken from
@@ -30,6 +33,7 @@ use winter_crypto::{RandomCoin, RandomCoinError};
 use winter_math::{ExtensionOf, FieldElement};
 
 use crate::challenges::Challenges;
+use crate::commitment::{sketch_points, sketch_powers, sketch_row, SKETCHES};
 use crate::descriptor::felt_from_i64;
 use crate::layout::{Counter, LayerLayout, Layout, LookupValue, RegionKind, RegionLayout};
 use crate::public::PublicInputs;
@@ -48,6 +52,8 @@ pub struct InferenceAir {
     pub_inputs: PublicInputs,
     /// Per region: the inverse of the multiplier of the layer whose outputs it holds.
     inv_multipliers: Vec<Felt>,
+    /// Per weight sketch: `λ` and `[μ^t]` over the weight columns.
+    sketches: Vec<(Felt, Vec<Felt>)>,
 }
 
 // Periodic column indices: two flags per distinct block length, then one restart flag per
@@ -144,6 +150,10 @@ impl Air for InferenceAir {
         // ---- main degrees
         let mut main = Vec::new();
         main.push(TransitionConstraintDegree::new(2));
+        // per sketch: H' = T, and T = λ·H + row term in current- and next-row form
+        for _ in 0..3 * SKETCHES {
+            main.push(TransitionConstraintDegree::new(1));
+        }
         for region in &layout.regions {
             if let RegionKind::Activation { .. } = region.kind {
                 for _ in 0..region.lanes_per_row * 4 {
@@ -205,7 +215,7 @@ impl Air for InferenceAir {
         aux.push(TransitionConstraintDegree::new(1)); // S
         aux.push(TransitionConstraintDegree::new(1)); // T
 
-        let num_main_assertions = 2;
+        let num_main_assertions = 2 + 2 * SKETCHES;
         let num_aux_assertions = layout.layers.len() + 3 * layout.regions.len() - 1
             + 4
             + layout.aux.g.iter().flatten().count();
@@ -219,12 +229,18 @@ impl Air for InferenceAir {
         );
 
         let inv_multipliers = inverse_multipliers(&layout);
+        let points = sketch_points(&pub_inputs.descriptor, &pub_inputs.weight_root);
+        let sketches = points
+            .iter()
+            .map(|&(lambda, mu)| (lambda, sketch_powers(mu, layout.weight_range().len())))
+            .collect();
         Self {
             context,
             layout,
             challenges,
             pub_inputs,
             inv_multipliers,
+            sketches,
         }
     }
 
@@ -250,6 +266,16 @@ impl Air for InferenceAir {
 
         let dt = next[layout.table] - cur[layout.table];
         push(dt * (dt - one));
+
+        let weights = layout.weight_range();
+        for (k, (lambda, mu)) in self.sketches.iter().enumerate() {
+            let (h, t) = (layout.sketch + 2 * k, layout.sketch + 2 * k + 1);
+            push(next[h] - cur[t]);
+            for row in [cur, next] {
+                let term = sketch_row(&row[weights.clone()], mu);
+                push(row[t] - row[h].mul_base(*lambda) - term);
+            }
+        }
 
         let mut tmp = [E::ZERO; 2];
         for region in &layout.regions {
@@ -395,10 +421,15 @@ impl Air for InferenceAir {
     fn get_assertions(&self) -> Vec<Assertion<Felt>> {
         let layout = &self.layout;
         let last = layout.trace_len - 1;
-        alloc::vec![
+        let mut out = alloc::vec![
             Assertion::single(layout.table, 0, Felt::ZERO),
             Assertion::single(layout.table, last, Felt::new(RANGE_TABLE_SIZE as u64 - 1)),
-        ]
+        ];
+        for (k, &s) in self.pub_inputs.weight_sketch.iter().enumerate() {
+            out.push(Assertion::single(layout.sketch + 2 * k, 0, Felt::ZERO));
+            out.push(Assertion::single(layout.sketch + 2 * k + 1, last, s));
+        }
+        out
     }
 
     fn get_aux_assertions<E: FieldElement<BaseField = Felt>>(

@@ -16,6 +16,22 @@
 //! extension; a digest published without weights behind it is not a model, and an audit that
 //! recomputes it from the weights exposes it.
 //!
+//! **Why it binds even a digest no weights produce: the sketch.** A root is only as binding as
+//! the committed rows are close to one codeword. A publisher could build the tree from a mix of
+//! two models' extensions (half the rows from each); each model then agrees with the committed
+//! rows on about 9/16 of the domain and passes the 29 queries with probability `2^-24` per
+//! grinding nonce, about `2^40` hash evaluations in all. So the digest also carries
+//! [`SKETCHES`] random linear sketches of the weights, `s = Σ_r λ^(N−1−r) Σ_t μ^t W[r][t]` over
+//! the weight cells of row `r`, with points `(λ, μ)` derived from the descriptor and the root
+//! (so they are fixed only after the rows are), and the AIR checks them against the trace's own
+//! weight columns in [`SKETCH_COLUMNS`](crate::SKETCH_COLUMNS) main columns. Codewords
+//! that agree with the committed rows on much of the domain are few and fixed before the points
+//! are drawn, so two of them meet a sketch with probability at most `(N + K)/p` (independently for
+//! each sketch); a
+//! weight matrix chosen after the points to meet the sketches agrees with the rows on little
+//! more than 1/8 of the domain, like any false trace. A malformed digest thus binds one model
+//! at the STARK's own (conjectured) security, as an honest one does.
+//!
 //! This replaces a Rescue sponge inside the AIR, which needed 18 main columns per seven weight
 //! columns and degree-8 constraints.
 
@@ -24,9 +40,13 @@ use alloc::vec::Vec;
 use winter_crypto::hashers::Blake3_256;
 use winter_crypto::{BatchMerkleProof, Digest, ElementHasher, Hasher, MerkleTree};
 use winter_math::fft;
-use winter_math::StarkField;
+use winter_math::{FieldElement, StarkField};
 
+use crate::descriptor::ModelDescriptor;
 use crate::Felt;
+
+/// Independent weight sketches the digest carries.
+pub const SKETCHES: usize = 2;
 
 /// The hash of the weight tree (the one winterfell commits traces with).
 pub type WeightHasher = Blake3_256<Felt>;
@@ -143,6 +163,61 @@ impl WeightOpening {
     }
 }
 
+/// The points `(λ, μ)` of each weight sketch, drawn from the descriptor and the weight root.
+pub fn sketch_points(descriptor: &ModelDescriptor, root: &[u8; 32]) -> [(Felt, Felt); SKETCHES] {
+    let mut elements = descriptor.to_elements();
+    elements.extend(
+        root.chunks(4)
+            .map(|c| Felt::new(u64::from(u32::from_le_bytes([c[0], c[1], c[2], c[3]])))),
+    );
+    let seed = WeightHasher::hash_elements(&elements).as_bytes();
+    let limb = |k: usize| {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&seed[8 * k..8 * k + 8]);
+        Felt::new(u64::from_le_bytes(b))
+    };
+    core::array::from_fn(|k| (limb(2 * k), limb(2 * k + 1)))
+}
+
+/// `[μ^0, μ^1, …]`, one power per weight column.
+pub fn sketch_powers(mu: Felt, columns: usize) -> Vec<Felt> {
+    let mut out = Vec::with_capacity(columns);
+    let mut p = Felt::ONE;
+    for _ in 0..columns {
+        out.push(p);
+        p *= mu;
+    }
+    out
+}
+
+/// One row's sketch term `Σ_t μ^t w_t` (`row` holds the row's weight cells).
+pub fn sketch_row<E: FieldElement<BaseField = Felt>>(row: &[E], mu_powers: &[Felt]) -> E {
+    row.iter()
+        .zip(mu_powers)
+        .fold(E::ZERO, |acc, (&w, &m)| acc + w.mul_base(m))
+}
+
+/// The sketch columns of one sketch: the running sum `H` (`H[0] = 0`,
+/// `H[r+1] = T[r]`) and the row totals `T[r] = λ·H[r] + Σ_t μ^t W[r][t]`; `T[N−1]` is the
+/// sketch.
+pub fn sketch_columns(columns: &[Vec<Felt>], (lambda, mu): (Felt, Felt)) -> [Vec<Felt>; 2] {
+    let rows = columns.first().map_or(0, Vec::len);
+    let powers = sketch_powers(mu, columns.len());
+    let mut h = Vec::with_capacity(rows);
+    let mut t = Vec::with_capacity(rows);
+    let mut acc = Felt::ZERO;
+    let mut row = alloc::vec![Felt::ZERO; columns.len()];
+    for r in 0..rows {
+        for (cell, col) in row.iter_mut().zip(columns) {
+            *cell = col[r];
+        }
+        h.push(acc);
+        acc = lambda * acc + sketch_row(&row, &powers);
+        t.push(acc);
+    }
+    [h, t]
+}
+
 /// Why a weight commitment could not be built, opened or checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CommitmentError {
@@ -167,7 +242,6 @@ impl core::fmt::Display for CommitmentError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use winter_math::FieldElement;
 
     fn leaves(n: usize, salt: u64) -> Vec<[u8; 32]> {
         (0..n as u64)
@@ -197,6 +271,21 @@ mod tests {
         let mut cut = opening.clone();
         cut.depth = 40;
         assert!(cut.verify(&c.root(), &positions, &opened).is_err());
+    }
+
+    #[test]
+    fn the_sketch_is_a_horner_sum_over_rows() {
+        let cols = [
+            alloc::vec![Felt::new(1), Felt::new(2), Felt::new(3)],
+            alloc::vec![Felt::new(4), Felt::new(5), Felt::new(6)],
+        ];
+        let (l, m) = (Felt::new(10), Felt::new(100));
+        let [h, t] = sketch_columns(&cols, (l, m));
+        let row = |r: usize| cols[0][r] + m * cols[1][r];
+        assert_eq!(h[0], Felt::ZERO);
+        assert_eq!(t[2], l * l * row(0) + l * row(1) + row(2));
+        assert_eq!(h[1], t[0]);
+        assert_eq!(h[2], t[1]);
     }
 
     #[test]

@@ -248,20 +248,26 @@ pub fn felt_to_i64(v: Felt) -> i64 {
     }
 }
 
-/// The 32-byte commitment to a compiled model: its descriptor and the root of its weight
-/// commitment (see [`crate::commitment`]).
+/// The 32-byte commitment to a compiled model: its descriptor, the root of its weight
+/// commitment and its weight sketches (see [`crate::commitment`]).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ModelDigest(pub [u8; 32]);
 
 impl ModelDigest {
-    /// Computes the digest from the descriptor and the weight commitment's root.
-    pub fn compute(descriptor: &ModelDescriptor, weight_root: &[u8; 32]) -> Self {
+    /// Computes the digest from the descriptor, the weight commitment's root and the weight
+    /// sketches.
+    pub fn compute(
+        descriptor: &ModelDescriptor,
+        weight_root: &[u8; 32],
+        weight_sketch: &[Felt],
+    ) -> Self {
         let mut elements = descriptor.to_elements();
         elements.extend(
             weight_root
                 .chunks(4)
                 .map(|c| Felt::new(u64::from(u32::from_le_bytes([c[0], c[1], c[2], c[3]])))),
         );
+        elements.extend_from_slice(weight_sketch);
         let digest = Rp64_256::hash_elements(&elements);
         let mut bytes = [0u8; 32];
         for (chunk, e) in bytes.chunks_mut(8).zip(digest.as_elements()) {

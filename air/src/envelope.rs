@@ -2,7 +2,7 @@
 //!
 //! Layout (all integers little-endian): magic `GBPROOF\0`, format version (u16), security preset
 //! (u8), the model descriptor, the batch (inputs, outputs, padding outputs), the weight root (32
-//! bytes), the winterfell proof with a u32 length, then the weight opening (tree depth, a u8 count
+//! bytes) and sketches (u64 each, canonical), the winterfell proof with a u32 length, then the weight opening (tree depth, a u8 count
 //! of node lists, each a u8 count of 32-byte nodes). Every length is checked against
 //! the bytes that remain before anything is allocated, and trailing bytes are rejected, so there
 //! is exactly one encoding per envelope.
@@ -10,11 +10,14 @@
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::commitment::WeightOpening;
+use winter_math::StarkField;
+
+use crate::commitment::{WeightOpening, SKETCHES};
 use crate::conv::{ConvShape, Digit};
 use crate::descriptor::{LayerDescriptor, ModelDescriptor, MAX_DIM, MAX_LAYERS};
 use crate::options::SecurityLevel;
 use crate::public::PublicInputs;
+use crate::Felt;
 
 /// First bytes of every proof file.
 pub const ENVELOPE_MAGIC: [u8; 8] = *b"GBPROOF\0";
@@ -140,6 +143,9 @@ impl ProofEnvelope {
             }
         }
         w.extend_from_slice(&p.weight_root);
+        for e in &p.weight_sketch {
+            w.extend_from_slice(&e.as_int().to_le_bytes());
+        }
         w.extend_from_slice(&(self.proof.len() as u32).to_le_bytes());
         w.extend_from_slice(&self.proof);
         let o = &self.weight_opening;
@@ -251,6 +257,16 @@ impl ProofEnvelope {
         let padding_outputs = read_vec(&mut r)?;
 
         let weight_root = r.array("weight root")?;
+        let mut weight_sketch = [Felt::new(0); SKETCHES];
+        for e in &mut weight_sketch {
+            let v = u64::from_le_bytes(r.array("weight sketch")?);
+            if v >= Felt::MODULUS {
+                return Err(EnvelopeError::Invalid {
+                    field: "weight sketch",
+                });
+            }
+            *e = Felt::new(v);
+        }
         let proof_len = r.u32("proof length")? as usize;
         let proof = r.take(proof_len, "proof")?.to_vec();
         let depth = r.u8("weight opening")?;
@@ -276,6 +292,7 @@ impl ProofEnvelope {
             outputs,
             padding_outputs,
             weight_root,
+            weight_sketch,
         };
         Ok(Self {
             public,

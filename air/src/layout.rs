@@ -10,6 +10,8 @@
 //!   (`i = g·m + i'` with `m = n_out / G`, `i'` placed as above), so it costs `n_in·m` cells; an
 //!   auxiliary column supplies the factor `ρ^(g·m)`.
 //!   The weight columns are committed outside the AIR (see [`crate::commitment`]).
+//! - the **weight sketch**: per sketch, a running Horner sum `H` over the rows' weight cells and
+//!   its row total `T` (see [`crate::commitment`]).
 //! - one **region** per layer input: region 0 holds the model inputs, region `l ≥ 1` holds the
 //!   requantization witnesses of layer `l − 1`'s outputs, which are layer `l`'s inputs. Region `l`
 //!   uses the same blocks as layer `l`'s weights; block `j`, row `p`, lane column `t` holds batch
@@ -47,12 +49,18 @@ pub const ACT_R1: usize = 3;
 pub const ACT_D0: usize = 4;
 /// Offset of the high range-witness limb.
 pub const ACT_D1: usize = 5;
+/// Weight-sketch columns: a running sum `H` and its row total `T` for each of
+/// [`crate::commitment::SKETCHES`] sketches.
+pub const SKETCH_COLUMNS: usize = 2 * crate::commitment::SKETCHES;
 /// Most columns (main + auxiliary) a proof may have: winterfell builds traces of up to 255
 /// columns, but its proof reader refuses a full width of 255 itself.
 pub const MAX_WIDTH: usize = 254;
 /// Highest constraint degree a lookup group may reach (5 keeps winterfell's constraint
 /// evaluation domain at 4× the trace length).
 const LOOKUP_DEGREE_BUDGET: usize = 5;
+/// The budget for a trace that would otherwise exceed [`MAX_WIDTH`] (an 8× evaluation domain,
+/// about half the helper columns).
+const WIDE_LOOKUP_DEGREE_BUDGET: usize = 8;
 
 /// A column of per-block challenge powers: block `b` holds `base^(start + natural(b))` for a
 /// mixed-radix order (see [`crate::conv`]); it starts at `base^start` on row 0 and after the last
@@ -222,9 +230,12 @@ pub struct Layout {
     pub table: usize,
     /// Multiplicity column.
     pub multiplicity: usize,
+    /// First of the [`SKETCH_COLUMNS`] weight-sketch columns (see [`crate::commitment`]).
+    pub sketch: usize,
     /// Main segment width.
     pub main_width: usize,
-    /// Range-checked values, grouped so each group's helper constraint stays within degree 5.
+    /// Range-checked values, grouped so each group's helper constraint stays within degree 5 (8
+    /// where that keeps the trace within [`MAX_WIDTH`]).
     pub lookup_groups: Vec<Vec<LookupValue>>,
     /// Distinct block lengths, each with a pair of periodic flags.
     pub block_lens: Vec<usize>,
@@ -368,6 +379,8 @@ impl Layout {
             });
             col += k;
         }
+        let sketch = col;
+        col += SKETCH_COLUMNS;
         let mut regions = Vec::new();
         for (l, layer) in layers.iter().enumerate() {
             let kind = if l == 0 {
@@ -422,19 +435,31 @@ impl Layout {
                 }
             }
         }
-        let mut lookup_groups: Vec<Vec<LookupValue>> = Vec::new();
-        let mut current: Vec<LookupValue> = Vec::new();
-        let mut degree = 1;
-        for v in values {
-            if degree + v.degree() > LOOKUP_DEGREE_BUDGET {
-                lookup_groups.push(core::mem::take(&mut current));
-                degree = 1;
+        let group = |budget: usize| {
+            let mut groups: Vec<Vec<LookupValue>> = Vec::new();
+            let mut current: Vec<LookupValue> = Vec::new();
+            let mut degree = 1;
+            for &v in &values {
+                if degree + v.degree() > budget {
+                    groups.push(core::mem::take(&mut current));
+                    degree = 1;
+                }
+                degree += v.degree();
+                current.push(v);
             }
-            degree += v.degree();
-            current.push(v);
-        }
-        if !current.is_empty() {
-            lookup_groups.push(current);
+            if !current.is_empty() {
+                groups.push(current);
+            }
+            groups
+        };
+        // auxiliary columns besides the lookup helpers: U, V, Q, A, the factors, Z, S, T and
+        // the table helper
+        let fixed_aux =
+            4 * layers.len() - 1 + layers.iter().filter(|l| l.factor.is_some()).count() + 4;
+        let mut lookup_groups = group(LOOKUP_DEGREE_BUDGET);
+        if main_width + fixed_aux + lookup_groups.len() > MAX_WIDTH {
+            // too wide: fewer, higher-degree helpers (constraint evaluation over 8N points)
+            lookup_groups = group(WIDE_LOOKUP_DEGREE_BUDGET);
         }
 
         // block lengths, and every span after which a per-block power column steps (same flag
@@ -507,6 +532,7 @@ impl Layout {
             regions,
             table,
             multiplicity,
+            sketch,
             main_width,
             lookup_groups,
             block_lens,
@@ -576,9 +602,10 @@ impl Layout {
         lanes * (first + last) + biases + flags
     }
 
-    /// Main-trace cells that hold weights (paid once per proof, whatever the batch).
+    /// Main-trace cells that hold weights or sketch them (paid once per proof, whatever the
+    /// batch).
     pub fn weight_cells(&self) -> usize {
-        self.weight_range().len() * self.trace_len
+        (self.weight_range().len() + SKETCH_COLUMNS) * self.trace_len
     }
 
     /// Main-trace cells that hold layer inputs and requantization witnesses (they grow with the

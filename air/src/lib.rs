@@ -46,7 +46,7 @@ pub use envelope::{
 };
 pub use layout::{
     AuxLayout, Counter, LayerLayout, Layout, LookupValue, RegionKind, RegionLayout, ACT_C,
-    ACT_CELLS, ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_T,
+    ACT_CELLS, ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_T, SKETCH_COLUMNS,
 };
 pub use options::SecurityLevel;
 pub use public::{PublicInputs, MAX_VERIFIER_WORK};

@@ -4,6 +4,7 @@ use alloc::vec::Vec;
 
 use winter_math::{FieldElement, ToElements};
 
+use crate::commitment::SKETCHES;
 use crate::descriptor::{felt_from_i64, DescriptorError, ModelDescriptor, ModelDigest};
 use crate::layout::Layout;
 use crate::Felt;
@@ -30,6 +31,8 @@ pub struct PublicInputs {
     pub padding_outputs: Vec<i64>,
     /// Root of the weight commitment (see [`crate::commitment`]); the digest commits to it.
     pub weight_root: [u8; 32],
+    /// The weight sketches (see [`crate::commitment`]); the digest commits to them.
+    pub weight_sketch: [Felt; SKETCHES],
 }
 
 impl PublicInputs {
@@ -40,7 +43,7 @@ impl PublicInputs {
 
     /// The model digest these public inputs commit to.
     pub fn digest(&self) -> ModelDigest {
-        ModelDigest::compute(&self.descriptor, &self.weight_root)
+        ModelDigest::compute(&self.descriptor, &self.weight_root, &self.weight_sketch)
     }
 
     /// Checks every shape and range and returns the layout the proof must use.
@@ -90,6 +93,7 @@ impl ToElements<Felt> for PublicInputs {
                 .chunks(4)
                 .map(|c| Felt::new(u64::from(u32::from_le_bytes([c[0], c[1], c[2], c[3]])))),
         );
+        out.extend_from_slice(&self.weight_sketch);
         out.push(Felt::ONE);
         out
     }

@@ -114,32 +114,92 @@ fn a_commitment_to_other_weights_than_the_trace_holds_is_rejected() {
     let col = t.layout.layers[0].w_start;
     let w = get(&t, col, 9);
     set(&mut t, col, 9, if w < 127 { w + 1 } else { w - 1 });
-    t.recommit(); // the commitment covers the edited weight...
-    set(&mut t, col, 9, w); // ...while the product region keeps the original
+    t.recommit(); // the tree covers the edited weight...
+    set(&mut t, col, 9, w); // ...while the trace keeps the original
+    t.resketch(); // and the sketches match the trace: only the opening can catch it
     let claimed = t.public.digest();
     let r = verdict(t, &claimed);
     assert!(matches!(r, Err(VerifyError::WeightMismatch)), "{r:?}");
 }
 
-#[test]
-fn another_model_proven_honestly_under_the_original_root_is_rejected() {
-    // the STARK holds (an honest execution of a model with one weight changed), and the claimed
-    // root and descriptor are the original model's: only the weight opening can catch it
-    let p = program();
+/// The trace of `xs` on the `[16, 32, 8, 4]` test model with one weight changed.
+fn edited_trace(p: &Program, xs: &[Vec<i64>]) -> Trace {
     let mut edited = common::model(&[16, 32, 8, 4], 11);
     edited.layers[1].weights[7] = edited.layers[1].weights[7].wrapping_add(1);
     let bad = Program::compile(&edited).unwrap();
     assert_eq!(bad.descriptor, p.descriptor);
+    bad.trace(xs).unwrap()
+}
+
+#[test]
+fn another_model_proven_honestly_under_the_original_digest_is_rejected() {
+    // an honest execution of a model with one weight changed, claiming the original root and
+    // sketches: the sketch check in the STARK fails
+    let p = program();
     let xs = common::inputs(3, 16, 5);
     let original = p.trace(&xs).unwrap();
+    let mut t = edited_trace(&p, &xs);
+    t.public.weight_root = original.public.weight_root;
+    t.resketch();
+    t.public.weight_sketch = original.public.weight_sketch;
+    let r = verdict(t, &p.digest());
+    assert!(matches!(r, Err(VerifyError::Rejected(_))), "{r:?}");
+    // with the sketches the trace really has, under the original root (a digest that tree and
+    // sketches disagree in), the STARK holds and the opening fails, whichever tree is opened
     for open_original_tree in [false, true] {
-        let mut t = bad.trace(&xs).unwrap();
+        let mut t = edited_trace(&p, &xs);
         t.public.weight_root = original.public.weight_root;
+        t.resketch();
         if open_original_tree {
             t.commitment = original.commitment.clone();
         }
-        let r = verdict(t, &p.digest());
+        let claimed = t.public.digest();
+        let r = verdict(t, &claimed);
         assert!(matches!(r, Err(VerifyError::WeightMismatch)), "{r:?}");
+    }
+}
+
+#[test]
+fn a_digest_mixing_two_models_binds_only_the_one_its_sketches_name() {
+    // a publisher builds the tree from two models' extensions, alternate rows from each, and
+    // publishes the sketches of the first: proofs with the second model fail the sketch check,
+    // and proofs with the first fail the opening on half the rows
+    use glassbox_air::commitment::{weight_lde, weight_leaf};
+    use glassbox_air::WeightCommitment;
+    let p = program();
+    let xs = common::inputs(3, 16, 5);
+    let first = p.trace(&xs).unwrap();
+    let second = edited_trace(&p, &xs);
+    let leaves = |t: &Trace| -> Vec<[u8; 32]> {
+        let lde: Vec<Vec<_>> = t.columns[t.layout.weight_range()]
+            .iter()
+            .map(|c| weight_lde(c))
+            .collect();
+        (0..lde[0].len())
+            .map(|i| weight_leaf(&lde.iter().map(|c| c[i]).collect::<Vec<_>>()))
+            .collect()
+    };
+    let (a, b) = (leaves(&first), leaves(&second));
+    let mixed: Vec<[u8; 32]> = (0..a.len())
+        .map(|i| if i % 2 == 0 { a[i] } else { b[i] })
+        .collect();
+    let tree = std::sync::Arc::new(WeightCommitment::from_leaves(mixed).unwrap());
+    let mut published = None;
+    for (k, mut t) in [first, second].into_iter().enumerate() {
+        t.public.weight_root = tree.root();
+        t.commitment = tree.clone();
+        t.resketch();
+        if k == 0 {
+            published = Some(t.public.weight_sketch);
+        }
+        t.public.weight_sketch = published.unwrap();
+        let digest = t.public.digest();
+        let r = verdict(t, &digest);
+        let expected = if k == 0 { "opening" } else { "sketch" };
+        match (k, &r) {
+            (0, Err(VerifyError::WeightMismatch)) | (1, Err(VerifyError::Rejected(_))) => {}
+            _ => panic!("model {k}: expected the {expected} check to fail, got {r:?}"),
+        }
     }
 }
 

@@ -70,7 +70,9 @@ pub struct Program {
     /// Per layer, row-major `[n_out][n_in]` int8 weights.
     pub weights: Vec<Vec<i8>>,
     digest: ModelDigest,
-    /// The weight columns, which depend on the weights only: computed once here and copied into
+    /// The weight sketches the digest carries.
+    pub(crate) sketch: [Felt; glassbox_air::commitment::SKETCHES],
+    /// The weight and sketch columns, which depend on the weights only: computed once here and copied into
     /// every trace.
     pub(crate) static_columns: Arc<StaticColumns>,
     /// The Merkle commitment to the weight columns, opened by every proof.
@@ -86,8 +88,8 @@ impl PartialEq for Program {
     }
 }
 
-/// Main-trace columns that do not depend on the inputs (the weight columns), starting at the
-/// first weight column.
+/// Main-trace columns that do not depend on the inputs (the weight columns, then the sketch
+/// columns), starting at the first weight column.
 #[derive(Clone, PartialEq)]
 pub(crate) struct StaticColumns {
     /// Index of the first column.
@@ -212,14 +214,20 @@ impl Program {
                 }
             }
         }
-        let static_columns =
+        let mut static_columns =
             crate::trace::static_columns(&layout, &weight_columns(&weights, &layout));
         let commitment = crate::trace::commit(&static_columns.columns)
             .map_err(|e| CompileError::Layout(e.to_string()))?;
+        let root = commitment.root();
+        let (sketch_cols, sketch) =
+            crate::trace::sketch(&descriptor, &root, &static_columns.columns);
+        // the sketch columns follow the weight columns
+        static_columns.columns.extend(sketch_cols);
         Ok(Self {
-            digest: ModelDigest::compute(&descriptor, &commitment.root()),
+            digest: ModelDigest::compute(&descriptor, &root, &sketch),
             descriptor,
             weights,
+            sketch,
             static_columns: Arc::new(static_columns),
             commitment: Arc::new(commitment),
         })

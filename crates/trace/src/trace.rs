@@ -2,7 +2,10 @@
 
 use std::sync::Arc;
 
-use glassbox_air::commitment::{weight_lde, weight_leaf, CommitmentError};
+use glassbox_air::commitment::SKETCHES;
+use glassbox_air::commitment::{
+    sketch_columns, sketch_points, weight_lde, weight_leaf, CommitmentError,
+};
 use glassbox_air::{
     felt_from_i64 as descriptor_felt, felt_to_i64, lookup_value, Felt, Layout, PublicInputs,
     RegionKind, WeightCommitment, ACT_C, ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_T, RANGE_TABLE_SIZE,
@@ -103,6 +106,7 @@ impl Program {
             outputs: exec.outputs[..exec.batch].to_vec(),
             padding_outputs: self.padding_outputs(exec),
             weight_root: self.commitment.root(),
+            weight_sketch: self.sketch,
         };
         let mut trace = Trace {
             layout,
@@ -154,6 +158,20 @@ impl Trace {
         let commitment = commit(columns).expect("a trace commits like its program");
         self.public.weight_root = commitment.root();
         self.commitment = Arc::new(commitment);
+        self.resketch();
+    }
+
+    /// Recomputes the sketch columns and the public sketches from the current weight columns,
+    /// under the current public weight root.
+    pub fn resketch(&mut self) {
+        let layout = &self.layout;
+        let columns = &self.columns[layout.weight_range()];
+        let (sketch_cols, values) =
+            sketch(&self.public.descriptor, &self.public.weight_root, columns);
+        for (k, col) in sketch_cols.into_iter().enumerate() {
+            self.columns[layout.sketch + k] = col;
+        }
+        self.public.weight_sketch = values;
     }
 }
 
@@ -170,6 +188,25 @@ pub(crate) fn static_columns(
             .map(|col| col.iter().map(|&w| descriptor_felt(i64::from(w))).collect())
             .collect(),
     }
+}
+
+/// The sketch columns of weight columns committed under `root` (in layout order: `H`, `T` per
+/// sketch), and the sketches.
+pub(crate) fn sketch(
+    descriptor: &glassbox_air::ModelDescriptor,
+    root: &[u8; 32],
+    columns: &[Vec<Felt>],
+) -> (Vec<Vec<Felt>>, [Felt; SKETCHES]) {
+    let points = sketch_points(descriptor, root);
+    let mut cols = Vec::with_capacity(2 * SKETCHES);
+    let mut values = [Felt::ZERO; SKETCHES];
+    for (k, &point) in points.iter().enumerate() {
+        let [h, t] = sketch_columns(columns, point);
+        values[k] = t.last().copied().unwrap_or(Felt::ZERO);
+        cols.push(h);
+        cols.push(t);
+    }
+    (cols, values)
 }
 
 /// Commits to weight columns: extends each over the commitment domain, hashes every row.

@@ -393,6 +393,12 @@ fn changed_weight_commitment_is_a_digest_mismatch() {
         Err(VerifyError::DigestMismatch { .. })
     ));
     let mut env = envelope();
+    env.public.weight_sketch[1] += glassbox_air::Felt::new(1);
+    assert!(matches!(
+        verify_env(&env),
+        Err(VerifyError::DigestMismatch { .. })
+    ));
+    let mut env = envelope();
     env.public.descriptor.layers[0].bias[0] += 1;
     assert!(matches!(
         verify_env(&env),

@@ -3,10 +3,11 @@
 //! decoder or decodes to an envelope with a second encoding.
 
 use glassbox_air::{
-    EnvelopeError, LayerDescriptor, ModelDescriptor, ProofEnvelope, PublicInputs, SecurityLevel,
-    WeightOpening, ENVELOPE_MAGIC, ENVELOPE_VERSION,
+    EnvelopeError, Felt, LayerDescriptor, ModelDescriptor, ProofEnvelope, PublicInputs,
+    SecurityLevel, WeightOpening, ENVELOPE_MAGIC, ENVELOPE_VERSION,
 };
 use proptest::prelude::*;
+use winter_verifier::math::StarkField;
 
 fn layer(n_in: usize, n_out: usize) -> impl Strategy<Value = LayerDescriptor> {
     (
@@ -68,7 +69,10 @@ fn envelope() -> impl Strategy<Value = ProofEnvelope> {
                     )
                 }),
                 prop::collection::vec(any::<i64>(), n_out),
-                prop::array::uniform32(any::<u8>()),
+                (
+                    prop::array::uniform32(any::<u8>()),
+                    prop::array::uniform2((0..Felt::MODULUS).prop_map(Felt::new)),
+                ),
                 prop::sample::select(SecurityLevel::ALL.to_vec()),
                 prop::collection::vec(any::<u8>(), 0..200),
                 opening(),
@@ -79,7 +83,7 @@ fn envelope() -> impl Strategy<Value = ProofEnvelope> {
                 descriptor,
                 (inputs, outputs),
                 padding_outputs,
-                weight_root,
+                (weight_root, weight_sketch),
                 security,
                 proof,
                 weight_opening,
@@ -91,6 +95,7 @@ fn envelope() -> impl Strategy<Value = ProofEnvelope> {
                         outputs,
                         padding_outputs,
                         weight_root,
+                        weight_sketch,
                     },
                     security,
                     proof,
