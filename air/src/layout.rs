@@ -273,11 +273,53 @@ pub struct AuxLayout {
     pub width: usize,
 }
 
+impl AuxLayout {
+    /// The auxiliary columns of `layers` and `regions` with `helpers` lookup helpers.
+    fn new(layers: &[LayerLayout], regions: &[RegionLayout], helpers: usize) -> Self {
+        let mut a = 0;
+        let mut next = || {
+            a += 1;
+            a - 1
+        };
+        let u = layers.iter().map(|_| next()).collect();
+        let v = regions.iter().map(|_| next()).collect();
+        let q = regions
+            .iter()
+            .enumerate()
+            .map(|(l, _)| (l > 0).then(&mut next))
+            .collect();
+        let a_cols = regions.iter().map(|_| next()).collect();
+        let g = layers
+            .iter()
+            .map(|l| l.factor.is_some().then(&mut next))
+            .collect();
+        let z = next();
+        let s = next();
+        let t = next();
+        let table_helper = next();
+        let helpers = (0..helpers).map(|_| next()).collect();
+        Self {
+            u,
+            v,
+            q,
+            a: a_cols,
+            g,
+            z,
+            s,
+            t,
+            table_helper,
+            helpers,
+            width: a,
+        }
+    }
+}
+
 impl Layout {
     /// Builds the layout of `descriptor` for `batch` samples.
     ///
     /// # Errors
-    /// The descriptor is invalid, the batch is zero, or the trace would exceed 255 columns.
+    /// The descriptor is invalid, the batch is zero, or the trace would exceed [`MAX_WIDTH`]
+    /// columns.
     pub fn new(descriptor: &ModelDescriptor, batch: usize) -> Result<Self, DescriptorError> {
         descriptor.validate()?;
         Self::with_capacity(descriptor, Self::live_lanes(descriptor, batch))
@@ -452,14 +494,12 @@ impl Layout {
             }
             groups
         };
-        // auxiliary columns besides the lookup helpers: U, V, Q, A, the factors, Z, S, T and
-        // the table helper
-        let fixed_aux =
-            4 * layers.len() - 1 + layers.iter().filter(|l| l.factor.is_some()).count() + 4;
         let mut lookup_groups = group(LOOKUP_DEGREE_BUDGET);
-        if main_width + fixed_aux + lookup_groups.len() > MAX_WIDTH {
+        let mut aux = AuxLayout::new(&layers, &regions, lookup_groups.len());
+        if main_width + aux.width > MAX_WIDTH {
             // too wide: fewer, higher-degree helpers (constraint evaluation over 8N points)
             lookup_groups = group(WIDE_LOOKUP_DEGREE_BUDGET);
+            aux = AuxLayout::new(&layers, &regions, lookup_groups.len());
         }
 
         // block lengths, and every span after which a per-block power column steps (same flag
@@ -483,42 +523,6 @@ impl Layout {
             .collect();
         restart_flags.sort_unstable();
         restart_flags.dedup();
-
-        let mut a = 0;
-        let mut next = || {
-            a += 1;
-            a - 1
-        };
-        let u = layers.iter().map(|_| next()).collect();
-        let v = regions.iter().map(|_| next()).collect();
-        let q = regions
-            .iter()
-            .enumerate()
-            .map(|(l, _)| (l > 0).then(&mut next))
-            .collect();
-        let a_cols = regions.iter().map(|_| next()).collect();
-        let g = layers
-            .iter()
-            .map(|l| l.factor.is_some().then(&mut next))
-            .collect();
-        let z = next();
-        let s = next();
-        let t = next();
-        let table_helper = next();
-        let helpers = lookup_groups.iter().map(|_| next()).collect();
-        let aux = AuxLayout {
-            u,
-            v,
-            q,
-            a: a_cols,
-            g,
-            z,
-            s,
-            t,
-            table_helper,
-            helpers,
-            width: a,
-        };
 
         if main_width + aux.width > MAX_WIDTH {
             return Err(DescriptorError::TooWide {
