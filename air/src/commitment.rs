@@ -163,13 +163,17 @@ impl WeightOpening {
     }
 }
 
+/// A weight root as field elements: eight 32-bit limbs, so distinct roots give distinct
+/// elements (in the digest, the public inputs and the sketch points).
+pub fn root_elements(root: &[u8; 32]) -> impl Iterator<Item = Felt> + '_ {
+    root.chunks(4)
+        .map(|c| Felt::new(u64::from(u32::from_le_bytes([c[0], c[1], c[2], c[3]]))))
+}
+
 /// The points `(λ, μ)` of each weight sketch, drawn from the descriptor and the weight root.
 pub fn sketch_points(descriptor: &ModelDescriptor, root: &[u8; 32]) -> [(Felt, Felt); SKETCHES] {
     let mut elements = descriptor.to_elements();
-    elements.extend(
-        root.chunks(4)
-            .map(|c| Felt::new(u64::from(u32::from_le_bytes([c[0], c[1], c[2], c[3]])))),
-    );
+    elements.extend(root_elements(root));
     let seed = WeightHasher::hash_elements(&elements).as_bytes();
     let limb = |k: usize| {
         let mut b = [0u8; 8];

@@ -5,6 +5,7 @@ use core::fmt;
 
 use winter_crypto::{hashers::Rp64_256, ElementHasher};
 
+use crate::commitment::root_elements;
 use crate::conv::ConvShape;
 use crate::Felt;
 
@@ -262,11 +263,7 @@ impl ModelDigest {
         weight_sketch: &[Felt],
     ) -> Self {
         let mut elements = descriptor.to_elements();
-        elements.extend(
-            weight_root
-                .chunks(4)
-                .map(|c| Felt::new(u64::from(u32::from_le_bytes([c[0], c[1], c[2], c[3]])))),
-        );
+        elements.extend(root_elements(weight_root));
         elements.extend_from_slice(weight_sketch);
         let digest = Rp64_256::hash_elements(&elements);
         let mut bytes = [0u8; 32];

@@ -4,7 +4,7 @@ use alloc::vec::Vec;
 
 use winter_math::{FieldElement, ToElements};
 
-use crate::commitment::SKETCHES;
+use crate::commitment::{root_elements, SKETCHES};
 use crate::descriptor::{felt_from_i64, DescriptorError, ModelDescriptor, ModelDigest};
 use crate::layout::Layout;
 use crate::Felt;
@@ -87,12 +87,7 @@ impl ToElements<Felt> for PublicInputs {
             out.extend(v.iter().map(|&x| felt_from_i64(x)));
         }
         out.extend(self.padding_outputs.iter().map(|&x| felt_from_i64(x)));
-        // 32-bit limbs, so distinct roots give distinct elements
-        out.extend(
-            self.weight_root
-                .chunks(4)
-                .map(|c| Felt::new(u64::from(u32::from_le_bytes([c[0], c[1], c[2], c[3]])))),
-        );
+        out.extend(root_elements(&self.weight_root));
         out.extend_from_slice(&self.weight_sketch);
         out.push(Felt::ONE);
         out
