@@ -164,21 +164,12 @@ fn a_digest_mixing_two_models_binds_only_the_one_its_sketches_name() {
     // a publisher builds the tree from two models' extensions, alternate rows from each, and
     // publishes the sketches of the first: proofs with the second model fail the sketch check,
     // and proofs with the first fail the opening on half the rows
-    use glassbox_air::commitment::{weight_lde, weight_leaf};
     use glassbox_air::WeightCommitment;
     let p = program();
     let xs = common::inputs(3, 16, 5);
     let first = p.trace(&xs).unwrap();
     let second = edited_trace(&p, &xs);
-    let leaves = |t: &Trace| -> Vec<[u8; 32]> {
-        let lde: Vec<Vec<_>> = t.columns[t.layout.weight_range()]
-            .iter()
-            .map(|c| weight_lde(c))
-            .collect();
-        (0..lde[0].len())
-            .map(|i| weight_leaf(&lde.iter().map(|c| c[i]).collect::<Vec<_>>()))
-            .collect()
-    };
+    let leaves = |t: &Trace| glassbox_trace::weight_leaves(&t.columns[t.layout.weight_range()]);
     let (a, b) = (leaves(&first), leaves(&second));
     let mixed: Vec<[u8; 32]> = (0..a.len())
         .map(|i| if i % 2 == 0 { a[i] } else { b[i] })
@@ -451,4 +442,25 @@ fn dead_lanes_are_outside_the_statement_and_the_first_live_row_is_bound() {
     assert!(t.layout.regions.iter().all(|r| r.dead_rows == 0));
     bump(&mut t, &regions[1], 0);
     assert_rejected(t, &digest);
+}
+
+#[test]
+fn sketch_cells_are_bound_on_the_first_and_last_rows() {
+    // H starts from a row-0 assertion and T is pinned on the last row; an edit anywhere in
+    // either column, the edge rows included, breaks a constraint or an assertion
+    let p = program();
+    let n = p.descriptor.trace_len;
+    let sketch = honest(&p).layout.sketch;
+    for col in sketch..sketch + glassbox_air::SKETCH_COLUMNS {
+        for row in [0, 1, n / 2, n - 1] {
+            let mut t = honest(&p);
+            let v = get(&t, col, row);
+            set(&mut t, col, row, v + 1);
+            let r = verdict(t, &p.digest());
+            assert!(
+                matches!(r, Err(VerifyError::Rejected(_))),
+                "column {col} row {row}: {r:?}"
+            );
+        }
+    }
 }

@@ -18,6 +18,6 @@ mod trace;
 
 pub use exec::{requantize, BatchExecution, Requantized};
 pub use program::{CompileError, Program};
-pub use trace::Trace;
+pub use trace::{weight_leaves, Trace};
 
 pub use glassbox_model::QuantizedModel;

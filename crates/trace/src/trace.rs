@@ -209,11 +209,17 @@ pub(crate) fn sketch(
     (cols, values)
 }
 
-/// Commits to weight columns: extends each over the commitment domain, hashes every row.
+/// Commits to weight columns (see [`weight_leaves`]).
 pub(crate) fn commit(columns: &[Vec<Felt>]) -> Result<WeightCommitment, CommitmentError> {
+    WeightCommitment::from_leaves(weight_leaves(columns))
+}
+
+/// The weight tree's leaves: each weight column extended over the commitment domain, every row
+/// of the extension hashed (see [`glassbox_air::commitment`]).
+pub fn weight_leaves(columns: &[Vec<Felt>]) -> Vec<[u8; 32]> {
     let lde: Vec<Vec<Felt>> = columns.par_iter().map(|c| weight_lde(c)).collect();
     let rows = lde.first().map_or(0, Vec::len);
-    let leaves: Vec<[u8; 32]> = (0..rows)
+    (0..rows)
         .into_par_iter()
         .map_init(
             || vec![Felt::ZERO; lde.len()],
@@ -224,8 +230,7 @@ pub(crate) fn commit(columns: &[Vec<Felt>]) -> Result<WeightCommitment, Commitme
                 weight_leaf(row)
             },
         )
-        .collect();
-    WeightCommitment::from_leaves(leaves)
+        .collect()
 }
 
 impl Program {
