@@ -93,6 +93,33 @@ def backward(p, cache, dlogits):
     return g
 
 
+def adam(p, y, epochs, rng, step, min_batch=1):
+    """Trains `p` in place with Adam (learning rate 3e-3) on softmax cross-entropy, over batches
+    of 32 from a fresh permutation of `y`'s samples each epoch (smaller batches than `min_batch`
+    skipped). `step(idx)` returns the batch's logits and a function from their loss gradient to
+    the gradients of `p`."""
+    m = {k: np.zeros_like(v) for k, v in p.items()}
+    v = {k: np.zeros_like(v) for k, v in p.items()}
+    lr, b1, b2, t = 3e-3, 0.9, 0.999, 0
+    for _epoch in range(epochs):
+        perm = rng.permutation(len(y))
+        for s in range(0, len(y), 32):
+            idx = perm[s:s + 32]
+            if len(idx) < min_batch:
+                continue
+            logits, backward_of = step(idx)
+            e = np.exp(logits - logits.max(1, keepdims=True))
+            d = e / e.sum(1, keepdims=True)
+            d[np.arange(len(idx)), y[idx]] -= 1.0
+            grads = backward_of(d / len(idx))
+            t += 1
+            for k in p:
+                m[k] = b1 * m[k] + (1 - b1) * grads[k]
+                v[k] = b2 * v[k] + (1 - b2) * grads[k] ** 2
+                p[k] -= lr * (m[k] / (1 - b1 ** t)) / (np.sqrt(v[k] / (1 - b2 ** t)) + 1e-8)
+    return p
+
+
 def train_cnn(x_train, y_train):
     rng = np.random.default_rng(0)
     p = {
@@ -104,28 +131,13 @@ def train_cnn(x_train, y_train):
         "fb": np.zeros(10),
     }
     cols_all = im2col(x_train.reshape(-1, 1, 8, 8).astype(np.float64))
-    m = {k: np.zeros_like(v) for k, v in p.items()}
-    v = {k: np.zeros_like(v) for k, v in p.items()}
-    lr, b1, b2, step = 3e-3, 0.9, 0.999, 0
-    n = len(y_train)
-    for _epoch in range(30):
-        perm = rng.permutation(n)
-        for s in range(0, n, 32):
-            idx = perm[s:s + 32]
-            if len(idx) < 2:
-                continue
-            logits, cache = forward(p, cols_all[idx], train=True)
-            e = np.exp(logits - logits.max(1, keepdims=True))
-            prob = e / e.sum(1, keepdims=True)
-            prob[np.arange(len(idx)), y_train[idx]] -= 1.0
-            grads = backward(p, cache, prob / len(idx))
-            step += 1
-            for k in p:
-                m[k] = b1 * m[k] + (1 - b1) * grads[k]
-                v[k] = b2 * v[k] + (1 - b2) * grads[k] ** 2
-                mh = m[k] / (1 - b1 ** step)
-                vh = v[k] / (1 - b2 ** step)
-                p[k] -= lr * mh / (np.sqrt(vh) + 1e-8)
+
+    def step(idx):
+        logits, cache = forward(p, cols_all[idx], train=True)
+        return logits, lambda dlogits: backward(p, cache, dlogits)
+
+    # batch norm needs two samples in a batch
+    adam(p, y_train, 30, rng, step, min_batch=2)
     # Running statistics: the conv outputs over the whole training split.
     z = cols_all @ p["w"].T + p["b"]
     stats = (z.mean(axis=(0, 1)), z.var(axis=(0, 1)))

@@ -22,7 +22,7 @@ import onnxruntime as ort
 from onnx import helper, numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_cnn_fixtures import N_EXPECTED, data, folded_conv  # noqa: E402
+from make_cnn_fixtures import N_EXPECTED, adam, data, folded_conv  # noqa: E402
 from make_fixtures import OUT, floats, onnx_model, write_json  # noqa: E402
 from make_residual_fixture import conv3x3, maxpool2  # noqa: E402
 
@@ -41,25 +41,12 @@ def features(conv, x16):
 def train_head(h, y):
     rng = np.random.default_rng(3)
     p = {"w": rng.normal(0, np.sqrt(1 / h.shape[1]), (10, h.shape[1])), "b": np.zeros(10)}
-    m = {k: np.zeros_like(v) for k, v in p.items()}
-    v = {k: np.zeros_like(v) for k, v in p.items()}
-    lr, b1, b2, step = 3e-3, 0.9, 0.999, 0
-    for _epoch in range(80):
-        perm = rng.permutation(len(y))
-        for s in range(0, len(y), 32):
-            idx = perm[s:s + 32]
-            logits = h[idx] @ p["w"].T + p["b"]
-            e = np.exp(logits - logits.max(1, keepdims=True))
-            d = e / e.sum(1, keepdims=True)
-            d[np.arange(len(idx)), y[idx]] -= 1.0
-            d /= len(idx)
-            grads = {"w": d.T @ h[idx], "b": d.sum(0)}
-            step += 1
-            for k in p:
-                m[k] = b1 * m[k] + (1 - b1) * grads[k]
-                v[k] = b2 * v[k] + (1 - b2) * grads[k] ** 2
-                p[k] -= lr * (m[k] / (1 - b1 ** step)) / (np.sqrt(v[k] / (1 - b2 ** step)) + 1e-8)
-    return p
+
+    def step(idx):
+        logits = h[idx] @ p["w"].T + p["b"]
+        return logits, lambda d: {"w": d.T @ h[idx], "b": d.sum(0)}
+
+    return adam(p, y, 80, rng, step)
 
 
 def digits16_onnx(conv, p):

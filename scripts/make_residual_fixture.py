@@ -21,7 +21,7 @@ import numpy as np
 from onnx import helper, numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_cnn_fixtures import data, folded_conv, save  # noqa: E402
+from make_cnn_fixtures import adam, data, folded_conv, save  # noqa: E402
 from make_fixtures import OUT, onnx_model  # noqa: E402
 
 ALPHA = 0.1
@@ -65,27 +65,16 @@ def train_head(h, y):
         "fw2": rng.normal(0, np.sqrt(1 / 64), (10, 64)),
         "fb2": np.zeros(10),
     }
-    m = {k: np.zeros_like(v) for k, v in p.items()}
-    v = {k: np.zeros_like(v) for k, v in p.items()}
-    lr, b1, b2, step = 3e-3, 0.9, 0.999, 0
-    for _epoch in range(60):
-        perm = rng.permutation(len(y))
-        for s in range(0, len(y), 32):
-            idx = perm[s:s + 32]
-            z, a, logits = head(h[idx], p["fw1"], p["fb1"], p["fw2"], p["fb2"])
-            e = np.exp(logits - logits.max(1, keepdims=True))
-            d = e / e.sum(1, keepdims=True)
-            d[np.arange(len(idx)), y[idx]] -= 1.0
-            d /= len(idx)
-            da = d @ p["fw2"]
-            dz = da * np.where(z > 0, 1.0, ALPHA)
-            grads = {"fw2": d.T @ a, "fb2": d.sum(0), "fw1": dz.T @ h[idx], "fb1": dz.sum(0)}
-            step += 1
-            for k in p:
-                m[k] = b1 * m[k] + (1 - b1) * grads[k]
-                v[k] = b2 * v[k] + (1 - b2) * grads[k] ** 2
-                p[k] -= lr * (m[k] / (1 - b1 ** step)) / (np.sqrt(v[k] / (1 - b2 ** step)) + 1e-8)
-    return p
+
+    def step(idx):
+        z, a, logits = head(h[idx], p["fw1"], p["fb1"], p["fw2"], p["fb2"])
+
+        def grads(d):
+            dz = (d @ p["fw2"]) * np.where(z > 0, 1.0, ALPHA)
+            return {"fw2": d.T @ a, "fb2": d.sum(0), "fw1": dz.T @ h[idx], "fb1": dz.sum(0)}
+        return logits, grads
+
+    return adam(p, y, 60, rng, step)
 
 
 def residual_onnx(conv, p):
