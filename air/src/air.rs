@@ -71,6 +71,11 @@ impl InferenceAir {
         &self.layout
     }
 
+    /// The statement this AIR was built for.
+    pub fn public_inputs(&self) -> &PublicInputs {
+        &self.pub_inputs
+    }
+
     /// The value `Z` must reach on the last row.
     fn expected_z<E: FieldElement<BaseField = Felt>>(&self, r: &[E]) -> E {
         let ch = &self.challenges;

@@ -15,7 +15,7 @@ use winter_math::fields::{CubeExtension, QuadExtension};
 use winter_math::{FieldElement, ToElements};
 
 use crate::commitment::WeightHasher;
-use crate::{Felt, InferenceAir, PublicInputs};
+use crate::{Felt, InferenceAir};
 
 /// The query positions were not recomputable (a malformed proof).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,26 +27,21 @@ impl core::fmt::Display for QueryError {
     }
 }
 
-/// The sorted, distinct LDE positions winterfell queried in `proof` of `public`.
+/// The sorted, distinct LDE positions winterfell queried in `proof`, whose AIR is `air` (built
+/// for the proof's trace shape, options and public inputs).
 ///
 /// # Errors
 /// [`QueryError`] if the proof's commitments or out-of-domain frame do not parse.
-pub fn query_positions(proof: &Proof, public: &PublicInputs) -> Result<Vec<usize>, QueryError> {
-    let air = InferenceAir::new(
-        proof.trace_info().clone(),
-        public.clone(),
-        proof.options().clone(),
-    );
+pub fn query_positions(proof: &Proof, air: &InferenceAir) -> Result<Vec<usize>, QueryError> {
     match proof.options().field_extension() {
-        FieldExtension::None => replay::<Felt>(proof, public, &air),
-        FieldExtension::Quadratic => replay::<QuadExtension<Felt>>(proof, public, &air),
-        FieldExtension::Cubic => replay::<CubeExtension<Felt>>(proof, public, &air),
+        FieldExtension::None => replay::<Felt>(proof, air),
+        FieldExtension::Quadratic => replay::<QuadExtension<Felt>>(proof, air),
+        FieldExtension::Cubic => replay::<CubeExtension<Felt>>(proof, air),
     }
 }
 
 fn replay<E: FieldElement<BaseField = Felt>>(
     proof: &Proof,
-    public: &PublicInputs,
     air: &InferenceAir,
 ) -> Result<Vec<usize>, QueryError> {
     let info = air.trace_info();
@@ -60,7 +55,7 @@ fn replay<E: FieldElement<BaseField = Felt>>(
         .map_err(|_| QueryError)?;
 
     let mut seed = proof.context.to_elements();
-    seed.append(&mut public.to_elements());
+    seed.append(&mut air.public_inputs().to_elements());
     let mut coin = DefaultRandomCoin::<WeightHasher>::new(&seed);
     for (segment, root) in trace_roots.iter().enumerate() {
         coin.reseed(*root);

@@ -6,7 +6,7 @@ use winterfell::crypto::{hashers::Blake3_256, DefaultRandomCoin, MerkleTree};
 use winterfell::math::FieldElement;
 use winterfell::matrix::ColMatrix;
 use winterfell::{
-    AuxRandElements, CompositionPoly, CompositionPolyTrace, ConstraintCompositionCoefficients,
+    Air, AuxRandElements, CompositionPoly, CompositionPolyTrace, ConstraintCompositionCoefficients,
     DefaultConstraintCommitment, DefaultConstraintEvaluator, DefaultTraceLde, EvaluationFrame,
     PartitionOptions, ProofOptions, Prover, StarkDomain, Trace, TraceInfo, TracePolyTable,
 };
@@ -184,7 +184,12 @@ pub fn prove_trace_tampered(
         .prove(ProverTrace::new(trace))
         .map_err(|e| ProveError::Prover(e.to_string()))?;
     // open the weight rows winterfell opened in the main trace
-    let positions = glassbox_air::query_positions(&proof, &public)
+    let air = InferenceAir::new(
+        proof.trace_info().clone(),
+        public.clone(),
+        proof.options().clone(),
+    );
+    let positions = glassbox_air::query_positions(&proof, &air)
         .map_err(|e| ProveError::Opening(e.to_string()))?;
     let weight_opening = commitment
         .open(&positions)

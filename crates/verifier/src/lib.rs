@@ -34,8 +34,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use glassbox_air::commitment::{weight_leaf, WEIGHT_BLOWUP};
 use glassbox_air::{
-    Challenges, EnvelopeError, InferenceAir, Layout, ModelDigest, Proof, ProofEnvelope,
-    PublicInputs, SecurityLevel, WeightOpening,
+    Challenges, EnvelopeError, InferenceAir, ModelDigest, Proof, ProofEnvelope, PublicInputs,
+    SecurityLevel, WeightOpening,
 };
 use winter_verifier::crypto::{hashers::Blake3_256, DefaultRandomCoin, MerkleTree};
 use winter_verifier::{AcceptableOptions, Air, Serializable, TraceInfo};
@@ -174,15 +174,15 @@ fn header_mismatch(
 /// (which authenticated those rows against the main-trace commitment).
 fn check_weights(
     proof: &Proof,
-    public: &PublicInputs,
-    layout: &Layout,
+    air: &InferenceAir,
     opening: &WeightOpening,
 ) -> Result<(), VerifyError> {
     if proof.options().blowup_factor() != WEIGHT_BLOWUP {
         return Err(VerifyError::OptionsMismatch);
     }
+    let (layout, public) = (air.layout(), air.public_inputs());
     let positions =
-        glassbox_air::query_positions(proof, public).map_err(|_| VerifyError::WeightMismatch)?;
+        glassbox_air::query_positions(proof, air).map_err(|_| VerifyError::WeightMismatch)?;
     let lde_size = layout.trace_len * WEIGHT_BLOWUP;
     let main = proof
         .trace_queries
@@ -291,7 +291,7 @@ pub fn verify(
             &AcceptableOptions::OptionSet(vec![options]),
         )
         .map_err(|e| VerifyError::Rejected(e.to_string()))?;
-        check_weights(&queried, &public, &layout, &opening)
+        check_weights(&queried, &air, &opening)
     }));
     match outcome {
         Ok(Ok(())) => {}
