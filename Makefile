@@ -40,7 +40,10 @@ fuzz:
 		for t in verify_bytes verify_mutated onnx_load input_json model_artifact; do \
 			echo "::: fuzz $$t ($(FUZZ_SECONDS) s)"; \
 			log=$${TMPDIR:-/tmp}/glassbox-fuzz-$$t.log; \
-			bash fuzz/run.sh $$t $(FUZZ_SECONDS) > $$log 2>&1 || { tail -n 40 $$log; exit 1; }; \
+			bash fuzz/run.sh $$t $(FUZZ_SECONDS) > $$log 2>&1 || { \
+				tail -n 40 $$log; echo "::: first errors in $$log:"; \
+				grep -m 8 -E 'error|fatal|No space|Killed|signal' $$log | cut -c 1-300; \
+				df -h . | tail -n 1; exit 1; }; \
 			grep -E 'Done [0-9]+ runs' $$log | tail -n 1; \
 		done; \
 	else echo "no nightly toolchain: libFuzzer runs skipped (the stable mutation and proptest suites ran in make test)"; fi
