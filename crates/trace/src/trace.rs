@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use glassbox_air::commitment::SKETCHES;
 use glassbox_air::commitment::{
-    sketch_columns, sketch_points, weight_lde, weight_leaf, CommitmentError,
+    sketch_columns, sketch_points, weight_leaf, CommitmentError, WEIGHT_BLOWUP,
 };
 use glassbox_air::{
     felt_from_i64 as descriptor_felt, felt_to_i64, lookup_value, Felt, Layout, PublicInputs,
@@ -12,6 +12,7 @@ use glassbox_air::{
 };
 use rayon::prelude::*;
 use winter_math::FieldElement;
+use winterfell::matrix::{ColMatrix, RowMatrix};
 
 use crate::exec::BatchExecution;
 use crate::program::{CompileError, Program};
@@ -216,20 +217,19 @@ pub(crate) fn commit(columns: &[Vec<Felt>]) -> Result<WeightCommitment, Commitme
 
 /// The weight tree's leaves: each weight column extended over the commitment domain, every row
 /// of the extension hashed (see [`glassbox_air::commitment`]).
+///
+/// The extension is the one [`glassbox_air::commitment::weight_lde`] defines, computed as winterfell extends a main trace:
+/// all columns interpolated, then evaluated eight at a time into one row-major matrix, about
+/// twice as fast as extending column by column and gathering rows.
 pub fn weight_leaves(columns: &[Vec<Felt>]) -> Vec<[u8; 32]> {
-    let lde: Vec<Vec<Felt>> = columns.par_iter().map(|c| weight_lde(c)).collect();
-    let rows = lde.first().map_or(0, Vec::len);
-    (0..rows)
+    if columns.is_empty() {
+        return Vec::new();
+    }
+    let polys = ColMatrix::new(columns.to_vec()).interpolate_columns_into();
+    let lde = RowMatrix::evaluate_polys::<8>(&polys, WEIGHT_BLOWUP);
+    (0..lde.num_rows())
         .into_par_iter()
-        .map_init(
-            || vec![Felt::ZERO; lde.len()],
-            |row, i| {
-                for (cell, col) in row.iter_mut().zip(&lde) {
-                    *cell = col[i];
-                }
-                weight_leaf(row)
-            },
-        )
+        .map(|i| weight_leaf(lde.row(i)))
         .collect()
 }
 
@@ -243,5 +243,29 @@ impl Program {
             .ok()
             .and_then(|e| e.outputs.into_iter().next())
             .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use glassbox_air::commitment::weight_lde;
+
+    use super::*;
+
+    #[test]
+    fn weight_leaves_hash_the_rows_of_weight_lde() {
+        let columns: Vec<Vec<Felt>> = (0..11u64)
+            .map(|c| {
+                (0..16u64)
+                    .map(|r| Felt::new(c * 1000 + r * r + 7))
+                    .collect()
+            })
+            .collect();
+        let lde: Vec<Vec<Felt>> = columns.iter().map(|c| weight_lde(c)).collect();
+        let expected: Vec<[u8; 32]> = (0..16 * WEIGHT_BLOWUP)
+            .map(|i| weight_leaf(&lde.iter().map(|c| c[i]).collect::<Vec<_>>()))
+            .collect();
+        assert_eq!(weight_leaves(&columns), expected);
+        assert!(weight_leaves(&[]).is_empty());
     }
 }
