@@ -60,6 +60,7 @@ pub fn install_interrupt_handler() {
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, then a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    check_output_dir(path)?;
     let Some(name) = path.file_name() else {
         bail!("output path {} has no file name", path.display());
     };
@@ -88,4 +89,19 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         files.retain(|f| f != &tmp);
     }
     result.with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Fails unless `path`'s directory exists, so that long work is not done for a file that cannot
+/// be written.
+pub fn check_output_dir(path: &Path) -> Result<()> {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() && !d.is_dir() => {
+            bail!(
+                "cannot write {}: no directory {}",
+                path.display(),
+                d.display()
+            )
+        }
+        _ => Ok(()),
+    }
 }

@@ -186,6 +186,26 @@ fn prove_splits_a_bundle() {
 }
 
 #[test]
+fn prove_checks_the_output_directory_before_proving() {
+    let (dir, _) = compiled();
+    // checked first: before the inputs are even read
+    glassbox()
+        .current_dir(dir.path())
+        .args([
+            "prove",
+            "m.gbm",
+            "--input",
+            "missing.json",
+            "-o",
+            "nodir/p.gbp",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no directory nodir"));
+    assert!(!dir.path().join("nodir").exists());
+}
+
+#[test]
 fn prove_refuses_a_memory_budget_too_small_for_one_proof() {
     let (dir, _) = compiled();
     glassbox()

@@ -58,6 +58,11 @@ impl Args {
     /// Runs the subcommand.
     pub fn run(&self, json: bool) -> Result<ExitCode> {
         let level = summary::parse_security(self.security)?;
+        let first = self
+            .output
+            .clone()
+            .unwrap_or_else(|| self.model.with_extension("gbp"));
+        files::check_output_dir(&first)?;
         let model = files::load_model(&self.model)?;
         let program = Program::compile(&model).context("the model does not fit a layout")?;
         let samples = files::load_inputs(&self.input, model.input_len)?;
@@ -86,10 +91,6 @@ impl Args {
         let seconds = start.elapsed().as_secs_f64();
         drop(spinner);
 
-        let first = self
-            .output
-            .clone()
-            .unwrap_or_else(|| self.model.with_extension("gbp"));
         let paths = bundle_paths(&first, proofs.len());
         let mut sizes = Vec::with_capacity(proofs.len());
         for (path, proof) in paths.iter().zip(&proofs) {
