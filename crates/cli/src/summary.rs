@@ -55,6 +55,12 @@ pub fn trace_shape(program: &Program, batch: usize) -> String {
     }
 }
 
+/// `up to N samples per proof`, with the `--proof-batch` the trace was sized for, if any.
+pub fn batch_capacity(program: &Program, proof_batch: Option<u32>) -> String {
+    let sized = proof_batch.map_or(String::new(), |k| format!(" (sized for {k})"));
+    format!("up to {} samples per proof{sized}", program.max_batch())
+}
+
 /// Parses `100` or `128` into a preset.
 pub fn parse_security(bits: u32) -> anyhow::Result<SecurityLevel> {
     match bits {

@@ -186,6 +186,80 @@ fn prove_splits_a_bundle() {
 }
 
 #[test]
+fn proof_batch_sizes_the_trace_for_fewer_larger_proofs() {
+    let (dir, default_digest) = compiled();
+    let out = json_of(
+        glassbox()
+            .current_dir(dir.path())
+            .args(["compile", "--json", "--proof-batch", "300", "-o", "big.gbm"])
+            .arg(fixture("mlp_64_32_10.onnx")),
+    );
+    let max = out["max_batch"].as_u64().expect("max_batch");
+    assert!(max >= 300, "one proof holds {max} samples");
+    assert_eq!(out["proof_batch"], 300);
+    let digest = out["digest"].as_str().expect("digest").to_string();
+    // a longer trace is another statement, so another digest
+    assert_ne!(digest, default_digest);
+    // the choice travels in the artifact: prove and inspect see the same program
+    let info = json_of(
+        glassbox()
+            .current_dir(dir.path())
+            .args(["inspect", "big.gbm", "--json"]),
+    );
+    assert_eq!(info["digest"], digest.as_str());
+    assert_eq!(info["max_batch"], max);
+    // 300 samples in one proof, which verifies under the new digest
+    let all: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("digits_test.json")).expect("fixture"),
+    )
+    .expect("json");
+    let samples: Vec<Value> = all["input_data"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .cycle()
+        .take(300)
+        .cloned()
+        .collect();
+    let inputs = serde_json::json!({ "input_data": samples });
+    std::fs::write(dir.path().join("many.json"), inputs.to_string()).expect("write");
+    let proved = json_of(glassbox().current_dir(dir.path()).args([
+        "prove",
+        "big.gbm",
+        "--input",
+        "many.json",
+        "-o",
+        "big.gbp",
+        "--json",
+    ]));
+    assert_eq!(proved["proofs"], serde_json::json!(["big.gbp"]));
+    glassbox()
+        .current_dir(dir.path())
+        .args(["verify", "big.gbp", "--digest", &digest])
+        .assert()
+        .code(0);
+    glassbox()
+        .current_dir(dir.path())
+        .args(["verify", "big.gbp", "--digest", &default_digest])
+        .assert()
+        .code(1);
+    // a batch no trace holds, and a zero batch, are clear errors
+    glassbox()
+        .current_dir(dir.path())
+        .args(["compile", "--proof-batch", "1000000", "-o", "huge.gbm"])
+        .arg(fixture("mlp_64_32_10.onnx"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("holds at most"));
+    glassbox()
+        .args(["compile", "--proof-batch", "0"])
+        .arg(fixture("mlp_64_32_10.onnx"))
+        .assert()
+        .code(2);
+    assert!(!dir.path().join("huge.gbm").exists());
+}
+
+#[test]
 fn prove_checks_the_output_directory_before_proving() {
     let (dir, _) = compiled();
     // checked first: before the inputs are even read

@@ -7,7 +7,7 @@ use crate::quant::QuantizedModel;
 /// Magic bytes at the start of every artifact.
 pub const MAGIC: &[u8; 8] = b"GBMODEL\0";
 /// The artifact format version written and read by this build.
-pub const FORMAT_VERSION: u16 = 3;
+pub const FORMAT_VERSION: u16 = 4;
 /// Largest artifact accepted (256 MiB).
 pub const MAX_ARTIFACT_BYTES: usize = 256 << 20;
 
@@ -120,6 +120,7 @@ mod tests {
             ],
             output_scale: 0.002,
             classifier: false,
+            proof_batch: None,
         }
     }
 
@@ -175,5 +176,24 @@ mod tests {
             QuantizedModel::from_bytes(&bytes),
             Err(ModelError::InvalidModel(_))
         ));
+    }
+
+    #[test]
+    fn proof_batch_round_trips_and_is_bounded() {
+        let mut m = model();
+        m.proof_batch = Some(crate::quant::MAX_PROOF_BATCH);
+        let bytes = m.to_bytes().unwrap();
+        assert_eq!(QuantizedModel::from_bytes(&bytes).unwrap(), m);
+        for bad in [0, crate::quant::MAX_PROOF_BATCH + 1] {
+            m.proof_batch = Some(bad);
+            assert!(matches!(m.to_bytes(), Err(ModelError::InvalidModel(_))));
+            let mut bytes = MAGIC.to_vec();
+            bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+            bytes.extend_from_slice(&postcard::to_stdvec(&m).unwrap());
+            assert!(matches!(
+                QuantizedModel::from_bytes(&bytes),
+                Err(ModelError::InvalidModel(_))
+            ));
+        }
     }
 }

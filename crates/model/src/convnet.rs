@@ -1002,6 +1002,7 @@ fn quantize(
         layers,
         output_scale,
         classifier: graph.classifier,
+        proof_batch: None,
     };
     model.validate()?;
     Ok(model)

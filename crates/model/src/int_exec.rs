@@ -187,6 +187,7 @@ mod tests {
             ],
             output_scale: 1.0,
             classifier: true,
+            proof_batch: None,
         }
     }
 

@@ -66,7 +66,7 @@ pub use input::parse_input_json;
 pub use int_exec::{first_argmax, Execution, LayerExecution};
 pub use quant::{
     quantize, quantize_with_info, requantize, requantize_at, ConvGeometry, QuantizationInfo,
-    QuantizedDense, QuantizedModel, Requantized,
+    QuantizedDense, QuantizedModel, Requantized, MAX_PROOF_BATCH,
 };
 
 /// Imports, lowers and quantizes an ONNX model in one step.

@@ -53,6 +53,8 @@ pub const DEFAULT_INPUT_RANGE: f64 = 1.0;
 pub const MAX_WIDTH: usize = 1 << 20;
 /// Largest total weight count accepted in a [`QuantizedModel`].
 pub const MAX_WEIGHTS: usize = 1 << 26;
+/// Largest [`QuantizedModel::proof_batch`] accepted.
+pub const MAX_PROOF_BATCH: u32 = 1 << 20;
 
 /// A model with exact integer semantics (see the [module docs](self)).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -72,6 +74,9 @@ pub struct QuantizedModel {
     pub output_scale: f64,
     /// True if the source model ended in `Softmax`/`ArgMax`.
     pub classifier: bool,
+    /// Samples one proof must hold (`glassbox compile --proof-batch`): the prover sizes its
+    /// trace for them. `None` sizes it for single-inference speed with room for 64 samples.
+    pub proof_batch: Option<u32>,
 }
 
 /// One integer dense layer.
@@ -347,6 +352,7 @@ pub fn quantize_with_info(
         layers,
         output_scale,
         classifier: mlp.classifier,
+        proof_batch: None,
     };
     model.validate()?;
     Ok((model, info))
@@ -413,6 +419,11 @@ impl QuantizedModel {
             }
         }
         self.input_encoding.validate(self.input_len)?;
+        if let Some(k) = self.proof_batch {
+            if k == 0 || k > MAX_PROOF_BATCH {
+                return bad(format!("proof batch {k} is outside 1..={MAX_PROOF_BATCH}"));
+            }
+        }
         let mut width = self.input_len;
         let mut total = 0usize;
         let n = self.layers.len();

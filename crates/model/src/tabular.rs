@@ -508,6 +508,7 @@ pub fn lower_trees_with(t: &TreeEnsemble, shape: PathShape) -> Result<QuantizedM
         ],
         output_scale: s / 255.0,
         classifier: t.classes.is_some(),
+        proof_batch: None,
     })
 }
 
@@ -733,5 +734,6 @@ pub fn lower_linear(l: &LinearModel, calibration: Option<&[Vec<f32>]>) -> Result
         }],
         output_scale: s,
         classifier: l.classes.is_some(),
+        proof_batch: None,
     })
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use glassbox_model::{InputEncoding, QuantizedModel};
+use glassbox_model::{InputEncoding, QuantizedModel, MAX_PROOF_BATCH};
 use proptest::prelude::*;
 
 /// Any valid input encoding for `n` features.
@@ -36,21 +36,35 @@ pub fn small_model() -> impl Strategy<Value = QuantizedModel> {
         any::<bool>(),
         1e-6f64..10.0,
         1e-6f64..10.0,
+        prop::option::of(1u32..=MAX_PROOF_BATCH),
     )
-        .prop_flat_map(|(widths, name, classifier, input_scale, output_scale)| {
-            let layers = common::layers(
-                &widths,
-                -(1i64 << 31) + 1..(1i64 << 31),
-                1u32..=(1 << 24) - 1,
-            );
-            (
-                layers,
-                encoding(widths[0]),
-                Just((widths[0], name, classifier, input_scale, output_scale)),
-            )
-        })
+        .prop_flat_map(
+            |(widths, name, classifier, input_scale, output_scale, batch)| {
+                let layers = common::layers(
+                    &widths,
+                    -(1i64 << 31) + 1..(1i64 << 31),
+                    1u32..=(1 << 24) - 1,
+                );
+                (
+                    layers,
+                    encoding(widths[0]),
+                    Just((
+                        widths[0],
+                        name,
+                        classifier,
+                        input_scale,
+                        output_scale,
+                        batch,
+                    )),
+                )
+            },
+        )
         .prop_map(
-            |(layers, input_encoding, (input_len, name, classifier, input_scale, output_scale))| {
+            |(
+                layers,
+                input_encoding,
+                (input_len, name, classifier, input_scale, output_scale, proof_batch),
+            )| {
                 QuantizedModel {
                     name,
                     input_len,
@@ -59,6 +73,7 @@ pub fn small_model() -> impl Strategy<Value = QuantizedModel> {
                     layers,
                     output_scale,
                     classifier,
+                    proof_batch,
                 }
             },
         )

@@ -29,6 +29,7 @@ fn model() -> impl Strategy<Value = QuantizedModel> {
             layers,
             output_scale: 0.001,
             classifier: true,
+            proof_batch: None,
         })
 }
 

@@ -37,6 +37,7 @@ pub fn model(shape: &[usize], seed: u64) -> QuantizedModel {
         layers,
         output_scale: 1e-4,
         classifier: true,
+        proof_batch: None,
     }
 }
 

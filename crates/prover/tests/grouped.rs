@@ -47,6 +47,7 @@ fn model() -> QuantizedModel {
         ],
         output_scale: 1.0,
         classifier: true,
+        proof_batch: None,
     }
 }
 

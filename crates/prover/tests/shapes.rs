@@ -34,3 +34,34 @@ fn the_largest_batch_one_proof_holds_verifies() {
         program.execute(&xs, max).unwrap().outputs[..max]
     );
 }
+
+#[test]
+fn proof_batch_picks_the_shortest_trace_that_holds_it() {
+    let mut model = common::model(&[16, 24, 4], 7);
+    let default = Program::compile(&model).unwrap();
+    for k in [default.max_batch() + 1, 500] {
+        model.proof_batch = Some(k as u32);
+        let program = Program::compile(&model).unwrap();
+        let n = program.descriptor.trace_len;
+        assert!(
+            program.max_batch() >= k,
+            "{k}: holds {}",
+            program.max_batch()
+        );
+        assert!(n > default.descriptor.trace_len);
+        // the next shorter trace would not hold it
+        let mut shorter = program.descriptor.clone();
+        shorter.trace_len = n / 2;
+        assert!(glassbox_air::Layout::new(&shorter, k).is_err(), "{k}");
+        assert_ne!(program.digest(), default.digest());
+    }
+    // a batch no trace holds is a clear error that says what does fit
+    model.proof_batch = Some(1 << 20);
+    match Program::compile(&model) {
+        Err(glassbox_trace::CompileError::ProofBatch { wanted, max }) => {
+            assert_eq!(wanted, 1 << 20);
+            assert!(max > 500 && max < wanted);
+        }
+        other => panic!("{other:?}"),
+    }
+}

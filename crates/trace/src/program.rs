@@ -14,6 +14,14 @@ pub enum CompileError {
     /// The model does not fit any supported trace layout.
     #[error("the model does not fit a provable layout: {0}")]
     Layout(String),
+    /// No trace the compiler considers holds the requested samples per proof.
+    #[error("one proof holds at most {max} samples of this model; {wanted} were asked for")]
+    ProofBatch {
+        /// `proof_batch` asked for.
+        wanted: usize,
+        /// Largest batch any considered trace holds.
+        max: usize,
+    },
     /// A weight or bias array has the wrong size.
     #[error("layer {layer} has {got} weights; expected {expected}")]
     WeightCount {
@@ -111,11 +119,13 @@ impl std::fmt::Debug for StaticColumns {
 
 impl Program {
     /// Compiles `model`, choosing the trace length (and, for convolutions, stencil or dense
-    /// storage) that minimises the committed cells of a single-inference proof among those that
-    /// fit at least 64 samples per proof (or, failing that, any sample).
+    /// storage). With [`QuantizedModel::proof_batch`] `= Some(k)`, the layout that holds `k`
+    /// samples per proof with the fewest committed cells; without, the one that minimises the
+    /// committed cells of a single-inference proof among those that fit
+    /// [`DEFAULT_PROOF_BATCH`] samples per proof (or, failing that, any sample).
     ///
     /// # Errors
-    /// Inconsistent weight arrays, or no layout fits.
+    /// Inconsistent weight arrays, no layout fits, or none holds `proof_batch` samples.
     pub fn compile(model: &QuantizedModel) -> Result<Self, CompileError> {
         let layers: Vec<LayerDescriptor> = model
             .layers
@@ -153,35 +163,54 @@ impl Program {
         if stencil != variants[0] {
             variants.push(stencil);
         }
-        let mut best: Option<(bool, usize, ModelDescriptor)> = None;
-        let mut last_err = String::from("no trace length tried");
+        let mut candidates = Vec::new();
         for layers in variants {
             let mut n = RANGE_TABLE_SIZE;
             while n <= MAX_COMPILE_TRACE_LEN {
-                let d = ModelDescriptor {
+                candidates.push(ModelDescriptor {
                     trace_len: n,
                     layers: layers.clone(),
                     input_scale: model.input_scale,
                     output_scale: model.output_scale,
-                };
-                match Layout::new(&d, 1) {
-                    Ok(layout) => {
-                        let cost = n * (layout.main_width + 2 * layout.aux.width + 14);
-                        let roomy = Layout::new(&d, 64).is_ok();
-                        let better = match &best {
-                            None => true,
-                            Some((r, c, _)) => (roomy && !r) || (roomy == *r && cost < *c),
-                        };
-                        if better {
-                            best = Some((roomy, cost, d));
-                        }
-                    }
-                    Err(e) => last_err = e.to_string(),
-                }
+                });
                 n *= 2;
             }
         }
-        let (_, _, descriptor) = best.ok_or(CompileError::Layout(last_err))?;
+        // the batch whose proof cost is minimised: the one asked for, or a single inference
+        let batch = model.proof_batch.map_or(1, |k| k as usize);
+        let mut best: Option<(bool, usize, &ModelDescriptor)> = None;
+        let mut last_err = String::from("no trace length tried");
+        for d in &candidates {
+            match Layout::new(d, batch) {
+                Ok(layout) => {
+                    let cost = d.trace_len * (layout.main_width + 2 * layout.aux.width + 14);
+                    let roomy =
+                        model.proof_batch.is_some() || Layout::new(d, DEFAULT_PROOF_BATCH).is_ok();
+                    let better = match &best {
+                        None => true,
+                        Some((r, c, _)) => (roomy && !r) || (roomy == *r && cost < *c),
+                    };
+                    if better {
+                        best = Some((roomy, cost, d));
+                    }
+                }
+                Err(e) => last_err = e.to_string(),
+            }
+        }
+        let descriptor = match (best, model.proof_batch) {
+            (Some((_, _, d)), _) => d.clone(),
+            (None, Some(k)) => {
+                let max = candidates.iter().map(Layout::max_batch).max().unwrap_or(0);
+                if max == 0 {
+                    return Err(CompileError::Layout(last_err));
+                }
+                return Err(CompileError::ProofBatch {
+                    wanted: k as usize,
+                    max,
+                });
+            }
+            (None, None) => return Err(CompileError::Layout(last_err)),
+        };
         let weights = model.layers.iter().map(|l| l.weights.clone()).collect();
         Self::with_descriptor(descriptor, weights)
     }
@@ -456,6 +485,9 @@ fn on_stencil(shape: &ConvShape, n_in: usize, w: &[i8]) -> bool {
 const BYTES_PER_CELL: u64 = 150;
 /// Fixed overhead of a proving process (binary, model, allocator).
 const BASE_BYTES: u64 = 16 << 20;
+
+/// Samples per proof a default compile leaves room for (see [`Program::compile`]).
+pub const DEFAULT_PROOF_BATCH: usize = 64;
 
 /// Longest trace `compile` considers (2^18 rows: about 4.7 GB of proving memory at 128 columns).
 const MAX_COMPILE_TRACE_LEN: usize = 1 << 18;

@@ -23,6 +23,11 @@ pub struct Args {
     /// Where to write the artifact (default: the model path with extension `.gbm`).
     #[arg(short, long, value_name = "MODEL.gbm")]
     output: Option<PathBuf>,
+    /// Size the trace so that one proof holds K samples, for fewer and larger proofs of big
+    /// batches (default: sized for single-inference speed, with room for 64 samples). Changes
+    /// the digest.
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=glassbox_model::MAX_PROOF_BATCH as i64))]
+    proof_batch: Option<u32>,
 }
 
 impl Args {
@@ -37,10 +42,13 @@ impl Args {
             None => None,
         };
         let spinner = Spinner::start(json, "compiling");
-        let (model, report) = glassbox_model::compile_onnx(&onnx, calibration.as_deref())
+        let (mut model, report) = glassbox_model::compile_onnx(&onnx, calibration.as_deref())
             .with_context(|| format!("cannot compile {}", self.model.display()))?;
-        let program = Program::compile(&model)
-            .with_context(|| format!("{} does not fit a provable layout", self.model.display()))?;
+        model.proof_batch = self.proof_batch;
+        let program = Program::compile(&model).with_context(|| match self.proof_batch {
+            Some(k) => format!("{} cannot hold {k} samples per proof", self.model.display()),
+            None => format!("{} does not fit a provable layout", self.model.display()),
+        })?;
         let output = self
             .output
             .clone()
@@ -62,6 +70,7 @@ impl Args {
                 "main_width": layout.main_width,
                 "aux_width": layout.aux.width,
                 "max_batch": program.max_batch(),
+                "proof_batch": model.proof_batch,
                 "layers": program.descriptor.layers.iter().map(|l| [l.n_in, l.n_out]).collect::<Vec<_>>(),
             });
             say!("{out}");
@@ -79,8 +88,8 @@ impl Args {
                 summary::trace_shape(&program, 1)
             );
             say!(
-                "  batch     up to {} samples per proof",
-                program.max_batch()
+                "  batch     {}",
+                summary::batch_capacity(&program, model.proof_batch)
             );
             match &report {
                 Some(r) => say!(

@@ -109,16 +109,17 @@ fn compiled(model: &QuantizedModel, size: usize) -> Result<(Value, String)> {
         "main_width": layout.main_width,
         "aux_width": layout.aux.width,
         "max_batch": program.max_batch(),
+        "proof_batch": model.proof_batch,
         "bytes": size,
     });
     let text = format!(
         "compiled glassbox model `{}` ({})\n  layers    {}\n  digest    {digest}\n  \
-         trace     {} (one sample)\n  batch     up to {} samples per proof",
+         trace     {} (one sample)\n  batch     {}",
         model.name,
         summary::kb(size),
         summary::layer_shapes(&program),
         summary::trace_shape(&program, 1),
-        program.max_batch()
+        summary::batch_capacity(&program, model.proof_batch)
     );
     Ok((value, text))
 }
