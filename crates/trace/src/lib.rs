@@ -17,7 +17,7 @@ mod program;
 mod trace;
 
 pub use exec::{requantize, BatchExecution, Requantized};
-pub use program::{CompileError, Program};
+pub use program::{CompileError, Program, DEFAULT_PROOF_BATCH};
 pub use trace::{weight_leaves, Trace};
 
 pub use glassbox_model::QuantizedModel;

@@ -218,9 +218,9 @@ pub(crate) fn commit(columns: &[Vec<Felt>]) -> Result<WeightCommitment, Commitme
 /// The weight tree's leaves: each weight column extended over the commitment domain, every row
 /// of the extension hashed (see [`glassbox_air::commitment`]).
 ///
-/// The extension is the one [`glassbox_air::commitment::weight_lde`] defines, computed as winterfell extends a main trace:
-/// all columns interpolated, then evaluated eight at a time into one row-major matrix, about
-/// twice as fast as extending column by column and gathering rows.
+/// The extension is the one [`glassbox_air::commitment::weight_lde`] defines, computed the way
+/// winterfell extends a main trace: all columns interpolated, then evaluated eight at a time into
+/// one row-major matrix, which is faster than extending column by column and gathering rows.
 pub fn weight_leaves(columns: &[Vec<Felt>]) -> Vec<[u8; 32]> {
     if columns.is_empty() {
         return Vec::new();
