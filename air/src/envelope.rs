@@ -2,10 +2,10 @@
 //!
 //! Layout (all integers little-endian): magic `GBPROOF\0`, format version (u16), security preset
 //! (u8), the model descriptor, the batch (inputs, outputs, padding outputs), the weight root (32
-//! bytes) and sketches (u64 each, canonical), the winterfell proof with a u32 length, then the weight opening (tree depth, a u8 count
-//! of node lists, each a u8 count of 32-byte nodes). Every length is checked against
-//! the bytes that remain before anything is allocated, and trailing bytes are rejected, so there
-//! is exactly one encoding per envelope.
+//! bytes) and sketches (u64 each, canonical), the winterfell proof with a u32 length, then the
+//! weight opening (tree depth, a u8 count of node lists, each a u8 count of 32-byte nodes). Every
+//! length is checked against the bytes that remain before anything is allocated, and trailing
+//! bytes are rejected, so there is exactly one encoding per envelope.
 
 use alloc::vec::Vec;
 use core::fmt;

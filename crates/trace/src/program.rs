@@ -80,8 +80,8 @@ pub struct Program {
     digest: ModelDigest,
     /// The weight sketches the digest carries.
     pub(crate) sketch: [Felt; glassbox_air::commitment::SKETCHES],
-    /// The weight and sketch columns, which depend on the weights only: computed once here and copied into
-    /// every trace.
+    /// The weight and sketch columns, which depend on the weights only: computed once here and
+    /// copied into every trace.
     pub(crate) static_columns: Arc<StaticColumns>,
     /// The Merkle commitment to the weight columns, opened by every proof.
     pub(crate) commitment: Arc<WeightCommitment>,

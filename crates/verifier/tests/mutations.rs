@@ -3,15 +3,16 @@
 //! an abort, and each field-level edit with the specific [`VerifyError`] it should cause.
 //!
 //! # Cost and coverage
-//! The proof of the `[8, 16, 4]` model on two samples is about 39 KB (38 639 bytes when written:
-//! the envelope header, winterfell's bytes, then the weight opening). Every truncation is tried in-process (0.1 s). Every byte
-//! is flipped with `b ^ 0x01`; `b ^ 0xff` is tried on the whole envelope, the first and last 4 KiB
-//! of the STARK bytes and every 31st byte between (about 9 700 positions). Flips run in worker
-//! processes, one per core, so an abort is recorded rather than fatal (see `sweep_in_workers`).
-//! Measured on the shared 2-core machine (load 1.5–4 from other jobs), default test profile: both sweeps together
-//! 12–42 s wall; `GLASSBOX_EXHAUSTIVE=1` (every byte both ways, about 90 000 verifications) 23 s in the
-//! test profile and 33 s with `--release` (no faster: the verifier's dependencies are already
-//! `opt-level = 3` in the test profile), about 0.5 ms per verification per core.
+//! The proof of the `[8, 16, 4]` model on two samples is about 39 KB (39 949 bytes when written:
+//! the envelope header, winterfell's bytes, then the weight opening). Every truncation is tried
+//! in-process (0.1 s). Every byte is flipped with `b ^ 0x01`; `b ^ 0xff` is tried on the whole
+//! envelope, the first and last 4 KiB of the STARK bytes and every 31st byte between (about 9 700
+//! positions). Flips run in worker processes, one per core, so an abort is recorded rather than
+//! fatal (see `sweep_in_workers`). Measured on the shared 2-core machine (load 1.5–4 from other
+//! jobs), default test profile: both sweeps together 12–42 s wall; `GLASSBOX_EXHAUSTIVE=1` (every
+//! byte both ways, about 90 000 verifications) 23 s in the test profile and 33 s with `--release`
+//! (no faster: the verifier's dependencies are already `opt-level = 3` in the test profile), about
+//! 0.5 ms per verification per core.
 //!
 //! Accepted mutations, escaped panics and process aborts (winterfell allocating terabytes for a
 //! corrupted length prefix, which the verifier's pre-scan now refuses first) all fail the test.

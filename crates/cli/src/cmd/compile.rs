@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use glassbox_model::MAX_PROOF_BATCH;
 use glassbox_trace::Program;
 use serde_json::json;
 
@@ -26,7 +27,11 @@ pub struct Args {
     /// Size the trace so that one proof holds K samples, for fewer and larger proofs of big
     /// batches (default: sized for single-inference speed, with room for 64 samples). Changes
     /// the digest.
-    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=glassbox_model::MAX_PROOF_BATCH as i64))]
+    #[arg(
+        long,
+        value_name = "K",
+        value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_PROOF_BATCH))
+    )]
     proof_batch: Option<u32>,
 }
 
