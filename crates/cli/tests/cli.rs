@@ -22,17 +22,28 @@ fn json_of(cmd: &mut Command) -> Value {
     serde_json::from_slice(&out).expect("stdout is JSON")
 }
 
-/// A temp dir with three digits samples (`in.json`) and the model compiled to `m.gbm`;
-/// returns the dir and the digest.
-fn compiled() -> (TempDir, String) {
-    let dir = tempfile::tempdir().expect("tempdir");
+/// The first `n` digits test samples, repeated if `n` exceeds the fixture, as input JSON.
+fn digits_inputs(n: usize) -> String {
     let all: Value = serde_json::from_str(
         &std::fs::read_to_string(fixture("digits_test.json")).expect("fixture"),
     )
     .expect("json");
-    let three =
-        serde_json::json!({ "input_data": all["input_data"].as_array().expect("array")[..3] });
-    std::fs::write(dir.path().join("in.json"), three.to_string()).expect("write");
+    let samples: Vec<Value> = all["input_data"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .cycle()
+        .take(n)
+        .cloned()
+        .collect();
+    serde_json::json!({ "input_data": samples }).to_string()
+}
+
+/// A temp dir with three digits samples (`in.json`) and the model compiled to `m.gbm`;
+/// returns the dir and the digest.
+fn compiled() -> (TempDir, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("in.json"), digits_inputs(3)).expect("write");
     let out = json_of(
         glassbox()
             .args(["compile", "--json", "-o"])
@@ -209,20 +220,7 @@ fn proof_batch_sizes_the_trace_for_fewer_larger_proofs() {
     assert_eq!(info["digest"], digest.as_str());
     assert_eq!(info["max_batch"], max);
     // 300 samples in one proof, which verifies under the new digest
-    let all: Value = serde_json::from_str(
-        &std::fs::read_to_string(fixture("digits_test.json")).expect("fixture"),
-    )
-    .expect("json");
-    let samples: Vec<Value> = all["input_data"]
-        .as_array()
-        .expect("array")
-        .iter()
-        .cycle()
-        .take(300)
-        .cloned()
-        .collect();
-    let inputs = serde_json::json!({ "input_data": samples });
-    std::fs::write(dir.path().join("many.json"), inputs.to_string()).expect("write");
+    std::fs::write(dir.path().join("many.json"), digits_inputs(300)).expect("write");
     let proved = json_of(glassbox().current_dir(dir.path()).args([
         "prove",
         "big.gbm",
@@ -425,13 +423,7 @@ fn demo_verifies() {
 fn interrupted_prove_leaves_no_partial_proof_and_says_so() {
     let (dir, _) = compiled();
     // many samples, one per proof, so proving outlasts the interrupt
-    let all: Value = serde_json::from_str(
-        &std::fs::read_to_string(fixture("digits_test.json")).expect("fixture"),
-    )
-    .expect("json");
-    let many =
-        serde_json::json!({ "input_data": all["input_data"].as_array().expect("array")[..200] });
-    std::fs::write(dir.path().join("many.json"), many.to_string()).expect("write");
+    std::fs::write(dir.path().join("many.json"), digits_inputs(200)).expect("write");
     let bin = assert_cmd::cargo::cargo_bin("glassbox");
     let child = std::process::Command::new(bin)
         .current_dir(dir.path())

@@ -124,6 +124,14 @@ mod tests {
         }
     }
 
+    /// An artifact of `m` written without [`QuantizedModel::validate`] (what a stranger may send).
+    fn unvalidated_bytes(m: &QuantizedModel) -> Vec<u8> {
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        bytes.extend_from_slice(&postcard::to_stdvec(m).unwrap());
+        bytes
+    }
+
     #[test]
     fn round_trip() {
         let m = model();
@@ -169,11 +177,8 @@ mod tests {
     fn rejects_invalid_model_inside_valid_encoding() {
         let mut m = model();
         m.layers[0].multiplier = None;
-        let mut bytes = MAGIC.to_vec();
-        bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        bytes.extend_from_slice(&postcard::to_stdvec(&m).unwrap());
         assert!(matches!(
-            QuantizedModel::from_bytes(&bytes),
+            QuantizedModel::from_bytes(&unvalidated_bytes(&m)),
             Err(ModelError::InvalidModel(_))
         ));
     }
@@ -187,11 +192,8 @@ mod tests {
         for bad in [0, crate::quant::MAX_PROOF_BATCH + 1] {
             m.proof_batch = Some(bad);
             assert!(matches!(m.to_bytes(), Err(ModelError::InvalidModel(_))));
-            let mut bytes = MAGIC.to_vec();
-            bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-            bytes.extend_from_slice(&postcard::to_stdvec(&m).unwrap());
             assert!(matches!(
-                QuantizedModel::from_bytes(&bytes),
+                QuantizedModel::from_bytes(&unvalidated_bytes(&m)),
                 Err(ModelError::InvalidModel(_))
             ));
         }
