@@ -29,6 +29,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 mod prescan;
+mod remainder;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -118,6 +119,9 @@ pub enum VerifyError {
     Rejected(String),
     /// The proof's weights are not the ones the digest commits to.
     WeightMismatch,
+    /// The FRI remainder is not the polynomial the prover committed to before the query
+    /// positions were drawn (a check winterfell 0.13.1 does not make).
+    RemainderMismatch,
 }
 
 impl std::fmt::Display for VerifyError {
@@ -141,6 +145,10 @@ impl std::fmt::Display for VerifyError {
             }
             Self::TraceShape => write!(f, "STARK trace shape does not match the model"),
             Self::Rejected(e) => write!(f, "STARK proof rejected: {e}"),
+            Self::RemainderMismatch => write!(
+                f,
+                "the FRI remainder does not match its commitment (low-degree test voided)"
+            ),
             Self::WeightMismatch => {
                 write!(
                     f,
@@ -279,6 +287,12 @@ pub fn verify(
                 "FRI partition count differs from the prover's (1)".into(),
             ));
         }
+        remainder::check(&proof).map_err(|e| match e {
+            remainder::RemainderError::Mismatch => VerifyError::RemainderMismatch,
+            remainder::RemainderError::Malformed => {
+                VerifyError::ProofFormat("FRI commitments or remainder do not parse".into())
+            }
+        })?;
         let queried = proof.clone();
         winter_verifier::verify::<
             InferenceAir,
