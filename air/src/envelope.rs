@@ -1,17 +1,23 @@
 //! The proof file: a small versioned envelope around winterfell's proof bytes.
 //!
 //! Layout (all integers little-endian): magic `GBPROOF\0`, format version (u16), security preset
-//! (u8), the model descriptor, the batch (inputs, outputs, padding outputs), the weight root (32
+//! (u8), the model descriptor, the batch (inputs, outputs, a u8 flag 0 or 1 then the padding
+//! outputs if it is 1), the bundle position (the 32-byte bundle id, then chunk, chunk count, first
+//! sample and total samples as u32), the weight root (32
 //! bytes) and sketches (u64 each, canonical), the winterfell proof with a u32 length, then the
 //! weight opening (tree depth, a u8 count of node lists, each a u8 count of 32-byte nodes). Every
 //! length is checked against the bytes that remain before anything is allocated, and trailing
 //! bytes are rejected, so there is exactly one encoding per envelope.
+//!
+//! Version 4 added the bundle position and made the padding outputs optional; older versions are
+//! refused with [`EnvelopeError::Version`].
 
 use alloc::vec::Vec;
 use core::fmt;
 
 use winter_math::StarkField;
 
+use crate::bundle::BundlePosition;
 use crate::commitment::{WeightOpening, SKETCHES};
 use crate::conv::{ConvShape, Digit};
 use crate::descriptor::{LayerDescriptor, ModelDescriptor, MAX_DIM, MAX_LAYERS};
@@ -22,7 +28,7 @@ use crate::Felt;
 /// First bytes of every proof file.
 pub const ENVELOPE_MAGIC: [u8; 8] = *b"GBPROOF\0";
 /// Current envelope format version.
-pub const ENVELOPE_VERSION: u16 = 3;
+pub const ENVELOPE_VERSION: u16 = 4;
 /// Largest proof file accepted (8 MiB).
 pub const MAX_PROOF_BYTES: usize = 8 << 20;
 /// Largest batch one envelope may claim.
@@ -137,10 +143,21 @@ impl ProofEnvelope {
         for x in &p.inputs {
             w.extend(x.iter().map(|&v| v as i8 as u8));
         }
-        for y in p.outputs.iter().chain(core::iter::once(&p.padding_outputs)) {
+        for y in &p.outputs {
             for &v in y {
                 w.extend_from_slice(&v.to_le_bytes());
             }
+        }
+        // an empty padding vector is "no padding lane"; otherwise it has the output length, as
+        // `PublicInputs::validate` requires
+        w.push(u8::from(!p.padding_outputs.is_empty()));
+        for &v in &p.padding_outputs {
+            w.extend_from_slice(&v.to_le_bytes());
+        }
+        let b = &p.bundle;
+        w.extend_from_slice(&b.id);
+        for v in [b.chunk, b.chunks, b.first_sample, b.samples] {
+            w.extend_from_slice(&v.to_le_bytes());
         }
         w.extend_from_slice(&p.weight_root);
         for e in &p.weight_sketch {
@@ -244,7 +261,7 @@ impl ProofEnvelope {
                     .map(|b| b.iter().map(|&v| i64::from(v as i8)).collect())
             })
             .collect::<Result<Vec<Vec<i64>>, _>>()?;
-        r.need((batch + 1) * n_out * 8, "outputs")?;
+        r.need(batch * n_out * 8, "outputs")?;
         let read_vec = |r: &mut Reader<'_>| {
             (0..n_out)
                 .map(|_| r.i64("outputs"))
@@ -254,7 +271,26 @@ impl ProofEnvelope {
         for _ in 0..batch {
             outputs.push(read_vec(&mut r)?);
         }
-        let padding_outputs = read_vec(&mut r)?;
+        let padding_outputs = match r.u8("padding flag")? {
+            0 => Vec::new(),
+            1 => {
+                r.need(n_out * 8, "padding outputs")?;
+                read_vec(&mut r)?
+            }
+            _ => {
+                return Err(EnvelopeError::Invalid {
+                    field: "padding flag",
+                })
+            }
+        };
+        let id = r.array("bundle id")?;
+        let bundle = BundlePosition {
+            id,
+            chunk: r.u32("bundle position")?,
+            chunks: r.u32("bundle position")?,
+            first_sample: r.u32("bundle position")?,
+            samples: r.u32("bundle position")?,
+        };
 
         let weight_root = r.array("weight root")?;
         let mut weight_sketch = [Felt::new(0); SKETCHES];
@@ -293,6 +329,7 @@ impl ProofEnvelope {
             padding_outputs,
             weight_root,
             weight_sketch,
+            bundle,
         };
         Ok(Self {
             public,

@@ -11,7 +11,8 @@
 //!    requantization with ReLU, LogUp range checks).
 //! 4. [`commitment`]: the Merkle commitment to the weight columns' low-degree extension, opened at
 //!    winterfell's query positions ([`query_positions`]).
-//! 5. [`PublicInputs`], [`ProofEnvelope`] (the proof file format) and [`SecurityLevel`] presets.
+//! 5. [`PublicInputs`] (with the proof's [`BundlePosition`]), [`ProofEnvelope`] (the proof file
+//!    format) and [`SecurityLevel`] presets.
 //!
 //! `no_std` + `alloc`; depends on the `winter-*` crates only.
 #![no_std]
@@ -22,6 +23,7 @@ extern crate alloc;
 extern crate std;
 
 mod air;
+pub mod bundle;
 mod challenges;
 pub mod commitment;
 pub mod conv;
@@ -34,6 +36,7 @@ mod queries;
 pub mod units;
 
 pub use air::InferenceAir;
+pub use bundle::{bundle_id, BundlePosition};
 pub use challenges::{counter_column, Challenges};
 pub use commitment::{WeightCommitment, WeightOpening};
 pub use conv::{ConvShape, Digit};

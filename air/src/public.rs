@@ -4,6 +4,7 @@ use alloc::vec::Vec;
 
 use winter_math::{FieldElement, ToElements};
 
+use crate::bundle::BundlePosition;
 use crate::commitment::{root_elements, SKETCHES};
 use crate::descriptor::{felt_from_i64, DescriptorError, ModelDescriptor, ModelDigest};
 use crate::layout::Layout;
@@ -27,12 +28,16 @@ pub struct PublicInputs {
     pub inputs: Vec<Vec<i64>>,
     /// Raw integer outputs (last-layer accumulators), one vector per sample.
     pub outputs: Vec<Vec<i64>>,
-    /// Outputs of the all-zero input, which fills the unused batch lanes.
+    /// Outputs of the all-zero input, which fills the unused batch lanes: stated exactly when
+    /// the layout has a padding lane (`batch < batch_capacity`), empty when the batch fills the
+    /// proof's capacity (then nothing would prove them).
     pub padding_outputs: Vec<i64>,
     /// Root of the weight commitment (see [`crate::commitment`]); the digest commits to it.
     pub weight_root: [u8; 32],
     /// The weight sketches (see [`crate::commitment`]); the digest commits to them.
     pub weight_sketch: [Felt; SKETCHES],
+    /// This proof's place in its bundle (see [`crate::bundle`]).
+    pub bundle: BundlePosition,
 }
 
 impl PublicInputs {
@@ -72,9 +77,17 @@ impl PublicInputs {
             return Err("an input sample has the wrong length or a value outside int8");
         }
         let out_ok = |y: &Vec<i64>| y.len() == n_out && y.iter().all(|v| v.abs() < MAX_OUTPUT);
-        if !self.outputs.iter().all(out_ok) || !out_ok(&self.padding_outputs) {
+        if !self.outputs.iter().all(out_ok) {
             return Err("an output vector has the wrong length or an out-of-range value");
         }
+        if self.batch() < layout.batch_capacity {
+            if !out_ok(&self.padding_outputs) {
+                return Err("the padding outputs have the wrong length or an out-of-range value");
+            }
+        } else if !self.padding_outputs.is_empty() {
+            return Err("padding outputs are stated but the batch fills every lane");
+        }
+        self.bundle.check(&self.inputs)?;
         Ok(layout)
     }
 }
@@ -89,6 +102,7 @@ impl ToElements<Felt> for PublicInputs {
         out.extend(self.padding_outputs.iter().map(|&x| felt_from_i64(x)));
         out.extend(root_elements(&self.weight_root));
         out.extend_from_slice(&self.weight_sketch);
+        out.extend(self.bundle.to_elements());
         out.push(Felt::ONE);
         out
     }

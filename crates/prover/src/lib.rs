@@ -11,7 +11,7 @@
 mod aux;
 mod prover;
 
-pub use prover::{prove, prove_bundle, prove_trace, ProveError};
+pub use prover::{bundle_positions, prove, prove_bundle, prove_trace, ProveError};
 
 /// Builds the auxiliary segment of a main trace from the verifier's challenges, exactly as the
 /// honest prover does (the `adversary/` harness reuses it to build proofs step by step).

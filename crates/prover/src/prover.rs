@@ -1,6 +1,8 @@
 //! The winterfell `Prover` for [`InferenceAir`].
 
-use glassbox_air::{Felt, InferenceAir, Layout, ProofEnvelope, PublicInputs, SecurityLevel};
+use glassbox_air::{
+    BundlePosition, Felt, InferenceAir, Layout, ProofEnvelope, PublicInputs, SecurityLevel,
+};
 use glassbox_trace::{CompileError, Program, Trace as MainTrace};
 use winterfell::crypto::{hashers::Blake3_256, DefaultRandomCoin, MerkleTree};
 use winterfell::math::FieldElement;
@@ -214,8 +216,10 @@ pub fn prove(
     prove_trace(program.trace(inputs)?, level)
 }
 
-/// Proves any number of samples as several proofs of at most `max_per_proof` samples each
-/// (capped at what one proof holds).
+/// Proves any number of samples as a bundle: several proofs of at most `max_per_proof` samples
+/// each (capped at what one proof holds), each stating its place in the bundle (the bundle id
+/// over all of `inputs`, its chunk index and the chunk count, its first sample; see
+/// [`glassbox_air::bundle`]). One chunk is the same proof [`prove`] makes.
 ///
 /// # Errors
 /// As [`prove`], for the first failing chunk.
@@ -226,8 +230,26 @@ pub fn prove_bundle(
     level: SecurityLevel,
 ) -> Result<Vec<ProofEnvelope>, ProveError> {
     let chunk = max_per_proof.clamp(1, program.max_batch().max(1));
-    inputs
-        .chunks(chunk)
-        .map(|c| prove(program, c, level))
+    bundle_positions(inputs, chunk)
+        .into_iter()
+        .zip(inputs.chunks(chunk))
+        .map(|(position, c)| prove_trace(program.trace_chunk(c, position)?, level))
+        .collect()
+}
+
+/// The bundle positions of `inputs` split into chunks of `chunk` samples (the last may be
+/// shorter): one bundle id over all of them.
+pub fn bundle_positions(inputs: &[Vec<i64>], chunk: usize) -> Vec<BundlePosition> {
+    let id = glassbox_air::bundle_id(inputs.iter().map(Vec::as_slice));
+    let chunk = chunk.max(1);
+    let chunks = inputs.len().div_ceil(chunk);
+    (0..chunks)
+        .map(|k| BundlePosition {
+            id,
+            chunk: k as u32,
+            chunks: chunks as u32,
+            first_sample: (k * chunk) as u32,
+            samples: inputs.len() as u32,
+        })
         .collect()
 }

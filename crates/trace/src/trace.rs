@@ -7,8 +7,9 @@ use glassbox_air::commitment::{
     sketch_columns, sketch_points, weight_leaf, CommitmentError, WEIGHT_BLOWUP,
 };
 use glassbox_air::{
-    felt_from_i64 as descriptor_felt, felt_to_i64, lookup_value, Felt, Layout, PublicInputs,
-    RegionKind, WeightCommitment, ACT_C, ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_T, RANGE_TABLE_SIZE,
+    felt_from_i64 as descriptor_felt, felt_to_i64, lookup_value, BundlePosition, Felt, Layout,
+    PublicInputs, RegionKind, WeightCommitment, ACT_C, ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_T,
+    RANGE_TABLE_SIZE,
 };
 use rayon::prelude::*;
 use winter_math::FieldElement;
@@ -31,17 +32,36 @@ pub struct Trace {
 }
 
 impl Program {
-    /// Executes `inputs` (int8 vectors, one per sample) and generates the main trace.
+    /// Executes `inputs` (int8 vectors, one per sample) and generates the main trace of a proof
+    /// that is a whole bundle of one chunk: exactly these inputs
+    /// ([`BundlePosition::single`]).
     ///
     /// # Errors
     /// See [`Program::execute`] and [`Program::layout`].
     pub fn trace(&self, inputs: &[Vec<i64>]) -> Result<Trace, CompileError> {
-        let layout = self.layout(inputs.len())?;
-        let exec = self.execute(inputs, layout.batch_capacity)?;
-        Ok(self.trace_from_execution(layout, &exec))
+        self.trace_chunk(inputs, BundlePosition::single(inputs))
     }
 
-    /// Lays out a recorded execution (its lane count must equal the layout's batch capacity).
+    /// Executes `inputs`, one chunk of a bundle, and generates the main trace of the proof that
+    /// states `position` (see [`glassbox_air::bundle`]; [`BundlePosition::check`] is left to the
+    /// verifier, so tests can state inconsistent positions).
+    ///
+    /// # Errors
+    /// See [`Program::execute`] and [`Program::layout`].
+    pub fn trace_chunk(
+        &self,
+        inputs: &[Vec<i64>],
+        position: BundlePosition,
+    ) -> Result<Trace, CompileError> {
+        let layout = self.layout(inputs.len())?;
+        let exec = self.execute(inputs, layout.batch_capacity)?;
+        let mut trace = self.trace_from_execution(layout, &exec);
+        trace.public.bundle = position;
+        Ok(trace)
+    }
+
+    /// Lays out a recorded execution (its lane count must equal the layout's batch capacity),
+    /// as a one-chunk bundle of its samples.
     pub fn trace_from_execution(&self, layout: Layout, exec: &BatchExecution) -> Trace {
         let n = layout.trace_len;
         let mut columns = vec![vec![Felt::ZERO; n]; layout.main_width];
@@ -105,9 +125,10 @@ impl Program {
             descriptor: self.descriptor.clone(),
             inputs: exec.inputs[..exec.batch].to_vec(),
             outputs: exec.outputs[..exec.batch].to_vec(),
-            padding_outputs: self.padding_outputs(exec),
+            padding_outputs: self.padding_outputs(&layout, exec),
             weight_root: self.commitment.root(),
             weight_sketch: self.sketch,
+            bundle: BundlePosition::single(&exec.inputs[..exec.batch]),
         };
         let mut trace = Trace {
             layout,
@@ -234,8 +255,12 @@ pub fn weight_leaves(columns: &[Vec<Felt>]) -> Vec<[u8; 32]> {
 }
 
 impl Program {
-    /// Outputs of the all-zero input (what the unused batch lanes compute).
-    fn padding_outputs(&self, exec: &BatchExecution) -> Vec<i64> {
+    /// Outputs of the all-zero input (what the unused batch lanes compute), or nothing when the
+    /// batch fills every lane (then no lane would prove them).
+    fn padding_outputs(&self, layout: &Layout, exec: &BatchExecution) -> Vec<i64> {
+        if exec.batch >= layout.batch_capacity {
+            return Vec::new();
+        }
         if exec.outputs.len() > exec.batch {
             return exec.outputs.last().cloned().unwrap_or_default();
         }

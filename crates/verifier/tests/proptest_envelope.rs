@@ -3,8 +3,8 @@
 //! decoder or decodes to an envelope with a second encoding.
 
 use glassbox_air::{
-    EnvelopeError, Felt, LayerDescriptor, ModelDescriptor, ProofEnvelope, PublicInputs,
-    SecurityLevel, WeightOpening, ENVELOPE_MAGIC, ENVELOPE_VERSION,
+    BundlePosition, EnvelopeError, Felt, LayerDescriptor, ModelDescriptor, ProofEnvelope,
+    PublicInputs, SecurityLevel, WeightOpening, ENVELOPE_MAGIC, ENVELOPE_VERSION,
 };
 use proptest::prelude::*;
 use winter_verifier::math::StarkField;
@@ -68,7 +68,8 @@ fn envelope() -> impl Strategy<Value = ProofEnvelope> {
                         prop::collection::vec(prop::collection::vec(any::<i64>(), n_out), batch),
                     )
                 }),
-                prop::collection::vec(any::<i64>(), n_out),
+                prop::option::of(prop::collection::vec(any::<i64>(), n_out))
+                    .prop_map(Option::unwrap_or_default),
                 (
                     prop::array::uniform32(any::<u8>()),
                     prop::array::uniform2((0..Felt::MODULUS).prop_map(Felt::new)),
@@ -76,6 +77,15 @@ fn envelope() -> impl Strategy<Value = ProofEnvelope> {
                 prop::sample::select(SecurityLevel::ALL.to_vec()),
                 prop::collection::vec(any::<u8>(), 0..200),
                 opening(),
+                (prop::array::uniform32(any::<u8>()), any::<[u32; 4]>()).prop_map(
+                    |(id, [chunk, chunks, first_sample, samples])| BundlePosition {
+                        id,
+                        chunk,
+                        chunks,
+                        first_sample,
+                        samples,
+                    },
+                ),
             )
         })
         .prop_map(
@@ -87,6 +97,7 @@ fn envelope() -> impl Strategy<Value = ProofEnvelope> {
                 security,
                 proof,
                 weight_opening,
+                bundle,
             )| {
                 ProofEnvelope {
                     public: PublicInputs {
@@ -96,6 +107,7 @@ fn envelope() -> impl Strategy<Value = ProofEnvelope> {
                         padding_outputs,
                         weight_root,
                         weight_sketch,
+                        bundle,
                     },
                     security,
                     proof,
