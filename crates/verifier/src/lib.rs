@@ -26,8 +26,13 @@
 //! 5. The STARK verifies. Panics inside winterfell are caught and reported as rejections.
 //! 6. The weight cells of every main-trace row the STARK opened hash to leaves of the committed
 //!    weight tree (the opening in the envelope, against the root the digest commits to).
+//!
+//! Every proof states its place in a bundle (step 3 checks it is consistent, and a one-chunk
+//! bundle's id is its own inputs' hash). A proof that is one chunk of a larger bundle proves
+//! only its own samples; [`verify_bundle`] checks a whole bundle as one statement.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
+mod bundle;
 mod prescan;
 mod remainder;
 
@@ -41,7 +46,8 @@ use glassbox_air::{
 use winter_verifier::crypto::{hashers::Blake3_256, DefaultRandomCoin, MerkleTree};
 use winter_verifier::{AcceptableOptions, Air, Serializable, TraceInfo};
 
-pub use glassbox_air::{Felt, MAX_PROOF_BYTES};
+pub use bundle::{check_bundle, verify_bundle, BundleClaim, BundleError};
+pub use glassbox_air::{BundlePosition, Felt, MAX_PROOF_BYTES};
 
 /// What a valid proof establishes.
 #[derive(Clone, Debug, PartialEq)]
@@ -58,9 +64,17 @@ pub struct Claim {
     pub input_scale: f64,
     /// Conjectured security of the proof, in bits.
     pub security_bits: u32,
+    /// The proof's place in its bundle (checked for consistency with its own inputs; whether the
+    /// other chunks exist is [`verify_bundle`]'s question).
+    pub bundle: BundlePosition,
 }
 
 impl Claim {
+    /// Whether this proof is a whole bundle (one chunk), so its samples are the whole statement.
+    pub fn is_whole_bundle(&self) -> bool {
+        self.bundle.chunks == 1
+    }
+
     /// Index of the first largest output of each sample (the predicted class of a classifier).
     pub fn labels(&self) -> Vec<usize> {
         self.outputs
@@ -316,6 +330,7 @@ pub fn verify(
         descriptor,
         inputs,
         outputs,
+        bundle,
         ..
     } = envelope.public;
     Ok(Claim {
@@ -325,5 +340,6 @@ pub fn verify(
         output_scale: descriptor.output_scale,
         input_scale: descriptor.input_scale,
         security_bits: bits,
+        bundle,
     })
 }

@@ -23,7 +23,9 @@ use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
-use glassbox_air::{EnvelopeError, ModelDigest, ProofEnvelope, SecurityLevel, MAX_PROOF_BYTES};
+use glassbox_air::{
+    BundlePosition, EnvelopeError, ModelDigest, ProofEnvelope, SecurityLevel, MAX_PROOF_BYTES,
+};
 use glassbox_verifier::{verify, VerifyError};
 
 use common::{envelope, honest};
@@ -352,7 +354,62 @@ fn relabelled_preset_is_an_options_mismatch() {
 fn changed_input_is_rejected_by_the_stark() {
     let mut env = envelope();
     env.public.inputs[1][3] = if env.public.inputs[1][3] == 5 { 6 } else { 5 };
+    // a one-chunk bundle's id is the hash of its inputs: the statement is refused outright
+    assert!(matches!(verify_env(&env), Err(VerifyError::Statement(_))));
+    // with the id recomputed, the STARK (which bound the old inputs and id) rejects it
+    env.public.bundle = BundlePosition::single(&env.public.inputs);
     assert!(matches!(verify_env(&env), Err(VerifyError::Rejected(_))));
+}
+
+#[test]
+fn changed_bundle_position_is_rejected() {
+    let honest_env = envelope();
+    let b = honest_env.public.bundle;
+    assert_eq!(b, BundlePosition::single(&honest_env.public.inputs));
+    // inconsistent positions are refused before the STARK
+    let inconsistent = [
+        BundlePosition { chunk: 1, ..b },
+        BundlePosition { chunks: 0, ..b },
+        BundlePosition {
+            first_sample: 1,
+            ..b
+        },
+        BundlePosition { samples: 3, ..b },
+        BundlePosition { id: [0; 32], ..b },
+    ];
+    for position in inconsistent {
+        let mut env = honest_env.clone();
+        env.public.bundle = position;
+        assert!(
+            matches!(verify_env(&env), Err(VerifyError::Statement(_))),
+            "{position:?}"
+        );
+    }
+    // a consistent position the proof was not made for: the transcript differs
+    let relabelled = [
+        BundlePosition {
+            chunk: 0,
+            chunks: 2,
+            first_sample: 0,
+            samples: 4,
+            ..b
+        },
+        BundlePosition {
+            id: [9; 32],
+            chunk: 1,
+            chunks: 2,
+            first_sample: 2,
+            samples: 4,
+        },
+    ];
+    for position in relabelled {
+        let mut env = honest_env.clone();
+        env.public.bundle = position;
+        assert!(
+            matches!(verify_env(&env), Err(VerifyError::Rejected(_))),
+            "{position:?}"
+        );
+    }
 }
 
 #[test]
@@ -365,9 +422,22 @@ fn changed_output_is_rejected_by_the_stark() {
             "delta {delta}"
         );
     }
+    // the honest batch fills every lane: no padding outputs are stated, and stating any (even
+    // the all-zero input's true outputs) is refused, since no lane would prove them
     let mut env = envelope();
-    env.public.padding_outputs[0] += 1;
-    assert!(matches!(verify_env(&env), Err(VerifyError::Rejected(_))));
+    let layout = env.public.validate().expect("honest statement");
+    assert_eq!(layout.batch_capacity, env.public.batch());
+    assert!(env.public.padding_outputs.is_empty());
+    let n_out = env.public.descriptor.output_len();
+    for padding in [vec![0; n_out], vec![1; n_out]] {
+        env.public.padding_outputs = padding;
+        assert_eq!(
+            verify_env(&env),
+            Err(VerifyError::Statement(
+                "padding outputs are stated but the batch fills every lane"
+            ))
+        );
+    }
 }
 
 #[test]
