@@ -1,7 +1,7 @@
 # The one place people, the README and CI (.ci/run) run things from.
 CARGO ?= cargo
 
-.PHONY: demo test validate lint fmt bench ci fuzz
+.PHONY: demo test validate adversary lint fmt bench ci fuzz
 
 ## Prove and verify 8 inferences of the embedded digits model.
 demo:
@@ -19,9 +19,15 @@ validate:
 	$(CARGO) test --profile validate -p glassbox-prover --test grouped a_grouped_layer_proves
 	$(CARGO) test --profile validate -p glassbox-prover --test stencil a_stencil_layer_passes
 
+## The malicious prover (its own workspace, adversary/): every forged protocol step must be
+## rejected by the unmodified verifier.
+adversary:
+	$(CARGO) test --release --manifest-path adversary/Cargo.toml
+
 ## Formatting and clippy, warnings denied.
 lint:
 	$(CARGO) fmt --all --check
+	$(CARGO) fmt --manifest-path adversary/Cargo.toml --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	bash scripts/check-verifier-deps.sh
 
