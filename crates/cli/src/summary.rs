@@ -14,6 +14,35 @@ pub fn inputs_hash(inputs: &[Vec<i64>]) -> String {
     h.finalize().to_hex()[..16].to_string()
 }
 
+/// First 16 hex characters of the blake3 hash of one sample's int8 inputs (one byte each): the
+/// per-sample handle `verify` prints beside each label.
+pub fn sample_hash(input: &[i64]) -> String {
+    inputs_hash(std::slice::from_ref(&input.to_vec()))
+}
+
+/// One line per sample numbered from `first`: label, inputs hash and outputs with 3 decimals.
+pub fn sample_lines_with_inputs(
+    first: usize,
+    outputs: &[Vec<f64>],
+    labels: &[usize],
+    hashes: &[String],
+) -> Vec<String> {
+    outputs
+        .iter()
+        .zip(labels)
+        .zip(hashes)
+        .enumerate()
+        .map(|(i, ((y, l), h))| {
+            let ys: Vec<String> = y.iter().map(|v| format!("{v:.3}")).collect();
+            format!(
+                "sample {:3}: label {l}  inputs {h}  [{}]",
+                first + i,
+                ys.join(", ")
+            )
+        })
+        .collect()
+}
+
 /// One line per sample: label and outputs with 3 decimals.
 pub fn sample_lines(outputs: &[Vec<f64>], labels: &[usize]) -> Vec<String> {
     outputs

@@ -3,7 +3,8 @@
 //! One proof holds at most `max_batch` samples (or `--max-per-proof`). More samples are proven
 //! as a bundle: `PROOF.gbp` holds the first chunk, `PROOF.1.gbp`, `PROOF.2.gbp`, ... the next
 //! ones, and `PROOF.bundle.json` lists the files, the samples in each and the model digest.
-//! Each file verifies on its own.
+//! Each file verifies on its own as one chunk of the bundle (every proof binds the bundle id,
+//! its chunk index and count and its first sample); the manifest verifies as the whole batch.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -1,19 +1,35 @@
-//! `glassbox verify PROOF.gbp --digest HEX [--min-security BITS]`.
+//! `glassbox verify PROOF.gbp --digest HEX [--min-security BITS] [--inputs INPUTS.json]`.
+//!
+//! A single proof file is reported with its place in its bundle: a one-chunk bundle is the whole
+//! statement; a chunk of a larger bundle proves only its own samples and is reported as such
+//! ("chunk 2 of 5 of bundle …, samples 16..24 of 40").
 //!
 //! Given a bundle manifest (`PROOF.bundle.json`, written by `glassbox prove` when samples span
-//! several proofs), every listed proof is verified and results are reported per proof and per
-//! sample; the bundle is valid only if every proof is and the sample counts match the manifest.
+//! several proofs), the manifest's digest must be `--digest`, every listed proof must verify and
+//! hold the samples the manifest lists, the proofs must form one bundle in order
+//! (`glassbox_verifier::check_bundle`: no foreign, duplicated, missing or reordered proof), and the
+//! manifest's total `samples` and `security_bits` must be the proofs'. Each failure is a named
+//! rejection.
 //!
-//! Uses only `glassbox_verifier::verify`. Exit code 0: valid; 1: the proof is invalid (any
-//! `VerifyError`); 2: usage or I/O error (unreadable file, malformed digest, unreachable level).
+//! With `--inputs`, the auditor's raw features are encoded as the digest commits (the symmetric
+//! encoding with the descriptor's input scale) and must be exactly the proven int8 inputs, in
+//! order: the whole bundle's samples for a manifest; for a single chunk, either the whole bundle's
+//! samples (its slice and the bundle id are checked) or just the chunk's.
+//!
+//! Uses only `glassbox_verifier`. Exit code 0: valid; 1: invalid (a rejected proof, a bundle or
+//! manifest that does not match its proofs, inputs that differ); 2: usage or I/O error
+//! (unreadable file, malformed digest or manifest, unreachable level, `--inputs` for a model
+//! whose encoding is not committed).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Result;
-use glassbox_air::{ModelDigest, SecurityLevel};
-use glassbox_verifier::Claim;
+use glassbox_air::bundle::id_hex;
+use glassbox_air::{bundle_id, ModelDigest, SecurityLevel};
+use glassbox_model::InputEncoding;
+use glassbox_verifier::{BundlePosition, Claim};
 use serde_json::{json, Value};
 
 use crate::summary;
@@ -21,7 +37,7 @@ use crate::summary;
 /// Verify a proof against a published model digest.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The proof file.
+    /// The proof file, or a bundle manifest (`*.bundle.json`).
     #[arg(value_name = "PROOF.gbp")]
     proof: PathBuf,
     /// The published model digest (64 hex characters, as printed by `glassbox compile`).
@@ -30,6 +46,18 @@ pub struct Args {
     /// Reject proofs with less conjectured security than this.
     #[arg(long, default_value_t = 100, value_name = "BITS")]
     min_security: u32,
+    /// The auditor's raw inputs (EZKL-style JSON, as `prove` takes): the proven int8 inputs must
+    /// be exactly their committed encoding, sample by sample, in order.
+    #[arg(long, value_name = "INPUTS.json")]
+    inputs: Option<PathBuf>,
+}
+
+/// How a run ends when it does not end valid.
+enum Stop {
+    /// Exit 1 with a named reason.
+    Invalid(String),
+    /// Exit 2 with a message.
+    Usage(String),
 }
 
 impl Args {
@@ -54,8 +82,12 @@ impl Args {
                 ),
             ));
         }
+        let auditor = match self.auditor_inputs() {
+            Ok(a) => a,
+            Err(msg) => return Ok(usage_error(json, msg)),
+        };
         if self.proof.to_string_lossy().ends_with(".bundle.json") {
-            return self.run_bundle(json, &digest);
+            return self.run_bundle(json, &digest, auditor.as_deref());
         }
         let bytes = match std::fs::read(&self.proof) {
             Ok(b) => b,
@@ -67,25 +99,79 @@ impl Args {
         let start = Instant::now();
         let outcome = glassbox_verifier::verify(&bytes, &digest, self.min_security);
         let ms = start.elapsed().as_secs_f64() * 1e3;
-        match outcome {
-            Ok(claim) => {
-                report_valid(json, &claim, ms);
-                Ok(ExitCode::SUCCESS)
-            }
-            Err(e) => {
-                if json {
-                    say!("{}", rejection(&e.to_string()));
-                } else {
-                    say!("INVALID: {e}");
-                }
-                Ok(ExitCode::from(1))
-            }
-        }
+        let claim = match outcome {
+            Ok(claim) => claim,
+            Err(e) => return Ok(invalid(json, &e.to_string())),
+        };
+        let inputs_checked = match &auditor {
+            Some(raw) => match self.check_single(raw, &claim) {
+                Ok(what) => Some(what),
+                Err(Stop::Invalid(why)) => return Ok(invalid(json, &why)),
+                Err(Stop::Usage(msg)) => return Ok(usage_error(json, msg)),
+            },
+            None => None,
+        };
+        report_valid(json, &claim, ms, inputs_checked);
+        Ok(ExitCode::SUCCESS)
     }
-}
 
-impl Args {
-    fn run_bundle(&self, json: bool, digest: &ModelDigest) -> Result<ExitCode> {
+    /// Reads and parses `--inputs` (I/O and format errors are usage errors).
+    fn auditor_inputs(&self) -> Result<Option<Vec<Vec<f32>>>, String> {
+        let Some(path) = &self.inputs else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read input file {}: {e}", path.display()))?;
+        glassbox_model::parse_input_json(&text, None)
+            .map(Some)
+            .map_err(|e| format!("bad inputs in {}: {e}", path.display()))
+    }
+
+    /// `--inputs` against one proof: the whole bundle's samples, or just this proof's.
+    fn check_single(&self, raw: &[Vec<f32>], claim: &Claim) -> Result<String, Stop> {
+        let encoded = encode(raw, claim.input_scale)?;
+        let b = claim.bundle;
+        let end = b.end_sample(claim.inputs.len());
+        if encoded.len() == b.samples as usize && !claim.is_whole_bundle() {
+            // the auditor holds the whole bundle: this chunk's slice, and the bundle id
+            compare(
+                &encoded[b.first_sample as usize..end],
+                claim.inputs.iter(),
+                b.first_sample as usize,
+            )?;
+            let id = bundle_id(encoded.iter().map(Vec::as_slice));
+            if id != b.id {
+                return Err(Stop::Invalid(format!(
+                    "inputs mismatch: this chunk's samples match, but the bundle it belongs to ({}) is not the bundle of these {} inputs ({})",
+                    &id_hex(&b.id)[..16],
+                    encoded.len(),
+                    &id_hex(&id)[..16]
+                )));
+            }
+            return Ok(format!(
+                "samples {}..{end} of the auditor's {}, and the bundle id of all of them",
+                b.first_sample,
+                encoded.len()
+            ));
+        }
+        if encoded.len() != claim.inputs.len() {
+            return Err(Stop::Invalid(format!(
+                "inputs mismatch: the inputs file holds {} samples; the proof holds {} (of a bundle of {})",
+                encoded.len(),
+                claim.inputs.len(),
+                b.samples
+            )));
+        }
+        compare(&encoded, claim.inputs.iter(), 0)?;
+        Ok(format!("all {} samples, in order", encoded.len()))
+    }
+
+    fn run_bundle(
+        &self,
+        json: bool,
+        digest: &ModelDigest,
+        auditor: Option<&[Vec<f32>]>,
+    ) -> Result<ExitCode> {
         let text = match std::fs::read_to_string(&self.proof) {
             Ok(t) => t,
             Err(e) => {
@@ -93,84 +179,147 @@ impl Args {
                 return Ok(usage_error(json, msg));
             }
         };
-        let manifest: Value = match serde_json::from_str(&text) {
-            Ok(v) => v,
+        let manifest: Manifest = match serde_json::from_str(&text) {
+            Ok(m) => m,
             Err(e) => return Ok(usage_error(json, format!("malformed bundle manifest: {e}"))),
         };
-        let Some(entries) = manifest.get("proofs").and_then(Value::as_array) else {
-            return Ok(usage_error(json, "bundle manifest lists no proofs".into()));
+        let Some(listed_digest) = ModelDigest::from_hex(&manifest.digest) else {
+            return Ok(usage_error(
+                json,
+                format!(
+                    "malformed bundle manifest: digest `{}` is not 64 hex characters",
+                    manifest.digest
+                ),
+            ));
         };
         let dir = self.proof.parent().map(PathBuf::from).unwrap_or_default();
-        let mut results = Vec::new();
-        let mut all_valid = true;
-        let mut first_sample = 0usize;
-        for entry in entries {
-            let file = entry.get("file").and_then(Value::as_str).unwrap_or("");
-            let listed = entry.get("samples").and_then(Value::as_u64).unwrap_or(0) as usize;
-            let path = dir.join(file);
-            let outcome = std::fs::read(&path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))
-                .and_then(|b| {
-                    glassbox_verifier::verify(&b, digest, self.min_security)
-                        .map_err(|e| e.to_string())
-                })
-                .and_then(|claim| {
-                    if claim.inputs.len() == listed {
-                        Ok(claim)
-                    } else {
-                        Err(format!(
-                            "proof holds {} samples; the manifest lists {listed}",
-                            claim.inputs.len()
-                        ))
-                    }
-                });
-            match outcome {
-                Ok(claim) => {
-                    if !json {
-                        say!(
-                            "VALID   {file}: samples {}..{}, labels {:?}",
-                            first_sample,
-                            first_sample + listed,
-                            claim.labels()
-                        );
-                    }
-                    results.push(json!({"file": file, "valid": true, "first_sample": first_sample,
-                        "labels": claim.labels(), "outputs": claim.dequantized_outputs(), "error": null}));
+        let start = Instant::now();
+        let outcomes: Vec<(&Entry, Result<Claim, String>)> = manifest
+            .proofs
+            .iter()
+            .map(|entry| (entry, verify_entry(&dir, entry, digest, self.min_security)))
+            .collect();
+        let first_error = outcomes.iter().find_map(|(_, o)| o.as_ref().err().cloned());
+        let claims: Vec<(&Entry, &Claim)> = outcomes
+            .iter()
+            .filter_map(|(e, o)| o.as_ref().ok().map(|c| (*e, c)))
+            .collect();
+        let mut verdict = match first_error {
+            Some(e) => Err(e),
+            None => Ok(()),
+        };
+        if verdict.is_ok() && listed_digest != *digest {
+            verdict = Err(format!(
+                "manifest digest mismatch: the manifest names model {listed_digest}, the proofs are of {digest}"
+            ));
+        }
+        let mut bundle = None;
+        if verdict.is_ok() {
+            let checked = glassbox_verifier::check_bundle(
+                claims.iter().map(|(_, c)| (*c).clone()).collect::<Vec<_>>(),
+            );
+            match checked {
+                Ok(b) => bundle = Some(b),
+                Err(e) => verdict = Err(e.to_string()),
+            }
+        }
+        if let (Ok(()), Some(b)) = (&verdict, &bundle) {
+            verdict = manifest.check(b, claims.iter().map(|(e, _)| e.file.as_str()));
+        }
+        let mut inputs_match = None;
+        if let (Ok(()), Some(b), Some(raw)) = (&verdict, &bundle, auditor) {
+            let checked = encode(raw, b.claims[0].input_scale).and_then(|encoded| {
+                if encoded.len() != b.samples {
+                    return Err(Stop::Invalid(format!(
+                        "inputs mismatch: the inputs file holds {} samples; the bundle holds {}",
+                        encoded.len(),
+                        b.samples
+                    )));
                 }
+                compare(&encoded, b.inputs(), 0)
+            });
+            match checked {
+                Ok(()) => inputs_match = Some(true),
+                Err(Stop::Invalid(why)) => verdict = Err(why),
+                Err(Stop::Usage(msg)) => return Ok(usage_error(json, msg)),
+            }
+        }
+        let ms = start.elapsed().as_secs_f64() * 1e3;
+
+        let mut results = Vec::with_capacity(outcomes.len());
+        for (entry, outcome) in &outcomes {
+            let claim = match outcome {
+                Ok(c) => c,
                 Err(e) => {
-                    all_valid = false;
                     if !json {
-                        say!(
-                            "INVALID {file}: samples {}..{}: {e}",
-                            first_sample,
-                            first_sample + listed
-                        );
+                        say!("INVALID {}: {e}", entry.file);
                     }
-                    results.push(
-                        json!({"file": file, "valid": false, "first_sample": first_sample,
-                        "labels": null, "outputs": null, "error": e}),
-                    );
+                    results.push(json!({"file": entry.file, "valid": false, "error": e}));
+                    continue;
+                }
+            };
+            let first = claim.bundle.first_sample as usize;
+            let labels = claim.labels();
+            let hashes: Vec<String> = claim
+                .inputs
+                .iter()
+                .map(|x| summary::sample_hash(x))
+                .collect();
+            let outputs = claim.dequantized_outputs();
+            if !json {
+                say!(
+                    "VALID   {}: {}, labels {:?}",
+                    entry.file,
+                    position_text(&claim.bundle, claim.inputs.len()),
+                    labels
+                );
+                for line in summary::sample_lines_with_inputs(first, &outputs, &labels, &hashes) {
+                    say!("          {line}");
                 }
             }
-            first_sample += listed;
+            results.push(json!({
+                "file": entry.file, "valid": true, "first_sample": first,
+                "bundle": position_json(&claim.bundle), "labels": labels, "outputs": outputs,
+                "inputs_hashes": hashes, "security_bits": claim.security_bits, "error": null,
+            }));
         }
+        let samples: usize = claims.iter().map(|(_, c)| c.inputs.len()).sum();
         if json {
             say!(
                 "{}",
-                json!({"valid": all_valid, "samples": first_sample, "proofs": results})
+                json!({
+                    "valid": verdict.is_ok(),
+                    "digest": digest.to_hex(),
+                    "samples": samples,
+                    "bundle_id": bundle.as_ref().map(|b| id_hex(&b.id)),
+                    "security_bits": bundle.as_ref().map(|b| b.security_bits),
+                    "inputs_match": inputs_match,
+                    "verify_ms": ms,
+                    "proofs": results,
+                    "error": verdict.as_ref().err(),
+                })
             );
         } else {
-            say!(
-                "{}: {} proofs, {first_sample} samples",
-                if all_valid {
-                    "bundle VALID"
-                } else {
-                    "bundle INVALID"
-                },
-                results.len()
-            );
+            match (&verdict, &bundle) {
+                (Ok(()), Some(b)) => {
+                    say!(
+                        "bundle VALID: {} proofs, {} samples, bundle {} ({ms:.1} ms)",
+                        b.claims.len(),
+                        b.samples,
+                        &id_hex(&b.id)[..16]
+                    );
+                    if inputs_match.is_some() {
+                        say!(
+                            "  inputs    match the auditor's inputs, all {} samples in order",
+                            b.samples
+                        );
+                    }
+                }
+                (Err(why), _) => say!("bundle INVALID: {why}"),
+                (Ok(()), None) => say!("bundle INVALID: the bundle lists no proofs"),
+            }
         }
-        Ok(if all_valid {
+        Ok(if verdict.is_ok() {
             ExitCode::SUCCESS
         } else {
             ExitCode::from(1)
@@ -178,10 +327,149 @@ impl Args {
     }
 }
 
+/// A bundle manifest as `prove` writes it.
+#[derive(serde::Deserialize)]
+struct Manifest {
+    digest: String,
+    samples: usize,
+    security_bits: u32,
+    proofs: Vec<Entry>,
+}
+
+/// One proof of a manifest.
+#[derive(serde::Deserialize)]
+struct Entry {
+    file: String,
+    samples: usize,
+}
+
+impl Manifest {
+    /// The manifest's totals against a verified bundle.
+    fn check<'a>(
+        &self,
+        bundle: &glassbox_verifier::BundleClaim,
+        files: impl Iterator<Item = &'a str>,
+    ) -> Result<(), String> {
+        if self.samples != bundle.samples {
+            return Err(format!(
+                "manifest sample count mismatch: the manifest states {} samples; the bundle holds {}",
+                self.samples, bundle.samples
+            ));
+        }
+        for (file, claim) in files.zip(&bundle.claims) {
+            if claim.security_bits != self.security_bits {
+                return Err(format!(
+                    "manifest security mismatch: the manifest states {} bits; {file} offers {}",
+                    self.security_bits, claim.security_bits
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads and verifies one listed proof, and checks its sample count against the manifest.
+fn verify_entry(
+    dir: &Path,
+    entry: &Entry,
+    digest: &ModelDigest,
+    min_security: u32,
+) -> Result<Claim, String> {
+    let path = dir.join(&entry.file);
+    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let claim =
+        glassbox_verifier::verify(&bytes, digest, min_security).map_err(|e| e.to_string())?;
+    if claim.inputs.len() != entry.samples {
+        return Err(format!(
+            "manifest sample count mismatch: {} holds {} samples; the manifest lists {}",
+            entry.file,
+            claim.inputs.len(),
+            entry.samples
+        ));
+    }
+    Ok(claim)
+}
+
+/// The auditor's raw inputs under the encoding the digest commits. Only the symmetric encoding
+/// (`q = clamp(round(x / input_scale), -128, 127)`, the descriptor's input scale) is committed;
+/// tree and linear models (whose descriptors all have input scale 1) encode with per-feature
+/// threshold lists or affine steps kept in the `.gbm`, outside the digest.
+fn encode(raw: &[Vec<f32>], input_scale: f64) -> Result<Vec<Vec<i64>>, Stop> {
+    if input_scale == 1.0 {
+        return Err(Stop::Usage(
+            "--inputs: the input encoding is not committed for this model kind (tree ensembles and \
+             linear models encode features with threshold lists or affine steps kept in the .gbm, \
+             not in the digest; their descriptors have input scale 1), so the proven int8 inputs \
+             cannot be checked against raw features"
+                .into(),
+        ));
+    }
+    raw.iter()
+        .map(|x| InputEncoding::Symmetric.encode(x, input_scale))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Stop::Usage(format!("--inputs: {e}")))
+}
+
+/// The first sample and feature where the proven inputs differ from the auditor's encoded ones
+/// (samples numbered from `first`).
+fn compare<'a>(
+    expected: &[Vec<i64>],
+    proven: impl Iterator<Item = &'a Vec<i64>>,
+    first: usize,
+) -> Result<(), Stop> {
+    for (i, (want, got)) in expected.iter().zip(proven).enumerate() {
+        if want.len() != got.len() {
+            return Err(Stop::Invalid(format!(
+                "inputs mismatch: sample {} has {} features in the inputs file; the proof's have {}",
+                first + i,
+                want.len(),
+                got.len()
+            )));
+        }
+        if let Some(f) = (0..want.len()).find(|&f| want[f] != got[f]) {
+            return Err(Stop::Invalid(format!(
+                "inputs mismatch: sample {}, feature {f}: the proof has {}, the inputs file encodes to {}",
+                first + i,
+                got[f],
+                want[f]
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn position_text(b: &BundlePosition, batch: usize) -> String {
+    format!(
+        "chunk {} of {} of bundle {}, samples {}..{} of {}",
+        b.chunk,
+        b.chunks,
+        &id_hex(&b.id)[..16],
+        b.first_sample,
+        b.end_sample(batch),
+        b.samples
+    )
+}
+
+fn position_json(b: &BundlePosition) -> Value {
+    json!({
+        "id": id_hex(&b.id), "chunk": b.chunk, "chunks": b.chunks,
+        "first_sample": b.first_sample, "samples": b.samples,
+    })
+}
+
 fn rejection(error: &str) -> Value {
     json!({
         "valid": false, "outputs": null, "labels": null, "security_bits": null, "error": error,
     })
+}
+
+fn invalid(json: bool, why: &str) -> ExitCode {
+    if json {
+        say!("{}", rejection(why));
+    } else {
+        say!("INVALID: {why}");
+    }
+    ExitCode::from(1)
 }
 
 fn usage_error(json: bool, message: String) -> ExitCode {
@@ -192,17 +480,27 @@ fn usage_error(json: bool, message: String) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn report_valid(json: bool, claim: &Claim, ms: f64) {
+fn report_valid(json: bool, claim: &Claim, ms: f64, inputs_checked: Option<String>) {
     let outputs = claim.dequantized_outputs();
     let labels = claim.labels();
     let hash = summary::inputs_hash(&claim.inputs);
+    let hashes: Vec<String> = claim
+        .inputs
+        .iter()
+        .map(|x| summary::sample_hash(x))
+        .collect();
+    let b = &claim.bundle;
     if json {
         let out = json!({
             "valid": true,
             "digest": claim.digest.to_hex(),
             "samples": claim.inputs.len(),
+            "whole_bundle": claim.is_whole_bundle(),
+            "bundle": position_json(b),
             "inputs_hash": hash,
+            "inputs_hashes": hashes,
             "inputs": claim.inputs,
+            "inputs_match": inputs_checked.as_ref().map(|_| true),
             "outputs": outputs,
             "labels": labels,
             "security_bits": claim.security_bits,
@@ -212,7 +510,15 @@ fn report_valid(json: bool, claim: &Claim, ms: f64) {
         say!("{out}");
         return;
     }
-    say!("VALID: the committed model computed these outputs ({ms:.1} ms)");
+    if claim.is_whole_bundle() {
+        say!("VALID: the committed model computed these outputs ({ms:.1} ms)");
+    } else {
+        say!(
+            "VALID: {}: the committed model computed these outputs ({ms:.1} ms); this file is one \
+             chunk and proves only its own samples (verify the bundle manifest for the whole batch)",
+            position_text(b, claim.inputs.len())
+        );
+    }
     say!("  digest    {}", claim.digest);
     say!(
         "  samples   {} (inputs blake3 {hash}, input scale {})",
@@ -220,7 +526,12 @@ fn report_valid(json: bool, claim: &Claim, ms: f64) {
         claim.input_scale
     );
     say!("  security  {} bits (conjectured)", claim.security_bits);
-    for line in summary::sample_lines(&outputs, &labels) {
+    if let Some(what) = inputs_checked {
+        say!("  inputs    match the auditor's inputs: {what}");
+    }
+    for line in
+        summary::sample_lines_with_inputs(b.first_sample as usize, &outputs, &labels, &hashes)
+    {
         say!("  {line}");
     }
 }
