@@ -34,6 +34,7 @@
 
 mod bundle;
 mod prescan;
+mod rejection;
 mod remainder;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -48,6 +49,7 @@ use winter_verifier::{AcceptableOptions, Air, Serializable, TraceInfo};
 
 pub use bundle::{check_bundle, verify_bundle, BundleClaim, BundleError};
 pub use glassbox_air::{BundlePosition, Felt, MAX_PROOF_BYTES};
+pub use rejection::StarkRejection;
 
 /// What a valid proof establishes.
 #[derive(Clone, Debug, PartialEq)]
@@ -129,8 +131,8 @@ pub enum VerifyError {
     OptionsMismatch,
     /// The STARK's trace shape differs from what the model implies.
     TraceShape,
-    /// The STARK does not verify.
-    Rejected(String),
+    /// The STARK does not verify: the step that failed.
+    Rejected(StarkRejection),
     /// The proof's weights are not the ones the digest commits to.
     WeightMismatch,
     /// The FRI remainder is not the polynomial the prover committed to before the query
@@ -318,7 +320,7 @@ pub fn verify(
             public.clone(),
             &AcceptableOptions::OptionSet(vec![options]),
         )
-        .map_err(|e| VerifyError::Rejected(e.to_string()))?;
+        .map_err(|e| VerifyError::Rejected(e.into()))?;
         check_weights(&queried, &air, &opening)
     }));
     match outcome {
