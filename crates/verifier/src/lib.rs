@@ -23,16 +23,23 @@
 //! 3. The statement is well-formed (shapes, int8 inputs, output bounds) and fits the model's
 //!    layout, and the descriptor and weight root hash to the caller's digest.
 //! 4. The winterfell proof has exactly the preset's options and the trace shape the model implies.
-//! 5. The STARK verifies. Panics inside winterfell are caught and reported as rejections.
+//! 5. The STARK verifies (winterfell's verifier), and its FRI remainder is the polynomial the
+//!    prover committed to, which winterfell 0.13.1 does not check. Panics inside winterfell are
+//!    caught and reported as rejections.
 //! 6. The weight cells of every main-trace row the STARK opened hash to leaves of the committed
 //!    weight tree (the opening in the envelope, against the root the digest commits to).
 //!
 //! Every proof states its place in a bundle (step 3 checks it is consistent, and a one-chunk
 //! bundle's id is its own inputs' hash). A proof that is one chunk of a larger bundle proves
 //! only its own samples; [`verify_bundle`] checks a whole bundle as one statement.
+//!
+//! [`checks`] lists every step of the STARK protocol, the code that checks it (glassbox's or
+//! winterfell's, read line by line) and the negative test behind it, most of them proofs forged
+//! by the malicious prover in `adversary/`.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 mod bundle;
+pub mod checks;
 mod prescan;
 mod rejection;
 mod remainder;
