@@ -2,7 +2,8 @@
 //!
 //! A provider compiles a model and publishes its digest, serves 200 inferences and proves them as
 //! a bundle of proofs written to a directory. An auditor, holding only the published digest and
-//! the files, verifies every proof offline and tallies what was proven.
+//! the files, verifies every proof offline, and the files as one bundle (no proof missing,
+//! repeated, reordered or from another batch), and tallies what was proven.
 //!
 //! Run with `cargo run --release --example audit`.
 use std::time::Instant;
@@ -67,25 +68,26 @@ fn main() {
             .unwrap_or_default();
         name.split('.').nth(1).and_then(|i| i.parse::<usize>().ok())
     });
-    let (mut samples, mut correct, mut valid) = (0, 0, 0);
+    let (mut samples, mut correct) = (0, 0);
     let start = Instant::now();
-    for path in &files {
-        let bytes = std::fs::read(path).expect("read proof");
-        match glassbox::verify(&bytes, &digest, 100) {
-            Ok(claim) => {
-                valid += 1;
-                for label in claim.labels() {
-                    if truth["labels"][samples].as_u64() == Some(label as u64) {
-                        correct += 1;
-                    }
-                    samples += 1;
-                }
+    let proofs: Vec<Vec<u8>> = files
+        .iter()
+        .map(|p| std::fs::read(p).expect("read proof"))
+        .collect();
+    let slices: Vec<&[u8]> = proofs.iter().map(Vec::as_slice).collect();
+    // every proof, and the bundle as one statement: one bundle id over all the inputs, chunks
+    // in order, none missing, repeated or foreign
+    let bundle = glassbox::verify_bundle(&slices, &digest, 100).expect("the bundle verifies");
+    for claim in &bundle.claims {
+        for label in claim.labels() {
+            if truth["labels"][samples].as_u64() == Some(label as u64) {
+                correct += 1;
             }
-            Err(e) => println!("auditor REJECTS {}: {e}", path.display()),
+            samples += 1;
         }
     }
     println!(
-        "auditor verified {valid}/{} proofs covering {samples} inferences in {:.1} ms",
+        "auditor verified the bundle of {} proofs covering {samples} inferences in {:.1} ms",
         files.len(),
         start.elapsed().as_secs_f64() * 1e3
     );
@@ -93,5 +95,5 @@ fn main() {
         "proven predictions match the true digit on {correct}/{samples} ({:.1}%)",
         100.0 * correct as f64 / samples.max(1) as f64
     );
-    assert_eq!(valid, files.len(), "every proof verifies");
+    assert_eq!(samples, bundle.samples, "every sample is counted once");
 }

@@ -20,4 +20,4 @@ pub use glassbox_air::{ModelDescriptor, ModelDigest, ProofEnvelope, PublicInputs
 pub use glassbox_model as model;
 pub use glassbox_prover::{prove, prove_bundle, ProveError};
 pub use glassbox_trace::{CompileError, Program};
-pub use glassbox_verifier::{verify, Claim, VerifyError};
+pub use glassbox_verifier::{verify, verify_bundle, BundleClaim, BundleError, Claim, VerifyError};

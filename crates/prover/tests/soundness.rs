@@ -61,11 +61,20 @@ fn honest_proof_verifies() {
 fn changed_statement_is_rejected() {
     let p = program();
     let env = prove_trace(honest(&p), SecurityLevel::Bits100).unwrap();
-    let edits: [fn(&mut ProofEnvelope); 4] = [
+    let edits: [fn(&mut ProofEnvelope); 5] = [
         |e| e.public.inputs[0][3] += 1,
+        // the same, with the one-chunk bundle id recomputed so that only the STARK can object
+        |e| {
+            e.public.inputs[0][3] += 1;
+            e.public.bundle = glassbox_air::BundlePosition::single(&e.public.inputs);
+        },
         |e| e.public.outputs[1][2] += 1,
         |e| e.public.outputs[0][0] -= 1,
-        |e| e.public.padding_outputs[0] += 1,
+        // padding outputs are stated only with a padding lane: alter them, or state some
+        |e| match e.public.padding_outputs.first_mut() {
+            Some(v) => *v += 1,
+            None => e.public.padding_outputs = vec![0; e.public.descriptor.output_len()],
+        },
     ];
     for edit in edits {
         let mut bad = env.clone();
@@ -463,4 +472,39 @@ fn sketch_cells_are_bound_on_the_first_and_last_rows() {
             );
         }
     }
+}
+
+#[test]
+fn padding_outputs_are_stated_exactly_when_a_padding_lane_proves_them() {
+    let p = program();
+    let mut seen = (false, false);
+    // this model's capacity is the batch up to 8, then 16 from 9 on
+    for batch in [1, 8, 9, 16] {
+        let trace = p.trace(&common::inputs(batch, 16, 11)).unwrap();
+        let spare = trace.layout.batch_capacity > batch;
+        assert_eq!(
+            !trace.public.padding_outputs.is_empty(),
+            spare,
+            "batch {batch}"
+        );
+        if spare && !seen.0 {
+            seen.0 = true;
+            let env = prove_trace(trace, SecurityLevel::Bits100).unwrap();
+            assert!(verify(&env.to_bytes(), &p.digest(), 100).is_ok());
+            let mut bad = env.clone();
+            bad.public.padding_outputs[0] += 1;
+            assert!(matches!(
+                verify(&bad.to_bytes(), &p.digest(), 100),
+                Err(VerifyError::Rejected(_))
+            ));
+            let mut none = env;
+            none.public.padding_outputs.clear();
+            assert!(matches!(
+                verify(&none.to_bytes(), &p.digest(), 100),
+                Err(VerifyError::Statement(_))
+            ));
+        }
+        seen.1 |= !spare;
+    }
+    assert!(seen.0 && seen.1, "both full and padded batches");
 }
