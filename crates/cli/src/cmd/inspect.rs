@@ -59,6 +59,7 @@ fn proof(env: &ProofEnvelope, size: usize) -> (Value, String) {
         .map(|l| [l.n_in, l.n_out])
         .collect();
     let layout = p.validate();
+    let b = p.bundle;
     let shape = match &layout {
         Ok(l) => format!(
             "{} rows × {} main + {} aux columns",
@@ -77,14 +78,25 @@ fn proof(env: &ProofEnvelope, size: usize) -> (Value, String) {
         "aux_width": layout.as_ref().ok().map(|l| l.aux.width),
         "security_bits": bits,
         "bytes": size,
+        "bundle": {
+            "id": glassbox_air::bundle::id_hex(&b.id), "chunk": b.chunk, "chunks": b.chunks,
+            "first_sample": b.first_sample, "samples": b.samples,
+        },
         "verified": false,
     });
     let text = format!(
         "glassbox proof ({}, NOT verified: use `glassbox verify`)\n  claims model {digest}\n  \
-         samples   {} (inputs blake3 {})\n  trace     {shape}\n  security  {bits} bits (conjectured)",
+         samples   {} (inputs blake3 {})\n  bundle    chunk {} of {} of bundle {}, samples {}..{} of {}\n  \
+         trace     {shape}\n  security  {bits} bits (conjectured)",
         summary::kb(size),
         p.batch(),
         summary::inputs_hash(&p.inputs),
+        b.chunk,
+        b.chunks,
+        &glassbox_air::bundle::id_hex(&b.id)[..16],
+        b.first_sample,
+        b.end_sample(p.batch()),
+        b.samples,
     );
     (value, text)
 }
