@@ -609,6 +609,10 @@ fn bundle_manifests_are_statements() {
             Box::new(|m| m["proofs"][2]["samples"] = serde_json::json!(2)),
         ),
         (
+            "manifest entry `../b.1.gbp` is not a file name beside the manifest",
+            Box::new(|m| m["proofs"][1]["file"] = serde_json::json!("../b.1.gbp")),
+        ),
+        (
             "manifest security mismatch",
             Box::new(|m| m["security_bits"] = serde_json::json!(128)),
         ),

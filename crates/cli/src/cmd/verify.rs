@@ -375,6 +375,16 @@ fn verify_entry(
     digest: &ModelDigest,
     min_security: u32,
 ) -> Result<Claim, String> {
+    // a manifest comes from strangers: it may name files beside it, nothing elsewhere
+    let plain = Path::new(&entry.file)
+        .file_name()
+        .is_some_and(|name| name == entry.file.as_str());
+    if !plain {
+        return Err(format!(
+            "manifest entry `{}` is not a file name beside the manifest",
+            entry.file
+        ));
+    }
     let path = dir.join(&entry.file);
     let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let claim =
