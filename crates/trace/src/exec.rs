@@ -1,6 +1,7 @@
 //! The integer semantics the AIR proves, recorded lane by lane.
 
-use crate::program::{CompileError, Program};
+use crate::error::CompileError;
+use crate::program::Program;
 
 pub use glassbox_model::Requantized;
 

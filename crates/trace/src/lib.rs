@@ -12,12 +12,16 @@
 //!
 //! [`ModelDescriptor`]: glassbox_air::ModelDescriptor
 
+mod error;
 mod exec;
 mod program;
 mod trace;
+mod weights;
 
+pub use error::CompileError;
 pub use exec::{requantize, BatchExecution, Requantized};
-pub use program::{CompileError, Program, DEFAULT_PROOF_BATCH};
-pub use trace::{weight_leaves, Trace};
+pub use program::{Program, DEFAULT_PROOF_BATCH};
+pub use trace::Trace;
+pub use weights::weight_leaves;
 
 pub use glassbox_model::QuantizedModel;

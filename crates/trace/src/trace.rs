@@ -2,21 +2,17 @@
 
 use std::sync::Arc;
 
-use glassbox_air::commitment::SKETCHES;
-use glassbox_air::commitment::{
-    sketch_columns, sketch_points, weight_leaf, CommitmentError, WEIGHT_BLOWUP,
-};
 use glassbox_air::{
     felt_from_i64 as descriptor_felt, felt_to_i64, lookup_value, BundlePosition, Felt, Layout,
     PublicInputs, RegionKind, WeightCommitment, ACT_C, ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_T,
     RANGE_TABLE_SIZE,
 };
-use rayon::prelude::*;
 use winter_math::FieldElement;
-use winterfell::matrix::{ColMatrix, RowMatrix};
 
+use crate::error::CompileError;
 use crate::exec::BatchExecution;
-use crate::program::{CompileError, Program};
+use crate::program::Program;
+use crate::weights::{commit, sketch};
 
 /// A generated main trace with the public inputs it proves.
 #[derive(Clone, Debug)]
@@ -197,63 +193,6 @@ impl Trace {
     }
 }
 
-/// The weight columns of `layout` (they precede the regions and do not depend on the batch),
-/// from the int8 weight columns.
-pub(crate) fn static_columns(
-    layout: &Layout,
-    weights: &[Vec<i8>],
-) -> crate::program::StaticColumns {
-    crate::program::StaticColumns {
-        start: layout.weight_range().start,
-        columns: weights
-            .iter()
-            .map(|col| col.iter().map(|&w| descriptor_felt(i64::from(w))).collect())
-            .collect(),
-    }
-}
-
-/// The sketch columns of weight columns committed under `root` (in layout order: `H`, `T` per
-/// sketch), and the sketches.
-pub(crate) fn sketch(
-    descriptor: &glassbox_air::ModelDescriptor,
-    root: &[u8; 32],
-    columns: &[Vec<Felt>],
-) -> (Vec<Vec<Felt>>, [Felt; SKETCHES]) {
-    let points = sketch_points(descriptor, root);
-    let mut cols = Vec::with_capacity(2 * SKETCHES);
-    let mut values = [Felt::ZERO; SKETCHES];
-    for (k, &point) in points.iter().enumerate() {
-        let [h, t] = sketch_columns(columns, point);
-        values[k] = t.last().copied().unwrap_or(Felt::ZERO);
-        cols.push(h);
-        cols.push(t);
-    }
-    (cols, values)
-}
-
-/// Commits to weight columns (see [`weight_leaves`]).
-pub(crate) fn commit(columns: &[Vec<Felt>]) -> Result<WeightCommitment, CommitmentError> {
-    WeightCommitment::from_leaves(weight_leaves(columns))
-}
-
-/// The weight tree's leaves: each weight column extended over the commitment domain, every row
-/// of the extension hashed (see [`glassbox_air::commitment`]).
-///
-/// The extension is the one [`glassbox_air::commitment::weight_lde`] defines, computed the way
-/// winterfell extends a main trace: all columns interpolated, then evaluated eight at a time into
-/// one row-major matrix, which is faster than extending column by column and gathering rows.
-pub fn weight_leaves(columns: &[Vec<Felt>]) -> Vec<[u8; 32]> {
-    if columns.is_empty() {
-        return Vec::new();
-    }
-    let polys = ColMatrix::new(columns.to_vec()).interpolate_columns_into();
-    let lde = RowMatrix::evaluate_polys::<8>(&polys, WEIGHT_BLOWUP);
-    (0..lde.num_rows())
-        .into_par_iter()
-        .map(|i| weight_leaf(lde.row(i)))
-        .collect()
-}
-
 impl Program {
     /// Outputs of the all-zero input (what the unused batch lanes compute), or nothing when the
     /// batch fills every lane (then no lane would prove them).
@@ -268,29 +207,5 @@ impl Program {
             .ok()
             .and_then(|e| e.outputs.into_iter().next())
             .unwrap_or_default()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use glassbox_air::commitment::weight_lde;
-
-    use super::*;
-
-    #[test]
-    fn weight_leaves_hash_the_rows_of_weight_lde() {
-        let columns: Vec<Vec<Felt>> = (0..11u64)
-            .map(|c| {
-                (0..16u64)
-                    .map(|r| Felt::new(c * 1000 + r * r + 7))
-                    .collect()
-            })
-            .collect();
-        let lde: Vec<Vec<Felt>> = columns.iter().map(|c| weight_lde(c)).collect();
-        let expected: Vec<[u8; 32]> = (0..16 * WEIGHT_BLOWUP)
-            .map(|i| weight_leaf(&lde.iter().map(|c| c[i]).collect::<Vec<_>>()))
-            .collect();
-        assert_eq!(weight_leaves(&columns), expected);
-        assert!(weight_leaves(&[]).is_empty());
     }
 }
