@@ -1,7 +1,9 @@
 //! The winterfell `Prover` for [`InferenceAir`].
 
+use glassbox_air::commitment::CommitmentError;
 use glassbox_air::{
-    BundlePosition, Felt, InferenceAir, Layout, ProofEnvelope, PublicInputs, SecurityLevel,
+    BundlePosition, Felt, InferenceAir, Layout, ProofEnvelope, PublicInputs, QueryError,
+    SecurityLevel,
 };
 use glassbox_trace::{CompileError, Program, Trace as MainTrace};
 use winterfell::crypto::{hashers::Blake3_256, DefaultRandomCoin, MerkleTree};
@@ -21,11 +23,15 @@ pub enum ProveError {
     Compile(#[from] CompileError),
     /// winterfell refused to prove (an honest trace never causes this).
     #[error("the prover failed: {0}")]
-    Prover(String),
+    Prover(#[from] winterfell::ProverError),
+    /// The proof's query positions could not be recomputed to open the weight commitment (an
+    /// honest proof never causes this).
+    #[error("the proof's query positions cannot be recomputed: {0}")]
+    QueryPositions(QueryError),
     /// The weight commitment could not be opened at the proof's query positions (an honest
     /// trace never causes this).
-    #[error("opening the weight commitment failed: {0}")]
-    Opening(String),
+    #[error("opening the weight commitment failed: {0:?}")]
+    Opening(CommitmentError),
 }
 
 /// A laid-out main trace in winterfell's form.
@@ -182,20 +188,16 @@ pub fn prove_trace_tampered(
         options: level.options(),
         aux_tamper,
     };
-    let proof = prover
-        .prove(ProverTrace::new(trace))
-        .map_err(|e| ProveError::Prover(e.to_string()))?;
+    let proof = prover.prove(ProverTrace::new(trace))?;
     // open the weight rows winterfell opened in the main trace
     let air = InferenceAir::new(
         proof.trace_info().clone(),
         public.clone(),
         proof.options().clone(),
     );
-    let positions = glassbox_air::query_positions(&proof, &air)
-        .map_err(|e| ProveError::Opening(e.to_string()))?;
-    let weight_opening = commitment
-        .open(&positions)
-        .map_err(|e| ProveError::Opening(e.to_string()))?;
+    let positions =
+        glassbox_air::query_positions(&proof, &air).map_err(ProveError::QueryPositions)?;
+    let weight_opening = commitment.open(&positions).map_err(ProveError::Opening)?;
     Ok(ProofEnvelope {
         public,
         security: level,

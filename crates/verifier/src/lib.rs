@@ -43,6 +43,7 @@ pub mod checks;
 mod prescan;
 mod rejection;
 mod remainder;
+mod shape;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -57,6 +58,7 @@ use winter_verifier::{AcceptableOptions, Air, Serializable, TraceInfo};
 pub use bundle::{check_bundle, verify_bundle, BundleClaim, BundleError};
 pub use glassbox_air::{BundlePosition, Felt, MAX_PROOF_BYTES};
 pub use rejection::StarkRejection;
+pub use shape::{StarkOptions, TraceDims};
 
 /// What a valid proof establishes.
 #[derive(Clone, Debug, PartialEq)]
@@ -135,9 +137,19 @@ pub enum VerifyError {
     /// The STARK bytes do not parse.
     ProofFormat(String),
     /// The STARK uses options other than its preset's.
-    OptionsMismatch,
+    OptionsMismatch {
+        /// The preset's options.
+        expected: StarkOptions,
+        /// The proof's.
+        got: StarkOptions,
+    },
     /// The STARK's trace shape differs from what the model implies.
-    TraceShape,
+    TraceShape {
+        /// The shape the model and batch imply.
+        expected: TraceDims,
+        /// The proof's.
+        got: TraceDims,
+    },
     /// The STARK does not verify: the step that failed.
     Rejected(StarkRejection),
     /// The proof's weights are not the ones the digest commits to.
@@ -163,10 +175,14 @@ impl std::fmt::Display for VerifyError {
                 write!(f, "proof is for model {got}, not {expected}")
             }
             Self::ProofFormat(e) => write!(f, "malformed STARK proof: {e}"),
-            Self::OptionsMismatch => {
-                write!(f, "STARK proof options do not match its security preset")
-            }
-            Self::TraceShape => write!(f, "STARK trace shape does not match the model"),
+            Self::OptionsMismatch { expected, got } => write!(
+                f,
+                "STARK proof options do not match its security preset: {got}, expected {expected}"
+            ),
+            Self::TraceShape { expected, got } => write!(
+                f,
+                "STARK trace shape does not match the model: {got}, expected {expected}"
+            ),
             Self::Rejected(e) => write!(f, "STARK proof rejected: {e}"),
             Self::RemainderMismatch => write!(
                 f,
@@ -184,6 +200,23 @@ impl std::fmt::Display for VerifyError {
 
 impl std::error::Error for VerifyError {}
 
+fn options_mismatch(
+    expected: &winter_verifier::ProofOptions,
+    got: &winter_verifier::ProofOptions,
+) -> VerifyError {
+    VerifyError::OptionsMismatch {
+        expected: expected.into(),
+        got: got.into(),
+    }
+}
+
+fn shape_mismatch(expected: &TraceInfo, got: &TraceInfo) -> VerifyError {
+    VerifyError::TraceShape {
+        expected: expected.into(),
+        got: got.into(),
+    }
+}
+
 /// Names what differs in a STARK header that is not the expected one. Parsing a context reads
 /// no unbounded lengths; a panic in winterfell's constructors is caught by the caller.
 fn header_mismatch(
@@ -194,8 +227,8 @@ fn header_mismatch(
     use winter_verifier::{Deserializable, SliceReader};
     let mut reader = SliceReader::new(stark);
     match glassbox_air::ProofContext::read_from(&mut reader) {
-        Ok(ctx) if ctx.options() != options => VerifyError::OptionsMismatch,
-        Ok(ctx) if ctx.trace_info() != info => VerifyError::TraceShape,
+        Ok(ctx) if ctx.options() != options => options_mismatch(options, ctx.options()),
+        Ok(ctx) if ctx.trace_info() != info => shape_mismatch(info, ctx.trace_info()),
         Ok(_) => VerifyError::ProofFormat("unexpected STARK header".into()),
         Err(e) => VerifyError::ProofFormat(e.to_string()),
     }
@@ -209,7 +242,7 @@ fn check_weights(
     opening: &WeightOpening,
 ) -> Result<(), VerifyError> {
     if proof.options().blowup_factor() != WEIGHT_BLOWUP {
-        return Err(VerifyError::OptionsMismatch);
+        return Err(options_mismatch(air.options(), proof.options()));
     }
     let (layout, public) = (air.layout(), air.public_inputs());
     let positions =
@@ -298,10 +331,10 @@ pub fn verify(
         let proof =
             Proof::from_bytes(&stark).map_err(|e| VerifyError::ProofFormat(e.to_string()))?;
         if proof.options() != &options {
-            return Err(VerifyError::OptionsMismatch);
+            return Err(options_mismatch(&options, proof.options()));
         }
         if proof.trace_info() != &expected_info {
-            return Err(VerifyError::TraceShape);
+            return Err(shape_mismatch(&expected_info, proof.trace_info()));
         }
         // The prover never partitions FRI commitments. With no FRI layers (short traces) winterfell
         // never reads this field, so any other value would be an accepted, altered proof.

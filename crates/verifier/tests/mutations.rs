@@ -26,7 +26,7 @@ use std::time::Instant;
 use glassbox_air::{
     BundlePosition, EnvelopeError, ModelDigest, ProofEnvelope, SecurityLevel, MAX_PROOF_BYTES,
 };
-use glassbox_verifier::{verify, VerifyError};
+use glassbox_verifier::{verify, StarkOptions, VerifyError};
 
 use common::{envelope, honest};
 
@@ -347,7 +347,35 @@ fn weaker_than_asked_is_security_too_low() {
 fn relabelled_preset_is_an_options_mismatch() {
     let mut env = envelope();
     env.security = SecurityLevel::Bits128;
-    assert_eq!(verify_env(&env), Err(VerifyError::OptionsMismatch));
+    let preset = |l: SecurityLevel| StarkOptions::from(&l.options());
+    assert_eq!(
+        verify_env(&env),
+        Err(VerifyError::OptionsMismatch {
+            expected: preset(SecurityLevel::Bits128),
+            got: preset(SecurityLevel::Bits100),
+        })
+    );
+}
+
+#[test]
+fn a_stark_of_another_trace_shape_is_a_shape_mismatch() {
+    // the STARK of a larger batch, whose trace is wider, under this statement
+    let h = honest();
+    let wide = glassbox_prover::prove(
+        &h.program,
+        &common::inputs(40, 8, 3),
+        SecurityLevel::Bits100,
+    )
+    .expect("prove");
+    let mut env = envelope();
+    env.proof = wide.proof;
+    match verify_env(&env) {
+        Err(VerifyError::TraceShape { expected, got }) => {
+            assert_ne!(expected, got);
+            assert!(got.main_width > expected.main_width, "{got} vs {expected}");
+        }
+        other => panic!("expected a trace-shape mismatch, got {other:?}"),
+    }
 }
 
 #[test]
