@@ -36,6 +36,14 @@
 //! [`checks`] lists every step of the STARK protocol, the code that checks it (glassbox's or
 //! winterfell's, read line by line) and the negative test behind it, most of them proofs forged
 //! by the malicious prover in `adversary/`.
+//!
+//! # Performance
+//! Verification does not grow with the model: it hashes the ~29 (38 at 128 bits) opened rows of
+//! each commitment, walks their Merkle paths, evaluates the constraints at one point and checks
+//! the public inputs and outputs. Measured on a 2-core AMD EPYC, rustc 1.95, 102-bit preset
+//! (`glassbox bench`, median of 5): 0.7 ms for one inference of the 64-128-64-10 MLP, 1.4 ms for
+//! 64 of them in one 113 KB proof, 2–3.4 ms for the 64-512-512-10 MLP and 2.1–2.8 ms for the
+//! digits CNN. The remainder binding adds one hash of at most 64 field elements.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 mod bundle;
