@@ -34,15 +34,15 @@ use winter_math::{ExtensionOf, FieldElement};
 
 use crate::challenges::Challenges;
 use crate::commitment::{sketch_points, sketch_powers, sketch_row, SKETCHES};
-use crate::descriptor::felt_from_i64;
+use crate::field::{felt_from_i64, Felt};
 use crate::layout::{Counter, LayerLayout, Layout, LookupValue, RegionKind, RegionLayout};
+use crate::limits::RANGE_TABLE_SIZE;
 use crate::public::PublicInputs;
 use crate::units::lookup::{fraction_sum, lookup_value};
 use crate::units::product::{
     accumulator_row_sum, input_row_sum, inverse_multipliers, weight_row_sum, weight_step,
 };
 use crate::units::requant::activation_row;
-use crate::{Felt, RANGE_TABLE_SIZE};
 
 /// The glassbox AIR for one batch of inferences of one dense model.
 pub struct InferenceAir {

@@ -18,7 +18,7 @@
 
 use winter_crypto::{hashers::Blake3_256, Digest, Hasher};
 
-use crate::Felt;
+use crate::field::Felt;
 
 /// Domain tag of [`bundle_id`].
 pub const BUNDLE_ID_TAG: &[u8; 16] = b"glassbox-bundle1";

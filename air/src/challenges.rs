@@ -1,7 +1,7 @@
 //! The verifier's random challenges and the powers the constraints use.
 //!
 //! Drawn after the main-trace commitment: `γ` (LogUp), `δ` (input binding), and per layer `ρ_l`
-//! (output index) and `β_l` (batch lane). [`InferenceAir`](crate::InferenceAir) expands them once
+//! (output index) and `β_l` (batch lane). [`InferenceAir`](crate::air::InferenceAir) expands them once
 //! per proof into a flat table of powers so that constraint evaluation never exponentiates.
 
 use alloc::vec::Vec;

@@ -24,7 +24,7 @@
 //! [`SKETCHES`] random linear sketches of the weights, `s = Σ_r λ^(N−1−r) Σ_t μ^t W[r][t]` over
 //! the weight cells of row `r`, with points `(λ, μ)` derived from the descriptor and the root
 //! (so they are fixed only after the rows are), and the AIR checks them against the trace's own
-//! weight columns in [`SKETCH_COLUMNS`](crate::SKETCH_COLUMNS) main columns. Codewords
+//! weight columns in [`SKETCH_COLUMNS`](crate::layout::SKETCH_COLUMNS) main columns. Codewords
 //! that agree with the committed rows on much of the domain are few and fixed before the points
 //! are drawn, so two of them meet a sketch with probability at most `(N + K)/p` (independently for
 //! each sketch); a
@@ -43,10 +43,8 @@ use winter_math::fft;
 use winter_math::{FieldElement, StarkField};
 
 use crate::descriptor::ModelDescriptor;
-use crate::Felt;
-
-/// Independent weight sketches the digest carries.
-pub const SKETCHES: usize = 2;
+use crate::field::Felt;
+pub use crate::limits::SKETCHES;
 
 /// The hash of the weight tree (the one winterfell commits traces with).
 pub type WeightHasher = Blake3_256<Felt>;

@@ -26,8 +26,7 @@
 
 use alloc::vec::Vec;
 
-/// Largest kernel side.
-pub const MAX_KERNEL: usize = 7;
+use crate::limits::{MAX_DIM, MAX_KERNEL};
 
 /// `bits` binary digits of a block index that count in steps of `coef` in the natural index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -127,10 +126,7 @@ impl ConvShape {
             self.out_height,
             self.out_width,
         ];
-        if dims
-            .iter()
-            .any(|&d| d == 0 || d > crate::descriptor::MAX_DIM)
-        {
+        if dims.iter().any(|&d| d == 0 || d > MAX_DIM) {
             return false;
         }
         let (kh, kw) = (self.kernel_h, self.kernel_w);

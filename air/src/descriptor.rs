@@ -1,32 +1,16 @@
-//! The public description of a compiled model and the digest that commits to it.
+//! The public description of a compiled model (its digest is in [`crate::digest`]).
 
 use alloc::vec::Vec;
 use core::fmt;
 
-use winter_crypto::{hashers::Rp64_256, ElementHasher};
-
-use crate::commitment::root_elements;
 use crate::conv::ConvShape;
-use crate::Felt;
+use crate::field::{felt_from_i64, Felt};
+use crate::limits::{
+    MAX_BIAS, MAX_DIM, MAX_LAYERS, MAX_MULTIPLIER, MAX_TRACE_LEN, RANGE_TABLE_SIZE,
+};
 
 /// Version of the descriptor encoding; part of every digest.
 pub const DESCRIPTOR_VERSION: u64 = 3;
-/// Largest supported trace length (2^20 rows).
-pub const MAX_TRACE_LEN: usize = 1 << 20;
-/// Largest supported layer dimension.
-pub const MAX_DIM: usize = 1 << 14;
-/// Largest supported number of layers.
-pub const MAX_LAYERS: usize = 16;
-/// Biases must satisfy `|b| < MAX_BIAS`.
-pub const MAX_BIAS: i64 = 1 << 31;
-/// Requantization multipliers must satisfy `1 <= M < MAX_MULTIPLIER` (2^24).
-///
-/// The requantization unit checks `acc·M + 2^15 = t·2^16 + r` in the field. It is an integer
-/// equation because both sides are far below `p/2`: `|acc| < MAX_DIM·127·255 + MAX_BIAS < 2^32`,
-/// so `|acc·M| < 2^56`, and the range checks bound `|t·2^16 + r| < 2^34`. Multipliers of 2^16 and
-/// above turn a layer into a step (`M = 255·2^16` maps `acc >= 1` to 255 and `acc <= 0` to 0),
-/// which is how decision-tree comparisons are proven.
-pub const MAX_MULTIPLIER: u32 = 1 << 24;
 
 /// One dense layer `y = W·x + b` as the verifier sees it: no weights, only shapes, the bias and
 /// the requantization multiplier (hidden layers) that maps accumulators to the next activations.
@@ -89,7 +73,7 @@ pub enum DescriptorError {
     },
     /// A scale is not finite and positive.
     Scale,
-    /// Verifying the layout would cost more than [`crate::MAX_VERIFIER_WORK`] field operations
+    /// Verifying the layout would cost more than [`MAX_VERIFIER_WORK`](crate::limits::MAX_VERIFIER_WORK) field operations
     /// beyond the STARK (see [`crate::Layout::verifier_work`]).
     VerifierCost {
         /// Estimated operations.
@@ -135,7 +119,7 @@ impl ModelDescriptor {
     /// The first violated bound.
     pub fn validate(&self) -> Result<(), DescriptorError> {
         let n = self.trace_len;
-        if !n.is_power_of_two() || !(crate::RANGE_TABLE_SIZE..=MAX_TRACE_LEN).contains(&n) {
+        if !n.is_power_of_two() || !(RANGE_TABLE_SIZE..=MAX_TRACE_LEN).contains(&n) {
             return Err(DescriptorError::TraceLength(n));
         }
         if self.layers.is_empty() || self.layers.len() > MAX_LAYERS {
@@ -226,87 +210,6 @@ impl ModelDescriptor {
             out.extend(layer.bias.iter().map(|&b| felt_from_i64(b)));
         }
         out
-    }
-}
-
-/// Embeds a signed integer in the field (negative values wrap to `p - |v|`).
-pub fn felt_from_i64(v: i64) -> Felt {
-    if v >= 0 {
-        Felt::new(v as u64)
-    } else {
-        -Felt::new(v.unsigned_abs())
-    }
-}
-
-/// The signed integer a field element represents (values above `p/2` are negative).
-pub fn felt_to_i64(v: Felt) -> i64 {
-    use winter_math::StarkField;
-    let x = v.as_int();
-    if x > Felt::MODULUS / 2 {
-        -((Felt::MODULUS - x) as i64)
-    } else {
-        x as i64
-    }
-}
-
-/// The 32-byte commitment to a compiled model: its descriptor, the root of its weight
-/// commitment and its weight sketches (see [`crate::commitment`]).
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ModelDigest(pub [u8; 32]);
-
-impl ModelDigest {
-    /// Computes the digest from the descriptor, the weight commitment's root and the weight
-    /// sketches.
-    pub fn compute(
-        descriptor: &ModelDescriptor,
-        weight_root: &[u8; 32],
-        weight_sketch: &[Felt],
-    ) -> Self {
-        let mut elements = descriptor.to_elements();
-        elements.extend(root_elements(weight_root));
-        elements.extend_from_slice(weight_sketch);
-        let digest = Rp64_256::hash_elements(&elements);
-        let mut bytes = [0u8; 32];
-        for (chunk, e) in bytes.chunks_mut(8).zip(digest.as_elements()) {
-            chunk.copy_from_slice(&e.as_int().to_le_bytes());
-        }
-        Self(bytes)
-    }
-
-    /// Lower-case hex, 64 characters.
-    pub fn to_hex(&self) -> alloc::string::String {
-        use core::fmt::Write;
-        let mut s = alloc::string::String::with_capacity(64);
-        for b in self.0 {
-            let _ = write!(s, "{b:02x}");
-        }
-        s
-    }
-
-    /// Parses 64 hex characters (an optional `0x` prefix is accepted).
-    pub fn from_hex(hex: &str) -> Option<Self> {
-        let hex = hex.trim();
-        let hex = hex.strip_prefix("0x").unwrap_or(hex);
-        if hex.len() != 64 || !hex.is_ascii() {
-            return None;
-        }
-        let mut bytes = [0u8; 32];
-        for (i, b) in bytes.iter_mut().enumerate() {
-            *b = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
-        }
-        Some(Self(bytes))
-    }
-}
-
-impl fmt::Debug for ModelDigest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ModelDigest({})", self.to_hex())
-    }
-}
-
-impl fmt::Display for ModelDigest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_hex())
     }
 }
 

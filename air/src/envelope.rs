@@ -18,21 +18,18 @@ use core::fmt;
 use winter_math::StarkField;
 
 use crate::bundle::BundlePosition;
-use crate::commitment::{WeightOpening, SKETCHES};
+use crate::commitment::WeightOpening;
 use crate::conv::{ConvShape, Digit};
-use crate::descriptor::{LayerDescriptor, ModelDescriptor, MAX_DIM, MAX_LAYERS};
+use crate::descriptor::{LayerDescriptor, ModelDescriptor};
+use crate::field::Felt;
+use crate::limits::{MAX_BATCH, MAX_DIM, MAX_LAYERS, MAX_PROOF_BYTES, SKETCHES};
 use crate::options::SecurityLevel;
 use crate::public::PublicInputs;
-use crate::Felt;
 
 /// First bytes of every proof file.
 pub const ENVELOPE_MAGIC: [u8; 8] = *b"GBPROOF\0";
 /// Current envelope format version.
 pub const ENVELOPE_VERSION: u16 = 4;
-/// Largest proof file accepted (8 MiB).
-pub const MAX_PROOF_BYTES: usize = 8 << 20;
-/// Largest batch one envelope may claim.
-pub const MAX_BATCH: usize = 1 << 16;
 
 /// A proof together with the statement it proves.
 #[derive(Clone, Debug, PartialEq)]

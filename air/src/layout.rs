@@ -33,7 +33,8 @@
 use alloc::vec::Vec;
 
 use crate::conv::{natural_order, order_steps, ConvShape, Digit};
-use crate::descriptor::{DescriptorError, ModelDescriptor, MAX_TRACE_LEN};
+use crate::descriptor::{DescriptorError, ModelDescriptor};
+use crate::limits::{MAX_TRACE_LEN, MAX_VERIFIER_WORK, MAX_WIDTH, SKETCHES};
 
 /// Cells per activation: `t, c, r0, r1, d0, d1`.
 pub const ACT_CELLS: usize = 6;
@@ -50,11 +51,8 @@ pub const ACT_D0: usize = 4;
 /// Offset of the high range-witness limb.
 pub const ACT_D1: usize = 5;
 /// Weight-sketch columns: a running sum `H` and its row total `T` for each of
-/// [`crate::commitment::SKETCHES`] sketches.
-pub const SKETCH_COLUMNS: usize = 2 * crate::commitment::SKETCHES;
-/// Most columns (main + auxiliary) a proof may have: winterfell builds traces of up to 255
-/// columns, but its proof reader refuses a full width of 255 itself.
-pub const MAX_WIDTH: usize = 254;
+/// [`SKETCHES`] sketches.
+pub const SKETCH_COLUMNS: usize = 2 * SKETCHES;
 /// Highest constraint degree a lookup group may reach (5 keeps winterfell's constraint
 /// evaluation domain at 4× the trace length).
 const LOOKUP_DEGREE_BUDGET: usize = 5;
@@ -544,7 +542,7 @@ impl Layout {
             aux,
         };
         let work = layout.verifier_work();
-        if work > crate::public::MAX_VERIFIER_WORK {
+        if work > MAX_VERIFIER_WORK {
             return Err(DescriptorError::VerifierCost { work });
         }
         Ok(layout)

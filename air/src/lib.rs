@@ -15,6 +15,10 @@
 //!    format) and [`SecurityLevel`] presets.
 //!
 //! `no_std` + `alloc`; depends on the `winter-*` crates only.
+//!
+//! This file is the facade only: it declares the modules and re-exports what the other crates
+//! use. Nothing in the crate imports from it; the bounds live in [`limits`] and the field in
+//! [`field`], two leaves every other file may use.
 #![no_std]
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
@@ -28,8 +32,11 @@ mod challenges;
 pub mod commitment;
 pub mod conv;
 mod descriptor;
+mod digest;
 mod envelope;
+pub mod field;
 mod layout;
+pub mod limits;
 mod options;
 mod public;
 mod queries;
@@ -40,19 +47,19 @@ pub use bundle::{bundle_id, BundlePosition};
 pub use challenges::{counter_column, Challenges};
 pub use commitment::{WeightCommitment, WeightOpening};
 pub use conv::{ConvShape, Digit};
-pub use descriptor::{
-    felt_from_i64, felt_to_i64, DescriptorError, LayerDescriptor, ModelDescriptor, ModelDigest,
-    MAX_MULTIPLIER,
-};
-pub use envelope::{
-    EnvelopeError, ProofEnvelope, ENVELOPE_MAGIC, ENVELOPE_VERSION, MAX_PROOF_BYTES,
-};
+pub use descriptor::{DescriptorError, LayerDescriptor, ModelDescriptor};
+pub use digest::ModelDigest;
+pub use envelope::{EnvelopeError, ProofEnvelope, ENVELOPE_MAGIC, ENVELOPE_VERSION};
+pub use field::{felt_from_i64, felt_to_i64, Felt};
 pub use layout::{
     AuxLayout, Counter, LayerLayout, Layout, LookupValue, RegionKind, RegionLayout, ACT_C,
     ACT_CELLS, ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_T, SKETCH_COLUMNS,
 };
+pub use limits::{
+    ACT_MAX, MAX_MULTIPLIER, MAX_PROOF_BYTES, MAX_VERIFIER_WORK, RANGE_TABLE_SIZE, REQUANT_SHIFT,
+};
 pub use options::SecurityLevel;
-pub use public::{PublicInputs, MAX_VERIFIER_WORK};
+pub use public::PublicInputs;
 pub use queries::{query_positions, QueryError};
 pub use units::lookup::lookup_value;
 pub use units::product::{
@@ -61,11 +68,3 @@ pub use units::product::{
 pub use units::requant::{accumulator, activation};
 
 pub use winter_air::proof::{Context as ProofContext, Proof};
-pub use winter_math::fields::f64::BaseElement as Felt;
-
-/// Largest activation value after ReLU and saturation (activations are 8-bit unsigned).
-pub const ACT_MAX: i64 = 255;
-/// Requantization fixed-point shift: `acc·M + 2^15 = t·2^16 + r`.
-pub const REQUANT_SHIFT: u32 = 16;
-/// Size of the LogUp range table: values `0..RANGE_TABLE_SIZE`.
-pub const RANGE_TABLE_SIZE: usize = 256;

@@ -5,18 +5,12 @@ use alloc::vec::Vec;
 use winter_math::{FieldElement, ToElements};
 
 use crate::bundle::BundlePosition;
-use crate::commitment::{root_elements, SKETCHES};
-use crate::descriptor::{felt_from_i64, DescriptorError, ModelDescriptor, ModelDigest};
+use crate::commitment::root_elements;
+use crate::descriptor::{DescriptorError, ModelDescriptor};
+use crate::digest::ModelDigest;
+use crate::field::{felt_from_i64, Felt};
 use crate::layout::Layout;
-use crate::Felt;
-
-/// Bound on [`Layout::verifier_work`]: a statement that would make the verifier do more field
-/// operations than this (about a second) is refused before any proof is parsed. Honest layouts of
-/// the fixtures stay below 2^19.
-pub const MAX_VERIFIER_WORK: usize = 1 << 24;
-
-/// Largest magnitude an output may have (keeps integers far from `p/2`).
-pub const MAX_OUTPUT: i64 = 1 << 62;
+use crate::limits::{MAX_OUTPUT, SKETCHES};
 
 /// The statement a proof proves: `descriptor`'s model (with the weights committed by
 /// `weight_root`) maps each of `inputs` to the matching `outputs`.

@@ -14,8 +14,9 @@ use winter_crypto::{DefaultRandomCoin, ElementHasher, RandomCoin};
 use winter_math::fields::{CubeExtension, QuadExtension};
 use winter_math::{FieldElement, ToElements};
 
+use crate::air::InferenceAir;
 use crate::commitment::WeightHasher;
-use crate::{Felt, InferenceAir};
+use crate::field::Felt;
 
 /// The query positions were not recomputable (a malformed proof).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,9 +3,9 @@
 
 use winter_math::FieldElement;
 
+use crate::field::Felt;
 use crate::layout::LookupValue;
 use crate::units::requant::activation;
-use crate::Felt;
 
 /// `Σ_v 1/(γ − v)` cleared of denominators: returns `(Π(γ − v), Σ_v Π_{w≠v}(γ − w))`.
 pub fn fraction_sum<E: FieldElement>(gamma: E, values: impl IntoIterator<Item = E>) -> (E, E) {

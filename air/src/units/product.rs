@@ -7,9 +7,9 @@ use alloc::vec::Vec;
 use winter_math::{ExtensionOf, FieldElement};
 
 use crate::challenges::Challenges;
+use crate::field::Felt;
 use crate::layout::{Layout, RegionKind};
 use crate::units::requant::{accumulator, activation};
-use crate::Felt;
 
 /// `Σ_t pows[start + w − 1 − t] · v_t` over one row's `w` cells.
 fn horner<F, E>(values: impl Iterator<Item = F>, r: &[E], start: usize, w: usize) -> E

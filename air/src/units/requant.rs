@@ -6,8 +6,9 @@
 
 use winter_math::FieldElement;
 
+use crate::field::Felt;
 use crate::layout::{ACT_C, ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_T};
-use crate::{Felt, ACT_MAX, REQUANT_SHIFT};
+use crate::limits::{ACT_MAX, REQUANT_SHIFT};
 
 /// Lagrange selectors of the case cell `c ∈ {0, 1, 2}`.
 pub fn cases<E: FieldElement<BaseField = Felt>>(c: E) -> (E, E, E) {
@@ -49,7 +50,7 @@ pub fn activation_row<E: FieldElement<BaseField = Felt>>(row: &[E], base: usize,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::descriptor::felt_from_i64;
+    use crate::field::felt_from_i64;
     use crate::layout::ACT_CELLS;
     use alloc::vec::Vec;
 
