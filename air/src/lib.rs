@@ -52,8 +52,8 @@ pub use digest::ModelDigest;
 pub use envelope::{EnvelopeError, ProofEnvelope, ENVELOPE_MAGIC, ENVELOPE_VERSION};
 pub use field::{felt_from_i64, felt_to_i64, Felt};
 pub use layout::{
-    AuxLayout, Counter, LayerLayout, Layout, LookupValue, RegionKind, RegionLayout, ACT_C,
-    ACT_CELLS, ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_T, SKETCH_COLUMNS,
+    ActivationCells, AuxLayout, Counter, LayerLayout, Layout, LookupValue, RegionKind,
+    RegionLayout, ACT_C, ACT_CELLS, ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_T, SKETCH_COLUMNS,
 };
 pub use limits::{
     ACT_MAX, MAX_MULTIPLIER, MAX_PROOF_BYTES, MAX_VERIFIER_WORK, RANGE_TABLE_SIZE, REQUANT_SHIFT,

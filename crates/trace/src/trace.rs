@@ -3,9 +3,8 @@
 use std::sync::Arc;
 
 use glassbox_air::{
-    felt_from_i64 as descriptor_felt, felt_to_i64, lookup_value, BundlePosition, Felt, Layout,
-    PublicInputs, RegionKind, WeightCommitment, ACT_C, ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_T,
-    RANGE_TABLE_SIZE,
+    felt_from_i64 as descriptor_felt, felt_to_i64, lookup_value, ActivationCells, BundlePosition,
+    Felt, Layout, PublicInputs, RegionKind, WeightCommitment, RANGE_TABLE_SIZE,
 };
 use winter_math::FieldElement;
 
@@ -88,28 +87,15 @@ impl Program {
                                 .unwrap_or(0);
                             columns[base][row] = descriptor_felt(v);
                         }
-                        RegionKind::Activation { .. } if b >= live => {
-                            columns[base + ACT_R1][row] = Felt::new(1 << 7);
-                        }
                         RegionKind::Activation { layer, .. } => {
-                            let q = exec.hidden[layer][b][j];
-                            let (c, d) = if q.t < 0 {
-                                (1, -q.t - 1)
-                            } else if q.t > 255 {
-                                (2, q.t - 256)
+                            let cells = if b >= live {
+                                ActivationCells::zero()
                             } else {
-                                (0, 0)
+                                let q = exec.hidden[layer][b][j];
+                                ActivationCells::witness(q.t, q.remainder)
                             };
-                            let cells = [
-                                (ACT_T, q.t),
-                                (ACT_C, c),
-                                (ACT_R0, q.remainder & 0xff),
-                                (ACT_R1, q.remainder >> 8),
-                                (ACT_D0, d & 0xff),
-                                (ACT_D1, d >> 8),
-                            ];
-                            for (off, v) in cells {
-                                columns[base + off][row] = descriptor_felt(v);
+                            for (col, v) in region.activation(t).zip(cells) {
+                                columns[col][row] = descriptor_felt(v);
                             }
                         }
                     }

@@ -1,0 +1,74 @@
+//! The auxiliary (extension-field) segment's columns.
+
+use alloc::vec::Vec;
+
+use super::layer::LayerLayout;
+use super::region::RegionLayout;
+
+/// Auxiliary (extension-field) column indices.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuxLayout {
+    /// Horner sums over each layer's weight blocks.
+    pub u: Vec<usize>,
+    /// Horner sums over each region's layer inputs.
+    pub v: Vec<usize>,
+    /// Horner sums over region `l`'s accumulators of layer `l − 1` (`None` for region 0).
+    pub q: Vec<Option<usize>>,
+    /// Per-block challenge powers of each region.
+    pub a: Vec<usize>,
+    /// Per grouped or stencil layer: its per-block factor column (`None` if dense).
+    pub g: Vec<Option<usize>>,
+    /// The product-check accumulator.
+    pub z: usize,
+    /// LogUp running sum (exclusive of the current row).
+    pub s: usize,
+    /// LogUp total including the last row.
+    pub t: usize,
+    /// Table helper `m / (γ − table)`.
+    pub table_helper: usize,
+    /// One helper per lookup group.
+    pub helpers: Vec<usize>,
+    /// Width.
+    pub width: usize,
+}
+
+impl AuxLayout {
+    /// The auxiliary columns of `layers` and `regions` with `helpers` lookup helpers.
+    pub(super) fn new(layers: &[LayerLayout], regions: &[RegionLayout], helpers: usize) -> Self {
+        let mut a = 0;
+        let mut next = || {
+            a += 1;
+            a - 1
+        };
+        let u = layers.iter().map(|_| next()).collect();
+        let v = regions.iter().map(|_| next()).collect();
+        let q = regions
+            .iter()
+            .enumerate()
+            .map(|(l, _)| (l > 0).then(&mut next))
+            .collect();
+        let a_cols = regions.iter().map(|_| next()).collect();
+        let g = layers
+            .iter()
+            .map(|l| l.factor.is_some().then(&mut next))
+            .collect();
+        let z = next();
+        let s = next();
+        let t = next();
+        let table_helper = next();
+        let helpers = (0..helpers).map(|_| next()).collect();
+        Self {
+            u,
+            v,
+            q,
+            a: a_cols,
+            g,
+            z,
+            s,
+            t,
+            table_helper,
+            helpers,
+            width: a,
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! The values range-checked against the table `0..256`, and how they are grouped under one
+//! LogUp helper column each.
+
+use alloc::vec::Vec;
+
+use super::region::{RegionKind, RegionLayout};
+
+/// Highest constraint degree a lookup group may reach (5 keeps winterfell's constraint
+/// evaluation domain at 4× the trace length).
+pub(super) const LOOKUP_DEGREE_BUDGET: usize = 5;
+/// The budget for a trace that would otherwise exceed [`MAX_WIDTH`](crate::limits::MAX_WIDTH)
+/// (an 8× evaluation domain, about half the helper columns).
+pub(super) const WIDE_LOOKUP_DEGREE_BUDGET: usize = 8;
+
+/// One value range-checked against the table `0..256`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LookupValue {
+    /// The cell itself.
+    Cell(usize),
+    /// The activation `x` of the group starting at this column (degree 3 in the cells).
+    Activation(usize),
+}
+
+impl LookupValue {
+    /// Degree of the value in the trace cells.
+    pub fn degree(&self) -> usize {
+        match self {
+            Self::Cell(_) => 1,
+            Self::Activation(_) => 3,
+        }
+    }
+}
+
+/// Every range-checked value: per activation `x`, `r0`, `r1`, `d0`, `d1` (the weights are the
+/// committed ones, the inputs are public).
+pub(super) fn range_checked(regions: &[RegionLayout]) -> Vec<LookupValue> {
+    let mut values = Vec::new();
+    for region in regions {
+        if let RegionKind::Activation { .. } = region.kind {
+            for t in 0..region.lanes_per_row {
+                let cells = region.activation(t);
+                values.push(LookupValue::Activation(cells.t));
+                values.extend(cells.limbs().map(LookupValue::Cell));
+            }
+        }
+    }
+    values
+}
+
+/// `values` in order, cut into groups whose helper constraint stays within degree `budget`.
+pub(super) fn group_lookups(values: &[LookupValue], budget: usize) -> Vec<Vec<LookupValue>> {
+    let mut groups: Vec<Vec<LookupValue>> = Vec::new();
+    let mut current: Vec<LookupValue> = Vec::new();
+    let mut degree = 1;
+    for &v in values {
+        if degree + v.degree() > budget {
+            groups.push(core::mem::take(&mut current));
+            degree = 1;
+        }
+        degree += v.degree();
+        current.push(v);
+    }
+    if !current.is_empty() {
+        groups.push(current);
+    }
+    groups
+}

@@ -1,0 +1,123 @@
+//! Where a layer's inputs go: one region per layer, holding the model inputs (region 0) or the
+//! requantization witnesses of the previous layer's outputs, one lane per batch sample.
+
+use crate::conv::natural_order;
+use crate::descriptor::{DescriptorError, ModelDescriptor};
+
+use super::activation::{ActivationCells, ACT_CELLS};
+use super::counter::Counter;
+use super::layer::LayerLayout;
+
+/// What a region holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegionKind {
+    /// The public model inputs (one cell per lane).
+    Input,
+    /// Requantization witnesses of the outputs of `layer` (six cells per lane).
+    Activation {
+        /// The layer whose outputs these are.
+        layer: usize,
+        /// That layer's requantization multiplier.
+        multiplier: u32,
+    },
+}
+
+/// Placement of one layer's inputs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegionLayout {
+    /// What the cells are.
+    pub kind: RegionKind,
+    /// Rows per block (equal to the consuming layer's `block_len`).
+    pub block_len: usize,
+    /// Number of blocks.
+    pub blocks: usize,
+    /// Batch lanes per row (`ceil(L / block_len)`).
+    pub lanes_per_row: usize,
+    /// Rows at the start of every block that hold only lanes beyond the batch capacity.
+    pub dead_rows: usize,
+    /// The per-block challenge powers `A` (`δ^(j+1)`, or `ρ_(l−1)^(1+S+i)` for the natural index
+    /// `i` of the previous layer's output in block `j` and its shift `S`).
+    pub powers: Counter,
+    /// First column.
+    pub start: usize,
+}
+
+impl RegionLayout {
+    /// Cells per lane.
+    pub fn cells(&self) -> usize {
+        match self.kind {
+            RegionKind::Input => 1,
+            RegionKind::Activation { .. } => ACT_CELLS,
+        }
+    }
+
+    /// First column of lane column `t`.
+    pub fn lane_col(&self, t: usize) -> usize {
+        self.start + t * self.cells()
+    }
+
+    /// The cells of the activation in lane column `t` (an activation region's).
+    pub fn activation(&self, t: usize) -> ActivationCells {
+        ActivationCells::at(self.lane_col(t))
+    }
+
+    /// Lanes this region holds (at least the layout's batch capacity).
+    pub fn lanes(&self) -> usize {
+        self.lanes_per_row * self.block_len
+    }
+
+    /// Whether the Horner sums over this region restart after block row `p` (the last row of a
+    /// block, or the last dead row).
+    pub fn restarts_after(&self, p: usize) -> bool {
+        p == self.block_len - 1 || p + 1 == self.dead_rows
+    }
+
+    /// Columns this region occupies.
+    pub fn width(&self) -> usize {
+        self.lanes_per_row * self.cells()
+    }
+}
+
+impl RegionLayout {
+    /// Places region `l` (the inputs of `layers[l]`) for `capacity` live lanes, from column
+    /// `start` on.
+    ///
+    /// # Errors
+    /// An activation region whose extra lanes would not fill whole rows.
+    pub(super) fn place(
+        l: usize,
+        descriptor: &ModelDescriptor,
+        layers: &[LayerLayout],
+        capacity: usize,
+        start: usize,
+    ) -> Result<Self, DescriptorError> {
+        let layer = &layers[l];
+        let kind = if l == 0 {
+            RegionKind::Input
+        } else {
+            let multiplier = descriptor.layers[l - 1].multiplier.unwrap_or(0);
+            RegionKind::Activation {
+                layer: l - 1,
+                multiplier,
+            }
+        };
+        let lanes_per_row = capacity.div_ceil(layer.block_len);
+        let extra = lanes_per_row * layer.block_len - capacity;
+        if l > 0 && !extra.is_multiple_of(lanes_per_row) {
+            return Err(DescriptorError::Layout { layer: l });
+        }
+        let (order, shift) = match l {
+            0 => (natural_order(layer.blocks), 0),
+            _ => (layers[l - 1].out_order.clone(), layers[l - 1].out_shift()),
+        };
+        Ok(Self {
+            kind,
+            block_len: layer.block_len,
+            blocks: layer.blocks,
+            lanes_per_row,
+            dead_rows: extra / lanes_per_row,
+            powers: Counter::new(1 + shift, &order, layer.block_len),
+            start,
+        })
+    }
+}
