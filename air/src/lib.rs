@@ -35,11 +35,13 @@ mod descriptor;
 mod digest;
 mod envelope;
 pub mod field;
+mod frame;
 mod layout;
 pub mod limits;
 mod options;
 mod public;
 mod queries;
+mod sink;
 pub mod units;
 
 pub use air::InferenceAir;

@@ -3,8 +3,10 @@
 use winter_math::FieldElement;
 
 use crate::field::Felt;
-use crate::layout::ActivationCells;
+use crate::frame::MainFrame;
+use crate::layout::{ActivationCells, Layout, RegionKind};
 use crate::limits::{ACT_MAX, REQUANT_SHIFT};
+use crate::sink::{Constraints, Degree};
 
 /// Lagrange selectors of the case cell `c ∈ {0, 1, 2}`.
 pub fn cases<E: FieldElement<BaseField = Felt>>(c: E) -> (E, E, E) {
@@ -59,4 +61,25 @@ pub fn activation_row<E: FieldElement<BaseField = Felt>>(row: &[E], base: usize,
     let [a, b] = row_constraints(&ActivationCells::at(base).read(row));
     out[0] = a;
     out[1] = b;
+}
+
+/// Main: every activation's two row constraints, in current- and next-row form (so the last row
+/// is covered too).
+pub fn constraints<E: FieldElement<BaseField = Felt>>(
+    layout: &Layout,
+    f: &MainFrame<'_, E>,
+    out: &mut Constraints<'_, E>,
+) {
+    for region in &layout.regions {
+        if let RegionKind::Activation { .. } = region.kind {
+            for t in 0..region.lanes_per_row {
+                let cells = region.activation(t);
+                for row in [f.cur, f.next] {
+                    for value in row_constraints(&cells.read(row)) {
+                        out.push(Degree::new(3), value);
+                    }
+                }
+            }
+        }
+    }
 }

@@ -1,6 +1,5 @@
-//! The product unit: per-row shares of the Horner sums that the randomized matrix-product check
-//! (`Σ_j f_j g_j = Σ_i ρ^(i+1) q_i + bias term`) accumulates, shared by the constraints and the
-//! prover's auxiliary-trace builder.
+//! Per-row shares of the Horner sums the product check accumulates, shared by the constraints
+//! and the prover's auxiliary-trace builder.
 
 use alloc::vec::Vec;
 
@@ -9,7 +8,7 @@ use winter_math::{ExtensionOf, FieldElement};
 use crate::challenges::Challenges;
 use crate::field::Felt;
 use crate::layout::{Layout, RegionKind};
-use crate::units::requant::{accumulator, activation};
+use crate::units::requant::constraints::{accumulator, activation};
 
 /// `Σ_t pows[start + w − 1 − t] · v_t` over one row's `w` cells.
 fn horner<F, E>(values: impl Iterator<Item = F>, r: &[E], start: usize, w: usize) -> E

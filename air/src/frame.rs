@@ -1,0 +1,100 @@
+//! What the units read when they evaluate constraints: a main row pair, or the main and
+//! auxiliary row pairs with the periodic block flags and the random elements; and the periodic
+//! columns themselves.
+//!
+//! Periodic columns: two flags per distinct block length (its last and second-to-last row),
+//! then one restart flag per region shape with dead rows (see
+//! [`RegionLayout::restarts_after`]).
+
+use alloc::vec::Vec;
+
+use winter_air::EvaluationFrame;
+use winter_math::{ExtensionOf, FieldElement};
+
+use crate::field::Felt;
+use crate::layout::{Layout, RegionLayout};
+
+/// The current and next rows of the main segment.
+#[derive(Clone, Copy)]
+pub struct MainFrame<'a, E> {
+    /// The current row.
+    pub cur: &'a [E],
+    /// The next row.
+    pub next: &'a [E],
+}
+
+impl<'a, E: FieldElement> MainFrame<'a, E> {
+    /// Winterfell's frame.
+    pub fn new(frame: &'a EvaluationFrame<E>) -> Self {
+        Self {
+            cur: frame.current(),
+            next: frame.next(),
+        }
+    }
+}
+
+/// The current and next rows of both segments, the periodic values and the random elements.
+#[derive(Clone, Copy)]
+pub struct AuxFrame<'a, F, E> {
+    /// The main segment's rows.
+    pub main: MainFrame<'a, F>,
+    /// The auxiliary segment's current row.
+    pub cur: &'a [E],
+    /// The auxiliary segment's next row.
+    pub next: &'a [E],
+    /// The periodic columns' values on this row.
+    pub periodic: &'a [F],
+    /// The expanded random elements (see [`crate::challenges::Challenges`]).
+    pub r: &'a [E],
+}
+
+impl<F, E> AuxFrame<'_, F, E>
+where
+    F: FieldElement<BaseField = Felt>,
+    E: FieldElement<BaseField = Felt> + ExtensionOf<F>,
+{
+    /// The flags of the last and second-to-last row of every `block_len`-row block.
+    pub fn flags(&self, layout: &Layout, block_len: usize) -> (E, E) {
+        let bi = layout.block_len_index(block_len);
+        (
+            E::from(self.periodic[flag_last(bi)]),
+            E::from(self.periodic[flag_penult(bi)]),
+        )
+    }
+
+    /// Where a region's lane sums restart: after each block, and after its dead rows.
+    pub fn restart(&self, layout: &Layout, region: &RegionLayout) -> E {
+        match layout.restart_flag_index(region) {
+            Some(f) => E::from(self.periodic[2 * layout.block_lens.len() + f]),
+            None => self.flags(layout, region.block_len).0,
+        }
+    }
+}
+
+fn flag_last(bi: usize) -> usize {
+    2 * bi
+}
+
+fn flag_penult(bi: usize) -> usize {
+    2 * bi + 1
+}
+
+/// The periodic columns of `layout`, in the order [`AuxFrame::flags`] and
+/// [`AuxFrame::restart`] read them.
+pub fn periodic_columns(layout: &Layout) -> Vec<Vec<Felt>> {
+    let mut cols = Vec::new();
+    for &len in &layout.block_lens {
+        for pos in [len - 1, len - 2] {
+            let mut c = alloc::vec![Felt::ZERO; len];
+            c[pos] = Felt::ONE;
+            cols.push(c);
+        }
+    }
+    for &(len, dead) in &layout.restart_flags {
+        let mut c = alloc::vec![Felt::ZERO; len];
+        c[len - 1] = Felt::ONE;
+        c[dead - 1] = Felt::ONE;
+        cols.push(c);
+    }
+    cols
+}

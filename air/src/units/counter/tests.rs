@@ -1,0 +1,1 @@
+//! The counter unit on hand-built frames.

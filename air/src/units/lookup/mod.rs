@@ -1,0 +1,12 @@
+//! The lookup unit: LogUp range checks against the table `0..256`. Each group of values has one
+//! helper column `h = Σ 1/(γ − v)`, checked as `h·Π(γ − v) = Σ_v Π_{w≠v}(γ − w)`; a table
+//! helper `m / (γ − table)` weighs each table entry by its multiplicity, and the running sum
+//! `S` (total `T`, zero) makes the two sides cancel. The table column itself steps by 0 or 1
+//! from 0 to 255.
+
+pub mod constraints;
+
+#[cfg(test)]
+mod tests;
+
+pub use constraints::{fraction_sum, lookup_value};

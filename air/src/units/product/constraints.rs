@@ -1,0 +1,225 @@
+//! The product unit's constraints and assertions (see [`crate::units::product`]).
+
+use alloc::vec::Vec;
+
+use winter_math::{ExtensionOf, FieldElement};
+
+use super::rows::{accumulator_row_sum, input_row_sum, weight_row_sum, weight_step};
+use crate::challenges::{counter_column, counter_table, Challenges};
+use crate::field::{felt_from_i64, Felt};
+use crate::frame::AuxFrame;
+use crate::layout::{Counter, LayerLayout, Layout, RegionKind, RegionLayout};
+use crate::public::PublicInputs;
+use crate::sink::{Assertions, Constraints, Degree};
+
+/// Degree of a region's input values in the trace cells (an activation is a cubic in `t, c`).
+fn input_degree(region: &RegionLayout) -> usize {
+    if region.kind == RegionKind::Input {
+        1
+    } else {
+        3
+    }
+}
+
+/// Auxiliary: the Horner sums `U` (each layer's weight blocks), `V` (each region's inputs) and
+/// `Q` (region `l`'s accumulators of layer `l − 1`), each restarting after its blocks.
+pub fn running_sums<F, E>(
+    layout: &Layout,
+    ch: &Challenges,
+    inv_multipliers: &[Felt],
+    f: &AuxFrame<'_, F, E>,
+    out: &mut Constraints<'_, E>,
+) where
+    F: FieldElement<BaseField = Felt>,
+    E: FieldElement<BaseField = Felt> + ExtensionOf<F>,
+{
+    let (r, ax, one) = (f.r, &layout.aux, E::ONE);
+    let (mc, ac, an) = (f.main.cur, f.cur, f.next);
+    // U
+    for (l, lay) in layout.layers.iter().enumerate() {
+        let (last, _) = f.flags(layout, lay.block_len);
+        let step = weight_step(layout, ch, r, l);
+        let u = ax.u[l];
+        let row = weight_row_sum(layout, ch, r, mc, l);
+        out.push(
+            Degree::cyclic(1, lay.block_len),
+            an[u] - (one - last) * (ac[u] + row) * step,
+        );
+    }
+    // V
+    for (l, reg) in layout.regions.iter().enumerate() {
+        let last = f.restart(layout, reg);
+        let step = r[ch.beta_pows[l] + reg.lanes_per_row];
+        let v = ax.v[l];
+        let row = input_row_sum(layout, ch, r, mc, l);
+        out.push(
+            Degree::cyclic(input_degree(reg), reg.block_len),
+            an[v] - (one - last) * (ac[v] + row) * step,
+        );
+    }
+    // Q
+    for (l, reg) in layout.regions.iter().enumerate().skip(1) {
+        let last = f.restart(layout, reg);
+        let step = r[ch.beta_pows[l - 1] + reg.lanes_per_row];
+        let q = ax.q[l].unwrap_or(0);
+        let row = accumulator_row_sum(layout, ch, r, mc, l, inv_multipliers[l]);
+        out.push(
+            Degree::cyclic(1, reg.block_len),
+            an[q] - (one - last) * (ac[q] + row) * step,
+        );
+    }
+}
+
+/// Auxiliary: `Z` adds every block's product term on the block's second-to-last row (from the
+/// next row's totals, so the last row is included).
+pub fn accumulator<F, E>(
+    layout: &Layout,
+    ch: &Challenges,
+    inv_multipliers: &[Felt],
+    f: &AuxFrame<'_, F, E>,
+    out: &mut Constraints<'_, E>,
+) where
+    F: FieldElement<BaseField = Felt>,
+    E: FieldElement<BaseField = Felt> + ExtensionOf<F>,
+{
+    let (r, ax) = (f.r, &layout.aux);
+    let (mn, an) = (f.main.next, f.next);
+    let mut dz = E::ZERO;
+    for (l, reg) in layout.regions.iter().enumerate() {
+        let (_, penult) = f.flags(layout, reg.block_len);
+        let w_total = an[ax.u[l]] + weight_row_sum(layout, ch, r, mn, l);
+        let x_total = an[ax.v[l]] + input_row_sum(layout, ch, r, mn, l);
+        let mut term = r[ch.rho[l]] * w_total * x_total;
+        if let Some(g) = ax.g[l] {
+            term *= an[g];
+        }
+        if l == 0 {
+            term += an[ax.a[0]] * x_total;
+        } else {
+            let y_row = accumulator_row_sum(layout, ch, r, mn, l, inv_multipliers[l]);
+            let y_total = an[ax.q[l].unwrap_or(0)] + y_row;
+            term -= an[ax.a[l]] * y_total;
+        }
+        dz += penult * term;
+    }
+    out.push(accumulator_degree(layout), an[ax.z] - f.cur[ax.z] - dz);
+}
+
+/// The degree of `Z`'s constraint: its highest-degree term decides.
+fn accumulator_degree(layout: &Layout) -> Degree {
+    let n = layout.trace_len;
+    let mut z_terms: Vec<(usize, usize)> = Vec::new();
+    for (region, layer) in layout.regions.iter().zip(&layout.layers) {
+        let deg_g = usize::from(layer.factor.is_some());
+        z_terms.push((1 + input_degree(region) + deg_g, region.block_len));
+        z_terms.push((2, region.block_len));
+    }
+    let eval = |(b, r): (usize, usize)| b * (n - 1) + (n / r) * (r - 1);
+    let (base, cycle) = z_terms
+        .iter()
+        .copied()
+        .max_by_key(|&t| eval(t))
+        .unwrap_or((2, 2));
+    Degree::cyclic(base, cycle)
+}
+
+/// Auxiliary assertions: `U`, `V` and `Q` start at zero.
+pub fn running_sum_assertions<E: FieldElement<BaseField = Felt>>(
+    layout: &Layout,
+    out: &mut Assertions<E>,
+) {
+    let ax = &layout.aux;
+    for &u in &ax.u {
+        out.single(u, 0, || E::ZERO);
+    }
+    for &v in &ax.v {
+        out.single(v, 0, || E::ZERO);
+    }
+    for &q in ax.q.iter().flatten() {
+        out.single(q, 0, || E::ZERO);
+    }
+}
+
+/// Auxiliary assertions: `Z` starts at zero and ends at [`expected_z`].
+pub fn accumulator_assertions<E: FieldElement<BaseField = Felt>>(
+    layout: &Layout,
+    ch: &Challenges,
+    public: &PublicInputs,
+    r: &[E],
+    out: &mut Assertions<E>,
+) {
+    let z = layout.aux.z;
+    out.single(z, 0, || E::ZERO);
+    out.single(z, layout.trace_len - 1, || {
+        expected_z(layout, ch, public, r)
+    });
+}
+
+/// The value `Z` must reach on the last row.
+pub fn expected_z<E: FieldElement<BaseField = Felt>>(
+    layout: &Layout,
+    ch: &Challenges,
+    p: &PublicInputs,
+    r: &[E],
+) -> E {
+    let cap = layout.batch_capacity;
+    let last = layout.layers.len() - 1;
+    let mut total = E::ZERO;
+
+    // − Σ_l (Σ_i ρ^{i+1} b_i)(Σ_b β^b)
+    for (l, layer) in p.descriptor.layers.iter().enumerate() {
+        let rho = r[ch.rho[l]];
+        let beta = r[ch.beta[l]];
+        let mut bias_sum = E::ZERO;
+        let powers = output_powers(rho, &layout.layers[l]);
+        for (pw, &b) in powers.into_iter().zip(&layer.bias) {
+            bias_sum += pw.mul_base(felt_from_i64(b));
+        }
+        let mut lanes = E::ZERO;
+        let mut bw = E::ONE;
+        for _ in 0..cap {
+            lanes += bw;
+            bw *= beta;
+        }
+        total -= bias_sum * lanes;
+    }
+
+    // + Σ_i ρ^{i+1} Σ_b β^b Y_ib for the (public) outputs of the last layer
+    let (rho, beta) = (r[ch.rho[last]], r[ch.beta[last]]);
+    let powers = output_powers(rho, &layout.layers[last]);
+    let mut bw = E::ONE;
+    for b in 0..cap {
+        let y = p.outputs.get(b).unwrap_or(&p.padding_outputs);
+        let mut lane = E::ZERO;
+        for (&pw, &v) in powers.iter().zip(y) {
+            lane += pw.mul_base(felt_from_i64(v));
+        }
+        total += lane * bw;
+        bw *= beta;
+    }
+
+    // + Σ_j δ^{j+1} Σ_b β_0^b X_jb for the (public) inputs; padding lanes are zero
+    let (delta, beta0) = (r[ch.delta], r[ch.beta[0]]);
+    let mut dw = delta;
+    for j in 0..layout.regions[0].blocks {
+        let mut g = E::ZERO;
+        let mut bw = E::ONE;
+        for x in &p.inputs {
+            if let Some(&v) = x.get(j) {
+                g += bw.mul_base(felt_from_i64(v));
+            }
+            bw *= beta0;
+        }
+        total += g * dw;
+        dw *= delta;
+    }
+    total
+}
+
+/// `ρ^(1 + S + i)` for the natural index `i` of each physical output of `layer` (`S` its
+/// exponent shift, zero but for stencil layers).
+fn output_powers<E: FieldElement<BaseField = Felt>>(rho: E, layer: &LayerLayout) -> Vec<E> {
+    let counter = Counter::new(1 + layer.out_shift(), &layer.out_order, 1);
+    let table = counter_table(rho, &counter);
+    counter_column(&table, &counter, layer.n_out)
+}

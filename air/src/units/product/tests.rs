@@ -1,0 +1,1 @@
+//! The product unit on hand-built frames.

@@ -1,0 +1,1 @@
+//! The sketch unit on hand-built frames.
