@@ -179,3 +179,40 @@ pub(crate) fn test_layout() -> Layout {
         Err(e) => panic!("the test model has a layout: {e}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use winter_air::TransitionConstraintDegree;
+
+    use super::*;
+    use crate::limits::SKETCHES;
+
+    #[test]
+    fn the_main_degrees_are_the_units_constraints_in_order() {
+        let layout = test_layout();
+        let activations: usize = layout.regions.iter().skip(1).map(|r| r.lanes_per_row).sum();
+        let public = PublicInputs {
+            descriptor: crate::descriptor::ModelDescriptor {
+                trace_len: 256,
+                layers: Vec::new(),
+                input_scale: 1.0,
+                output_scale: 1.0,
+            },
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+            padding_outputs: Vec::new(),
+            weight_root: [0; 32],
+            weight_sketch: [Felt::ZERO; SKETCHES],
+            bundle: crate::bundle::BundlePosition::single(&[]),
+        };
+        let units = Units::new(layout, public);
+        let mut expected = alloc::vec![TransitionConstraintDegree::new(2)];
+        expected.extend((0..3 * SKETCHES).map(|_| TransitionConstraintDegree::new(1)));
+        expected.extend((0..4 * activations).map(|_| TransitionConstraintDegree::new(3)));
+        assert_eq!(units.main_degrees(), expected);
+        assert_eq!(units.num_main_assertions(), 2 + 2 * SKETCHES);
+        let l = &units.layout;
+        let aux = l.layers.len() + 3 * l.regions.len() - 1 + 4 + l.aux.g.iter().flatten().count();
+        assert_eq!(units.num_aux_assertions(), aux);
+    }
+}

@@ -21,7 +21,11 @@ impl Sketches {
     /// The sketch points of the statement's model (drawn from its descriptor and weight root).
     pub fn new(layout: &Layout, public: &PublicInputs) -> Self {
         let points = sketch_points(&public.descriptor, &public.weight_root);
-        let columns = layout.weight_range().len();
+        Self::from_points(&points, layout.weight_range().len())
+    }
+
+    /// The sketches at `points` `(λ, μ)` over `columns` weight columns.
+    pub fn from_points(points: &[(Felt, Felt)], columns: usize) -> Self {
         Self {
             points: points
                 .iter()
