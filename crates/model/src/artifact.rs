@@ -2,7 +2,7 @@
 //! encoding of a [`QuantizedModel`]. One canonical encoding: trailing bytes are refused.
 
 use crate::error::{ModelError, Result};
-use crate::quant::QuantizedModel;
+use crate::quant::model::QuantizedModel;
 
 /// Magic bytes at the start of every artifact.
 pub const MAGIC: &[u8; 8] = b"GBMODEL\0";
@@ -77,7 +77,7 @@ impl QuantizedModel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::quant::QuantizedDense;
+    use crate::quant::model::{QuantizedDense, MAX_PROOF_BATCH};
 
     #[test]
     fn overlong_varints_are_refused() {
@@ -97,7 +97,7 @@ mod tests {
             name: "m".into(),
             input_len: 2,
             input_scale: 0.01,
-            input_encoding: crate::InputEncoding::Symmetric,
+            input_encoding: crate::quant::encoding::InputEncoding::Symmetric,
             layers: vec![
                 QuantizedDense {
                     n_in: 2,
@@ -186,10 +186,10 @@ mod tests {
     #[test]
     fn proof_batch_round_trips_and_is_bounded() {
         let mut m = model();
-        m.proof_batch = Some(crate::quant::MAX_PROOF_BATCH);
+        m.proof_batch = Some(MAX_PROOF_BATCH);
         let bytes = m.to_bytes().unwrap();
         assert_eq!(QuantizedModel::from_bytes(&bytes).unwrap(), m);
-        for bad in [0, crate::quant::MAX_PROOF_BATCH + 1] {
+        for bad in [0, MAX_PROOF_BATCH + 1] {
             m.proof_batch = Some(bad);
             assert!(matches!(m.to_bytes(), Err(ModelError::InvalidModel(_))));
             assert!(matches!(

@@ -2,7 +2,7 @@
 //!
 //! ONNX import into a small graph IR, a float reference executor, lowering to dense layers,
 //! int8 quantization with calibration, the **integer reference executor** (the exact semantics the
-//! STARK proves; see [`quant`]), fidelity reports, the compiled-model artifact format and EZKL-style
+//! STARK proves; see [`QuantizedModel`]), fidelity reports, the compiled-model artifact format and EZKL-style
 //! input JSON.
 //!
 //! # Usage
@@ -32,42 +32,50 @@
 //! ```
 //!
 //! Library code never panics on untrusted input: every failure is a [`ModelError`].
+//!
+//! # Layout
+//! The source is one folder per stage; only what this file re-exports is public.
+//!
+//! | folder | stage |
+//! |---|---|
+//! | `import/` | ONNX protobuf bindings, the loader, and the op registry (one file per op family) |
+//! | `ir/` | the float graph, tree ensembles and linear models |
+//! | `exec/` | float kernels and executor, shared work limits, the integer reference executor |
+//! | `lower/` | graph → layers: dense MLPs, convolutional networks, tabular models |
+//! | `quant/` | the quantized model, requantization, calibration, input encoding, fidelity |
+//!
+//! `artifact.rs` (the `.gbm` format), `input.rs` (input JSON) and `error.rs` sit at the top.
 
-pub mod artifact;
-pub mod classic;
-pub mod conv;
-pub mod convnet;
-pub mod dense;
-pub mod encoding;
-pub mod error;
-pub mod fidelity;
-pub mod float_exec;
-pub mod graph;
-pub mod import;
-pub mod input;
-pub mod int_exec;
-pub mod onnx;
-pub mod quant;
-pub mod tabular;
+mod artifact;
+mod error;
+pub(crate) mod exec;
+pub(crate) mod import;
+mod input;
+pub(crate) mod ir;
+pub(crate) mod lower;
+pub(crate) mod quant;
 
-pub use artifact::{FORMAT_VERSION, MAGIC};
-pub use classic::{
-    Aggregate, BranchMode, LinearModel, Norm, PostTransform, Tree, TreeEnsemble, TreeNode,
-    MAX_TREE_DEPTH,
-};
-pub use conv::{PoolKind, MAX_CONV_WORK};
-pub use dense::{FloatDense, FloatMlp};
-pub use encoding::InputEncoding;
+pub use artifact::{FORMAT_VERSION, MAGIC, MAX_ARTIFACT_BYTES};
 pub use error::{ModelError, Result};
-pub use fidelity::{fidelity, fidelity_against, FidelityReport};
-pub use graph::{Graph, Node, Op, Operand, Tensor};
-pub use import::{load_onnx, MAX_MODEL_BYTES, MAX_NODES};
+pub use exec::conv::PoolKind;
+pub use exec::int::{first_argmax, Execution, LayerExecution};
+pub use exec::limits::MAX_CONV_WORK;
+pub use import::loader::{load_onnx, MAX_MODEL_BYTES, MAX_NODES};
+/// The ONNX protobuf bindings (prost messages), for building or editing models in tests and tools.
+pub use import::onnx;
 pub use input::parse_input_json;
-pub use int_exec::{first_argmax, Execution, LayerExecution};
-pub use quant::{
-    quantize, quantize_with_info, requantize, requantize_at, ConvGeometry, QuantizationInfo,
-    QuantizedDense, QuantizedModel, Requantized, MAX_PROOF_BATCH,
-};
+pub use ir::graph::{Graph, Node, Op, Operand, Tensor};
+pub use ir::linear::LinearModel;
+pub use ir::scores::{Norm, PostTransform};
+pub use ir::tree::{Aggregate, BranchMode, Tree, TreeEnsemble, TreeNode, MAX_TREE_DEPTH};
+pub use lower::dense::{FloatDense, FloatMlp};
+/// Lowering of classic tabular models (trees, linear models) to integer layers.
+pub use lower::tabular;
+pub use quant::calibrate::{quantize, quantize_with_info, QuantizationInfo};
+pub use quant::encoding::InputEncoding;
+pub use quant::fidelity::{fidelity, fidelity_against, FidelityReport};
+pub use quant::model::{ConvGeometry, QuantizedDense, QuantizedModel, MAX_PROOF_BATCH};
+pub use quant::requant::{requantize, requantize_at, Requantized};
 
 /// Imports, lowers and quantizes an ONNX model in one step.
 ///
@@ -80,10 +88,10 @@ pub fn compile_onnx(
     calibration: Option<&[Vec<f32>]>,
 ) -> Result<(QuantizedModel, Option<FidelityReport>)> {
     let graph = load_onnx(bytes)?;
-    if let Some(lowered) = tabular::lower_graph(&graph, calibration)? {
+    if let Some(lowered) = lower::tabular::lower_graph(&graph, calibration)? {
         return Ok(lowered);
     }
-    if let Some(lowered) = convnet::lower_graph(&graph, calibration)? {
+    if let Some(lowered) = lower::convnet::lower_graph(&graph, calibration)? {
         return Ok(lowered);
     }
     let mlp = FloatMlp::from_graph(&graph)?;

@@ -5,8 +5,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::classic::{LinearModel, Norm, TreeEnsemble};
 use crate::error::{ModelError, Result};
+use crate::ir::linear::LinearModel;
+use crate::ir::scores::Norm;
+use crate::ir::tree::TreeEnsemble;
 
 /// A dense float tensor in row-major order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,7 +51,7 @@ impl Tensor {
 ///
 /// # Errors
 /// [`ModelError::ArithmeticOverflow`] if the product does not fit `usize`.
-pub fn element_count(shape: &[usize]) -> Result<usize> {
+pub(crate) fn element_count(shape: &[usize]) -> Result<usize> {
     shape.iter().try_fold(1usize, |acc, &d| {
         acc.checked_mul(d)
             .ok_or_else(|| ModelError::ArithmeticOverflow {

@@ -6,13 +6,13 @@
 //!
 //! Pads are in ONNX order `[top, left, bottom, right]` (`[x1_begin, x2_begin, x1_end, x2_end]`). Output
 //! sizes use ONNX's floor rule (`ceil_mode = 0`): `out = (in + pad_begin + pad_end - kernel) / stride + 1`.
+//!
+//! About 600 lines: the convolution, pooling and batch-norm kernels share their window and work
+//! checks, and their tests (about a third of the file) stay beside them.
 
 use crate::error::{ModelError, Result};
-use crate::float_exec::{MAX_GEMM_WORK, MAX_TENSOR_ELEMENTS};
-use crate::graph::Tensor;
-
-/// Largest number of multiply-adds (or window reads) one convolution or pooling node may do.
-pub const MAX_CONV_WORK: usize = MAX_GEMM_WORK;
+use crate::exec::limits::{MAX_CONV_WORK, MAX_TENSOR_ELEMENTS};
+use crate::ir::graph::Tensor;
 
 /// How a pooling window is reduced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,7 +28,7 @@ pub enum PoolKind {
 
 /// Output size of one spatial axis: `(input + pad_begin + pad_end - kernel) / stride + 1`, or `None`
 /// if `kernel` or `stride` is zero, the kernel is larger than the padded input, or on overflow.
-pub fn output_dim(
+pub(crate) fn output_dim(
     input: usize,
     kernel: usize,
     stride: usize,
@@ -45,7 +45,7 @@ pub fn output_dim(
 /// ONNX `auto_pad = SAME_UPPER` (`upper`) or `SAME_LOWER` pads `(begin, end)` of one axis: the output
 /// has `ceil(input / stride)` elements and the odd padding element goes to the end (upper) or the
 /// beginning (lower). `None` for a zero stride or on overflow.
-pub fn same_pads(
+pub(crate) fn same_pads(
     input: usize,
     kernel: usize,
     stride: usize,
@@ -137,7 +137,13 @@ fn window_out(
 
 /// Input coordinate of kernel tap `k` for output `o`: `o * stride + k - pad_begin`, `None` in the
 /// padding.
-pub fn tap(o: usize, stride: usize, k: usize, pad_begin: usize, size: usize) -> Option<usize> {
+pub(crate) fn tap(
+    o: usize,
+    stride: usize,
+    k: usize,
+    pad_begin: usize,
+    size: usize,
+) -> Option<usize> {
     o.checked_mul(stride)?
         .checked_add(k)?
         .checked_sub(pad_begin)
@@ -151,7 +157,7 @@ pub fn tap(o: usize, stride: usize, k: usize, pad_begin: usize, size: usize) -> 
 /// [`ModelError::ShapeMismatch`] (naming `op` and `node`) for wrong ranks or channel counts, a zero
 /// stride, or a kernel larger than the padded input; [`ModelError::NodeTooLarge`] beyond
 /// [`MAX_TENSOR_ELEMENTS`] outputs or [`MAX_CONV_WORK`] multiply-adds.
-pub fn conv2d(
+pub(crate) fn conv2d(
     op: &str,
     node: &str,
     x: &Tensor,
@@ -222,7 +228,7 @@ pub fn conv2d(
 ///
 /// # Errors
 /// As [`conv2d`], plus a shape error if a pad is not smaller than the kernel.
-pub fn pool2d(
+pub(crate) fn pool2d(
     op: &str,
     node: &str,
     x: &Tensor,
@@ -289,7 +295,7 @@ pub fn pool2d(
 ///
 /// # Errors
 /// [`ModelError::ShapeMismatch`] for a rank below 3, a batch other than 1 or an empty spatial extent.
-pub fn global_average_pool(op: &str, node: &str, x: &Tensor) -> Result<Tensor> {
+pub(crate) fn global_average_pool(op: &str, node: &str, x: &Tensor) -> Result<Tensor> {
     let (c, spatial) = match x.shape.as_slice() {
         [1, c, rest @ ..] if !rest.is_empty() => (*c, rest.iter().product::<usize>()),
         other => {
@@ -328,7 +334,7 @@ pub fn global_average_pool(op: &str, node: &str, x: &Tensor) -> Result<Tensor> {
 /// # Errors
 /// [`ModelError::ShapeMismatch`] if the four parameter tensors do not all have `channels` values;
 /// [`ModelError::NonFinite`] if `var + ε` is not positive or a result is not finite.
-pub fn batch_norm_affine(
+pub(crate) fn batch_norm_affine(
     op: &str,
     node: &str,
     channels: usize,
@@ -365,7 +371,7 @@ pub fn batch_norm_affine(
 ///
 /// # Errors
 /// As [`batch_norm_affine`], and a shape error for a rank below 2 or a batch other than 1.
-pub fn batch_norm(
+pub(crate) fn batch_norm(
     op: &str,
     node: &str,
     x: &Tensor,

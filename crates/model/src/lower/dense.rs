@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ModelError, Result};
-use crate::graph::{Graph, Node, Op, Operand, Tensor};
+use crate::ir::graph::{Graph, Node, Op, Operand, Tensor};
 
 /// One float dense layer `y = W x + b`, optionally followed by ReLU.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

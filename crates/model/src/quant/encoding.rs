@@ -10,7 +10,7 @@ use crate::error::{ModelError, Result};
 
 /// Most split thresholds one feature may have under [`InputEncoding::Thresholds`] (codes
 /// `0..=2·127` fit the int8 input range after the `−128` shift).
-pub const MAX_CUTS_PER_FEATURE: usize = 127;
+pub(crate) const MAX_CUTS_PER_FEATURE: usize = 127;
 
 /// How a float sample is turned into int8 inputs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,7 +38,7 @@ pub enum InputEncoding {
 
 /// The smallest code `K` (as `q + 128`) with `code >= K ⟺ x > c_i` (`strict`) or `x >= c_i`:
 /// `2i + 2` and `2i + 1` respectively, for the `i`-th cut of a feature.
-pub fn threshold_code(index: usize, strict: bool) -> i64 {
+pub(crate) fn threshold_code(index: usize, strict: bool) -> i64 {
     2 * index as i64 + if strict { 2 } else { 1 }
 }
 

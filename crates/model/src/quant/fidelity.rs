@@ -4,9 +4,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::dense::FloatMlp;
 use crate::error::{ModelError, Result};
-use crate::quant::QuantizedModel;
+use crate::lower::dense::FloatMlp;
+use crate::quant::model::QuantizedModel;
 
 /// How closely a [`QuantizedModel`] follows its float source on a data set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -4,7 +4,8 @@ use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ModelError, Result};
-use crate::quant::{requantize_at, QuantizedModel, Requantized};
+use crate::quant::model::QuantizedModel;
+use crate::quant::requant::{requantize_at, Requantized};
 
 /// What one layer did for one sample.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -157,14 +158,14 @@ impl QuantizedModel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::quant::QuantizedDense;
+    use crate::quant::model::QuantizedDense;
 
     fn tiny() -> QuantizedModel {
         QuantizedModel {
             name: "tiny".into(),
             input_len: 2,
             input_scale: 0.5,
-            input_encoding: crate::InputEncoding::Symmetric,
+            input_encoding: crate::quant::encoding::InputEncoding::Symmetric,
             layers: vec![
                 QuantizedDense {
                     n_in: 2,

@@ -1,0 +1,8 @@
+//! The intermediate representation between import and lowering: the float [`graph::Graph`] and the
+//! classic (non-neural) model types it can hold, [`tree::TreeEnsemble`] and [`linear::LinearModel`].
+
+pub(crate) mod graph;
+pub(crate) mod linear;
+pub(crate) mod scores;
+pub(crate) mod tree;
+mod tree_check;

@@ -1,0 +1,174 @@
+//! Calibration and quantization of the float stages: scales from the float forward pass, the integer
+//! layers of every stage, and the fidelity of the result against the float graph.
+
+use crate::error::{ModelError, Result};
+use crate::ir::graph::Graph;
+use crate::lower::convnet::stages::{forward, Act, Stage, IDENTITY};
+use crate::quant::encoding::InputEncoding;
+use crate::quant::fidelity::{fidelity_against, FidelityReport};
+use crate::quant::model::{QuantizedDense, QuantizedModel, BIAS_LIMIT, DEFAULT_INPUT_RANGE};
+
+pub(crate) fn quantize(
+    graph: &Graph,
+    stages: &[Stage],
+    samples: Option<&[Vec<f32>]>,
+) -> Result<QuantizedModel> {
+    // calibration: input range and the largest activation after every dense stage
+    let mut x_max = 0f64;
+    let mut act_max = vec![0f64; stages.len()];
+    for s in samples.unwrap_or_default() {
+        if s.len() != graph.input_len || s.iter().any(|v| !v.is_finite()) {
+            return Err(ModelError::NonFinite {
+                context: "calibration sample".into(),
+            });
+        }
+        let x: Vec<f64> = s.iter().map(|&v| f64::from(v)).collect();
+        x_max = x.iter().fold(x_max, |m, v| m.max(v.abs()));
+        for (m, a) in act_max.iter_mut().zip(forward(stages, &x)) {
+            *m = a.iter().fold(*m, |m, v| m.max(*v));
+        }
+    }
+    let input_scale = if x_max > 0.0 {
+        x_max
+    } else {
+        DEFAULT_INPUT_RANGE
+    } / 127.0;
+    let mut bound = if x_max > 0.0 {
+        x_max
+    } else {
+        DEFAULT_INPUT_RANGE
+    };
+    let mut s = input_scale;
+    let mut layers = Vec::new();
+    let mut output_scale = 1.0;
+    let last = stages.len() - 1;
+    for (si, stage) in stages.iter().enumerate() {
+        let li = layers.len();
+        match stage {
+            Stage::Affine(a) => {
+                let w_max = a.w.iter().fold(0f64, |m, v| m.max(v.abs()));
+                let s_w = if w_max > 0.0 { w_max / 127.0 } else { 1.0 };
+                let weights =
+                    a.w.iter()
+                        .map(|v| (v / s_w).round().clamp(-127.0, 127.0) as i8)
+                        .collect();
+                let bias =
+                    a.b.iter()
+                        .enumerate()
+                        .map(|(i, v)| {
+                            let q = (v / (s * s_w)).round();
+                            if q.is_finite() && q.abs() < BIAS_LIMIT as f64 {
+                                Ok(q as i64)
+                            } else {
+                                Err(ModelError::BiasOverflow {
+                                    layer: li,
+                                    index: i,
+                                    value: if q.is_finite() { q as i64 } else { i64::MAX },
+                                })
+                            }
+                        })
+                        .collect::<Result<Vec<_>>>()?;
+                let multiplier = if si == last {
+                    output_scale = s * s_w;
+                    None
+                } else {
+                    // worst case without calibration: Σ|W|·bound + |b|
+                    let worst = (0..a.n_out)
+                        .map(|o| {
+                            a.w[o * a.n_in..(o + 1) * a.n_in]
+                                .iter()
+                                .map(|v| v.abs())
+                                .sum::<f64>()
+                                * bound
+                                + a.b[o].abs()
+                        })
+                        .fold(0f64, f64::max);
+                    let top = match a.act {
+                        Act::Relu6 => 6.0,
+                        _ if samples.is_some() && act_max[si] > 0.0 => act_max[si],
+                        _ => worst.max(1e-9),
+                    };
+                    bound = top;
+                    let m = (s * s_w / (top / 255.0) * 65536.0)
+                        .round()
+                        .clamp(1.0, 65535.0);
+                    s = s * s_w * 65536.0 / m;
+                    Some(m as u32)
+                };
+                layers.push(QuantizedDense {
+                    n_in: a.n_in,
+                    n_out: a.n_out,
+                    weights,
+                    bias,
+                    multiplier,
+                    groups: 1,
+                    conv: a.conv.clone(),
+                });
+            }
+            Stage::MaxPool { windows, size } => {
+                // [a, b, c, d] ↦ [relu(a − b), b, relu(c − d), d] per four, then halvings
+                // [u1, v1, u2, v2] ↦ [relu(u1 + v1 − u2 − v2), u2 + v2] down to one pair per window
+                let p1: [i8; 16] = [1, -1, 0, 0, 0, 1, 0, 0, 0, 0, 1, -1, 0, 0, 0, 1];
+                let p2: [i8; 8] = [1, 1, -1, -1, 0, 0, 1, 1];
+                let mut n = windows * size;
+                layers.push(tile(&p1, n, n));
+                while n > 2 * windows {
+                    layers.push(tile(&p2, n, n / 2));
+                    n /= 2;
+                }
+            }
+            Stage::AvgPool {
+                size,
+                divisor,
+                mask,
+            } => {
+                let windows = mask.len() / size;
+                let multiplier = (f64::from(IDENTITY) / *divisor as f64).round().max(1.0);
+                layers.push(QuantizedDense {
+                    n_in: mask.len(),
+                    n_out: windows,
+                    weights: mask.iter().map(|&m| m as i8).collect(),
+                    bias: vec![0; windows],
+                    multiplier: Some(multiplier as u32),
+                    groups: windows,
+                    conv: None,
+                });
+            }
+        }
+    }
+    let model = QuantizedModel {
+        name: graph.name.clone(),
+        input_len: graph.input_len,
+        input_scale,
+        input_encoding: InputEncoding::Symmetric,
+        layers,
+        output_scale,
+        classifier: graph.classifier,
+        proof_batch: None,
+    };
+    model.validate()?;
+    Ok(model)
+}
+
+/// A block-diagonal identity-multiplier layer repeating `pattern` (4 inputs per group).
+fn tile(pattern: &[i8], n_in: usize, n_out: usize) -> QuantizedDense {
+    QuantizedDense {
+        n_in,
+        n_out,
+        weights: pattern.repeat(n_in / 4),
+        bias: vec![0; n_out],
+        multiplier: Some(IDENTITY),
+        groups: n_in / 4,
+        conv: None,
+    }
+}
+
+pub(crate) fn fidelity(
+    graph: &Graph,
+    model: &QuantizedModel,
+    data: &[Vec<f32>],
+) -> Result<FidelityReport> {
+    fidelity_against(model, data, |x| {
+        Ok(graph.run_f32(x)?.into_iter().map(f64::from).collect())
+    })
+}

@@ -1,0 +1,143 @@
+//! The lowered float network: affine stages and exact pools over groups of activations, the
+//! weighted sums ([`Parts`]) that tie activations to ONNX values, the skips carried alongside, and
+//! the float forward pass over the stages.
+
+use crate::error::ModelError;
+use crate::ir::graph::Node;
+use crate::quant::model::ConvGeometry;
+
+/// Widest activation vector the lowering builds (the proof's layer-width limit, 2^14).
+pub(crate) const MAX_ACTIVATIONS: usize = 1 << 14;
+
+/// Largest dense layer (weights) a convolution or Gemm may lower to.
+pub(crate) const MAX_DENSE_CELLS: usize = 1 << 24;
+
+/// The identity multiplier (`t = acc`).
+pub(crate) const IDENTITY: u32 = 1 << 16;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Act {
+    None,
+    Relu,
+    Relu6,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Affine {
+    pub(crate) n_in: usize,
+    pub(crate) n_out: usize,
+    /// Row-major `[n_out][n_in]`, in our activation order.
+    pub(crate) w: Vec<f64>,
+    pub(crate) b: Vec<f64>,
+    pub(crate) act: Act,
+    /// The convolution this stage computes, while its rows are exactly that (no carried skip,
+    /// no folded skip, at most a permutation of its outputs).
+    pub(crate) conv: Option<ConvGeometry>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Stage {
+    Affine(Affine),
+    /// Exact max pooling over `windows` groups of `size` (a power of two, at least 4)
+    /// consecutive activations.
+    MaxPool {
+        windows: usize,
+        size: usize,
+    },
+    /// `Σ mask·x / divisor` over `windows` groups of `size` consecutive activations (`mask` is 1,
+    /// or 0 on the repeats that pad a short window).
+    AvgPool {
+        size: usize,
+        divisor: usize,
+        mask: Vec<f64>,
+    },
+}
+
+pub(crate) fn unsupported(node: &Node, reason: impl Into<String>) -> ModelError {
+    ModelError::Unsupported {
+        op: node.op_type.clone(),
+        node: node.name.clone(),
+        reason: reason.into(),
+    }
+}
+
+/// A value in terms of the current activations: per ONNX flat index, `Σ coeff · a_k`.
+pub(crate) type Parts = Vec<Vec<(usize, f64)>>;
+
+/// A value read again further on (a residual skip), carried through the layers in between.
+#[derive(Debug, Clone)]
+pub(crate) struct Skip {
+    /// Its value id.
+    pub(crate) value: usize,
+    /// The last node that reads it.
+    pub(crate) last_reader: usize,
+    /// True if it may be negative (then it is carried as `relu(v)` and `relu(−v)`).
+    pub(crate) signed: bool,
+    /// Its value in terms of the current activations.
+    pub(crate) parts: Parts,
+    /// Its value in terms of the last stage's inputs (to fold an `Add` into that stage).
+    pub(crate) before_last: Option<Parts>,
+    /// Rows of the last stage that carry it.
+    pub(crate) rows: core::ops::Range<usize>,
+    /// Rows of the stage before the last that carry it (empty if none).
+    pub(crate) prev_rows: core::ops::Range<usize>,
+}
+
+impl Skip {
+    /// A skip on `value`, read last by node `last_reader`, currently equal to `parts`.
+    pub(crate) fn new(value: usize, last_reader: usize, signed: bool, parts: Parts) -> Self {
+        Self {
+            value,
+            last_reader,
+            signed,
+            parts,
+            before_last: None,
+            rows: 0..0,
+            prev_rows: 0..0,
+        }
+    }
+}
+
+/// Runs the float stages (exact max pooling), returning the activations after every stage.
+pub(crate) fn forward(stages: &[Stage], x: &[f64]) -> Vec<Vec<f64>> {
+    let mut a = x.to_vec();
+    let mut out = Vec::new();
+    for s in stages {
+        a = match s {
+            Stage::Affine(l) => (0..l.n_out)
+                .map(|o| {
+                    let v = l.b[o]
+                        + l.w[o * l.n_in..(o + 1) * l.n_in]
+                            .iter()
+                            .zip(&a)
+                            .map(|(w, x)| w * x)
+                            .sum::<f64>();
+                    match l.act {
+                        Act::None => v,
+                        Act::Relu => v.max(0.0),
+                        Act::Relu6 => v.clamp(0.0, 6.0),
+                    }
+                })
+                .collect(),
+            Stage::MaxPool { size, .. } => a
+                .chunks(*size)
+                .flat_map(|q| {
+                    let max = |h: &[f64]| h.iter().copied().fold(f64::MIN, f64::max);
+                    let (m1, m2) = (max(&q[..size / 2]), max(&q[size / 2..]));
+                    [(m1 - m2).max(0.0), m2]
+                })
+                .collect(),
+            Stage::AvgPool {
+                size,
+                divisor,
+                mask,
+            } => a
+                .chunks(*size)
+                .zip(mask.chunks(*size))
+                .map(|(q, m)| q.iter().zip(m).map(|(x, m)| x * m).sum::<f64>() / *divisor as f64)
+                .collect(),
+        };
+        out.push(a.clone());
+    }
+    out
+}

@@ -1,0 +1,7 @@
+//! Lowering: from the float [graph](crate::ir::graph) to integer layers. Dense MLP chains go through
+//! [`dense::FloatMlp`] and [quantization](crate::quant); convolutional networks ([`convnet`]) and
+//! classic tabular models ([`tabular`]) lower straight to a [`QuantizedModel`](crate::QuantizedModel).
+
+pub(crate) mod convnet;
+pub(crate) mod dense;
+pub mod tabular;

@@ -1,0 +1,253 @@
+//! The quantized model: integer layers, their optional convolution geometry, the input encoding,
+//! and the structural rules every model obeys (see the [integer semantics](crate::quant)).
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ModelError, Result};
+use crate::quant::encoding::InputEncoding;
+use crate::quant::requant::MAX_MULTIPLIER;
+
+/// Bias bound: `|b| < BIAS_LIMIT`.
+pub(crate) const BIAS_LIMIT: i64 = 1 << 31;
+/// Assumed `max|x|` of inputs when no calibration data is given.
+pub(crate) const DEFAULT_INPUT_RANGE: f64 = 1.0;
+/// Largest layer width accepted in a [`QuantizedModel`].
+pub(crate) const MAX_WIDTH: usize = 1 << 20;
+/// Largest total weight count accepted in a [`QuantizedModel`].
+pub(crate) const MAX_WEIGHTS: usize = 1 << 26;
+/// Largest [`QuantizedModel::proof_batch`] accepted.
+pub const MAX_PROOF_BATCH: u32 = 1 << 20;
+
+/// A model with exact integer semantics (see the [module docs](crate::quant)).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuantizedModel {
+    /// Model name.
+    pub name: String,
+    /// Input features.
+    pub input_len: usize,
+    /// `q = clamp(round_half_away_from_zero(x / input_scale), -128, 127)` under
+    /// [`InputEncoding::Symmetric`]; the real value of one input unit in the descriptor.
+    pub input_scale: f64,
+    /// How float samples become int8 inputs.
+    pub input_encoding: InputEncoding,
+    /// The layers, first to last.
+    pub layers: Vec<QuantizedDense>,
+    /// Real logit ≈ `out_int as f64 * output_scale`.
+    pub output_scale: f64,
+    /// True if the source model ended in `Softmax`/`ArgMax`.
+    pub classifier: bool,
+    /// Samples one proof must hold (`glassbox compile --proof-batch`): the prover sizes its
+    /// trace for them. `None` sizes it for single-inference speed with room for 64 samples.
+    pub proof_batch: Option<u32>,
+}
+
+/// One integer dense layer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuantizedDense {
+    /// Input width.
+    pub n_in: usize,
+    /// Output width.
+    pub n_out: usize,
+    /// Row-major `[n_out][n_in]` int8 weights.
+    pub weights: Vec<i8>,
+    /// `n_out` biases, each `|b| < 2^31`.
+    pub bias: Vec<i64>,
+    /// `Some(M)` (`1 <= M <` [`MAX_MULTIPLIER`]) for hidden layers, `None` for the last layer.
+    pub multiplier: Option<u32>,
+    /// Block-diagonal groups (1: dense). With `G` groups, output `i` reads only inputs
+    /// `g·c .. (g+1)·c` of its group `g = i / (n_out / G)`, `c = n_in / G` (a power of two when
+    /// `G > 1`), and `weights` is row-major `[n_out][c]`.
+    pub groups: usize,
+    /// The convolution this layer computes, if it is one (its `weights` are then the dense
+    /// Toeplitz matrix, which a prover may store as a stencil).
+    pub conv: Option<ConvGeometry>,
+}
+
+/// A stride-1 convolution `C×H×W → O×Ho×Wo` as a layer computes it: input activation
+/// `((c·H + y)·W + x)·copies + e` (two copies when the input is a max pool's pair), output row
+/// `r` is the natural output `out_order[r] = (o·Ho + y)·Wo + x`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConvGeometry {
+    /// Input channels.
+    pub channels: usize,
+    /// Input height.
+    pub height: usize,
+    /// Input width.
+    pub width: usize,
+    /// Activations per input value (1, or 2 after a max pool).
+    pub copies: usize,
+    /// Output channels.
+    pub out_channels: usize,
+    /// Output height.
+    pub out_height: usize,
+    /// Output width.
+    pub out_width: usize,
+    /// Kernel height.
+    pub kernel_h: usize,
+    /// Kernel width.
+    pub kernel_w: usize,
+    /// Zero rows above the input.
+    pub pad_top: usize,
+    /// Zero columns left of the input.
+    pub pad_left: usize,
+    /// Natural output index of each output row.
+    pub out_order: Vec<u32>,
+}
+
+impl ConvGeometry {
+    /// Largest kernel side.
+    pub const MAX_KERNEL: usize = 7;
+
+    /// True if the geometry is consistent with a layer of `n_in` inputs and `n_out` outputs:
+    /// stride-1 output dimensions, padding below the kernel size, and `out_order` a permutation.
+    pub fn fits(&self, n_in: usize, n_out: usize) -> bool {
+        let product = |v: &[usize]| v.iter().try_fold(1usize, |a, &b| a.checked_mul(b));
+        let inputs = [self.channels, self.height, self.width, self.copies];
+        let outputs = [self.out_channels, self.out_height, self.out_width];
+        let kernel_ok = |k: usize, pad: usize| (1..=Self::MAX_KERNEL).contains(&k) && pad < k;
+        // stride 1: out = in + pad_before + pad_after − k + 1 with pad_after < k
+        let dim_ok = |out: usize, input: usize, k: usize, pad: usize| {
+            (out + k - 1)
+                .checked_sub(input + pad)
+                .is_some_and(|after| after < k)
+        };
+        if product(&inputs) != Some(n_in)
+            || product(&outputs) != Some(n_out)
+            || !(1..=2).contains(&self.copies)
+            || !kernel_ok(self.kernel_h, self.pad_top)
+            || !kernel_ok(self.kernel_w, self.pad_left)
+            || !dim_ok(self.out_height, self.height, self.kernel_h, self.pad_top)
+            || !dim_ok(self.out_width, self.width, self.kernel_w, self.pad_left)
+        {
+            return false;
+        }
+        is_permutation(self.out_order.iter().map(|&i| i as usize), n_out)
+    }
+}
+
+/// True if `items` holds each of `0..n` exactly once.
+pub(crate) fn is_permutation(items: impl ExactSizeIterator<Item = usize>, n: usize) -> bool {
+    let mut seen = vec![false; n];
+    items.len() == n
+        && items
+            .into_iter()
+            .all(|i| seen.get_mut(i).is_some_and(|s| !std::mem::replace(s, true)))
+}
+
+impl QuantizedDense {
+    /// The weights as a dense row-major `[n_out][n_in]` matrix (zeros outside the groups).
+    pub fn dense_weights(&self) -> Vec<i8> {
+        let g = self.groups.max(1);
+        let (c, m) = (self.n_in / g, (self.n_out / g).max(1));
+        let mut out = vec![0i8; self.n_out * self.n_in];
+        for (i, row) in self.weights.chunks(c.max(1)).enumerate().take(self.n_out) {
+            let start = i * self.n_in + (i / m) * c;
+            out[start..start + row.len()].copy_from_slice(row);
+        }
+        out
+    }
+}
+
+impl QuantizedModel {
+    /// Checks every structural rule of the integer semantics: widths chain, array lengths, bias bound,
+    /// multipliers present exactly on hidden layers and in range, finite positive scales, size limits.
+    ///
+    /// # Errors
+    /// [`ModelError::InvalidModel`], [`ModelError::BiasOverflow`], [`ModelError::InvalidMultiplier`],
+    /// [`ModelError::TooLarge`].
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(ModelError::InvalidModel(m));
+        if self.layers.is_empty() {
+            return bad("no layers".into());
+        }
+        for s in [self.input_scale, self.output_scale] {
+            if !(s.is_finite() && s > 0.0) {
+                return bad(format!("scale {s} is not finite and positive"));
+            }
+        }
+        self.input_encoding.validate(self.input_len)?;
+        if let Some(k) = self.proof_batch {
+            if k == 0 || k > MAX_PROOF_BATCH {
+                return bad(format!("proof batch {k} is outside 1..={MAX_PROOF_BATCH}"));
+            }
+        }
+        let mut width = self.input_len;
+        let mut total = 0usize;
+        let n = self.layers.len();
+        for (li, l) in self.layers.iter().enumerate() {
+            if l.n_in > MAX_WIDTH || l.n_out > MAX_WIDTH {
+                return Err(ModelError::TooLarge {
+                    what: "layer width",
+                    limit: MAX_WIDTH as u64,
+                    got: l.n_in.max(l.n_out) as u64,
+                });
+            }
+            if l.n_in != width || l.n_in == 0 || l.n_out == 0 {
+                return bad(format!(
+                    "layer {li} takes {} inputs, previous width is {width}",
+                    l.n_in
+                ));
+            }
+            let g = l.groups;
+            if g == 0
+                || !l.n_in.is_multiple_of(g)
+                || !l.n_out.is_multiple_of(g)
+                || (g > 1 && !(l.n_in / g).is_power_of_two())
+            {
+                return bad(format!(
+                    "layer {li} has {g} groups for {} inputs and {} outputs",
+                    l.n_in, l.n_out
+                ));
+            }
+            let nw = (l.n_in / g).saturating_mul(l.n_out);
+            total = total.saturating_add(nw);
+            if total > MAX_WEIGHTS {
+                return Err(ModelError::TooLarge {
+                    what: "weight count",
+                    limit: MAX_WEIGHTS as u64,
+                    got: total as u64,
+                });
+            }
+            if l.weights.len() != nw || l.bias.len() != l.n_out {
+                return bad(format!("layer {li} has inconsistent weight or bias length"));
+            }
+            if let Some(conv) = &l.conv {
+                if g != 1 || !conv.fits(l.n_in, l.n_out) {
+                    return bad(format!(
+                        "layer {li} has an inconsistent convolution geometry"
+                    ));
+                }
+            }
+            if let Some((i, &b)) = l
+                .bias
+                .iter()
+                .enumerate()
+                .find(|(_, b)| b.abs() >= BIAS_LIMIT)
+            {
+                return Err(ModelError::BiasOverflow {
+                    layer: li,
+                    index: i,
+                    value: b,
+                });
+            }
+            match (l.multiplier, li + 1 < n) {
+                (Some(m), true) if m == 0 || m >= MAX_MULTIPLIER => {
+                    return Err(ModelError::InvalidMultiplier { value: m })
+                }
+                (Some(_), true) | (None, false) => {}
+                _ => {
+                    return bad(format!(
+                        "layer {li}: hidden layers need a multiplier, the last layer none"
+                    ))
+                }
+            }
+            width = l.n_out;
+        }
+        Ok(())
+    }
+
+    /// Number of outputs (width of the last layer).
+    pub fn output_len(&self) -> usize {
+        self.layers.last().map_or(0, |l| l.n_out)
+    }
+}
