@@ -9,9 +9,6 @@
 pub mod constraints;
 pub mod rows;
 
-#[cfg(test)]
-mod tests;
-
 pub use rows::{
     accumulator_row_sum, input_row_sum, inverse_multipliers, weight_row_sum, weight_step,
 };

@@ -1,1 +1,0 @@
-//! The product unit on hand-built frames.
