@@ -9,6 +9,11 @@
 //! ([`BundleError::NotContiguous`], [`BundleError::SampleCount`]), and that the id recomputed
 //! from all the proofs' inputs in order is the bound one ([`BundleError::IdMismatch`]).
 
+use alloc::collections::BTreeMap;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+
 use glassbox_air::bundle::id_hex;
 use glassbox_air::{bundle_id, ModelDigest};
 
@@ -118,9 +123,9 @@ pub enum BundleError {
     },
 }
 
-impl std::fmt::Display for BundleError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let short = |id: &[u8; 32]| id_hex(id)[..16].to_string();
+impl fmt::Display for BundleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let short = |id: &[u8; 32]| -> String { id_hex(id)[..16].to_string() };
         match self {
             Self::Empty => write!(f, "the bundle lists no proofs"),
             Self::Proof { index, error } => write!(f, "proof {index} is invalid: {error}"),
@@ -188,7 +193,7 @@ impl std::fmt::Display for BundleError {
     }
 }
 
-impl std::error::Error for BundleError {}
+impl core::error::Error for BundleError {}
 
 /// Verifies `proofs` (the files of one bundle, chunk 0 first) against `digest`, each with
 /// [`crate::verify`] at `min_security_bits`, then as one bundle (see the module docs).
@@ -227,7 +232,7 @@ pub fn check_bundle(claims: Vec<Claim>) -> Result<BundleClaim, BundleError> {
             });
         }
     }
-    let mut seen = std::collections::HashMap::new();
+    let mut seen = BTreeMap::new();
     for (index, c) in claims.iter().enumerate() {
         if let Some(&at) = seen.get(&c.bundle.chunk) {
             return Err(BundleError::Duplicate {

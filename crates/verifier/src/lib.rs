@@ -24,8 +24,8 @@
 //!    layout, and the descriptor and weight root hash to the caller's digest.
 //! 4. The winterfell proof has exactly the preset's options and the trace shape the model implies.
 //! 5. The STARK verifies (winterfell's verifier), and its FRI remainder is the polynomial the
-//!    prover committed to, which winterfell 0.13.1 does not check. Panics inside winterfell are
-//!    caught and reported as rejections.
+//!    prover committed to, which winterfell 0.13.1 does not check. With the `std` feature (the
+//!    default), panics inside winterfell are caught and reported as rejections.
 //! 6. The weight cells of every main-trace row the STARK opened hash to leaves of the committed
 //!    weight tree (the opening in the envelope, against the root the digest commits to).
 //!
@@ -44,7 +44,18 @@
 //! (`glassbox bench`, median of 5): 0.7 ms for one inference of the 64-128-64-10 MLP, 1.4 ms for
 //! 64 of them in one 113 KB proof, 2–3.4 ms for the 64-512-512-10 MLP and 2.1–2.8 ms for the
 //! digits CNN. The remainder binding adds one hash of at most 64 field elements.
+//!
+//! # `no_std`
+//! Without the default `std` feature the crate is `no_std` + `alloc` (it builds for
+//! `wasm32-unknown-unknown`; `crates/wasm` binds it for the browser) and checks exactly the same
+//! things. The one difference: there is no `catch_unwind`, so a panic inside winterfell (none is
+//! known to be reachable past the pre-scan) aborts instead of becoming a rejection. On wasm that
+//! abort is a trap the caller sees (a `WebAssembly.RuntimeError`); `web/glassbox.js` reports it
+//! as a rejection and verifies the next proof in a fresh instance.
+#![cfg_attr(not(feature = "std"), no_std)]
 #![deny(clippy::unwrap_used, clippy::expect_used)]
+
+extern crate alloc;
 
 mod bundle;
 pub mod checks;
@@ -53,7 +64,11 @@ mod rejection;
 mod remainder;
 mod shape;
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
+use core::fmt;
 
 use glassbox_air::commitment::{weight_leaf, WEIGHT_BLOWUP};
 use glassbox_air::{
@@ -167,8 +182,8 @@ pub enum VerifyError {
     RemainderMismatch,
 }
 
-impl std::fmt::Display for VerifyError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for VerifyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Envelope(e) => write!(f, "{e}"),
             Self::SecurityTooLow { required, got } => {
@@ -206,7 +221,7 @@ impl std::fmt::Display for VerifyError {
     }
 }
 
-impl std::error::Error for VerifyError {}
+impl core::error::Error for VerifyError {}
 
 fn options_mismatch(
     expected: &winter_verifier::ProofOptions,
@@ -279,10 +294,23 @@ fn check_weights(
         .map_err(|_| VerifyError::WeightMismatch)
 }
 
+/// Runs `f`, turning a panic into `None` (with `std`: the last line of defence around winterfell).
+#[cfg(feature = "std")]
+fn catch_panic<T>(f: impl FnOnce() -> T) -> Option<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).ok()
+}
+
+/// Without `std` there is no unwinding: a panic aborts (on wasm, a trap the caller handles).
+#[cfg(not(feature = "std"))]
+fn catch_panic<T>(f: impl FnOnce() -> T) -> Option<T> {
+    Some(f())
+}
+
 /// Verifies `proof_bytes` against the published `digest`, requiring `min_security_bits`.
 ///
 /// # Errors
-/// [`VerifyError`] for every reason a proof is not accepted. Never panics on any input.
+/// [`VerifyError`] for every reason a proof is not accepted. Never panics on any input (with
+/// `std`; without it, see the crate docs on `no_std`).
 pub fn verify(
     proof_bytes: &[u8],
     digest: &ModelDigest,
@@ -318,7 +346,7 @@ pub fn verify(
     let public = envelope.public.clone();
     let stark = envelope.proof;
     let opening = envelope.weight_opening;
-    let outcome = catch_unwind(AssertUnwindSafe(move || -> Result<(), VerifyError> {
+    let outcome = catch_panic(move || -> Result<(), VerifyError> {
         // the context the model implies, byte for byte, then every risky length prefix
         let air = InferenceAir::new(expected_info.clone(), public.clone(), options.clone());
         let ctx = air.context();
@@ -370,11 +398,11 @@ pub fn verify(
         )
         .map_err(|e| VerifyError::Rejected(e.into()))?;
         check_weights(&queried, &air, &opening)
-    }));
+    });
     match outcome {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => return Err(e),
-        Err(_) => return Err(VerifyError::ProofFormat("the STARK parser panicked".into())),
+        Some(Ok(())) => {}
+        Some(Err(e)) => return Err(e),
+        None => return Err(VerifyError::ProofFormat("the STARK parser panicked".into())),
     }
     let PublicInputs {
         descriptor,

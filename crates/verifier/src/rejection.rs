@@ -1,5 +1,6 @@
 //! Which protocol step rejected a STARK, named from winterfell's verifier errors.
 
+use alloc::string::{String, ToString};
 use core::fmt;
 
 use winter_fri::VerifierError as FriError;

@@ -9,6 +9,8 @@
 //! low-degree test (`../shared/attacks/`, and the `adversary/` harness). Hashing the remainder
 //! here and comparing it with that commitment closes the gap.
 
+use alloc::vec::Vec;
+
 use glassbox_air::{Felt, Proof};
 use winter_verifier::crypto::hashers::Blake3_256;
 use winter_verifier::crypto::ElementHasher;
