@@ -59,6 +59,7 @@ pub use artifact::{FORMAT_VERSION, MAGIC, MAX_ARTIFACT_BYTES};
 pub use error::{ModelError, Result};
 pub use exec::conv::PoolKind;
 pub use exec::int::{first_argmax, Execution, LayerExecution};
+pub use exec::int_layers::{accumulate, execute_layers, IntLayer, Recorder};
 pub use exec::limits::MAX_CONV_WORK;
 pub use import::loader::{load_onnx, MAX_MODEL_BYTES, MAX_NODES};
 /// The ONNX protobuf bindings (prost messages), for building or editing models in tests and tools.

@@ -1,4 +1,10 @@
 //! The integer semantics the AIR proves, recorded lane by lane.
+//!
+//! The arithmetic is the model crate's integer executor ([`glassbox_model::execute_layers`], the
+//! specification); this file only records what the trace needs (hidden layers padded to a power of
+//! two) and maps its errors to the lane that raised them, so the trace cannot drift from it.
+
+use glassbox_model::{execute_layers, IntLayer, ModelError, Recorder};
 
 use crate::error::CompileError;
 use crate::program::Program;
@@ -26,7 +32,58 @@ pub struct BatchExecution {
     pub batch: usize,
 }
 
+/// One lane's hidden layers as the trace stores them: each requantized output, then the
+/// requantization of a zero accumulator up to the next power of two.
+#[derive(Default)]
+struct Lane {
+    hidden: Vec<Vec<Requantized>>,
+    /// `(layer, index)` of a padding cell that did not requantize.
+    fault: Option<(usize, usize)>,
+}
+
+impl Recorder for Lane {
+    fn layer(
+        &mut self,
+        index: usize,
+        layer: &IntLayer<'_>,
+        _: &[i64],
+        _: &[i64],
+        requantized: Option<&[Requantized]>,
+    ) {
+        let (Some(rq), Some(m)) = (requantized, layer.multiplier) else {
+            return;
+        };
+        let mut row = rq.to_vec();
+        for i in rq.len()..layer.n_out.next_power_of_two() {
+            match requantize(0, m) {
+                Some(r) => row.push(r),
+                None => {
+                    self.fault.get_or_insert((index, i));
+                }
+            }
+        }
+        self.hidden.push(row);
+    }
+}
+
 impl Program {
+    /// The layers as the model crate's integer executor reads them.
+    fn int_layers(&self) -> Vec<IntLayer<'_>> {
+        self.descriptor
+            .layers
+            .iter()
+            .zip(&self.weights)
+            .map(|(d, w)| IntLayer {
+                n_in: d.n_in,
+                n_out: d.n_out,
+                groups: d.groups,
+                weights: w,
+                bias: &d.bias,
+                multiplier: d.multiplier,
+            })
+            .collect()
+    }
+
     /// Runs `inputs` (int8 vectors) through the model in `lanes` lanes.
     ///
     /// # Errors
@@ -37,7 +94,7 @@ impl Program {
         lanes: usize,
     ) -> Result<BatchExecution, CompileError> {
         let n_in = self.descriptor.input_len();
-        let layers = &self.descriptor.layers;
+        let layers = self.int_layers();
         let mut exec = BatchExecution {
             inputs: Vec::with_capacity(lanes),
             hidden: vec![Vec::with_capacity(lanes); layers.len() - 1],
@@ -64,44 +121,53 @@ impl Program {
                 }
                 None => vec![0; n_in],
             };
-            let mut x = x0.clone();
-            for (l, layer) in layers.iter().enumerate() {
-                let w = &self.weights[l];
-                // block-diagonal: output i reads the inputs of its group only
-                let (c, m) = (layer.n_in / layer.groups, layer.n_out / layer.groups);
-                let acc: Vec<i64> = (0..layer.n_out)
-                    .map(|i| {
-                        let row = &w[i * c..(i + 1) * c];
-                        let xs = &x[(i / m) * c..(i / m + 1) * c];
-                        row.iter()
-                            .zip(xs)
-                            .map(|(&w, &x)| i64::from(w) * x)
-                            .sum::<i64>()
-                            + layer.bias[i]
-                    })
-                    .collect();
-                match layer.multiplier {
-                    Some(m) => {
-                        let padded = layer.n_out.next_power_of_two();
-                        let mut req = Vec::with_capacity(padded);
-                        for i in 0..padded {
-                            let a = acc.get(i).copied().unwrap_or(0);
-                            let r = requantize(a, m).ok_or(CompileError::ActivationOverflow {
-                                sample: b,
-                                layer: l,
-                                index: i,
-                            })?;
-                            req.push(r);
-                        }
-                        x = req.iter().take(layer.n_out).map(|r| r.x).collect();
-                        exec.hidden[l].push(req);
-                    }
-                    None => exec.outputs.push(acc),
+            let mut lane = Lane::default();
+            let result = execute_layers(&layers, &x0, &mut lane);
+            let outputs = result.map_err(|e| lane_error(b, &lane, &layers, e))?;
+            if let Some((layer, index)) = lane.fault {
+                return Err(CompileError::ActivationOverflow {
+                    sample: b,
+                    layer,
+                    index,
+                });
+            }
+            for (l, row) in lane.hidden.into_iter().enumerate() {
+                if let Some(rows) = exec.hidden.get_mut(l) {
+                    rows.push(row);
                 }
             }
+            exec.outputs.push(outputs);
             exec.inputs.push(x0);
         }
         Ok(exec)
+    }
+}
+
+/// The error of lane `sample` for an executor error raised in the layer after those `lane` holds.
+fn lane_error(sample: usize, lane: &Lane, layers: &[IntLayer<'_>], e: ModelError) -> CompileError {
+    let layer = lane.hidden.len();
+    match e {
+        ModelError::ActivationOverflow { layer, index, .. } => CompileError::ActivationOverflow {
+            sample,
+            layer,
+            index,
+        },
+        // weights that do not fit the layer (rejected when the program is built)
+        ModelError::InvalidModel(_) => {
+            let l = layers.get(layer);
+            CompileError::WeightCount {
+                layer,
+                expected: l.map_or(0, |l| l.n_out * (l.n_in / l.groups.max(1))),
+                got: l.map_or(0, |l| l.weights.len()),
+            }
+        }
+        // an invalid multiplier fails on the first output; `t` overflowing i64 cannot happen on a
+        // validated descriptor (|acc| < 2^46, M < 2^24)
+        _ => CompileError::ActivationOverflow {
+            sample,
+            layer,
+            index: 0,
+        },
     }
 }
 

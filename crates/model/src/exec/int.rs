@@ -1,11 +1,11 @@
 //! The integer reference executor: the bit-exact specification of a [`QuantizedModel`].
 
-use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ModelError, Result};
+use crate::exec::int_layers::{execute_layers, IntLayer, Recorder};
 use crate::quant::model::QuantizedModel;
-use crate::quant::requant::{requantize_at, Requantized};
+use crate::quant::requant::Requantized;
 
 /// What one layer did for one sample.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,6 +27,24 @@ pub struct Execution {
     pub outputs: Vec<i64>,
     /// Index of the first maximum of `outputs`.
     pub label: usize,
+}
+
+/// Records every layer as a [`LayerExecution`].
+impl Recorder for Vec<LayerExecution> {
+    fn layer(
+        &mut self,
+        _: usize,
+        _: &IntLayer<'_>,
+        input: &[i64],
+        acc: &[i64],
+        requantized: Option<&[Requantized]>,
+    ) {
+        self.push(LayerExecution {
+            input: input.to_vec(),
+            acc: acc.to_vec(),
+            requantized: requantized.map(<[Requantized]>::to_vec),
+        });
+    }
 }
 
 /// Index of the first maximum (0 for an empty slice).
@@ -65,13 +83,7 @@ impl QuantizedModel {
     /// [`ModelError::ActivationOverflow`], or any [`QuantizedModel::validate`] error.
     pub fn run(&self, inputs: &[Vec<i64>]) -> Result<Vec<Execution>> {
         self.validate()?;
-        let mut mats = Vec::with_capacity(self.layers.len());
-        for l in &self.layers {
-            let w: Vec<i64> = l.dense_weights().iter().map(|&w| i64::from(w)).collect();
-            let m = Array2::from_shape_vec((l.n_out, l.n_in), w)
-                .map_err(|e| ModelError::InvalidModel(e.to_string()))?;
-            mats.push((m, Array1::from(l.bias.clone())));
-        }
+        let layers = self.int_layers();
         let mut out = Vec::with_capacity(inputs.len());
         for (s, x) in inputs.iter().enumerate() {
             if x.len() != self.input_len {
@@ -91,47 +103,31 @@ impl QuantizedModel {
                     value,
                 });
             }
-            out.push(self.run_one(&mats, x)?);
+            let mut record = Vec::with_capacity(layers.len());
+            let outputs = execute_layers(&layers, x, &mut record)?;
+            let label = first_argmax(&outputs);
+            out.push(Execution {
+                layers: record,
+                outputs,
+                label,
+            });
         }
         Ok(out)
     }
 
-    fn run_one(&self, mats: &[(Array2<i64>, Array1<i64>)], input: &[i64]) -> Result<Execution> {
-        let mut x = Array1::from(input.to_vec());
-        let mut layers = Vec::with_capacity(self.layers.len());
-        for (li, (l, (w, b))) in self.layers.iter().zip(mats).enumerate() {
-            // |W| <= 128, |x| <= 255, n_in <= 2^20, |b| < 2^31: |acc| < 2^46, no overflow.
-            let acc = w.dot(&x) + b;
-            let acc_vec = acc.to_vec();
-            let requantized = match l.multiplier {
-                Some(m) => {
-                    let rq = acc_vec
-                        .iter()
-                        .enumerate()
-                        .map(|(i, &a)| requantize_at(a, m, li, i))
-                        .collect::<Result<Vec<_>>>()?;
-                    Some(rq)
-                }
-                None => None,
-            };
-            let next = match &requantized {
-                Some(rq) => Array1::from_iter(rq.iter().map(|r| r.x)),
-                None => acc.clone(),
-            };
-            layers.push(LayerExecution {
-                input: x.to_vec(),
-                acc: acc_vec,
-                requantized,
-            });
-            x = next;
-        }
-        let outputs = x.to_vec();
-        let label = first_argmax(&outputs);
-        Ok(Execution {
-            layers,
-            outputs,
-            label,
-        })
+    /// The layers as the integer executor reads them.
+    pub fn int_layers(&self) -> Vec<IntLayer<'_>> {
+        self.layers
+            .iter()
+            .map(|l| IntLayer {
+                n_in: l.n_in,
+                n_out: l.n_out,
+                groups: l.groups,
+                weights: &l.weights,
+                bias: &l.bias,
+                multiplier: l.multiplier,
+            })
+            .collect()
     }
 
     /// Convenience: quantizes float samples and runs them.

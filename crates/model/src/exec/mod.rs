@@ -4,5 +4,6 @@
 pub(crate) mod conv;
 pub(crate) mod float;
 pub(crate) mod int;
+pub(crate) mod int_layers;
 pub(crate) mod kernels;
 pub(crate) mod limits;
