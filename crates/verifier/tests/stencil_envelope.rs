@@ -25,7 +25,7 @@ fn program() -> Program {
     ];
     let (n_in, n_out) = (32, 64);
     let mut rng = common::Lcg(9);
-    let mut next = move || rng.next() as i64;
+    let mut next = move || rng.next_value() as i64;
     let mut conv = vec![0i8; n_out * n_in];
     for b in 0..n_out {
         let i = natural_index(&order, b) as usize;
