@@ -1,0 +1,527 @@
+//! What the page shows, as JSON values: the checks of `glassbox verify` (crates/cli/src/cmd/
+//! verify.rs) on bytes the page holds instead of files, in plain Rust so they are tested natively.
+//!
+//! Every result is an object with `valid` (bool), `kind` (`"valid"`, `"invalid"`: a rejected
+//! proof, bundle, manifest or inputs, the CLI's exit 1; `"error"`: nothing could be checked, a
+//! malformed digest, manifest or inputs file, the CLI's exit 2) and `error` (the reason, or null).
+
+use glassbox_air::bundle::id_hex;
+use glassbox_air::{bundle_id, ModelDigest, SecurityLevel};
+use glassbox_verifier::{BundleClaim, BundlePosition, Claim};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// A run that does not end valid: `Invalid` (exit 1 in the CLI) or `Error` (exit 2).
+enum Stop {
+    Invalid(String),
+    Error(String),
+}
+
+fn stop(s: Stop) -> Value {
+    let (kind, why) = match s {
+        Stop::Invalid(why) => ("invalid", why),
+        Stop::Error(why) => ("error", why),
+    };
+    json!({"valid": false, "kind": kind, "error": why})
+}
+
+fn parse_digest(hex: &str) -> Result<ModelDigest, Stop> {
+    ModelDigest::from_hex(hex.trim()).ok_or_else(|| {
+        Stop::Error(format!(
+            "malformed digest `{}`: expected 64 hex characters",
+            hex.trim()
+        ))
+    })
+}
+
+fn check_level(min_bits: u32) -> Result<(), Stop> {
+    if SecurityLevel::at_least(min_bits).is_none() {
+        return Err(Stop::Error(format!(
+            "minimum security {min_bits}: no preset reaches it (the strongest is {} bits)",
+            SecurityLevel::Bits128.conjectured_bits()
+        )));
+    }
+    Ok(())
+}
+
+/// First 16 hex characters of blake3 over int8 inputs, one byte each, samples concatenated (the
+/// CLI's `inputs_hash`).
+pub fn inputs_hash<'a>(inputs: impl IntoIterator<Item = &'a Vec<i64>>) -> String {
+    let mut h = blake3::Hasher::new();
+    for x in inputs {
+        let bytes: Vec<u8> = x.iter().map(|&v| v as i8 as u8).collect();
+        h.update(&bytes);
+    }
+    h.finalize().to_hex()[..16].to_string()
+}
+
+fn position_json(b: &BundlePosition) -> Value {
+    json!({
+        "id": id_hex(&b.id), "chunk": b.chunk, "chunks": b.chunks,
+        "first_sample": b.first_sample, "samples": b.samples,
+    })
+}
+
+/// The claim of one verified proof, as `glassbox verify --json` prints it.
+fn claim_json(claim: &Claim) -> Value {
+    let hashes: Vec<String> = claim
+        .inputs
+        .iter()
+        .map(|x| inputs_hash(core::iter::once(x)))
+        .collect();
+    json!({
+        "digest": claim.digest.to_hex(),
+        "samples": claim.inputs.len(),
+        "first_sample": claim.bundle.first_sample,
+        "whole_bundle": claim.is_whole_bundle(),
+        "bundle": position_json(&claim.bundle),
+        "inputs_hash": inputs_hash(&claim.inputs),
+        "inputs_hashes": hashes,
+        "inputs": claim.inputs,
+        "input_scale": claim.input_scale,
+        "outputs": claim.dequantized_outputs(),
+        "labels": claim.labels(),
+        "security_bits": claim.security_bits,
+    })
+}
+
+/// The auditor's raw inputs (EZKL-style `{"input_data": [[...], ...]}`), read as the CLI's
+/// `parse_input_json` reads them (each number as f64, then f32, finite).
+pub fn parse_inputs(text: &str) -> Result<Vec<Vec<f32>>, String> {
+    let bad = |m: String| format!("bad inputs file: {m}");
+    let value: Value = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+    let data = value
+        .as_object()
+        .ok_or_else(|| bad("top level must be an object".into()))?
+        .get("input_data")
+        .ok_or_else(|| bad("missing `input_data`".into()))?
+        .as_array()
+        .ok_or_else(|| bad("`input_data` must be an array of samples".into()))?;
+    if data.is_empty() {
+        return Err(bad("`input_data` has no samples".into()));
+    }
+    data.iter()
+        .enumerate()
+        .map(|(s, sample)| {
+            let arr = sample
+                .as_array()
+                .ok_or_else(|| bad(format!("sample {s} is not an array of numbers")))?;
+            arr.iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    let x = v.as_f64().ok_or_else(|| {
+                        bad(format!("sample {s}, value {i} is not a number: {v}"))
+                    })?;
+                    let f = x as f32;
+                    if f.is_finite() {
+                        Ok(f)
+                    } else {
+                        Err(bad(format!(
+                            "sample {s}, value {i} is not a finite f32: {x}"
+                        )))
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The encoding the digest commits: `q = clamp(round(x / input_scale), -128, 127)`, refused for
+/// input scale 1 (tree and linear models, whose encodings live in the `.gbm`, not the digest).
+pub fn encode(raw: &[Vec<f32>], input_scale: f64) -> Result<Vec<Vec<i64>>, String> {
+    if input_scale == 1.0 {
+        return Err(
+            "the input encoding is not committed for this model kind (tree ensembles and \
+                    linear models encode features with threshold lists or affine steps kept in \
+                    the .gbm, not in the digest; their descriptors have input scale 1), so the \
+                    proven int8 inputs cannot be checked against raw features"
+                .into(),
+        );
+    }
+    raw.iter()
+        .map(|x| {
+            x.iter()
+                .map(|&v| {
+                    let q = (f64::from(v) / input_scale).round();
+                    if q.is_finite() {
+                        Ok(q.clamp(-128.0, 127.0) as i64)
+                    } else {
+                        Err("an input sample is not finite after encoding".to_string())
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The first sample and feature where the proven inputs differ from the encoded ones.
+fn compare<'a>(
+    expected: &[Vec<i64>],
+    proven: impl Iterator<Item = &'a Vec<i64>>,
+    first: usize,
+) -> Result<(), Stop> {
+    for (i, (want, got)) in expected.iter().zip(proven).enumerate() {
+        if want.len() != got.len() {
+            return Err(Stop::Invalid(format!(
+                "inputs mismatch: sample {} has {} features in the inputs file; the proof's have {}",
+                first + i,
+                want.len(),
+                got.len()
+            )));
+        }
+        if let Some(f) = (0..want.len()).find(|&f| want[f] != got[f]) {
+            return Err(Stop::Invalid(format!(
+                "inputs mismatch: sample {}, feature {f}: the proof has {}, the inputs file encodes to {}",
+                first + i,
+                got[f],
+                want[f]
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The CLI's `--inputs` rule for one proof: the whole bundle's samples (this chunk's slice and
+/// the bundle id are checked), or just this proof's.
+fn check_single(raw: &[Vec<f32>], claim: &Claim) -> Result<String, Stop> {
+    let encoded = encode(raw, claim.input_scale).map_err(Stop::Error)?;
+    let b = claim.bundle;
+    let end = b.end_sample(claim.inputs.len());
+    if encoded.len() == b.samples as usize && !claim.is_whole_bundle() {
+        compare(
+            &encoded[b.first_sample as usize..end],
+            claim.inputs.iter(),
+            b.first_sample as usize,
+        )?;
+        let id = bundle_id(encoded.iter().map(Vec::as_slice));
+        if id != b.id {
+            return Err(Stop::Invalid(format!(
+                "inputs mismatch: this chunk's samples match, but the bundle it belongs to ({}) is not the bundle of these {} inputs ({})",
+                &id_hex(&b.id)[..16],
+                encoded.len(),
+                &id_hex(&id)[..16]
+            )));
+        }
+        return Ok(format!(
+            "samples {}..{end} of the auditor's {}, and the bundle id of all of them",
+            b.first_sample,
+            encoded.len()
+        ));
+    }
+    if encoded.len() != claim.inputs.len() {
+        return Err(Stop::Invalid(format!(
+            "inputs mismatch: the inputs file holds {} samples; the proof holds {} (of a bundle of {})",
+            encoded.len(),
+            claim.inputs.len(),
+            b.samples
+        )));
+    }
+    compare(&encoded, claim.inputs.iter(), 0)?;
+    Ok(format!("all {} samples, in order", encoded.len()))
+}
+
+/// Verifies one proof file against a digest, optionally against the auditor's raw inputs.
+/// `clock` reads milliseconds (the browser's `performance.now()`).
+pub fn verify_proof(
+    proof: &[u8],
+    digest_hex: &str,
+    min_bits: u32,
+    inputs_json: Option<&str>,
+    clock: &dyn Fn() -> f64,
+) -> Value {
+    let run = || -> Result<Value, Stop> {
+        let digest = parse_digest(digest_hex)?;
+        check_level(min_bits)?;
+        let raw = inputs_json
+            .map(parse_inputs)
+            .transpose()
+            .map_err(Stop::Error)?;
+        let start = clock();
+        let outcome = glassbox_verifier::verify(proof, &digest, min_bits);
+        let ms = clock() - start;
+        let claim = outcome.map_err(|e| Stop::Invalid(e.to_string()))?;
+        let inputs_checked = raw.map(|r| check_single(&r, &claim)).transpose()?;
+        let mut out = claim_json(&claim);
+        out["valid"] = json!(true);
+        out["kind"] = json!("valid");
+        out["error"] = Value::Null;
+        out["verify_ms"] = json!(ms);
+        out["inputs_match"] = json!(inputs_checked.as_ref().map(|_| true));
+        out["inputs_checked"] = json!(inputs_checked);
+        Ok(out)
+    };
+    run().unwrap_or_else(stop)
+}
+
+/// A bundle manifest as `glassbox prove` writes it.
+#[derive(Deserialize)]
+struct Manifest {
+    digest: String,
+    samples: usize,
+    security_bits: u32,
+    proofs: Vec<Entry>,
+}
+
+/// One proof of a manifest.
+#[derive(Deserialize)]
+struct Entry {
+    file: String,
+    samples: usize,
+}
+
+/// The digest a manifest names (for a page that takes the digest from it), or why it has none.
+pub fn manifest_digest(manifest_json: &str) -> Result<String, String> {
+    let m: Manifest = serde_json::from_str(manifest_json)
+        .map_err(|e| format!("malformed bundle manifest: {e}"))?;
+    Ok(m.digest)
+}
+
+/// A manifest comes from strangers: an entry must be a plain file name (the CLI reads it beside
+/// the manifest; the page looks it up among the files the user chose).
+fn plain_name(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
+}
+
+/// Verifies a bundle: its manifest's JSON and the bytes of the files the user gave, by name.
+/// The same checks, in the same order, with the same reasons as `glassbox verify
+/// PROOF.bundle.json`.
+pub fn verify_bundle(
+    manifest_json: &str,
+    files: &[(String, Vec<u8>)],
+    digest_hex: &str,
+    min_bits: u32,
+    inputs_json: Option<&str>,
+    clock: &dyn Fn() -> f64,
+) -> Value {
+    let prepared = || -> Result<_, Stop> {
+        let digest = parse_digest(digest_hex)?;
+        check_level(min_bits)?;
+        let raw = inputs_json
+            .map(parse_inputs)
+            .transpose()
+            .map_err(Stop::Error)?;
+        let manifest: Manifest = serde_json::from_str(manifest_json)
+            .map_err(|e| Stop::Error(format!("malformed bundle manifest: {e}")))?;
+        let listed = ModelDigest::from_hex(&manifest.digest).ok_or_else(|| {
+            Stop::Error(format!(
+                "malformed bundle manifest: digest `{}` is not 64 hex characters",
+                manifest.digest
+            ))
+        })?;
+        Ok((digest, raw, manifest, listed))
+    };
+    let (digest, raw, manifest, listed) = match prepared() {
+        Ok(p) => p,
+        Err(s) => return stop(s),
+    };
+    let start = clock();
+    let outcomes: Vec<(&Entry, Result<Claim, String>)> = manifest
+        .proofs
+        .iter()
+        .map(|entry| (entry, verify_entry(entry, files, &digest, min_bits)))
+        .collect();
+    let mut verdict: Result<(), String> = match outcomes.iter().find_map(|(_, o)| o.as_ref().err())
+    {
+        Some(e) => Err(e.clone()),
+        None => Ok(()),
+    };
+    if verdict.is_ok() && listed != digest {
+        verdict = Err(format!(
+            "manifest digest mismatch: the manifest names model {listed}, the proofs are of {digest}"
+        ));
+    }
+    let mut bundle: Option<BundleClaim> = None;
+    if verdict.is_ok() {
+        let claims: Vec<Claim> = outcomes
+            .iter()
+            .filter_map(|(_, o)| o.as_ref().ok().cloned())
+            .collect();
+        match glassbox_verifier::check_bundle(claims) {
+            Ok(b) => bundle = Some(b),
+            Err(e) => verdict = Err(e.to_string()),
+        }
+    }
+    if let (Ok(()), Some(b)) = (&verdict, &bundle) {
+        verdict = check_totals(&manifest, b);
+    }
+    let mut inputs_match = None;
+    if let (Ok(()), Some(b), Some(raw)) = (&verdict, &bundle, &raw) {
+        let checked = encode(raw, b.claims[0].input_scale)
+            .map_err(Stop::Error)
+            .and_then(|encoded| {
+                if encoded.len() != b.samples {
+                    return Err(Stop::Invalid(format!(
+                        "inputs mismatch: the inputs file holds {} samples; the bundle holds {}",
+                        encoded.len(),
+                        b.samples
+                    )));
+                }
+                compare(&encoded, b.inputs(), 0)
+            });
+        match checked {
+            Ok(()) => inputs_match = Some(true),
+            Err(Stop::Invalid(why)) => verdict = Err(why),
+            Err(e @ Stop::Error(_)) => return stop(e),
+        }
+    }
+    let ms = clock() - start;
+    let proofs: Vec<Value> = outcomes
+        .iter()
+        .map(|(entry, outcome)| match outcome {
+            Ok(claim) => {
+                let mut c = claim_json(claim);
+                c["file"] = json!(entry.file);
+                c["valid"] = json!(true);
+                c["error"] = Value::Null;
+                c
+            }
+            Err(e) => json!({"file": entry.file, "valid": false, "error": e}),
+        })
+        .collect();
+    let samples: usize = outcomes
+        .iter()
+        .filter_map(|(_, o)| o.as_ref().ok())
+        .map(|c| c.inputs.len())
+        .sum();
+    json!({
+        "valid": verdict.is_ok(),
+        "kind": if verdict.is_ok() { "valid" } else { "invalid" },
+        "digest": digest.to_hex(),
+        "manifest_digest": listed.to_hex(),
+        "samples": samples,
+        "bundle_id": bundle.as_ref().map(|b| id_hex(&b.id)),
+        "security_bits": bundle.as_ref().map(|b| b.security_bits),
+        "inputs_match": inputs_match,
+        "verify_ms": ms,
+        "proofs": proofs,
+        "error": verdict.err(),
+    })
+}
+
+/// Looks up and verifies one listed proof, and checks its sample count against the manifest.
+fn verify_entry(
+    entry: &Entry,
+    files: &[(String, Vec<u8>)],
+    digest: &ModelDigest,
+    min_bits: u32,
+) -> Result<Claim, String> {
+    if !plain_name(&entry.file) {
+        return Err(format!(
+            "manifest entry `{}` is not a file name beside the manifest",
+            entry.file
+        ));
+    }
+    let bytes = files
+        .iter()
+        .find(|(name, _)| *name == entry.file)
+        .map(|(_, b)| b)
+        .ok_or_else(|| format!("cannot read {}: not among the chosen files", entry.file))?;
+    let claim = glassbox_verifier::verify(bytes, digest, min_bits).map_err(|e| e.to_string())?;
+    if claim.inputs.len() != entry.samples {
+        return Err(format!(
+            "manifest sample count mismatch: {} holds {} samples; the manifest lists {}",
+            entry.file,
+            claim.inputs.len(),
+            entry.samples
+        ));
+    }
+    Ok(claim)
+}
+
+/// The manifest's totals against a verified bundle.
+fn check_totals(m: &Manifest, bundle: &BundleClaim) -> Result<(), String> {
+    if m.samples != bundle.samples {
+        return Err(format!(
+            "manifest sample count mismatch: the manifest states {} samples; the bundle holds {}",
+            m.samples, bundle.samples
+        ));
+    }
+    for (entry, claim) in m.proofs.iter().zip(&bundle.claims) {
+        if claim.security_bits != m.security_bits {
+            return Err(format!(
+                "manifest security mismatch: the manifest states {} bits; {} offers {}",
+                m.security_bits, entry.file, claim.security_bits
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    const DIGEST: &str = "923d8a27d8bcabb2cca83a6b2086843f74bc73456c92388b3b1bd8bbc2e2a71c";
+
+    fn clock() -> f64 {
+        0.0
+    }
+
+    #[test]
+    fn garbage_is_invalid_with_a_reason() {
+        let out = verify_proof(b"not a proof", DIGEST, 100, None, &clock);
+        assert_eq!(out["valid"], json!(false));
+        assert_eq!(out["kind"], json!("invalid"));
+        assert!(out["error"].as_str().is_some_and(|e| !e.is_empty()));
+    }
+
+    #[test]
+    fn a_malformed_digest_or_level_is_an_error_not_a_verdict() {
+        let out = verify_proof(b"", "abc", 100, None, &clock);
+        assert_eq!(out["kind"], json!("error"));
+        let out = verify_proof(b"", DIGEST, 129, None, &clock);
+        assert_eq!(out["kind"], json!("error"));
+    }
+
+    #[test]
+    fn the_attack_files_are_invalid() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../cli/tests/attacks/");
+        for name in [
+            "forged-102.gbp",
+            "forged-128.gbp",
+            "honest.gbp",
+            "honest.1.gbp",
+        ] {
+            let bytes = std::fs::read(format!("{dir}{name}")).expect("attack file");
+            let out = verify_proof(&bytes, DIGEST, 100, None, &clock);
+            assert_eq!(out["kind"], json!("invalid"), "{name}: {out}");
+        }
+    }
+
+    #[test]
+    fn manifest_entries_must_be_plain_names() {
+        for bad in ["", ".", "..", "../x.gbp", "a/b.gbp", "a\\b.gbp"] {
+            assert!(!plain_name(bad), "{bad}");
+        }
+        assert!(plain_name("day.1.gbp"));
+        let manifest = json!({"digest": DIGEST, "samples": 1, "security_bits": 102,
+            "proofs": [{"file": "../etc/passwd", "samples": 1}]})
+        .to_string();
+        let out = verify_bundle(&manifest, &[], DIGEST, 100, None, &clock);
+        assert_eq!(out["kind"], json!("invalid"));
+        assert!(out["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("not a file name")));
+    }
+
+    #[test]
+    fn a_malformed_manifest_is_an_error() {
+        let out = verify_bundle("{", &[], DIGEST, 100, None, &clock);
+        assert_eq!(out["kind"], json!("error"));
+    }
+
+    #[test]
+    fn inputs_encode_as_the_cli_does() {
+        let raw = parse_inputs(r#"{"input_data": [[0.5, -0.5, 100, -100, 0.0039]]}"#)
+            .expect("inputs parse");
+        let q = encode(&raw, 0.01).expect("symmetric encoding");
+        assert_eq!(q, vec![vec![50, -50, 127, -128, 0]]);
+        // half away from zero, as Rust's round
+        let raw = parse_inputs(r#"{"input_data": [[0.025, -0.025]]}"#).expect("inputs parse");
+        assert_eq!(encode(&raw, 0.01).expect("encoding")[0][1], -3);
+        assert!(encode(&raw, 1.0).is_err());
+        assert!(parse_inputs(r#"{"input_data": []}"#).is_err());
+        assert!(parse_inputs(r#"{"input_data": [["x"]]}"#).is_err());
+    }
+}
