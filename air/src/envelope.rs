@@ -19,7 +19,7 @@ use winter_math::StarkField;
 
 use crate::bundle::BundlePosition;
 use crate::commitment::WeightOpening;
-use crate::conv::{ConvShape, Digit};
+use crate::conv::{ConvDims, ConvShape, Digit};
 use crate::descriptor::{LayerDescriptor, ModelDescriptor};
 use crate::field::Felt;
 use crate::limits::{MAX_BATCH, MAX_DIM, MAX_LAYERS, MAX_PROOF_BYTES, SKETCHES};
@@ -339,7 +339,7 @@ impl ProofEnvelope {
 
 /// Reads a stencil layer's shape (its bounds are checked with the descriptor).
 fn read_conv(r: &mut Reader<'_>) -> Result<ConvShape, EnvelopeError> {
-    let mut f = [0usize; ConvShape::FIELDS];
+    let mut f = [0usize; ConvDims::FIELDS];
     for v in &mut f {
         *v = r.u32("convolution shape")? as usize;
     }

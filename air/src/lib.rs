@@ -48,7 +48,7 @@ pub use air::InferenceAir;
 pub use bundle::{bundle_id, BundlePosition};
 pub use challenges::{counter_column, Challenges};
 pub use commitment::{WeightCommitment, WeightOpening};
-pub use conv::{ConvShape, Digit};
+pub use conv::{ConvDims, ConvShape, Digit};
 pub use descriptor::{DescriptorError, LayerDescriptor, ModelDescriptor};
 pub use digest::ModelDigest;
 pub use envelope::{EnvelopeError, ProofEnvelope, ENVELOPE_MAGIC, ENVELOPE_VERSION};
@@ -58,7 +58,8 @@ pub use layout::{
     RegionLayout, ACT_C, ACT_CELLS, ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_T, SKETCH_COLUMNS,
 };
 pub use limits::{
-    ACT_MAX, MAX_MULTIPLIER, MAX_PROOF_BYTES, MAX_VERIFIER_WORK, RANGE_TABLE_SIZE, REQUANT_SHIFT,
+    ACT_MAX, MAX_KERNEL, MAX_MULTIPLIER, MAX_PROOF_BYTES, MAX_VERIFIER_WORK, RANGE_TABLE_SIZE,
+    REQUANT_SHIFT, T_MAX, T_MIN,
 };
 pub use options::SecurityLevel;
 pub use public::PublicInputs;

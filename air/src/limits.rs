@@ -9,6 +9,12 @@
 pub const ACT_MAX: i64 = 255;
 /// Requantization fixed-point shift: `acc·M + 2^15 = t·2^16 + r`.
 pub const REQUANT_SHIFT: u32 = 16;
+/// Smallest requantized value `t` a proof accepts: a negative `t` is range-checked as
+/// `−t − 1 < 2^16` (two 8-bit limbs).
+pub const T_MIN: i64 = -(1 << 16);
+/// Largest requantized value `t` a proof accepts: a saturated `t` is range-checked as
+/// `t − ACT_MAX − 1 < 2^16`.
+pub const T_MAX: i64 = (1 << 16) + ACT_MAX;
 /// Size of the LogUp range table: values `0..RANGE_TABLE_SIZE`.
 pub const RANGE_TABLE_SIZE: usize = 256;
 

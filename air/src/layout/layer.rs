@@ -42,7 +42,7 @@ impl LayerLayout {
     /// The shift of this layer's output exponents (`ρ^(1 + shift + i)` for output `i`; nonzero
     /// only for stencil layers, see [`ConvShape::exponent_shift`]).
     pub fn out_shift(&self) -> i64 {
-        self.conv.as_ref().map_or(0, ConvShape::exponent_shift)
+        self.conv.as_ref().map_or(0, |c| c.exponent_shift())
     }
 
     /// Rows covered by one group's blocks (`group_in · block_len`; the whole trace if dense).

@@ -5,7 +5,8 @@
 mod common;
 
 use glassbox_air::{
-    conv::natural_index, ConvShape, Digit, LayerDescriptor, ModelDescriptor, SecurityLevel,
+    conv::natural_index, ConvDims, ConvShape, Digit, LayerDescriptor, ModelDescriptor,
+    SecurityLevel,
 };
 use glassbox_prover::{prove, prove_trace, prove_trace_tampered, AuxTamper};
 use glassbox_trace::Program;
@@ -58,17 +59,19 @@ fn build(
         .map(|_| (common::lcg(&mut s) % 200 - 100) as i8)
         .collect();
     let shape = ConvShape {
-        channels: c_in,
-        height: H,
-        width: W,
-        copies: 1,
-        out_channels: O,
-        out_height: H,
-        out_width: W,
-        kernel_h: K,
-        kernel_w: K,
-        pad_top: 1,
-        pad_left: 1,
+        dims: ConvDims {
+            channels: c_in,
+            height: H,
+            width: W,
+            copies: 1,
+            out_channels: O,
+            out_height: H,
+            out_width: W,
+            kernel_h: K,
+            kernel_w: K,
+            pad_top: 1,
+            pad_left: 1,
+        },
         out_order: order,
     };
     let descriptor = ModelDescriptor {

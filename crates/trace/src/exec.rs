@@ -176,9 +176,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn requantize_matches_the_air_constants() {
-        assert_eq!(glassbox_air::ACT_MAX, 255);
-        assert_eq!(glassbox_air::REQUANT_SHIFT, 16);
+    fn the_model_rule_and_the_air_witness_requantize_alike() {
+        // the specification (glassbox_model) and the cells the AIR checks (glassbox_air) compute
+        // t and the remainder the same way, for every case of t
+        use glassbox_air::ActivationCells;
+        for m in [1u32, 300, 1 << 15, 65535, 255 << 16, (1 << 24) - 1] {
+            for acc in [
+                -70_000i64, -1000, -3, -1, 0, 1, 2, 3, 255, 256, 1000, 123_457,
+            ] {
+                let air = ActivationCells::requantize(acc, m).expect("no overflow");
+                match requantize(acc, m) {
+                    Some(r) => {
+                        assert_eq!((r.t, r.remainder), (air.t, air.r0 + 256 * air.r1));
+                        assert_eq!(r.x, r.t.clamp(0, glassbox_air::ACT_MAX));
+                    }
+                    // outside the provable range: the AIR's range witness would not fit 16 bits
+                    None => assert!(air.d0 + 256 * air.d1 >= 1 << 16 || air.d1 > 255),
+                }
+            }
+        }
     }
 
     #[test]

@@ -112,18 +112,10 @@ fn physical_rows(shape: &ConvShape) -> Vec<usize> {
 /// sides, outputs in a mixed-radix order of a power-of-two count, and every weight on the stencil.
 pub(crate) fn stencil_shape(layer: &QuantizedDense) -> Option<ConvShape> {
     let g = layer.conv.as_ref()?;
+    // the model's geometry and the AIR's shape share their sizes (`ConvDims`); only the output
+    // order changes form, from a list to mixed-radix digits
     let shape = ConvShape {
-        channels: g.channels,
-        height: g.height,
-        width: g.width,
-        copies: g.copies,
-        out_channels: g.out_channels,
-        out_height: g.out_height,
-        out_width: g.out_width,
-        kernel_h: g.kernel_h,
-        kernel_w: g.kernel_w,
-        pad_top: g.pad_top,
-        pad_left: g.pad_left,
+        dims: g.dims,
         out_order: order_digits(&g.out_order)?,
     };
     let ok = layer.groups == 1

@@ -8,8 +8,8 @@ mod common;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use glassbox_air::{
-    conv::natural_index, ConvShape, Digit, LayerDescriptor, ModelDescriptor, ProofEnvelope,
-    SecurityLevel,
+    conv::natural_index, ConvDims, ConvShape, Digit, LayerDescriptor, ModelDescriptor,
+    ProofEnvelope, SecurityLevel,
 };
 use glassbox_trace::Program;
 use glassbox_verifier::verify;
@@ -39,17 +39,19 @@ fn program() -> Program {
     }
     let dense: Vec<i8> = (0..3 * n_out).map(|_| (next() % 101 - 50) as i8).collect();
     let shape = ConvShape {
-        channels: 1,
-        height: 4,
-        width: 8,
-        copies: 1,
-        out_channels: 2,
-        out_height: 4,
-        out_width: 8,
-        kernel_h: 3,
-        kernel_w: 3,
-        pad_top: 1,
-        pad_left: 1,
+        dims: ConvDims {
+            channels: 1,
+            height: 4,
+            width: 8,
+            copies: 1,
+            out_channels: 2,
+            out_height: 4,
+            out_width: 8,
+            kernel_h: 3,
+            kernel_w: 3,
+            pad_top: 1,
+            pad_left: 1,
+        },
         out_order: order,
     };
     let descriptor = ModelDescriptor {

@@ -1,6 +1,7 @@
 //! The quantized model: integer layers, their optional convolution geometry, the input encoding,
 //! and the structural rules every model obeys (see the [integer semantics](crate::quant)).
 
+use glassbox_air::ConvDims;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ModelError, Result};
@@ -63,65 +64,51 @@ pub struct QuantizedDense {
     pub conv: Option<ConvGeometry>,
 }
 
-/// A stride-1 convolution `C×H×W → O×Ho×Wo` as a layer computes it: input activation
-/// `((c·H + y)·W + x)·copies + e` (two copies when the input is a max pool's pair), output row
-/// `r` is the natural output `out_order[r] = (o·Ho + y)·Wo + x`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A stride-1 convolution as a layer computes it: its sizes ([`ConvDims`], shared with the AIR's
+/// stencil layers, read through `Deref`) and, for each output row `r`, the natural output
+/// `out_order[r] = (o·Ho + y)·Wo + x` it holds. Input activation `((c·H + y)·W + x)·copies + e`
+/// holds input value `(c, y, x)` (two copies when the input is a max pool's pair).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConvGeometry {
-    /// Input channels.
-    pub channels: usize,
-    /// Input height.
-    pub height: usize,
-    /// Input width.
-    pub width: usize,
-    /// Activations per input value (1, or 2 after a max pool).
-    pub copies: usize,
-    /// Output channels.
-    pub out_channels: usize,
-    /// Output height.
-    pub out_height: usize,
-    /// Output width.
-    pub out_width: usize,
-    /// Kernel height.
-    pub kernel_h: usize,
-    /// Kernel width.
-    pub kernel_w: usize,
-    /// Zero rows above the input.
-    pub pad_top: usize,
-    /// Zero columns left of the input.
-    pub pad_left: usize,
+    /// Channels, sides, kernel and padding.
+    pub dims: ConvDims,
     /// Natural output index of each output row.
     pub out_order: Vec<u32>,
 }
 
-impl ConvGeometry {
-    /// Largest kernel side.
-    pub const MAX_KERNEL: usize = 7;
+impl core::ops::Deref for ConvGeometry {
+    type Target = ConvDims;
 
+    fn deref(&self) -> &ConvDims {
+        &self.dims
+    }
+}
+
+// The artifact stores a geometry as its eleven sizes (in `ConvDims::fields` order) then the
+// order: the same bytes as the flat struct it was before the sizes became a shared type.
+impl Serialize for ConvGeometry {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        (self.dims.fields(), &self.out_order).serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for ConvGeometry {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let (fields, out_order) = <([usize; ConvDims::FIELDS], Vec<u32>)>::deserialize(d)?;
+        Ok(Self {
+            dims: ConvDims::from_fields(fields),
+            out_order,
+        })
+    }
+}
+
+impl ConvGeometry {
     /// True if the geometry is consistent with a layer of `n_in` inputs and `n_out` outputs:
-    /// stride-1 output dimensions, padding below the kernel size, and `out_order` a permutation.
+    /// stride-1 output dimensions, padding below the kernel size ([`ConvDims::fits`]), and
+    /// `out_order` a permutation.
     pub fn fits(&self, n_in: usize, n_out: usize) -> bool {
-        let product = |v: &[usize]| v.iter().try_fold(1usize, |a, &b| a.checked_mul(b));
-        let inputs = [self.channels, self.height, self.width, self.copies];
-        let outputs = [self.out_channels, self.out_height, self.out_width];
-        let kernel_ok = |k: usize, pad: usize| (1..=Self::MAX_KERNEL).contains(&k) && pad < k;
-        // stride 1: out = in + pad_before + pad_after − k + 1 with pad_after < k
-        let dim_ok = |out: usize, input: usize, k: usize, pad: usize| {
-            (out + k - 1)
-                .checked_sub(input + pad)
-                .is_some_and(|after| after < k)
-        };
-        if product(&inputs) != Some(n_in)
-            || product(&outputs) != Some(n_out)
-            || !(1..=2).contains(&self.copies)
-            || !kernel_ok(self.kernel_h, self.pad_top)
-            || !kernel_ok(self.kernel_w, self.pad_left)
-            || !dim_ok(self.out_height, self.height, self.kernel_h, self.pad_top)
-            || !dim_ok(self.out_width, self.width, self.kernel_w, self.pad_left)
-        {
-            return false;
-        }
-        is_permutation(self.out_order.iter().map(|&i| i as usize), n_out)
+        self.dims.fits(n_in, n_out)
+            && is_permutation(self.out_order.iter().map(|&i| i as usize), n_out)
     }
 }
 

@@ -4,17 +4,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ModelError, Result};
 
-/// Fractional bits of the requantization multiplier.
-pub(crate) const MULTIPLIER_SHIFT: u32 = 16;
-/// Multipliers satisfy `1 <= M < MAX_MULTIPLIER` (the AIR's bound, `glassbox_air::MAX_MULTIPLIER`).
-/// Quantized MLP layers use `M < 2^16`; larger ones make step functions (tree comparisons).
-pub(crate) const MAX_MULTIPLIER: u32 = 1 << 24;
-/// Smallest requantized value `t` the proof system accepts.
-pub(crate) const T_MIN: i64 = -65536;
-/// Largest requantized value `t` the proof system accepts.
-pub(crate) const T_MAX: i64 = 65536 + 255;
-/// Largest hidden activation (u8).
-pub(crate) const ACT_MAX: i64 = 255;
+// The constants of the rule are the AIR's, which proves it: the fractional bits of the multiplier
+// (`MULTIPLIER_SHIFT`), multipliers `1 <= M < MAX_MULTIPLIER` (quantized MLP layers use
+// `M < 2^16`; larger ones make step functions, the tree comparisons), the requantized range
+// `T_MIN..=T_MAX` the range checks cover, and the largest hidden activation (u8).
+pub(crate) use glassbox_air::{
+    ACT_MAX, MAX_MULTIPLIER, REQUANT_SHIFT as MULTIPLIER_SHIFT, T_MAX, T_MIN,
+};
 
 /// The result of [`requantize`]: `acc · M + 2^15 = t · 2^16 + remainder`, `x = clamp(t, 0, 255)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

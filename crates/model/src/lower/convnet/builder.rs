@@ -250,7 +250,7 @@ impl Builder {
             let plane = (conv.out_channels * conv.out_height * conv.out_width) as u32;
             let negated: Vec<u32> = conv.out_order.iter().map(|&i| i + plane).collect();
             conv.out_order.extend(negated);
-            conv.out_channels *= 2;
+            conv.dims.out_channels *= 2;
         }
         for p in &mut self.parts {
             let &[(r, c)] = p.as_slice() else {

@@ -1,6 +1,8 @@
 //! Recognition: walks the graph node by node, checks that it is a chain the lowering can express
 //! (refusing anything else with a reason naming the node), and builds the float stages.
 
+use glassbox_air::ConvDims;
+
 use crate::error::{ModelError, Result};
 use crate::exec::conv::output_dim;
 use crate::ir::graph::{Graph, Op, Operand, Tensor};
@@ -143,17 +145,19 @@ pub(crate) fn float_stages(graph: &Graph) -> Result<Vec<Stage>> {
                 // a stride-1 convolution without carried skip rows is a stencil
                 if let (Some(copies), [1, 1], true) = (copies, strides, a.n_out == m * ho * wo) {
                     a.conv = Some(ConvGeometry {
-                        channels: c,
-                        height: h,
-                        width: w,
-                        copies,
-                        out_channels: m,
-                        out_height: ho,
-                        out_width: wo,
-                        kernel_h: kh,
-                        kernel_w: kw,
-                        pad_top: pt,
-                        pad_left: pl,
+                        dims: ConvDims {
+                            channels: c,
+                            height: h,
+                            width: w,
+                            copies,
+                            out_channels: m,
+                            out_height: ho,
+                            out_width: wo,
+                            kernel_h: kh,
+                            kernel_w: kw,
+                            pad_top: pt,
+                            pad_left: pl,
+                        },
                         out_order: (0..(m * ho * wo) as u32).collect(),
                     });
                 }

@@ -26,7 +26,9 @@
 
 use alloc::vec::Vec;
 
-use crate::limits::{MAX_DIM, MAX_KERNEL};
+mod dims;
+
+pub use dims::ConvDims;
 
 /// `bits` binary digits of a block index that count in steps of `coef` in the natural index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,151 +39,43 @@ pub struct Digit {
     pub coef: u64,
 }
 
-/// A convolution stored as a stencil layer (stride 1, dilation 1, one group).
+/// A convolution stored as a stencil layer (stride 1, dilation 1, one group): its sizes and the
+/// physical order of its outputs.
 ///
 /// Inputs are numbered `((c·H + y)·W + x)·E + e` (`E` activations per input value: 2 after a max
 /// pool, whose value is the sum of a pair), outputs naturally `(o·Ho + y)·Wo + x` and physically
-/// in the order [`ConvShape::out_order`] gives.
+/// in the order [`ConvShape::out_order`] gives. Its sizes are read through [`ConvDims`] (`Deref`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConvShape {
-    /// Input channels `C`.
-    pub channels: usize,
-    /// Input height `H` (a power of two).
-    pub height: usize,
-    /// Input width `W` (a power of two).
-    pub width: usize,
-    /// Activations per input value `E` (1 or 2).
-    pub copies: usize,
-    /// Output channels `O`.
-    pub out_channels: usize,
-    /// Output height `Ho`.
-    pub out_height: usize,
-    /// Output width `Wo`.
-    pub out_width: usize,
-    /// Kernel height.
-    pub kernel_h: usize,
-    /// Kernel width.
-    pub kernel_w: usize,
-    /// Zero rows above the input.
-    pub pad_top: usize,
-    /// Zero columns left of the input.
-    pub pad_left: usize,
+    /// Channels, sides, kernel and padding.
+    pub dims: ConvDims,
     /// Physical output `b` is natural output `Σ_s d_s(b)·coef_s`.
     pub out_order: Vec<Digit>,
 }
 
-impl ConvShape {
-    /// Number of integer fields ([`ConvShape::fields`]).
-    pub const FIELDS: usize = 11;
+impl core::ops::Deref for ConvShape {
+    type Target = ConvDims;
 
-    /// The integer fields, in digest and envelope order.
-    pub fn fields(&self) -> [usize; Self::FIELDS] {
-        [
-            self.channels,
-            self.height,
-            self.width,
-            self.copies,
-            self.out_channels,
-            self.out_height,
-            self.out_width,
-            self.kernel_h,
-            self.kernel_w,
-            self.pad_top,
-            self.pad_left,
-        ]
+    fn deref(&self) -> &ConvDims {
+        &self.dims
     }
+}
 
-    /// The shape with integer fields `f` (in [`ConvShape::fields`] order) and output order.
-    pub fn from_fields(f: [usize; Self::FIELDS], out_order: Vec<Digit>) -> Self {
-        let [channels, height, width, copies, out_channels, out_height, out_width, kernel_h, kernel_w, pad_top, pad_left] =
-            f;
+impl ConvShape {
+    /// The shape with integer fields `f` (in [`ConvDims::fields`] order) and output order.
+    pub fn from_fields(f: [usize; ConvDims::FIELDS], out_order: Vec<Digit>) -> Self {
         Self {
-            channels,
-            height,
-            width,
-            copies,
-            out_channels,
-            out_height,
-            out_width,
-            kernel_h,
-            kernel_w,
-            pad_top,
-            pad_left,
+            dims: ConvDims::from_fields(f),
             out_order,
         }
     }
 
-    /// Kernel taps (`kh·kw`): the layer's weight columns.
-    pub fn taps(&self) -> usize {
-        self.kernel_h * self.kernel_w
-    }
-
     /// Checks the shape against the layer's dimensions: every bound the AIR relies on.
     pub fn is_valid(&self, n_in: usize, n_out: usize) -> bool {
-        let dims = [
-            self.channels,
-            self.height,
-            self.width,
-            self.out_channels,
-            self.out_height,
-            self.out_width,
-        ];
-        if dims.iter().any(|&d| d == 0 || d > MAX_DIM) {
-            return false;
-        }
-        let (kh, kw) = (self.kernel_h, self.kernel_w);
-        if !(1..=MAX_KERNEL).contains(&kh) || !(1..=MAX_KERNEL).contains(&kw) {
-            return false;
-        }
-        if !self.height.is_power_of_two() || !self.width.is_power_of_two() {
-            return false;
-        }
-        if !(1..=2).contains(&self.copies) || self.pad_top >= kh || self.pad_left >= kw {
-            return false;
-        }
-        // the output grid must be the stride-1 grid of the padded input, with bottom and right
-        // padding below the kernel size as well
-        let fits = |out: usize, input: usize, k: usize, pad: usize| {
-            (out + k - 1)
-                .checked_sub(input + pad)
-                .is_some_and(|far| far < k)
-        };
-        if !fits(self.out_height, self.height, kh, self.pad_top)
-            || !fits(self.out_width, self.width, kw, self.pad_left)
-        {
-            return false;
-        }
-        let input = [self.channels, self.height, self.width, self.copies];
-        let output = [self.out_channels, self.out_height, self.out_width];
-        if checked_product(&input) != Some(n_in) || checked_product(&output) != Some(n_out) {
-            return false;
-        }
         // a power-of-two output count, so that the order is a permutation of exactly the outputs
-        n_out.is_power_of_two() && order_is_valid(&self.out_order, n_out)
-    }
-
-    /// The exponent `e_t = (p_t − dy)·Wo + (p_l − dx)` of tap `t = dy·kw + dx`.
-    pub fn tap_exponent(&self, t: usize) -> i64 {
-        let (dy, dx) = (t / self.kernel_w, t % self.kernel_w);
-        let wo = self.out_width as i64;
-        (self.pad_top as i64 - dy as i64) * wo + (self.pad_left as i64 - dx as i64)
-    }
-
-    /// The shift `S ≥ 0` added to every exponent of this layer's check so that each stored cell,
-    /// including the zero cells of taps that fall outside the output grid, carries a positive
-    /// power of `ρ` (`1 + S + y·Wo + x + o·Ho·Wo + e_t ≥ 1`): then no term of this layer is a
-    /// constant that another layer's could cancel, whatever the committed weights.
-    pub fn exponent_shift(&self) -> i64 {
-        let lowest = (0..self.taps())
-            .map(|t| self.tap_exponent(t))
-            .min()
-            .unwrap_or(0);
-        (-lowest).max(0)
-    }
-
-    /// Output positions per channel (`Ho·Wo`), the Horner step's exponent.
-    pub fn out_plane(&self) -> usize {
-        self.out_height * self.out_width
+        self.dims.is_valid(n_in, n_out)
+            && n_out.is_power_of_two()
+            && order_is_valid(&self.out_order, n_out)
     }
 
     /// The order of the per-block factor `ρ^(y·Wo + x)` over the input blocks (`blocks` of them,
@@ -212,21 +106,6 @@ impl ConvShape {
             .filter(|d| d.bits > 0)
             .collect()
     }
-
-    /// `(c, y, x)` of input activation `j`.
-    pub fn input_position(&self, j: usize) -> (usize, usize, usize) {
-        let v = j / self.copies;
-        let (c, y, x) = (
-            v / (self.height * self.width),
-            (v / self.width) % self.height,
-            v % self.width,
-        );
-        (c, y, x)
-    }
-}
-
-fn checked_product(values: &[usize]) -> Option<usize> {
-    values.iter().try_fold(1usize, |acc, &v| acc.checked_mul(v))
 }
 
 /// The natural order of `blocks` (a power of two) blocks: one digit of weight 1.
@@ -332,33 +211,35 @@ mod tests {
     #[test]
     fn a_same_padded_three_by_three_convolution_is_valid() {
         let shape = ConvShape {
-            channels: 1,
-            height: 8,
-            width: 8,
-            copies: 1,
-            out_channels: 4,
-            out_height: 8,
-            out_width: 8,
-            kernel_h: 3,
-            kernel_w: 3,
-            pad_top: 1,
-            pad_left: 1,
+            dims: ConvDims {
+                channels: 1,
+                height: 8,
+                width: 8,
+                copies: 1,
+                out_channels: 4,
+                out_height: 8,
+                out_width: 8,
+                kernel_h: 3,
+                kernel_w: 3,
+                pad_top: 1,
+                pad_left: 1,
+            },
             out_order: natural_order(256),
         };
         assert!(shape.is_valid(64, 256));
         assert!(!shape.is_valid(64, 255));
         let mut three = shape.clone();
-        three.out_channels = 3; // 192 outputs: not a power of two
+        three.dims.out_channels = 3; // 192 outputs: not a power of two
         three.out_order = natural_order(256);
         assert!(!three.is_valid(64, 192));
         assert_eq!(shape.tap_exponent(0), 8 + 1);
         assert_eq!(shape.tap_exponent(8), -8 - 1);
         assert_eq!(shape.exponent_shift(), 9);
         let mut wide = shape.clone();
-        wide.out_width = 10; // would need two columns of right padding with a 3-wide kernel
+        wide.dims.out_width = 10; // would need two columns of right padding with a 3-wide kernel
         assert!(!wide.is_valid(64, 320));
         let mut odd = shape;
-        odd.height = 6;
+        odd.dims.height = 6;
         assert!(!odd.is_valid(48, 256));
     }
 }
