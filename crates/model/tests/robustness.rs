@@ -11,14 +11,15 @@ mod support;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use glassbox_model::onnx::{
-    attribute_type, data_type, AttributeProto, Dimension, GraphProto, ModelProto, NodeProto,
-    OperatorSetIdProto, TensorProto, TensorShapeProto, TypeProto, TypeProtoTensor, ValueInfoProto,
+    attribute_type, AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto,
+    TensorProto,
 };
 use glassbox_model::{
     load_onnx, parse_input_json, quantize, FloatMlp, ModelError, QuantizedModel, MAX_NODES,
 };
 use prost::Message;
 use support::fixture;
+use support::onnx::{float_tensor, node, value_info};
 
 // ------------------------------------------------------------------------------------------------
 // Helpers
@@ -55,49 +56,6 @@ fn panics<'a>(cases: impl Iterator<Item = (String, Vec<u8>)> + 'a) -> Vec<String
         .filter(|(_, bytes)| catch_unwind(AssertUnwindSafe(|| front_end(bytes))).is_err())
         .map(|(label, _)| label)
         .collect()
-}
-
-fn value_info(name: &str, dims: &[Option<i64>]) -> ValueInfoProto {
-    ValueInfoProto {
-        name: name.into(),
-        r#type: Some(TypeProto {
-            tensor_type: Some(TypeProtoTensor {
-                elem_type: data_type::FLOAT,
-                shape: Some(TensorShapeProto {
-                    dim: dims
-                        .iter()
-                        .map(|d| Dimension {
-                            dim_value: *d,
-                            dim_param: d.is_none().then(|| "N".to_string()),
-                            denotation: String::new(),
-                        })
-                        .collect(),
-                }),
-            }),
-            denotation: String::new(),
-        }),
-        doc_string: String::new(),
-    }
-}
-
-fn node(op: &str, name: &str, inputs: &[&str], output: &str) -> NodeProto {
-    NodeProto {
-        input: inputs.iter().map(|s| s.to_string()).collect(),
-        output: vec![output.into()],
-        name: name.into(),
-        op_type: op.into(),
-        ..Default::default()
-    }
-}
-
-fn float_tensor(name: &str, dims: &[i64], data: &[f32]) -> TensorProto {
-    TensorProto {
-        dims: dims.to_vec(),
-        data_type: data_type::FLOAT,
-        float_data: data.to_vec(),
-        name: name.into(),
-        ..Default::default()
-    }
 }
 
 /// `input [N, 2] → Gemm(W0, b0, transB) → Relu → <middle> → Gemm(W1, b1, transB) → logits`.

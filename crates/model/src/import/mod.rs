@@ -19,7 +19,5 @@ pub(crate) mod ml_attrs;
 pub mod onnx;
 pub(crate) mod registry;
 pub(crate) mod spatial;
-#[cfg(test)]
-mod tests;
 pub(crate) mod trees;
 mod values;

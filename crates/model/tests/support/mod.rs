@@ -4,6 +4,8 @@
 
 use glassbox_model::parse_input_json;
 
+pub mod onnx;
+
 /// The bytes of `fixtures/<name>`; panics naming the file if it cannot be read.
 pub fn fixture(name: &str) -> Vec<u8> {
     let path = format!("{}/../../fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
