@@ -1,7 +1,7 @@
 # The one place people, the README and CI (.ci/run) run things from.
 CARGO ?= cargo
 
-.PHONY: demo test validate adversary lint fmt bench ci fuzz wasm wasm-check web-warmup web-test web-bench
+.PHONY: demo test validate adversary lint fmt bench ci fuzz wasm web-warmup web-test web-bench
 
 ## Prove and verify 8 inferences of the embedded digits model.
 demo:
@@ -60,22 +60,18 @@ fuzz:
 wasm:
 	bash scripts/build-wasm.sh
 
-## Rebuilds web/pkg/ and fails if the committed files differ (the build is reproducible).
-wasm-check: wasm
-	git diff --exit-code --stat -- web/pkg
-
 ## web/warmup.js: the small proof the page verifies while it loads (after a proof format change).
 web-warmup:
 	bash scripts/build-web-warmup.sh
 
 ## The page in headless Chromium: valid, tampered and attack proofs, bundles, traps, requests.
-web-test:
+## Builds web/pkg/ first (generated, not committed).
+web-test: wasm
 	bash scripts/web-test.sh
 
 ## The wasm's size (raw and gzipped) and the demo proof's verify time in headless Chromium.
-web-bench:
-	@w=$$(mktemp); sed -n 's/^self.GLASSBOX_WASM_BASE64 = "\(.*\)";$$/\1/p' web/pkg/glassbox_wasm_bg.js | base64 -d > $$w; \
-	echo "wasm: $$(stat -c %s $$w) bytes raw, $$(gzip -9 -n -c $$w | wc -c) bytes gzipped (web/pkg/glassbox_wasm_bg.js)"; rm -f $$w
+web-bench: wasm
+	@echo "wasm: $$(stat -c %s web/pkg/glassbox_wasm_bg.wasm) bytes raw, $$(gzip -9 -n -c web/pkg/glassbox_wasm_bg.wasm | wc -c) bytes gzipped (web/pkg/glassbox_wasm_bg.wasm)"
 	bash scripts/web-test.sh --bench | grep -E '^browser verify|passed, '
 
 ## What CI runs.

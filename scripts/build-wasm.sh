@@ -4,7 +4,9 @@
 #                        page can start a fresh instance after a trap (web/glassbox.js)
 #   glassbox_wasm_bg.js  the .wasm as base64 in a classic script: a page opened from file:// can
 #                        neither fetch a .wasm nor import an ES module
-#   glassbox_wasm_bg.wasm the module itself (not committed; for size reports and other hosts)
+#   glassbox_wasm_bg.wasm the module itself (for size reports and hosts that serve it)
+# web/pkg/ is generated and not committed: the verifier, the AIR and the wasm always match, while
+# several people change them at once. `make wasm` once, then open web/index.html.
 # Reproducible: the toolchain is pinned (rust-toolchain.toml), crates/wasm/Cargo.lock is used
 # --locked, wasm-bindgen-cli is exactly the wasm-bindgen crate's version, and paths are remapped
 # so the bytes do not depend on where the repository or cargo's registry sit.

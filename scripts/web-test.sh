@@ -2,7 +2,7 @@
 # `make web-test` / `make web-bench`: drives web/index.html in Debian's headless Chromium
 # (web/tests/run.mjs). Installs what is missing: Debian's chromium (apt-get), playwright-core
 # (npm ci in web/tests, from its package-lock.json), and the release CLI that makes the fixtures.
-# Tests the committed web/pkg/ (`make wasm` rebuilds it; `make wasm-check` checks it is current).
+# Tests web/pkg/ as `make wasm` built it (the Makefile's web-test target builds it first).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x /usr/bin/chromium ]; then
