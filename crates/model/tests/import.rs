@@ -7,51 +7,22 @@ use glassbox_model::onnx::{
 };
 use glassbox_model::{load_onnx, ModelError, Op, Operand, Tensor, MAX_NODES};
 use prost::Message;
-use support::onnx::{float_tensor, node, value_info};
+use support::onnx::{encode, float_tensor, node, trans_b, two_input_graph, value_info};
 
 /// `input [N, 2] → Gemm(W [3, 2], transB) → Relu → Gemm(W2 [2, 3]) → middle op → output`.
 fn model(nodes: Vec<NodeProto>) -> Vec<u8> {
-    let mut transb = AttributeProto {
-        name: "transB".into(),
-        r#type: attribute_type::INT,
-        i: 1,
-        ..Default::default()
-    };
     let mut gemm0 = node("Gemm", "fc0", &["input", "w0", "b0"], "h0");
-    gemm0.attribute.push(transb.clone());
+    gemm0.attribute.push(trans_b());
     let relu = node("Relu", "relu0", &["h0"], "h1");
     let mut gemm1 = node("Gemm", "fc1", &["h1", "w1", "b1"], "logits");
-    transb.i = 1;
-    gemm1.attribute.push(transb);
+    gemm1.attribute.push(trans_b());
     let mut all = vec![gemm0, relu, gemm1];
     all.extend(nodes);
     let out_name = all
         .last()
         .and_then(|n| n.output.first().cloned())
         .unwrap_or_default();
-    let g = GraphProto {
-        node: all,
-        name: "t".into(),
-        initializer: vec![
-            float_tensor("w0", &[3, 2], &[1.0, 0.0, 0.0, 1.0, -1.0, -1.0]),
-            float_tensor("b0", &[3], &[0.0, 0.0, 0.5]),
-            float_tensor("w1", &[2, 3], &[1.0, 2.0, 3.0, -1.0, 0.0, 1.0]),
-            float_tensor("b1", &[2], &[0.25, 0.0]),
-        ],
-        input: vec![value_info("input", &[None, Some(2)])],
-        output: vec![value_info(&out_name, &[None, Some(2)])],
-        ..Default::default()
-    };
-    let m = ModelProto {
-        ir_version: 8,
-        opset_import: vec![OperatorSetIdProto {
-            domain: String::new(),
-            version: 13,
-        }],
-        graph: Some(g),
-        ..Default::default()
-    };
-    m.encode_to_vec()
+    encode(two_input_graph(all, &out_name))
 }
 
 #[test]

@@ -10,16 +10,13 @@ mod support;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use glassbox_model::onnx::{
-    attribute_type, AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto,
-    TensorProto,
-};
+use glassbox_model::onnx::{GraphProto, ModelProto, NodeProto, TensorProto};
 use glassbox_model::{
     load_onnx, parse_input_json, quantize, FloatMlp, ModelError, QuantizedModel, MAX_NODES,
 };
 use prost::Message;
 use support::fixture;
-use support::onnx::{float_tensor, node, value_info};
+use support::onnx::{encode, float_tensor, node, trans_b, two_input_graph, value_info};
 
 // ------------------------------------------------------------------------------------------------
 // Helpers
@@ -60,46 +57,15 @@ fn panics<'a>(cases: impl Iterator<Item = (String, Vec<u8>)> + 'a) -> Vec<String
 
 /// `input [N, 2] → Gemm(W0, b0, transB) → Relu → <middle> → Gemm(W1, b1, transB) → logits`.
 fn graph(middle: Vec<NodeProto>, last_input: &str) -> GraphProto {
-    let trans_b = AttributeProto {
-        name: "transB".into(),
-        r#type: attribute_type::INT,
-        i: 1,
-        ..Default::default()
-    };
     let mut fc0 = node("Gemm", "fc0", &["input", "w0", "b0"], "h0");
-    fc0.attribute.push(trans_b.clone());
+    fc0.attribute.push(trans_b());
     let relu = node("Relu", "relu0", &["h0"], "h1");
     let mut fc1 = node("Gemm", "fc1", &[last_input, "w1", "b1"], "logits");
-    fc1.attribute.push(trans_b);
+    fc1.attribute.push(trans_b());
     let mut nodes = vec![fc0, relu];
     nodes.extend(middle);
     nodes.push(fc1);
-    GraphProto {
-        node: nodes,
-        name: "t".into(),
-        initializer: vec![
-            float_tensor("w0", &[3, 2], &[1.0, 0.0, 0.0, 1.0, -1.0, -1.0]),
-            float_tensor("b0", &[3], &[0.0, 0.0, 0.5]),
-            float_tensor("w1", &[2, 3], &[1.0, 2.0, 3.0, -1.0, 0.0, 1.0]),
-            float_tensor("b1", &[2], &[0.25, 0.0]),
-        ],
-        input: vec![value_info("input", &[None, Some(2)])],
-        output: vec![value_info("logits", &[None, Some(2)])],
-        ..Default::default()
-    }
-}
-
-fn encode(g: GraphProto) -> Vec<u8> {
-    ModelProto {
-        ir_version: 8,
-        opset_import: vec![OperatorSetIdProto {
-            domain: String::new(),
-            version: 13,
-        }],
-        graph: Some(g),
-        ..Default::default()
-    }
-    .encode_to_vec()
+    two_input_graph(nodes, "logits")
 }
 
 /// A chain of `n` `Identity` nodes between the ReLU and the last Gemm.

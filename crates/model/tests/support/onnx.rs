@@ -2,9 +2,10 @@
 //! tests (the loader's, the robustness suite's).
 
 use glassbox_model::onnx::{
-    data_type, Dimension, NodeProto, TensorProto, TensorShapeProto, TypeProto, TypeProtoTensor,
-    ValueInfoProto,
+    attribute_type, data_type, AttributeProto, Dimension, GraphProto, ModelProto, NodeProto,
+    OperatorSetIdProto, TensorProto, TensorShapeProto, TypeProto, TypeProtoTensor, ValueInfoProto,
 };
+use prost::Message;
 
 /// A float tensor's value info; `None` dimensions are symbolic (`N`).
 pub fn value_info(name: &str, dims: &[Option<i64>]) -> ValueInfoProto {
@@ -50,4 +51,46 @@ pub fn float_tensor(name: &str, dims: &[i64], data: &[f32]) -> TensorProto {
         name: name.into(),
         ..Default::default()
     }
+}
+
+/// Gemm's `transB = 1`.
+pub fn trans_b() -> AttributeProto {
+    AttributeProto {
+        name: "transB".into(),
+        r#type: attribute_type::INT,
+        i: 1,
+        ..Default::default()
+    }
+}
+
+/// The graph of `nodes` over a 2-input MLP's weights (`w0 [3, 2]`, `b0 [3]`, `w1 [2, 3]`,
+/// `b1 [2]`), from `input [N, 2]` to `output [N, 2]`.
+pub fn two_input_graph(nodes: Vec<NodeProto>, output: &str) -> GraphProto {
+    GraphProto {
+        node: nodes,
+        name: "t".into(),
+        initializer: vec![
+            float_tensor("w0", &[3, 2], &[1.0, 0.0, 0.0, 1.0, -1.0, -1.0]),
+            float_tensor("b0", &[3], &[0.0, 0.0, 0.5]),
+            float_tensor("w1", &[2, 3], &[1.0, 2.0, 3.0, -1.0, 0.0, 1.0]),
+            float_tensor("b1", &[2], &[0.25, 0.0]),
+        ],
+        input: vec![value_info("input", &[None, Some(2)])],
+        output: vec![value_info(output, &[None, Some(2)])],
+        ..Default::default()
+    }
+}
+
+/// `g` as an ONNX file (IR 8, opset 13).
+pub fn encode(g: GraphProto) -> Vec<u8> {
+    ModelProto {
+        ir_version: 8,
+        opset_import: vec![OperatorSetIdProto {
+            domain: String::new(),
+            version: 13,
+        }],
+        graph: Some(g),
+        ..Default::default()
+    }
+    .encode_to_vec()
 }
