@@ -463,30 +463,44 @@ fn interrupted_prove_leaves_no_partial_proof_and_says_so() {
     assert!(left.is_empty(), "partial output left behind: {left:?}");
 }
 
-#[test]
-fn a_scikit_learn_forest_compiles_proves_and_verifies_with_onnxruntime_labels() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let out = json_of(
-        glassbox()
-            .args(["compile", "--json", "--calibrate"])
-            .arg(fixture("forest_wine.calib.json"))
-            .arg("-o")
-            .arg(dir.path().join("f.gbm"))
-            .arg(fixture("forest_wine.onnx")),
-    );
-    let digest = out["digest"].as_str().expect("digest").to_string();
+/// Compiles the wine forest fixture into `f.gbm` in `dir` (with its calibration samples if
+/// `calibrate`), proves its first `n` test samples (`in.json`) into `f.gbp`, and returns the
+/// digest.
+fn forest_proof(dir: &TempDir, n: usize, calibrate: bool) -> String {
+    let mut compile = glassbox();
+    compile.args(["compile", "--json"]);
+    if calibrate {
+        compile
+            .arg("--calibrate")
+            .arg(fixture("forest_wine.calib.json"));
+    }
+    compile
+        .arg("-o")
+        .arg(dir.path().join("f.gbm"))
+        .arg(fixture("forest_wine.onnx"));
+    let digest = json_of(&mut compile)["digest"]
+        .as_str()
+        .expect("digest")
+        .to_string();
     let test: Value = serde_json::from_str(
         &std::fs::read_to_string(fixture("forest_wine.test.json")).expect("fixture"),
     )
     .expect("json");
-    let five =
-        serde_json::json!({ "input_data": test["input_data"].as_array().expect("array")[..5] });
-    std::fs::write(dir.path().join("in.json"), five.to_string()).expect("write");
+    let first =
+        serde_json::json!({ "input_data": test["input_data"].as_array().expect("array")[..n] });
+    std::fs::write(dir.path().join("in.json"), first.to_string()).expect("write");
     glassbox()
         .current_dir(dir.path())
         .args(["prove", "f.gbm", "--input", "in.json", "-o", "f.gbp"])
         .assert()
         .success();
+    digest
+}
+
+#[test]
+fn a_scikit_learn_forest_compiles_proves_and_verifies_with_onnxruntime_labels() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let digest = forest_proof(&dir, 5, true);
     let verdict = json_of(
         glassbox()
             .current_dir(dir.path())
@@ -770,25 +784,7 @@ fn verify_inputs_checks_the_auditors_inputs() {
 #[test]
 fn verify_inputs_refuses_models_whose_encoding_is_not_committed() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = json_of(
-        glassbox()
-            .args(["compile", "--json", "-o"])
-            .arg(dir.path().join("f.gbm"))
-            .arg(fixture("forest_wine.onnx")),
-    );
-    let digest = out["digest"].as_str().expect("digest").to_string();
-    let test: Value = serde_json::from_str(
-        &std::fs::read_to_string(fixture("forest_wine.test.json")).expect("fixture"),
-    )
-    .expect("json");
-    let two =
-        serde_json::json!({ "input_data": test["input_data"].as_array().expect("array")[..2] });
-    std::fs::write(dir.path().join("in.json"), two.to_string()).expect("write");
-    glassbox()
-        .current_dir(dir.path())
-        .args(["prove", "f.gbm", "--input", "in.json", "-o", "f.gbp"])
-        .assert()
-        .success();
+    let digest = forest_proof(&dir, 2, false);
     glassbox()
         .current_dir(dir.path())
         .args([
