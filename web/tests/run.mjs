@@ -167,8 +167,8 @@ await open(pageUrl);
   check("demo's first check after load within " + VERIFY_BUDGET_MS + " ms", r.last.verify_ms <= VERIFY_BUDGET_MS, `${r.last.verify_ms} ms`);
   if (args.has("--screenshots")) {
     fs.mkdirSync(path.join(web, "screenshots"), { recursive: true });
-    await page.locator("#result").scrollIntoViewIfNeeded();
-    await page.screenshot({ path: path.join(web, "screenshots/valid.png"), fullPage: true });
+    await page.evaluate(() => document.getElementById("verify").scrollIntoView());
+    await page.screenshot({ path: path.join(web, "screenshots/valid.png") });
   }
 }
 
@@ -197,7 +197,8 @@ for (const [name, file, d] of single) {
   check(`${name} is INVALID with a reason`, r.verdict === "invalid" && /INVALID/.test(r.text) && reasonShown, JSON.stringify(r.last.error));
   check(`${name}: the reason is the CLI's`, cli.valid === false && r.last.error === cli.error, `${r.last.error} | ${cli.error}`);
   if (!invalidShot && name === "one byte flipped" && args.has("--screenshots")) {
-    await page.screenshot({ path: path.join(web, "screenshots/invalid.png"), fullPage: false });
+    await page.evaluate(() => document.getElementById("verify").scrollIntoView());
+    await page.screenshot({ path: path.join(web, "screenshots/invalid.png") });
     invalidShot = true;
   }
 }
