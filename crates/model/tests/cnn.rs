@@ -1,5 +1,7 @@
 //! Convolutional models: import, Conv+BatchNormalization folding, the float executor against
 //! onnxruntime (fixtures from `python3 scripts/make_cnn_fixtures.py`), and malformed models.
+//! About 600 lines: the malformed-model cases edit the committed fixtures' protobufs with the
+//! helpers at the bottom, which the import cases share.
 
 mod support;
 

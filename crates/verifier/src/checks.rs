@@ -30,7 +30,7 @@
 //! | 18 | the query count and positions are the coin's (the verifier draws them itself; openings at others fail steps 9, 10, 13) | winterfell: `draw_integers` with the preset's query count | [`StarkRejection::TraceOpening`] | *forged*: `ShiftedQueries` |
 //! | 19 | the weight cells of every opened main-trace row hash to the committed weight tree, at the positions recomputed from the transcript | glassbox: `check_weights`, `glassbox_air::query_positions` | [`VerifyError::WeightMismatch`] | *forged*: `WeightOpeningOtherRows`, `WeightOpeningOtherTree`, `TraceWeightsEdited` (an edit the AIR cannot see, which winterfell alone accepts) |
 //! | 20 | the weight sketches in the digest match the trace's weight columns | glassbox AIR: sketch columns and assertions | [`StarkRejection::OodConstraints`] | `crates/prover/tests/soundness.rs` |
-//! | 21 | a bundle's proofs are its chunks, in order, none missing or foreign, over the inputs the bundle id names | glassbox: [`verify_bundle`] | [`BundleError`] | `tests/bundle.rs`, `crates/cli/tests/cli.rs` |
+//! | 21 | a bundle's proofs are its chunks, in order, none missing or foreign, over the inputs the bundle id names | glassbox: [`verify_bundle`] | [`BundleError`] | `tests/bundle.rs`, `crates/cli/tests/audit.rs` |
 //!
 //! The AIR's own constraints (products, requantization, lookups, edge rows) are tested on
 //! tampered traces in `crates/prover/tests/soundness.rs`, `grouped.rs` and `stencil.rs`.

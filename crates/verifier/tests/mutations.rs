@@ -14,6 +14,9 @@
 //! (no faster: the verifier's dependencies are already `opt-level = 3` in the test profile), about
 //! 0.5 ms per verification per core.
 //!
+//! The file is longer than most (about 640 lines) because every family of edits shares one honest
+//! proof and the worker-process sweep; splitting it would build and prove that proof per binary.
+//!
 //! Accepted mutations, escaped panics and process aborts (winterfell allocating terabytes for a
 //! corrupted length prefix, which the verifier's pre-scan now refuses first) all fail the test.
 
