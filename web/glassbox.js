@@ -63,25 +63,39 @@
   }
 
   const optional = (s) => (s == null || s === "" ? undefined : String(s));
+  // A file over the verifier's limit is refused before it is copied into the instance's memory,
+  // with the verifier's own words (the limit is checked first there too).
+  const tooLarge = (g, bytes) =>
+    bytes.length > g.max_proof_bytes()
+      ? `proof file is ${bytes.length} bytes; the limit is ${g.max_proof_bytes()}`
+      : null;
+  const rejected = (error) => ({ valid: false, kind: "invalid", error });
 
   global.Glassbox = {
     /** Resolves once the module is compiled and an instance is ready. */
     ready: () => instance().then(() => undefined),
     /** Verifies one proof: bytes (Uint8Array), digest (hex), min bits, optional inputs JSON. */
     verify: (bytes, digestHex, minBits, inputsJson) =>
-      call((g) => g.verify(bytes, String(digestHex), minBits >>> 0, optional(inputsJson))),
+      call((g) => {
+        const big = tooLarge(g, bytes);
+        // a malformed digest, level or inputs file is reported first, as the CLI does
+        const r = g.verify(big ? new Uint8Array(0) : bytes, String(digestHex), minBits >>> 0, optional(inputsJson));
+        return big && r.kind !== "error" ? rejected(big) : r;
+      }),
     /** Verifies a bundle: manifest JSON, files as [{name, bytes}], digest, min bits, inputs. */
     verifyBundle: (manifestJson, files, digestHex, minBits, inputsJson) =>
-      call((g) =>
-        g.verify_bundle(
+      call((g) => {
+        const big = files.map((f) => [f.name, tooLarge(g, f.bytes)]).find(([, why]) => why);
+        if (big) return rejected(`${big[0]}: ${big[1]}`);
+        return g.verify_bundle(
           String(manifestJson),
           files.map((f) => f.name),
           files.map((f) => f.bytes),
           String(digestHex),
           minBits >>> 0,
           optional(inputsJson),
-        ),
-      ),
+        );
+      }),
     /** The digest a manifest names, or {error}. */
     manifestDigest: (manifestJson) =>
       call((g) => {

@@ -71,6 +71,7 @@ fs.writeFileSync(F("truncated.gbp"), demo.subarray(0, demo.length - 100));
 let seed = 12345;
 const garbage = Buffer.alloc(4096, 0).map(() => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xff);
 fs.writeFileSync(F("garbage.gbp"), garbage);
+fs.writeFileSync(F("big.gbp"), Buffer.alloc(9 << 20, 7));
 const manifest = JSON.parse(fs.readFileSync(F("day.bundle.json"), "utf8"));
 const splice = (name, proofs) =>
   fs.writeFileSync(F(name), JSON.stringify({ ...manifest, proofs }, null, 2));
@@ -187,6 +188,7 @@ const single = [
   ["wrong digest", F("demo.gbp"), wrongDigest],
   ["truncated file", F("truncated.gbp"), digest],
   ["garbage file", F("garbage.gbp"), digest],
+  ["file over 8 MiB", F("big.gbp"), digest],
   ...["forged-102.gbp", "forged-128.gbp", "honest.gbp", "honest.1.gbp"].map((f) => [`attacks/${f}`, path.join(attacks, f), digest]),
 ];
 let invalidShot = false;

@@ -77,6 +77,13 @@ pub fn manifest_digest(manifest_json: &str) -> String {
     report::manifest_digest(manifest_json).unwrap_or_else(|e| format!("error: {e}"))
 }
 
+/// The largest proof file the verifier reads ([`glassbox_verifier::MAX_PROOF_BYTES`]): the page
+/// rejects larger files before copying them into the instance's memory.
+#[wasm_bindgen]
+pub fn max_proof_bytes() -> usize {
+    glassbox_verifier::MAX_PROOF_BYTES
+}
+
 /// Panics, so the page's recovery from a trapped instance can be tested (web/tests). Calling it
 /// only kills the current instance, which `web/glassbox.js` replaces.
 #[wasm_bindgen]
