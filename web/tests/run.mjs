@@ -275,6 +275,23 @@ for (const [name, man, files, why] of spliced) {
   check("keyboard: Tab reaches the digest and Enter verifies", focused === "digest" && verdict === "valid", `${focused} ${verdict}`);
 }
 
+// 6b. a file dropped on the drop zone is verified at once
+{
+  await page.evaluate(() => {
+    window.glassboxPage.last = null;
+  });
+  await page.fill("#digest", digest);
+  await page.evaluate((bytes) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([new Uint8Array(bytes)], "dropped.gbp"));
+    const ev = new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true });
+    document.getElementById("drop").dispatchEvent(ev);
+  }, [...demo]);
+  await page.waitForFunction(() => window.glassboxPage.last !== null);
+  const last = await page.evaluate(() => window.glassboxPage.last);
+  check("a dropped proof is verified (VALID)", last.valid === true && last.file === "dropped.gbp", last.error);
+}
+
 // 7. a phone: nothing wider than the screen
 {
   await page.setViewportSize({ width: 390, height: 844 });
