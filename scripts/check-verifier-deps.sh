@@ -9,6 +9,7 @@ if echo "$tree" | grep -E "$forbidden"; then
     echo "error: the verifier depends on the crates above" >&2
     exit 1
 fi
-# the AIR builds without std (no_std + alloc)
+# the AIR and the verifier build without std (no_std + alloc; crates/wasm builds the verifier so)
 cargo build -q -p glassbox-air --no-default-features
+cargo build -q -p glassbox-verifier --no-default-features
 echo "verifier dependencies ok: $(echo "$tree" | awk '{print $1}' | sort -u | wc -l) crates"
