@@ -31,6 +31,7 @@ lint:
 	$(CARGO) fmt --manifest-path crates/wasm/Cargo.toml --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	bash scripts/check-verifier-deps.sh
+	@for src in air/src crates/*/src; do python3 scripts/import-cycles.py $$src || exit 1; done
 
 fmt:
 	$(CARGO) fmt --all

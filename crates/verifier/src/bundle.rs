@@ -17,7 +17,9 @@ use core::fmt;
 use glassbox_air::bundle::id_hex;
 use glassbox_air::{bundle_id, ModelDigest};
 
-use crate::{Claim, VerifyError};
+use crate::claim::Claim;
+use crate::error::VerifyError;
+use crate::verify::verify;
 
 /// What a valid bundle establishes: every proof's claim, in sample order.
 #[derive(Clone, Debug, PartialEq)]
@@ -210,7 +212,7 @@ pub fn verify_bundle(
         .iter()
         .enumerate()
         .map(|(index, bytes)| {
-            crate::verify(bytes, digest, min_security_bits)
+            verify(bytes, digest, min_security_bits)
                 .map_err(|error| BundleError::Proof { index, error })
         })
         .collect::<Result<Vec<Claim>, _>>()?;

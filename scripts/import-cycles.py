@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Lists the import graph between the files of the `air` crate and fails on a cycle.
+"""Lists the import graph between the files of a crate and fails on a cycle.
 
 Every path outside comments that names a module of the crate is an edge from the file that
 writes it to the file of the longest module prefix it names: `use crate::x::…`,
@@ -9,7 +9,8 @@ writes it to the file of the longest module prefix it names: `use crate::x::…`
 declaring its children is structure, not an import. Inside an inline `mod tests { … }`,
 `super::` is the file's own module.
 
-Usage: python3 scripts/air-import-cycles.py [air/src]   (prints the edges with -v)
+Usage: python3 scripts/import-cycles.py [CRATE/src]   (default air/src; prints the edges with -v).
+`make lint` runs it on every crate.
 """
 import os
 import re

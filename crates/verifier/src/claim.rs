@@ -1,0 +1,56 @@
+//! What a valid proof establishes.
+
+use alloc::vec::Vec;
+
+use glassbox_air::{BundlePosition, ModelDigest};
+
+/// What a valid proof establishes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Claim {
+    /// The model the proof is bound to.
+    pub digest: ModelDigest,
+    /// Quantized inputs, one vector per sample.
+    pub inputs: Vec<Vec<i64>>,
+    /// Raw integer outputs, one vector per sample.
+    pub outputs: Vec<Vec<i64>>,
+    /// Real value of one output unit.
+    pub output_scale: f64,
+    /// Real value of one input unit.
+    pub input_scale: f64,
+    /// Conjectured security of the proof, in bits.
+    pub security_bits: u32,
+    /// The proof's place in its bundle (checked for consistency with its own inputs; whether the
+    /// other chunks exist is [`verify_bundle`]'s question).
+    pub bundle: BundlePosition,
+}
+
+impl Claim {
+    /// Whether this proof is a whole bundle (one chunk), so its samples are the whole statement.
+    pub fn is_whole_bundle(&self) -> bool {
+        self.bundle.chunks == 1
+    }
+
+    /// Index of the first largest output of each sample (the predicted class of a classifier).
+    pub fn labels(&self) -> Vec<usize> {
+        self.outputs
+            .iter()
+            .map(|y| {
+                y.iter()
+                    .enumerate()
+                    .fold(
+                        (0, i64::MIN),
+                        |best, (i, &v)| if v > best.1 { (i, v) } else { best },
+                    )
+                    .0
+            })
+            .collect()
+    }
+
+    /// Outputs in real units.
+    pub fn dequantized_outputs(&self) -> Vec<Vec<f64>> {
+        self.outputs
+            .iter()
+            .map(|y| y.iter().map(|&v| v as f64 * self.output_scale).collect())
+            .collect()
+    }
+}
