@@ -20,9 +20,10 @@ validate:
 	$(CARGO) test --profile validate -p glassbox-prover --test stencil a_stencil_layer_passes
 
 ## The malicious prover (its own workspace, adversary/): every forged protocol step must be
-## rejected by the unmodified verifier.
+## rejected by the unmodified verifier. Built into the main target directory with the same test
+## profile, so it reuses what `make test` compiled.
 adversary:
-	$(CARGO) test --release --manifest-path adversary/Cargo.toml
+	CARGO_TARGET_DIR=$(CURDIR)/target $(CARGO) test --manifest-path adversary/Cargo.toml
 
 ## Formatting and clippy, warnings denied.
 lint:
