@@ -33,6 +33,7 @@ pub mod commitment;
 pub mod conv;
 mod descriptor;
 mod digest;
+mod encoding;
 mod envelope;
 pub mod field;
 mod frame;
@@ -52,6 +53,7 @@ pub use conv::{ConvDims, ConvShape, Digit};
 pub use descriptor::{DescriptorError, LayerDescriptor, ModelDescriptor};
 pub use digest::ModelDigest;
 pub use envelope::{EnvelopeError, ProofEnvelope, ENVELOPE_MAGIC, ENVELOPE_VERSION};
+pub use encoding::encode_symmetric;
 pub use field::{felt_from_i64, felt_to_i64, Felt};
 pub use layout::{
     ActivationCells, AuxLayout, Counter, LayerLayout, Layout, LookupValue, RegionKind,

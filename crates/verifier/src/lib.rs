@@ -57,6 +57,7 @@
 
 extern crate alloc;
 
+pub mod audit;
 mod bundle;
 pub mod checks;
 mod claim;

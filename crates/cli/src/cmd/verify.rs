@@ -27,8 +27,8 @@ use std::time::Instant;
 
 use anyhow::Result;
 use glassbox_air::bundle::id_hex;
-use glassbox_air::{bundle_id, ModelDigest, SecurityLevel};
-use glassbox_model::InputEncoding;
+use glassbox_air::{ModelDigest, SecurityLevel};
+use glassbox_verifier::audit;
 use glassbox_verifier::{BundlePosition, Claim};
 use serde_json::{json, Value};
 
@@ -50,14 +50,6 @@ pub struct Args {
     /// be exactly their committed encoding, sample by sample, in order.
     #[arg(long, value_name = "INPUTS.json")]
     inputs: Option<PathBuf>,
-}
-
-/// How a run ends when it does not end valid.
-enum Stop {
-    /// Exit 1 with a named reason.
-    Invalid(String),
-    /// Exit 2 with a message.
-    Usage(String),
 }
 
 impl Args {
@@ -104,10 +96,10 @@ impl Args {
             Err(e) => return Ok(invalid(json, &e.to_string())),
         };
         let inputs_checked = match &auditor {
-            Some(raw) => match self.check_single(raw, &claim) {
-                Ok(what) => Some(what),
-                Err(Stop::Invalid(why)) => return Ok(invalid(json, &why)),
-                Err(Stop::Usage(msg)) => return Ok(usage_error(json, msg)),
+            Some(raw) => match audit::check_inputs(&claim, raw) {
+                Ok(what) => Some(what.to_string()),
+                Err(e) if e.is_usage() => return Ok(usage_error(json, format!("--inputs: {e}"))),
+                Err(e) => return Ok(invalid(json, &e.to_string())),
             },
             None => None,
         };
@@ -125,45 +117,6 @@ impl Args {
         glassbox_model::parse_input_json(&text, None)
             .map(Some)
             .map_err(|e| format!("bad inputs in {}: {e}", path.display()))
-    }
-
-    /// `--inputs` against one proof: the whole bundle's samples, or just this proof's.
-    fn check_single(&self, raw: &[Vec<f32>], claim: &Claim) -> Result<String, Stop> {
-        let encoded = encode(raw, claim.input_scale)?;
-        let b = claim.bundle;
-        let end = b.end_sample(claim.inputs.len());
-        if encoded.len() == b.samples as usize && !claim.is_whole_bundle() {
-            // the auditor holds the whole bundle: this chunk's slice, and the bundle id
-            compare(
-                &encoded[b.first_sample as usize..end],
-                claim.inputs.iter(),
-                b.first_sample as usize,
-            )?;
-            let id = bundle_id(encoded.iter().map(Vec::as_slice));
-            if id != b.id {
-                return Err(Stop::Invalid(format!(
-                    "inputs mismatch: this chunk's samples match, but the bundle it belongs to ({}) is not the bundle of these {} inputs ({})",
-                    &id_hex(&b.id)[..16],
-                    encoded.len(),
-                    &id_hex(&id)[..16]
-                )));
-            }
-            return Ok(format!(
-                "samples {}..{end} of the auditor's {}, and the bundle id of all of them",
-                b.first_sample,
-                encoded.len()
-            ));
-        }
-        if encoded.len() != claim.inputs.len() {
-            return Err(Stop::Invalid(format!(
-                "inputs mismatch: the inputs file holds {} samples; the proof holds {} (of a bundle of {})",
-                encoded.len(),
-                claim.inputs.len(),
-                b.samples
-            )));
-        }
-        compare(&encoded, claim.inputs.iter(), 0)?;
-        Ok(format!("all {} samples, in order", encoded.len()))
     }
 
     fn run_bundle(
@@ -224,24 +177,20 @@ impl Args {
             }
         }
         if let (Ok(()), Some(b)) = (&verdict, &bundle) {
-            verdict = manifest.check(b, claims.iter().map(|(e, _)| e.file.as_str()));
+            verdict = audit::check_manifest_totals(
+                manifest.samples,
+                manifest.security_bits,
+                claims.iter().map(|(e, _)| e.file.as_str()),
+                b,
+            )
+            .map_err(|e| e.to_string());
         }
         let mut inputs_match = None;
         if let (Ok(()), Some(b), Some(raw)) = (&verdict, &bundle, auditor) {
-            let checked = encode(raw, b.claims[0].input_scale).and_then(|encoded| {
-                if encoded.len() != b.samples {
-                    return Err(Stop::Invalid(format!(
-                        "inputs mismatch: the inputs file holds {} samples; the bundle holds {}",
-                        encoded.len(),
-                        b.samples
-                    )));
-                }
-                compare(&encoded, b.inputs(), 0)
-            });
-            match checked {
+            match audit::check_bundle_inputs(b, raw) {
                 Ok(()) => inputs_match = Some(true),
-                Err(Stop::Invalid(why)) => verdict = Err(why),
-                Err(Stop::Usage(msg)) => return Ok(usage_error(json, msg)),
+                Err(e) if e.is_usage() => return Ok(usage_error(json, format!("--inputs: {e}"))),
+                Err(e) => verdict = Err(e.to_string()),
             }
         }
         let ms = start.elapsed().as_secs_f64() * 1e3;
@@ -343,31 +292,6 @@ struct Entry {
     samples: usize,
 }
 
-impl Manifest {
-    /// The manifest's totals against a verified bundle.
-    fn check<'a>(
-        &self,
-        bundle: &glassbox_verifier::BundleClaim,
-        files: impl Iterator<Item = &'a str>,
-    ) -> Result<(), String> {
-        if self.samples != bundle.samples {
-            return Err(format!(
-                "manifest sample count mismatch: the manifest states {} samples; the bundle holds {}",
-                self.samples, bundle.samples
-            ));
-        }
-        for (file, claim) in files.zip(&bundle.claims) {
-            if claim.security_bits != self.security_bits {
-                return Err(format!(
-                    "manifest security mismatch: the manifest states {} bits; {file} offers {}",
-                    self.security_bits, claim.security_bits
-                ));
-            }
-        }
-        Ok(())
-    }
-}
-
 /// Reads and verifies one listed proof, and checks its sample count against the manifest.
 fn verify_entry(
     dir: &Path,
@@ -375,11 +299,7 @@ fn verify_entry(
     digest: &ModelDigest,
     min_security: u32,
 ) -> Result<Claim, String> {
-    // a manifest comes from strangers: it may name files beside it, nothing elsewhere
-    let plain = Path::new(&entry.file)
-        .file_name()
-        .is_some_and(|name| name == entry.file.as_str());
-    if !plain {
+    if !audit::is_plain_file_name(&entry.file) {
         return Err(format!(
             "manifest entry `{}` is not a file name beside the manifest",
             entry.file
@@ -389,63 +309,8 @@ fn verify_entry(
     let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let claim =
         glassbox_verifier::verify(&bytes, digest, min_security).map_err(|e| e.to_string())?;
-    if claim.inputs.len() != entry.samples {
-        return Err(format!(
-            "manifest sample count mismatch: {} holds {} samples; the manifest lists {}",
-            entry.file,
-            claim.inputs.len(),
-            entry.samples
-        ));
-    }
+    audit::check_listed_samples(&entry.file, entry.samples, &claim).map_err(|e| e.to_string())?;
     Ok(claim)
-}
-
-/// The auditor's raw inputs under the encoding the digest commits. Only the symmetric encoding
-/// (`q = clamp(round(x / input_scale), -128, 127)`, the descriptor's input scale) is committed;
-/// tree and linear models (whose descriptors all have input scale 1) encode with per-feature
-/// threshold lists or affine steps kept in the `.gbm`, outside the digest.
-fn encode(raw: &[Vec<f32>], input_scale: f64) -> Result<Vec<Vec<i64>>, Stop> {
-    if input_scale == 1.0 {
-        return Err(Stop::Usage(
-            "--inputs: the input encoding is not committed for this model kind (tree ensembles and \
-             linear models encode features with threshold lists or affine steps kept in the .gbm, \
-             not in the digest; their descriptors have input scale 1), so the proven int8 inputs \
-             cannot be checked against raw features"
-                .into(),
-        ));
-    }
-    raw.iter()
-        .map(|x| InputEncoding::Symmetric.encode(x, input_scale))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| Stop::Usage(format!("--inputs: {e}")))
-}
-
-/// The first sample and feature where the proven inputs differ from the auditor's encoded ones
-/// (samples numbered from `first`).
-fn compare<'a>(
-    expected: &[Vec<i64>],
-    proven: impl Iterator<Item = &'a Vec<i64>>,
-    first: usize,
-) -> Result<(), Stop> {
-    for (i, (want, got)) in expected.iter().zip(proven).enumerate() {
-        if want.len() != got.len() {
-            return Err(Stop::Invalid(format!(
-                "inputs mismatch: sample {} has {} features in the inputs file; the proof's have {}",
-                first + i,
-                want.len(),
-                got.len()
-            )));
-        }
-        if let Some(f) = (0..want.len()).find(|&f| want[f] != got[f]) {
-            return Err(Stop::Invalid(format!(
-                "inputs mismatch: sample {}, feature {f}: the proof has {}, the inputs file encodes to {}",
-                first + i,
-                got[f],
-                want[f]
-            )));
-        }
-    }
-    Ok(())
 }
 
 fn position_text(b: &BundlePosition, batch: usize) -> String {

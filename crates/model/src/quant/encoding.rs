@@ -113,7 +113,7 @@ impl InputEncoding {
         match self {
             Self::Symmetric => input
                 .iter()
-                .map(|&x| round(f64::from(x) / input_scale, -128.0))
+                .map(|&x| glassbox_air::encode_symmetric(x, input_scale).ok_or_else(non_finite))
                 .collect(),
             Self::Affine { offset, step } => {
                 check_len(input, offset.len())?;

@@ -1,0 +1,405 @@
+//! What an auditor checks beyond the proofs themselves, written once for the CLI and the browser
+//! page: that the proven int8 inputs are the committed encoding of the raw inputs the auditor
+//! holds (`verify --inputs`), and that a bundle manifest states what its proofs prove.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use glassbox_air::{bundle_id, encode_symmetric};
+
+use crate::bundle::BundleClaim;
+use crate::claim::Claim;
+
+/// Why the auditor's inputs or a manifest do not match the proofs, or cannot be checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuditError {
+    /// The digest does not commit this model's input encoding: tree ensembles and linear models
+    /// encode with threshold lists or affine steps kept in the `.gbm` (their descriptors have
+    /// input scale 1).
+    EncodingNotCommitted,
+    /// A raw input of this sample does not encode to a finite value.
+    NotFinite {
+        /// Sample index in the auditor's file.
+        sample: usize,
+    },
+    /// The auditor holds another number of samples than the proof or the bundle.
+    SampleCount {
+        /// Samples in the auditor's file.
+        file: usize,
+        /// Samples the proof (or the bundle) holds.
+        proven: usize,
+        /// The bundle's sample count, when one chunk of it is checked.
+        bundle: Option<usize>,
+    },
+    /// A sample has another number of features than the proof's.
+    FeatureCount {
+        /// Sample index in the bundle.
+        sample: usize,
+        /// Features in the auditor's file.
+        file: usize,
+        /// Features the proof holds.
+        proven: usize,
+    },
+    /// A proven input differs from the auditor's encoded one.
+    Value {
+        /// Sample index in the bundle.
+        sample: usize,
+        /// Feature index.
+        feature: usize,
+        /// The proven int8 input.
+        proven: i64,
+        /// The auditor's raw input, encoded.
+        encoded: i64,
+    },
+    /// One chunk's samples match, but it belongs to a bundle of other inputs.
+    BundleOfOtherInputs {
+        /// The bundle id the proof binds.
+        proven: [u8; 32],
+        /// The id of the auditor's inputs.
+        inputs: [u8; 32],
+        /// Samples in the auditor's file.
+        samples: usize,
+    },
+    /// The manifest states another total than the bundle holds.
+    ManifestSamples {
+        /// Stated.
+        stated: usize,
+        /// Held.
+        held: usize,
+    },
+    /// The manifest lists another sample count for a file than its proof holds.
+    ManifestFileSamples {
+        /// The file.
+        file: String,
+        /// Samples its proof holds.
+        held: usize,
+        /// Samples the manifest lists.
+        listed: usize,
+    },
+    /// The manifest states another security level than a proof offers.
+    ManifestSecurity {
+        /// Stated bits.
+        stated: u32,
+        /// The file.
+        file: String,
+        /// Bits its proof offers.
+        offered: u32,
+    },
+}
+
+impl AuditError {
+    /// Whether the check could not be made (a usage error), rather than failed.
+    pub fn is_usage(&self) -> bool {
+        matches!(self, Self::EncodingNotCommitted | Self::NotFinite { .. })
+    }
+}
+
+fn short_hex(id: &[u8; 32]) -> String {
+    use core::fmt::Write;
+    let mut s = String::new();
+    for b in &id[..8] {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+impl fmt::Display for AuditError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::EncodingNotCommitted => f.write_str(
+                "the input encoding is not committed for this model kind (tree ensembles and \
+                 linear models encode features with threshold lists or affine steps kept in the \
+                 .gbm, not in the digest; their descriptors have input scale 1), so the proven \
+                 int8 inputs cannot be checked against raw features",
+            ),
+            Self::NotFinite { sample } => {
+                write!(
+                    f,
+                    "sample {sample} of the inputs is not finite after encoding"
+                )
+            }
+            Self::SampleCount {
+                file,
+                proven,
+                bundle: Some(b),
+            } => write!(
+                f,
+                "inputs mismatch: the inputs file holds {file} samples; the proof holds {proven} \
+                 (of a bundle of {b})"
+            ),
+            Self::SampleCount { file, proven, .. } => write!(
+                f,
+                "inputs mismatch: the inputs file holds {file} samples; the bundle holds {proven}"
+            ),
+            Self::FeatureCount {
+                sample,
+                file,
+                proven,
+            } => write!(
+                f,
+                "inputs mismatch: sample {sample} has {file} features in the inputs file; the \
+                 proof's have {proven}"
+            ),
+            Self::Value {
+                sample,
+                feature,
+                proven,
+                encoded,
+            } => write!(
+                f,
+                "inputs mismatch: sample {sample}, feature {feature}: the proof has {proven}, the \
+                 inputs file encodes to {encoded}"
+            ),
+            Self::BundleOfOtherInputs {
+                proven,
+                inputs,
+                samples,
+            } => write!(
+                f,
+                "inputs mismatch: this chunk's samples match, but the bundle it belongs to ({}) \
+                 is not the bundle of these {samples} inputs ({})",
+                short_hex(proven),
+                short_hex(inputs)
+            ),
+            Self::ManifestSamples { stated, held } => write!(
+                f,
+                "manifest sample count mismatch: the manifest states {stated} samples; the bundle \
+                 holds {held}"
+            ),
+            Self::ManifestFileSamples { file, held, listed } => write!(
+                f,
+                "manifest sample count mismatch: {file} holds {held} samples; the manifest lists \
+                 {listed}"
+            ),
+            Self::ManifestSecurity {
+                stated,
+                file,
+                offered,
+            } => write!(
+                f,
+                "manifest security mismatch: the manifest states {stated} bits; {file} offers \
+                 {offered}"
+            ),
+        }
+    }
+}
+
+impl core::error::Error for AuditError {}
+
+/// The auditor's raw inputs under the encoding the digest commits (the symmetric encoding at the
+/// proof's input scale).
+///
+/// # Errors
+/// [`AuditError::EncodingNotCommitted`] for models whose encoding the digest does not commit,
+/// [`AuditError::NotFinite`] for a value that does not encode.
+pub fn encode_inputs(raw: &[Vec<f32>], input_scale: f64) -> Result<Vec<Vec<i64>>, AuditError> {
+    if input_scale == 1.0 {
+        return Err(AuditError::EncodingNotCommitted);
+    }
+    raw.iter()
+        .enumerate()
+        .map(|(sample, x)| {
+            x.iter()
+                .map(|&v| encode_symmetric(v, input_scale).ok_or(AuditError::NotFinite { sample }))
+                .collect()
+        })
+        .collect()
+}
+
+/// The first sample and feature where the proven inputs differ from the encoded ones (samples
+/// numbered from `first`).
+fn compare<'a>(
+    encoded: &[Vec<i64>],
+    proven: impl Iterator<Item = &'a Vec<i64>>,
+    first: usize,
+) -> Result<(), AuditError> {
+    for (i, (want, got)) in encoded.iter().zip(proven).enumerate() {
+        let sample = first + i;
+        if want.len() != got.len() {
+            return Err(AuditError::FeatureCount {
+                sample,
+                file: want.len(),
+                proven: got.len(),
+            });
+        }
+        if let Some(feature) = (0..want.len()).find(|&f| want[f] != got[f]) {
+            return Err(AuditError::Value {
+                sample,
+                feature,
+                proven: got[feature],
+                encoded: want[feature],
+            });
+        }
+    }
+    Ok(())
+}
+
+/// What [`check_inputs`] matched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputsMatch {
+    /// Every sample of the proof, in order.
+    All {
+        /// Samples.
+        samples: usize,
+    },
+    /// This chunk's slice of the auditor's whole bundle, and the bundle id of all of them.
+    Chunk {
+        /// First sample of the chunk.
+        first: usize,
+        /// One past its last.
+        end: usize,
+        /// Samples the auditor holds.
+        of: usize,
+    },
+}
+
+impl fmt::Display for InputsMatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::All { samples } => write!(f, "all {samples} samples, in order"),
+            Self::Chunk { first, end, of } => write!(
+                f,
+                "samples {first}..{end} of the auditor's {of}, and the bundle id of all of them"
+            ),
+        }
+    }
+}
+
+/// Checks one proof's inputs against the auditor's raw inputs: either exactly the proof's
+/// samples, or (for one chunk of a bundle) the whole bundle's, whose slice must match and whose
+/// bundle id must be the one the proof binds.
+///
+/// # Errors
+/// The first [`AuditError`].
+pub fn check_inputs(claim: &Claim, raw: &[Vec<f32>]) -> Result<InputsMatch, AuditError> {
+    let encoded = encode_inputs(raw, claim.input_scale)?;
+    let b = claim.bundle;
+    let (first, end) = (b.first_sample as usize, b.end_sample(claim.inputs.len()));
+    if encoded.len() == b.samples as usize && !claim.is_whole_bundle() {
+        let slice = encoded.get(first..end).unwrap_or_default();
+        compare(slice, claim.inputs.iter(), first)?;
+        let id = bundle_id(encoded.iter().map(Vec::as_slice));
+        if id != b.id {
+            return Err(AuditError::BundleOfOtherInputs {
+                proven: b.id,
+                inputs: id,
+                samples: encoded.len(),
+            });
+        }
+        return Ok(InputsMatch::Chunk {
+            first,
+            end,
+            of: encoded.len(),
+        });
+    }
+    if encoded.len() != claim.inputs.len() {
+        return Err(AuditError::SampleCount {
+            file: encoded.len(),
+            proven: claim.inputs.len(),
+            bundle: Some(b.samples as usize),
+        });
+    }
+    compare(&encoded, claim.inputs.iter(), 0)?;
+    Ok(InputsMatch::All {
+        samples: encoded.len(),
+    })
+}
+
+/// Checks a verified bundle's inputs against the auditor's raw inputs, all samples in order.
+///
+/// # Errors
+/// The first [`AuditError`].
+pub fn check_bundle_inputs(bundle: &BundleClaim, raw: &[Vec<f32>]) -> Result<(), AuditError> {
+    let scale = bundle.claims.first().map_or(1.0, |c| c.input_scale);
+    let encoded = encode_inputs(raw, scale)?;
+    if encoded.len() != bundle.samples {
+        return Err(AuditError::SampleCount {
+            file: encoded.len(),
+            proven: bundle.samples,
+            bundle: None,
+        });
+    }
+    compare(&encoded, bundle.inputs(), 0)
+}
+
+/// A manifest entry must name a file beside the manifest, nothing elsewhere (it comes from
+/// strangers).
+pub fn is_plain_file_name(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
+}
+
+/// Checks the sample count a manifest lists for `file` against its verified proof.
+///
+/// # Errors
+/// [`AuditError::ManifestFileSamples`].
+pub fn check_listed_samples(file: &str, listed: usize, claim: &Claim) -> Result<(), AuditError> {
+    if claim.inputs.len() == listed {
+        return Ok(());
+    }
+    Err(AuditError::ManifestFileSamples {
+        file: file.into(),
+        held: claim.inputs.len(),
+        listed,
+    })
+}
+
+/// Checks a manifest's total samples and security level against a verified bundle (`files` in
+/// the bundle's order).
+///
+/// # Errors
+/// [`AuditError::ManifestSamples`] or [`AuditError::ManifestSecurity`].
+pub fn check_manifest_totals<'a>(
+    samples: usize,
+    security_bits: u32,
+    files: impl Iterator<Item = &'a str>,
+    bundle: &BundleClaim,
+) -> Result<(), AuditError> {
+    if samples != bundle.samples {
+        return Err(AuditError::ManifestSamples {
+            stated: samples,
+            held: bundle.samples,
+        });
+    }
+    for (file, claim) in files.zip(&bundle.claims) {
+        if claim.security_bits != security_bits {
+            return Err(AuditError::ManifestSecurity {
+                stated: security_bits,
+                file: file.into(),
+                offered: claim.security_bits,
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    #[test]
+    fn plain_names_only() {
+        assert!(is_plain_file_name("b.1.gbp"));
+        for bad in ["", ".", "..", "../b.gbp", "/etc/passwd", "a\\b", "x\0"] {
+            assert!(!is_plain_file_name(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_encoding_is_refused_where_the_digest_does_not_commit_it() {
+        assert_eq!(
+            encode_inputs(&[vec![0.5]], 1.0),
+            Err(AuditError::EncodingNotCommitted)
+        );
+        assert_eq!(
+            encode_inputs(&[vec![0.5], vec![f32::NAN]], 0.01),
+            Err(AuditError::NotFinite { sample: 1 })
+        );
+        assert_eq!(
+            encode_inputs(&[vec![0.5, -2.0]], 0.01),
+            Ok(vec![vec![50, -128]])
+        );
+        assert!(AuditError::EncodingNotCommitted.is_usage());
+    }
+}
