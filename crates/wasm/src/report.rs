@@ -6,8 +6,8 @@
 //! malformed digest, manifest or inputs file, the CLI's exit 2) and `error` (the reason, or null).
 
 use glassbox_air::bundle::id_hex;
-use glassbox_air::{bundle_id, ModelDigest, SecurityLevel};
-use glassbox_verifier::{BundleClaim, BundlePosition, Claim};
+use glassbox_air::{ModelDigest, SecurityLevel};
+use glassbox_verifier::{audit, BundleClaim, BundlePosition, Claim};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -126,98 +126,20 @@ pub fn parse_inputs(text: &str) -> Result<Vec<Vec<f32>>, String> {
         .collect()
 }
 
-/// The encoding the digest commits: `q = clamp(round(x / input_scale), -128, 127)`, refused for
-/// input scale 1 (tree and linear models, whose encodings live in the `.gbm`, not the digest).
-pub fn encode(raw: &[Vec<f32>], input_scale: f64) -> Result<Vec<Vec<i64>>, String> {
-    if input_scale == 1.0 {
-        return Err(
-            "the input encoding is not committed for this model kind (tree ensembles and \
-                    linear models encode features with threshold lists or affine steps kept in \
-                    the .gbm, not in the digest; their descriptors have input scale 1), so the \
-                    proven int8 inputs cannot be checked against raw features"
-                .into(),
-        );
-    }
-    raw.iter()
-        .map(|x| {
-            x.iter()
-                .map(|&v| {
-                    let q = (f64::from(v) / input_scale).round();
-                    if q.is_finite() {
-                        Ok(q.clamp(-128.0, 127.0) as i64)
-                    } else {
-                        Err("an input sample is not finite after encoding".to_string())
-                    }
-                })
-                .collect()
-        })
-        .collect()
-}
-
-/// The first sample and feature where the proven inputs differ from the encoded ones.
-fn compare<'a>(
-    expected: &[Vec<i64>],
-    proven: impl Iterator<Item = &'a Vec<i64>>,
-    first: usize,
-) -> Result<(), Stop> {
-    for (i, (want, got)) in expected.iter().zip(proven).enumerate() {
-        if want.len() != got.len() {
-            return Err(Stop::Invalid(format!(
-                "inputs mismatch: sample {} has {} features in the inputs file; the proof's have {}",
-                first + i,
-                want.len(),
-                got.len()
-            )));
-        }
-        if let Some(f) = (0..want.len()).find(|&f| want[f] != got[f]) {
-            return Err(Stop::Invalid(format!(
-                "inputs mismatch: sample {}, feature {f}: the proof has {}, the inputs file encodes to {}",
-                first + i,
-                got[f],
-                want[f]
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// The CLI's `--inputs` rule for one proof: the whole bundle's samples (this chunk's slice and
-/// the bundle id are checked), or just this proof's.
+/// `--inputs` against one proof (the verifier's rule), as a page result.
 fn check_single(raw: &[Vec<f32>], claim: &Claim) -> Result<String, Stop> {
-    let encoded = encode(raw, claim.input_scale).map_err(Stop::Error)?;
-    let b = claim.bundle;
-    let end = b.end_sample(claim.inputs.len());
-    if encoded.len() == b.samples as usize && !claim.is_whole_bundle() {
-        compare(
-            &encoded[b.first_sample as usize..end],
-            claim.inputs.iter(),
-            b.first_sample as usize,
-        )?;
-        let id = bundle_id(encoded.iter().map(Vec::as_slice));
-        if id != b.id {
-            return Err(Stop::Invalid(format!(
-                "inputs mismatch: this chunk's samples match, but the bundle it belongs to ({}) is not the bundle of these {} inputs ({})",
-                &id_hex(&b.id)[..16],
-                encoded.len(),
-                &id_hex(&id)[..16]
-            )));
-        }
-        return Ok(format!(
-            "samples {}..{end} of the auditor's {}, and the bundle id of all of them",
-            b.first_sample,
-            encoded.len()
-        ));
+    audit::check_inputs(claim, raw)
+        .map(|m| m.to_string())
+        .map_err(audit_stop)
+}
+
+/// An audit failure: a usage error (nothing could be checked) or an invalid result.
+fn audit_stop(e: audit::AuditError) -> Stop {
+    if e.is_usage() {
+        Stop::Error(e.to_string())
+    } else {
+        Stop::Invalid(e.to_string())
     }
-    if encoded.len() != claim.inputs.len() {
-        return Err(Stop::Invalid(format!(
-            "inputs mismatch: the inputs file holds {} samples; the proof holds {} (of a bundle of {})",
-            encoded.len(),
-            claim.inputs.len(),
-            b.samples
-        )));
-    }
-    compare(&encoded, claim.inputs.iter(), 0)?;
-    Ok(format!("all {} samples, in order", encoded.len()))
 }
 
 /// Verifies one proof file against a digest, optionally against the auditor's raw inputs.
@@ -274,12 +196,6 @@ pub fn manifest_digest(manifest_json: &str) -> Result<String, String> {
     let m: Manifest = serde_json::from_str(manifest_json)
         .map_err(|e| format!("malformed bundle manifest: {e}"))?;
     Ok(m.digest)
-}
-
-/// A manifest comes from strangers: an entry must be a plain file name (the CLI reads it beside
-/// the manifest; the page looks it up among the files the user chose).
-fn plain_name(name: &str) -> bool {
-    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
 }
 
 /// Verifies a bundle: its manifest's JSON and the bytes of the files the user gave, by name.
@@ -342,23 +258,17 @@ pub fn verify_bundle(
         }
     }
     if let (Ok(()), Some(b)) = (&verdict, &bundle) {
-        verdict = check_totals(&manifest, b);
+        verdict = audit::check_manifest_totals(
+            manifest.samples,
+            manifest.security_bits,
+            manifest.proofs.iter().map(|e| e.file.as_str()),
+            b,
+        )
+        .map_err(|e| e.to_string());
     }
     let mut inputs_match = None;
     if let (Ok(()), Some(b), Some(raw)) = (&verdict, &bundle, &raw) {
-        let checked = encode(raw, b.claims[0].input_scale)
-            .map_err(Stop::Error)
-            .and_then(|encoded| {
-                if encoded.len() != b.samples {
-                    return Err(Stop::Invalid(format!(
-                        "inputs mismatch: the inputs file holds {} samples; the bundle holds {}",
-                        encoded.len(),
-                        b.samples
-                    )));
-                }
-                compare(&encoded, b.inputs(), 0)
-            });
-        match checked {
+        match audit::check_bundle_inputs(b, raw).map_err(audit_stop) {
             Ok(()) => inputs_match = Some(true),
             Err(Stop::Invalid(why)) => verdict = Err(why),
             Err(e @ Stop::Error(_)) => return stop(e),
@@ -405,7 +315,7 @@ fn verify_entry(
     digest: &ModelDigest,
     min_bits: u32,
 ) -> Result<Claim, String> {
-    if !plain_name(&entry.file) {
+    if !audit::is_plain_file_name(&entry.file) {
         return Err(format!(
             "manifest entry `{}` is not a file name beside the manifest",
             entry.file
@@ -417,34 +327,8 @@ fn verify_entry(
         .map(|(_, b)| b)
         .ok_or_else(|| format!("cannot read {}: not among the chosen files", entry.file))?;
     let claim = glassbox_verifier::verify(bytes, digest, min_bits).map_err(|e| e.to_string())?;
-    if claim.inputs.len() != entry.samples {
-        return Err(format!(
-            "manifest sample count mismatch: {} holds {} samples; the manifest lists {}",
-            entry.file,
-            claim.inputs.len(),
-            entry.samples
-        ));
-    }
+    audit::check_listed_samples(&entry.file, entry.samples, &claim).map_err(|e| e.to_string())?;
     Ok(claim)
-}
-
-/// The manifest's totals against a verified bundle.
-fn check_totals(m: &Manifest, bundle: &BundleClaim) -> Result<(), String> {
-    if m.samples != bundle.samples {
-        return Err(format!(
-            "manifest sample count mismatch: the manifest states {} samples; the bundle holds {}",
-            m.samples, bundle.samples
-        ));
-    }
-    for (entry, claim) in m.proofs.iter().zip(&bundle.claims) {
-        if claim.security_bits != m.security_bits {
-            return Err(format!(
-                "manifest security mismatch: the manifest states {} bits; {} offers {}",
-                m.security_bits, entry.file, claim.security_bits
-            ));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -491,10 +375,6 @@ mod tests {
 
     #[test]
     fn manifest_entries_must_be_plain_names() {
-        for bad in ["", ".", "..", "../x.gbp", "a/b.gbp", "a\\b.gbp"] {
-            assert!(!plain_name(bad), "{bad}");
-        }
-        assert!(plain_name("day.1.gbp"));
         let manifest = json!({"digest": DIGEST, "samples": 1, "security_bits": 102,
             "proofs": [{"file": "../etc/passwd", "samples": 1}]})
         .to_string();
@@ -515,12 +395,15 @@ mod tests {
     fn inputs_encode_as_the_cli_does() {
         let raw = parse_inputs(r#"{"input_data": [[0.5, -0.5, 100, -100, 0.0039]]}"#)
             .expect("inputs parse");
-        let q = encode(&raw, 0.01).expect("symmetric encoding");
+        let q = audit::encode_inputs(&raw, 0.01).expect("symmetric encoding");
         assert_eq!(q, vec![vec![50, -50, 127, -128, 0]]);
         // half away from zero, as Rust's round
         let raw = parse_inputs(r#"{"input_data": [[0.025, -0.025]]}"#).expect("inputs parse");
-        assert_eq!(encode(&raw, 0.01).expect("encoding")[0][1], -3);
-        assert!(encode(&raw, 1.0).is_err());
+        assert_eq!(
+            audit::encode_inputs(&raw, 0.01).expect("encoding")[0][1],
+            -3
+        );
+        assert!(audit::encode_inputs(&raw, 1.0).is_err());
         assert!(parse_inputs(r#"{"input_data": []}"#).is_err());
         assert!(parse_inputs(r#"{"input_data": [["x"]]}"#).is_err());
     }
