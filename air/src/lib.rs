@@ -52,8 +52,8 @@ pub use commitment::{WeightCommitment, WeightOpening};
 pub use conv::{ConvDims, ConvShape, Digit};
 pub use descriptor::{DescriptorError, LayerDescriptor, ModelDescriptor};
 pub use digest::ModelDigest;
-pub use envelope::{EnvelopeError, ProofEnvelope, ENVELOPE_MAGIC, ENVELOPE_VERSION};
 pub use encoding::encode_symmetric;
+pub use envelope::{EnvelopeError, ProofEnvelope, ENVELOPE_MAGIC, ENVELOPE_VERSION};
 pub use field::{felt_from_i64, felt_to_i64, Felt};
 pub use layout::{
     ActivationCells, AuxLayout, Counter, LayerLayout, Layout, LookupValue, RegionKind,
