@@ -142,6 +142,24 @@ fn audit_stop(e: audit::AuditError) -> Stop {
     }
 }
 
+/// The auditor's raw inputs: one vector of features per sample.
+type RawInputs = Vec<Vec<f32>>;
+
+/// The caller's digest, level and optional raw inputs, checked before anything is verified.
+fn prepare(
+    digest_hex: &str,
+    min_bits: u32,
+    inputs_json: Option<&str>,
+) -> Result<(ModelDigest, Option<RawInputs>), Stop> {
+    let digest = parse_digest(digest_hex)?;
+    check_level(min_bits)?;
+    let raw = inputs_json
+        .map(parse_inputs)
+        .transpose()
+        .map_err(Stop::Error)?;
+    Ok((digest, raw))
+}
+
 /// Verifies one proof file against a digest, optionally against the auditor's raw inputs.
 /// `clock` reads milliseconds (the browser's `performance.now()`).
 pub fn verify_proof(
@@ -152,12 +170,7 @@ pub fn verify_proof(
     clock: &dyn Fn() -> f64,
 ) -> Value {
     let run = || -> Result<Value, Stop> {
-        let digest = parse_digest(digest_hex)?;
-        check_level(min_bits)?;
-        let raw = inputs_json
-            .map(parse_inputs)
-            .transpose()
-            .map_err(Stop::Error)?;
+        let (digest, raw) = prepare(digest_hex, min_bits, inputs_json)?;
         let start = clock();
         let outcome = glassbox_verifier::verify(proof, &digest, min_bits);
         let ms = clock() - start;
@@ -210,12 +223,7 @@ pub fn verify_bundle(
     clock: &dyn Fn() -> f64,
 ) -> Value {
     let prepared = || -> Result<_, Stop> {
-        let digest = parse_digest(digest_hex)?;
-        check_level(min_bits)?;
-        let raw = inputs_json
-            .map(parse_inputs)
-            .transpose()
-            .map_err(Stop::Error)?;
+        let (digest, raw) = prepare(digest_hex, min_bits, inputs_json)?;
         let manifest: Manifest = serde_json::from_str(manifest_json)
             .map_err(|e| Stop::Error(format!("malformed bundle manifest: {e}")))?;
         let listed = ModelDigest::from_hex(&manifest.digest).ok_or_else(|| {
