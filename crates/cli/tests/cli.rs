@@ -46,6 +46,35 @@ fn run_prints_outputs_and_labels() {
 }
 
 #[test]
+fn nested_inputs_as_numpy_tolist_writes_them_are_accepted() {
+    // the same three digits as 1×8×8 images (`X.reshape(-1, 1, 8, 8).tolist()`)
+    let (dir, _) = compiled();
+    let flat: Value = serde_json::from_str(&digits_inputs(3)).expect("json");
+    let images: Vec<Value> = flat["input_data"]
+        .as_array()
+        .expect("samples")
+        .iter()
+        .map(|s| {
+            let px = s.as_array().expect("pixels");
+            serde_json::json!([px.chunks(8).map(|r| r.to_vec()).collect::<Vec<_>>()])
+        })
+        .collect();
+    std::fs::write(
+        dir.path().join("nested.json"),
+        serde_json::json!({ "input_data": images }).to_string(),
+    )
+    .expect("write");
+    let run = |input: &str| {
+        json_of(
+            glassbox()
+                .current_dir(dir.path())
+                .args(["run", "m.gbm", "--input", input, "--json"]),
+        )
+    };
+    assert_eq!(run("nested.json"), run("in.json"));
+}
+
+#[test]
 fn prove_verify_inspect_happy_path() {
     let (dir, digest) = proved();
     let out = json_of(

@@ -1,4 +1,6 @@
-//! EZKL-style input JSON: `{"input_data": [[sample 0 floats...], [sample 1 floats...]]}`.
+//! EZKL-style input JSON: `{"input_data": [[sample 0 floats...], [sample 1 floats...]]}`. A
+//! sample may also be nested, as numpy's `X.tolist()` writes an `N×C×H×W` batch: its numbers are
+//! read in row-major order.
 
 use serde_json::Value;
 
@@ -6,8 +8,9 @@ use crate::error::{ModelError, Result};
 
 /// Parses EZKL-style input JSON into samples.
 ///
-/// Every sample must have the same length, equal to `expected_len` when given. Values must be finite
-/// numbers that fit `f32`.
+/// Every sample must have the same length, equal to `expected_len` when given; a nested sample
+/// (`[[[...], ...], ...]`) is flattened in row-major order. Values must be finite numbers that fit
+/// `f32`.
 ///
 /// # Errors
 /// [`ModelError::InputJson`] with the reason (not JSON, not an object, missing `input_data`, no samples,
@@ -30,22 +33,14 @@ pub fn parse_input_json(text: &str, expected_len: Option<usize>) -> Result<Vec<V
     let mut want = expected_len;
     let mut out = Vec::with_capacity(data.len());
     for (s, sample) in data.iter().enumerate() {
-        let arr = sample
-            .as_array()
-            .ok_or_else(|| bad(format!("sample {s} is not an array of numbers")))?;
-        let mut row = Vec::with_capacity(arr.len());
-        for (i, v) in arr.iter().enumerate() {
-            let x = v
-                .as_f64()
-                .ok_or_else(|| bad(format!("sample {s}, value {i} is not a number: {v}")))?;
-            let f = x as f32;
-            if !f.is_finite() {
-                return Err(bad(format!(
-                    "sample {s}, value {i} is not a finite f32: {x}"
-                )));
-            }
-            row.push(f);
+        if !sample.is_array() {
+            return Err(bad(format!("sample {s} is not an array of numbers")));
         }
+        let mut row = Vec::new();
+        flatten(sample, &mut row).map_err(|(i, v)| match v {
+            Some(x) => bad(format!("sample {s}, value {i} is not a finite f32: {x}")),
+            None => bad(format!("sample {s}, value {i} is not a number")),
+        })?;
         match want {
             Some(n) if n != row.len() => {
                 return Err(ModelError::InputLength {
@@ -61,6 +56,24 @@ pub fn parse_input_json(text: &str, expected_len: Option<usize>) -> Result<Vec<V
     Ok(out)
 }
 
+/// Appends the numbers of `v` (a number or nested arrays of numbers) to `row` in row-major order;
+/// on failure, the index of the offending value and the number if it was one. serde_json's
+/// recursion limit bounds the nesting.
+fn flatten(v: &Value, row: &mut Vec<f32>) -> std::result::Result<(), (usize, Option<f64>)> {
+    match v {
+        Value::Array(items) => items.iter().try_for_each(|item| flatten(item, row)),
+        _ => {
+            let x = v.as_f64().ok_or((row.len(), None))?;
+            let f = x as f32;
+            if !f.is_finite() {
+                return Err((row.len(), Some(x)));
+            }
+            row.push(f);
+            Ok(())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,6 +83,21 @@ mod tests {
         let v =
             parse_input_json(r#"{"input_data": [[0.5, 1, -2e-3], [0, 0, 0]]}"#, Some(3)).unwrap();
         assert_eq!(v, vec![vec![0.5, 1.0, -0.002], vec![0.0, 0.0, 0.0]]);
+    }
+
+    #[test]
+    fn nested_samples_are_read_in_row_major_order() {
+        // two samples of shape 1×2×2, as `X.tolist()` writes an N×C×H×W batch
+        let v = parse_input_json(
+            r#"{"input_data": [[[[1, 2], [3, 4]]], [[[5, 6], [7, 8]]]]}"#,
+            Some(4),
+        )
+        .unwrap();
+        assert_eq!(v, vec![vec![1.0, 2.0, 3.0, 4.0], vec![5.0, 6.0, 7.0, 8.0]]);
+        assert!(matches!(
+            parse_input_json(r#"{"input_data": [[[1, 2], [3, "x"]]]}"#, None),
+            Err(ModelError::InputJson(m)) if m.contains("value 3")
+        ));
     }
 
     #[test]

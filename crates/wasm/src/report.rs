@@ -86,7 +86,8 @@ fn claim_json(claim: &Claim) -> Value {
 }
 
 /// The auditor's raw inputs (EZKL-style `{"input_data": [[...], ...]}`), read as the CLI's
-/// `parse_input_json` reads them (each number as f64, then f32, finite).
+/// `parse_input_json` reads them: each number as f64, then f32, finite; a nested sample (numpy's
+/// `X.tolist()` of an `N×C×H×W` batch) in row-major order.
 pub fn parse_inputs(text: &str) -> Result<Vec<Vec<f32>>, String> {
     let bad = |m: String| format!("bad inputs file: {m}");
     let value: Value = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
@@ -103,27 +104,31 @@ pub fn parse_inputs(text: &str) -> Result<Vec<Vec<f32>>, String> {
     data.iter()
         .enumerate()
         .map(|(s, sample)| {
-            let arr = sample
-                .as_array()
-                .ok_or_else(|| bad(format!("sample {s} is not an array of numbers")))?;
-            arr.iter()
-                .enumerate()
-                .map(|(i, v)| {
-                    let x = v.as_f64().ok_or_else(|| {
-                        bad(format!("sample {s}, value {i} is not a number: {v}"))
-                    })?;
-                    let f = x as f32;
-                    if f.is_finite() {
-                        Ok(f)
-                    } else {
-                        Err(bad(format!(
-                            "sample {s}, value {i} is not a finite f32: {x}"
-                        )))
-                    }
-                })
-                .collect()
+            if !sample.is_array() {
+                return Err(bad(format!("sample {s} is not an array of numbers")));
+            }
+            let mut row = Vec::new();
+            flatten(sample, &mut row)
+                .map_err(|i| bad(format!("sample {s}, value {i} is not a finite number")))?;
+            Ok(row)
         })
         .collect()
+}
+
+/// Appends the numbers of `v` (a number or nested arrays of them) to `row`; on failure, the index
+/// of the offending value.
+fn flatten(v: &Value, row: &mut Vec<f32>) -> Result<(), usize> {
+    match v {
+        Value::Array(items) => items.iter().try_for_each(|item| flatten(item, row)),
+        _ => {
+            let f = v.as_f64().ok_or(row.len())? as f32;
+            if !f.is_finite() {
+                return Err(row.len());
+            }
+            row.push(f);
+            Ok(())
+        }
+    }
 }
 
 /// `--inputs` against one proof (the verifier's rule), as a page result.
@@ -413,6 +418,10 @@ mod tests {
         );
         assert!(audit::encode_inputs(&raw, 1.0).is_err());
         assert!(parse_inputs(r#"{"input_data": []}"#).is_err());
+        assert_eq!(
+            parse_inputs(r#"{"input_data": [[[1, 2], [3, 4]]]}"#).expect("nested"),
+            vec![vec![1.0, 2.0, 3.0, 4.0]]
+        );
         assert!(parse_inputs(r#"{"input_data": [["x"]]}"#).is_err());
     }
 }
