@@ -378,8 +378,12 @@ fn input_json_edge_cases() {
     .expect("finite values");
     assert_eq!(ok[0][0], f32::MAX);
     assert_eq!(ok[0][3], 0.0);
+    // A nested sample (numpy's `X.tolist()` of an N×C×H×W batch) is read in row-major order.
+    assert_eq!(
+        parse_input_json(r#"{"input_data": [[[1]]]}"#, Some(1)).expect("nested"),
+        vec![vec![1.0]]
+    );
     // Wrong shapes.
-    assert!(json_err(r#"{"input_data": [[[1]]]}"#));
     assert!(json_err(r#"{"input_data": {"0": [1]}}"#));
     assert!(json_err(r#"{"input_data": null}"#));
     assert!(json_err(r#"{"input_data": [[1]], }"#));
