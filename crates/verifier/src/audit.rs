@@ -6,9 +6,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use glassbox_air::{bundle_id, encode_symmetric};
+use glassbox_air::{bundle_id, encode_symmetric, ModelDigest};
 
-use crate::bundle::BundleClaim;
+use crate::bundle::{check_bundle, BundleClaim, BundleError};
 use crate::claim::Claim;
 
 /// Why the auditor's inputs or a manifest do not match the proofs, or cannot be checked.
@@ -61,6 +61,15 @@ pub enum AuditError {
         /// Samples in the auditor's file.
         samples: usize,
     },
+    /// The manifest names another model than the proofs are of.
+    ManifestDigest {
+        /// The manifest's digest.
+        listed: ModelDigest,
+        /// The digest the proofs verified against.
+        proven: ModelDigest,
+    },
+    /// The proofs are not one bundle.
+    Bundle(BundleError),
     /// The manifest states another total than the bundle holds.
     ManifestSamples {
         /// Stated.
@@ -162,6 +171,12 @@ impl fmt::Display for AuditError {
                 short_hex(proven),
                 short_hex(inputs)
             ),
+            Self::ManifestDigest { listed, proven } => write!(
+                f,
+                "manifest digest mismatch: the manifest names model {listed}, the proofs are of \
+                 {proven}"
+            ),
+            Self::Bundle(e) => write!(f, "{e}"),
             Self::ManifestSamples { stated, held } => write!(
                 f,
                 "manifest sample count mismatch: the manifest states {stated} samples; the bundle \
@@ -371,6 +386,51 @@ pub fn check_manifest_totals<'a>(
         }
     }
     Ok(())
+}
+
+/// What a bundle manifest states: the model, the total samples, the security level and its
+/// files in order.
+#[derive(Clone, Debug)]
+pub struct StatedBundle<'a> {
+    /// The model the manifest names.
+    pub digest: ModelDigest,
+    /// Total samples.
+    pub samples: usize,
+    /// Security of every proof.
+    pub security_bits: u32,
+    /// The proof files, in bundle order.
+    pub files: Vec<&'a str>,
+}
+
+/// Checks proofs already verified against `digest` (their claims, in the manifest's order) as the
+/// bundle `stated` describes: the manifest's model, one bundle ([`check_bundle`]), the
+/// manifest's totals, then the auditor's inputs if given. Returns the bundle when the proofs form
+/// one, and the verdict.
+pub fn check_stated_bundle(
+    stated: &StatedBundle<'_>,
+    digest: &ModelDigest,
+    claims: Vec<Claim>,
+    raw: Option<&[Vec<f32>]>,
+) -> (Option<BundleClaim>, Result<(), AuditError>) {
+    if stated.digest != *digest {
+        let e = AuditError::ManifestDigest {
+            listed: stated.digest,
+            proven: *digest,
+        };
+        return (None, Err(e));
+    }
+    let bundle = match check_bundle(claims) {
+        Ok(b) => b,
+        Err(e) => return (None, Err(AuditError::Bundle(e))),
+    };
+    let verdict = check_manifest_totals(
+        stated.samples,
+        stated.security_bits,
+        stated.files.iter().copied(),
+        &bundle,
+    )
+    .and_then(|()| raw.map_or(Ok(()), |r| check_bundle_inputs(&bundle, r)));
+    (Some(bundle), verdict)
 }
 
 #[cfg(test)]

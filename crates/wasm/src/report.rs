@@ -7,7 +7,7 @@
 
 use glassbox_air::bundle::id_hex;
 use glassbox_air::{ModelDigest, SecurityLevel};
-use glassbox_verifier::{audit, BundleClaim, BundlePosition, Claim};
+use glassbox_verifier::{audit, BundlePosition, Claim};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -249,44 +249,27 @@ pub fn verify_bundle(
         .iter()
         .map(|entry| (entry, verify_entry(entry, files, &digest, min_bits)))
         .collect();
-    let mut verdict: Result<(), String> = match outcomes.iter().find_map(|(_, o)| o.as_ref().err())
-    {
-        Some(e) => Err(e.clone()),
-        None => Ok(()),
+    let first_error = outcomes.iter().find_map(|(_, o)| o.as_ref().err().cloned());
+    let (bundle, verdict) = match first_error {
+        Some(e) => (None, Err(e)),
+        None => {
+            let stated = audit::StatedBundle {
+                digest: listed,
+                samples: manifest.samples,
+                security_bits: manifest.security_bits,
+                files: manifest.proofs.iter().map(|e| e.file.as_str()).collect(),
+            };
+            let proven = outcomes
+                .iter()
+                .filter_map(|(_, o)| o.as_ref().ok().cloned())
+                .collect();
+            match audit::check_stated_bundle(&stated, &digest, proven, raw.as_deref()) {
+                (_, Err(e)) if e.is_usage() => return stop(Stop::Error(e.to_string())),
+                (b, verdict) => (b, verdict.map_err(|e| e.to_string())),
+            }
+        }
     };
-    if verdict.is_ok() && listed != digest {
-        verdict = Err(format!(
-            "manifest digest mismatch: the manifest names model {listed}, the proofs are of {digest}"
-        ));
-    }
-    let mut bundle: Option<BundleClaim> = None;
-    if verdict.is_ok() {
-        let claims: Vec<Claim> = outcomes
-            .iter()
-            .filter_map(|(_, o)| o.as_ref().ok().cloned())
-            .collect();
-        match glassbox_verifier::check_bundle(claims) {
-            Ok(b) => bundle = Some(b),
-            Err(e) => verdict = Err(e.to_string()),
-        }
-    }
-    if let (Ok(()), Some(b)) = (&verdict, &bundle) {
-        verdict = audit::check_manifest_totals(
-            manifest.samples,
-            manifest.security_bits,
-            manifest.proofs.iter().map(|e| e.file.as_str()),
-            b,
-        )
-        .map_err(|e| e.to_string());
-    }
-    let mut inputs_match = None;
-    if let (Ok(()), Some(b), Some(raw)) = (&verdict, &bundle, &raw) {
-        match audit::check_bundle_inputs(b, raw).map_err(audit_stop) {
-            Ok(()) => inputs_match = Some(true),
-            Err(Stop::Invalid(why)) => verdict = Err(why),
-            Err(e @ Stop::Error(_)) => return stop(e),
-        }
-    }
+    let inputs_match = (verdict.is_ok() && raw.is_some()).then_some(true);
     let ms = clock() - start;
     let proofs: Vec<Value> = outcomes
         .iter()

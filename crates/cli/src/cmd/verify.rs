@@ -157,42 +157,25 @@ impl Args {
             .iter()
             .filter_map(|(e, o)| o.as_ref().ok().map(|c| (*e, c)))
             .collect();
-        let mut verdict = match first_error {
-            Some(e) => Err(e),
-            None => Ok(()),
+        let (bundle, verdict) = match first_error {
+            Some(e) => (None, Err(e)),
+            None => {
+                let stated = audit::StatedBundle {
+                    digest: listed_digest,
+                    samples: manifest.samples,
+                    security_bits: manifest.security_bits,
+                    files: claims.iter().map(|(e, _)| e.file.as_str()).collect(),
+                };
+                let proven = claims.iter().map(|(_, c)| (*c).clone()).collect();
+                match audit::check_stated_bundle(&stated, digest, proven, auditor) {
+                    (_, Err(e)) if e.is_usage() => {
+                        return Ok(usage_error(json, format!("--inputs: {e}")))
+                    }
+                    (b, verdict) => (b, verdict.map_err(|e| e.to_string())),
+                }
+            }
         };
-        if verdict.is_ok() && listed_digest != *digest {
-            verdict = Err(format!(
-                "manifest digest mismatch: the manifest names model {listed_digest}, the proofs are of {digest}"
-            ));
-        }
-        let mut bundle = None;
-        if verdict.is_ok() {
-            let checked = glassbox_verifier::check_bundle(
-                claims.iter().map(|(_, c)| (*c).clone()).collect::<Vec<_>>(),
-            );
-            match checked {
-                Ok(b) => bundle = Some(b),
-                Err(e) => verdict = Err(e.to_string()),
-            }
-        }
-        if let (Ok(()), Some(b)) = (&verdict, &bundle) {
-            verdict = audit::check_manifest_totals(
-                manifest.samples,
-                manifest.security_bits,
-                claims.iter().map(|(e, _)| e.file.as_str()),
-                b,
-            )
-            .map_err(|e| e.to_string());
-        }
-        let mut inputs_match = None;
-        if let (Ok(()), Some(b), Some(raw)) = (&verdict, &bundle, auditor) {
-            match audit::check_bundle_inputs(b, raw) {
-                Ok(()) => inputs_match = Some(true),
-                Err(e) if e.is_usage() => return Ok(usage_error(json, format!("--inputs: {e}"))),
-                Err(e) => verdict = Err(e.to_string()),
-            }
-        }
+        let inputs_match = (verdict.is_ok() && auditor.is_some()).then_some(true);
         let ms = start.elapsed().as_secs_f64() * 1e3;
 
         let mut results = Vec::with_capacity(outcomes.len());
