@@ -230,7 +230,7 @@
         facts([
           ["file", r.file],
           ["model digest", r.digest],
-          ["samples", `${r.samples} (inputs blake3 ${r.inputs_hash}, input scale ${r.input_scale})`],
+          ["samples", `${r.samples} (inputs blake3 ${r.inputs_hash}, input encoding ${r.input_encoding})`],
           ["bundle", `chunk ${b.chunk} of ${b.chunks}, bundle ${b.id.slice(0, 16)}, samples ${b.first_sample}..${b.first_sample + r.samples} of ${b.samples}`],
           ["security", `${r.security_bits} bits (conjectured)`],
           ["your inputs", r.inputs_checked ? "match: " + r.inputs_checked : null],

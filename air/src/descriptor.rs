@@ -4,13 +4,14 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use crate::conv::ConvShape;
+use crate::encoding::InputEncoding;
 use crate::field::{felt_from_i64, Felt};
 use crate::limits::{
     MAX_BIAS, MAX_DIM, MAX_LAYERS, MAX_MULTIPLIER, MAX_TRACE_LEN, RANGE_TABLE_SIZE,
 };
 
 /// Version of the descriptor encoding; part of every digest.
-pub const DESCRIPTOR_VERSION: u64 = 3;
+pub const DESCRIPTOR_VERSION: u64 = 4;
 
 /// One dense layer `y = W·x + b` as the verifier sees it: no weights, only shapes, the bias and
 /// the requantization multiplier (hidden layers) that maps accumulators to the next activations.
@@ -42,6 +43,8 @@ pub struct ModelDescriptor {
     pub input_scale: f64,
     /// Real value of one output unit (outputs are raw accumulators).
     pub output_scale: f64,
+    /// How raw features become the int8 inputs (committed like everything else here).
+    pub input_encoding: InputEncoding,
 }
 
 /// Why a descriptor is not usable.
@@ -73,6 +76,8 @@ pub enum DescriptorError {
     },
     /// A scale is not finite and positive.
     Scale,
+    /// The input encoding is malformed or does not fit the input width.
+    Encoding(&'static str),
     /// Verifying the layout would cost more than [`MAX_VERIFIER_WORK`](crate::limits::MAX_VERIFIER_WORK) field operations
     /// beyond the STARK (see [`crate::Layout::verifier_work`]).
     VerifierCost {
@@ -102,6 +107,7 @@ impl fmt::Display for DescriptorError {
                 write!(f, "layer {layer} does not fit a trace of this length")
             }
             Self::Scale => write!(f, "a scale is not finite and positive"),
+            Self::Encoding(why) => write!(f, "{why}"),
             Self::VerifierCost { work } => {
                 write!(f, "verifying this layout would take about {work} field operations beyond the STARK")
             }
@@ -167,7 +173,9 @@ impl ModelDescriptor {
         if !scales_ok(self.input_scale) || !scales_ok(self.output_scale) {
             return Err(DescriptorError::Scale);
         }
-        Ok(())
+        self.input_encoding
+            .validate(self.input_len())
+            .map_err(|e| DescriptorError::Encoding(e.0))
     }
 
     /// Number of model inputs per sample.
@@ -209,6 +217,7 @@ impl ModelDescriptor {
             }
             out.extend(layer.bias.iter().map(|&b| felt_from_i64(b)));
         }
+        self.input_encoding.to_elements(&mut out);
         out
     }
 }
@@ -241,6 +250,7 @@ mod tests {
             ],
             input_scale: 1.0,
             output_scale: 1.0,
+            input_encoding: InputEncoding::Symmetric,
         }
     }
 

@@ -1,7 +1,7 @@
 //! The proof file: a small versioned envelope around winterfell's proof bytes.
 //!
 //! Layout (all integers little-endian): magic `GBPROOF\0`, format version (u16), security preset
-//! (u8), the model descriptor, the batch (inputs, outputs, a u8 flag 0 or 1 then the padding
+//! (u8), the model descriptor (its layers, then the input encoding), the batch (inputs, outputs, a u8 flag 0 or 1 then the padding
 //! outputs if it is 1), the bundle position (the 32-byte bundle id, then chunk, chunk count, first
 //! sample and total samples as u32), the weight root (32
 //! bytes) and sketches (u64 each, canonical), the winterfell proof with a u32 length, then the
@@ -9,8 +9,8 @@
 //! length is checked against the bytes that remain before anything is allocated, and trailing
 //! bytes are rejected, so there is exactly one encoding per envelope.
 //!
-//! Version 4 added the bundle position and made the padding outputs optional; older versions are
-//! refused with [`EnvelopeError::Version`].
+//! Version 4 added the bundle position and made the padding outputs optional; version 5 the
+//! committed input encoding. Older versions are refused with [`EnvelopeError::Version`].
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -21,15 +21,18 @@ use crate::bundle::BundlePosition;
 use crate::commitment::WeightOpening;
 use crate::conv::{ConvDims, ConvShape, Digit};
 use crate::descriptor::{LayerDescriptor, ModelDescriptor};
+use crate::encoding::InputEncoding;
 use crate::field::Felt;
-use crate::limits::{MAX_BATCH, MAX_DIM, MAX_LAYERS, MAX_PROOF_BYTES, SKETCHES};
+use crate::limits::{
+    MAX_BATCH, MAX_CUTS_PER_FEATURE, MAX_DIM, MAX_LAYERS, MAX_PROOF_BYTES, SKETCHES,
+};
 use crate::options::SecurityLevel;
 use crate::public::PublicInputs;
 
 /// First bytes of every proof file.
 pub const ENVELOPE_MAGIC: [u8; 8] = *b"GBPROOF\0";
 /// Current envelope format version.
-pub const ENVELOPE_VERSION: u16 = 4;
+pub const ENVELOPE_VERSION: u16 = 5;
 
 /// A proof together with the statement it proves.
 #[derive(Clone, Debug, PartialEq)]
@@ -136,6 +139,7 @@ impl ProofEnvelope {
                 w.extend_from_slice(&b.to_le_bytes());
             }
         }
+        d.input_encoding.write(&mut w);
         w.extend_from_slice(&(p.inputs.len() as u32).to_le_bytes());
         for x in &p.inputs {
             w.extend(x.iter().map(|&v| v as i8 as u8));
@@ -237,11 +241,14 @@ impl ProofEnvelope {
                 conv,
             });
         }
+        let n_in = layers.first().map_or(0, |l| l.n_in);
+        let input_encoding = read_encoding(&mut r, n_in)?;
         let descriptor = ModelDescriptor {
             trace_len,
             layers,
             input_scale,
             output_scale,
+            input_encoding,
         };
         let (n_in, n_out) = (descriptor.input_len(), descriptor.output_len());
 
@@ -334,6 +341,44 @@ impl ProofEnvelope {
             proof,
             weight_opening: WeightOpening { depth, nodes },
         })
+    }
+}
+
+/// Reads the input encoding of a model with `n_in` features (its values are checked with the
+/// descriptor).
+fn read_encoding(r: &mut Reader<'_>, n_in: usize) -> Result<InputEncoding, EnvelopeError> {
+    let field = "input encoding";
+    match r.u8(field)? {
+        0 => Ok(InputEncoding::Symmetric),
+        1 => {
+            r.need(n_in * 16, field)?;
+            let (mut offset, mut step) = (Vec::with_capacity(n_in), Vec::with_capacity(n_in));
+            for _ in 0..n_in {
+                offset.push(f64::from_bits(u64::from_le_bytes(r.array(field)?)));
+                step.push(f64::from_bits(u64::from_le_bytes(r.array(field)?)));
+            }
+            Ok(InputEncoding::Affine { offset, step })
+        }
+        2 => {
+            r.need(n_in, field)?;
+            let mut cuts = Vec::with_capacity(n_in);
+            for _ in 0..n_in {
+                let count = r.u8(field)? as usize;
+                if count > MAX_CUTS_PER_FEATURE {
+                    return Err(EnvelopeError::Invalid { field });
+                }
+                r.need(count * 4, field)?;
+                let list = (0..count)
+                    .map(|_| {
+                        r.array(field)
+                            .map(|b| f32::from_bits(u32::from_le_bytes(b)))
+                    })
+                    .collect::<Result<Vec<f32>, _>>()?;
+                cuts.push(list);
+            }
+            Ok(InputEncoding::Thresholds { cuts })
+        }
+        _ => Err(EnvelopeError::Invalid { field }),
     }
 }
 

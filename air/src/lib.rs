@@ -52,7 +52,7 @@ pub use commitment::{WeightCommitment, WeightOpening};
 pub use conv::{ConvDims, ConvShape, Digit};
 pub use descriptor::{DescriptorError, LayerDescriptor, ModelDescriptor};
 pub use digest::ModelDigest;
-pub use encoding::encode_symmetric;
+pub use encoding::{encode_symmetric, EncodeError, EncodingError, InputEncoding};
 pub use envelope::{EnvelopeError, ProofEnvelope, ENVELOPE_MAGIC, ENVELOPE_VERSION};
 pub use field::{felt_from_i64, felt_to_i64, Felt};
 pub use layout::{
@@ -60,8 +60,8 @@ pub use layout::{
     RegionLayout, ACT_C, ACT_CELLS, ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_T, SKETCH_COLUMNS,
 };
 pub use limits::{
-    ACT_MAX, MAX_KERNEL, MAX_MULTIPLIER, MAX_PROOF_BYTES, MAX_VERIFIER_WORK, RANGE_TABLE_SIZE,
-    REQUANT_SHIFT, T_MAX, T_MIN,
+    ACT_MAX, MAX_CUTS_PER_FEATURE, MAX_KERNEL, MAX_MULTIPLIER, MAX_PROOF_BYTES, MAX_VERIFIER_WORK,
+    RANGE_TABLE_SIZE, REQUANT_SHIFT, T_MAX, T_MIN,
 };
 pub use options::SecurityLevel;
 pub use public::PublicInputs;

@@ -36,6 +36,9 @@ pub const MAX_BIAS: i64 = 1 << 31;
 /// above turn a layer into a step (`M = 255·2^16` maps `acc >= 1` to 255 and `acc <= 0` to 0),
 /// which is how decision-tree comparisons are proven.
 pub const MAX_MULTIPLIER: u32 = 1 << 24;
+/// Most split thresholds one feature may have under the threshold input encoding (codes
+/// `0..=2·127` fit the int8 input range after the `−128` shift).
+pub const MAX_CUTS_PER_FEATURE: usize = 127;
 /// Largest kernel side of a stencil layer.
 pub const MAX_KERNEL: usize = 7;
 

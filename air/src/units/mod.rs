@@ -173,6 +173,7 @@ pub(crate) fn test_layout() -> Layout {
         layers: alloc::vec![layer(4, 3, Some(3000)), layer(3, 2, None)],
         input_scale: 1.0,
         output_scale: 1.0,
+        input_encoding: crate::InputEncoding::Symmetric,
     };
     match Layout::new(&d, 1) {
         Ok(layout) => layout,
@@ -197,6 +198,7 @@ mod tests {
                 layers: Vec::new(),
                 input_scale: 1.0,
                 output_scale: 1.0,
+                input_encoding: crate::InputEncoding::Symmetric,
             },
             inputs: Vec::new(),
             outputs: Vec::new(),

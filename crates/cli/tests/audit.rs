@@ -276,20 +276,74 @@ fn verify_inputs_checks_the_auditors_inputs() {
     run("p.gbp", "missing.json").code(2);
 }
 
+/// Tree ensembles (threshold lists) and linear models (affine steps) commit their encoding in
+/// the digest too: `--inputs` accepts the raw features the proof was made from and rejects one
+/// changed feature, naming it.
 #[test]
-fn verify_inputs_refuses_models_whose_encoding_is_not_committed() {
+fn verify_inputs_checks_trees_and_linear_models_through_their_committed_encoding() {
     let dir = tempfile::tempdir().expect("tempdir");
     let digest = forest_proof(&dir, 2, false);
+    let raw: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("in.json")).expect("read"))
+            .expect("json");
+    let mut changed = raw.clone();
+    // move feature 6 of sample 1 far past every threshold
+    changed["input_data"][1][6] = serde_json::json!(1.0e6);
+    std::fs::write(dir.path().join("changed.json"), changed.to_string()).expect("write");
+    let run = |inputs: &str| {
+        glassbox()
+            .current_dir(dir.path())
+            .args(["verify", "f.gbp", "--digest", &digest, "--inputs", inputs])
+            .assert()
+    };
+    run("in.json")
+        .code(0)
+        .stdout(predicate::str::contains("input encoding thresholds"))
+        .stdout(predicate::str::contains("inputs    match"));
+    run("changed.json")
+        .code(1)
+        .stdout(predicate::str::contains("sample 1, feature 6"));
+
+    // a linear model: affine steps per feature
+    let lin = fixture("linear_diabetes.onnx");
+    let calib = fixture("linear_diabetes.calib.json");
+    let out = json_of(
+        glassbox()
+            .args(["compile", "--json", "--calibrate"])
+            .arg(&calib)
+            .arg("-o")
+            .arg(dir.path().join("l.gbm"))
+            .arg(&lin),
+    );
+    let digest = out["digest"].as_str().expect("digest").to_string();
+    let test: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("linear_diabetes.test.json")).expect("fixture"),
+    )
+    .expect("json");
+    let three =
+        serde_json::json!({ "input_data": test["input_data"].as_array().expect("array")[..3] });
+    std::fs::write(dir.path().join("l.json"), three.to_string()).expect("write");
+    let mut moved = three.clone();
+    moved["input_data"][2][4] =
+        serde_json::json!(three["input_data"][2][4].as_f64().expect("number") + 0.05);
+    std::fs::write(dir.path().join("l2.json"), moved.to_string()).expect("write");
     glassbox()
         .current_dir(dir.path())
-        .args([
-            "verify", "f.gbp", "--digest", &digest, "--inputs", "in.json",
-        ])
+        .args(["prove", "l.gbm", "--input", "l.json", "-o", "l.gbp"])
         .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            "the input encoding is not committed for this model kind",
-        ));
+        .success();
+    let run = |inputs: &str| {
+        glassbox()
+            .current_dir(dir.path())
+            .args(["verify", "l.gbp", "--digest", &digest, "--inputs", inputs])
+            .assert()
+    };
+    run("l.json").code(0).stdout(predicate::str::contains(
+        "input encoding affine per feature (10 features)",
+    ));
+    run("l2.json")
+        .code(1)
+        .stdout(predicate::str::contains("sample 2, feature 4"));
 }
 
 /// The attack files of `crates/cli/tests/attacks/` (proofs for the embedded digits model made by
@@ -384,7 +438,9 @@ fn the_honest_attack_bundle_reproven_today_verifies() {
             .arg(dir.path().join("d.gbm"))
             .arg(fixture("mlp_64_128_64_10.onnx")),
     );
-    let digest = "923d8a27d8bcabb2cca83a6b2086843f74bc73456c92388b3b1bd8bbc2e2a71c";
+    // the attack files were made for this model under descriptor version 3 (digest 923d8a27…);
+    // version 4 commits the input encoding too
+    let digest = "b3d36ffc014ae904a8d2bdd6e33cccccde031de7189e18f3f2b8b99a4ef29f80";
     assert_eq!(out["digest"], digest);
     glassbox()
         .current_dir(dir.path())

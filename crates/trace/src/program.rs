@@ -94,6 +94,7 @@ impl Program {
                     layers: layers.clone(),
                     input_scale: model.input_scale,
                     output_scale: model.output_scale,
+                    input_encoding: model.input_encoding.clone(),
                 });
                 n *= 2;
             }

@@ -6,7 +6,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use glassbox_air::{bundle_id, encode_symmetric, ModelDigest};
+use glassbox_air::{bundle_id, EncodeError, InputEncoding, ModelDigest};
 
 use crate::bundle::{check_bundle, BundleClaim, BundleError};
 use crate::claim::Claim;
@@ -14,14 +14,12 @@ use crate::claim::Claim;
 /// Why the auditor's inputs or a manifest do not match the proofs, or cannot be checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AuditError {
-    /// The digest does not commit this model's input encoding: tree ensembles and linear models
-    /// encode with threshold lists or affine steps kept in the `.gbm` (their descriptors have
-    /// input scale 1).
-    EncodingNotCommitted,
     /// A raw input of this sample does not encode to a finite value.
     NotFinite {
         /// Sample index in the auditor's file.
         sample: usize,
+        /// The feature.
+        feature: usize,
     },
     /// The auditor holds another number of samples than the proof or the bundle.
     SampleCount {
@@ -100,7 +98,7 @@ pub enum AuditError {
 impl AuditError {
     /// Whether the check could not be made (a usage error), rather than failed.
     pub fn is_usage(&self) -> bool {
-        matches!(self, Self::EncodingNotCommitted | Self::NotFinite { .. })
+        matches!(self, Self::NotFinite { .. })
     }
 }
 
@@ -116,18 +114,10 @@ fn short_hex(id: &[u8; 32]) -> String {
 impl fmt::Display for AuditError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::EncodingNotCommitted => f.write_str(
-                "the input encoding is not committed for this model kind (tree ensembles and \
-                 linear models encode features with threshold lists or affine steps kept in the \
-                 .gbm, not in the digest; their descriptors have input scale 1), so the proven \
-                 int8 inputs cannot be checked against raw features",
+            Self::NotFinite { sample, feature } => write!(
+                f,
+                "feature {feature} of sample {sample} of the inputs does not encode (not finite)"
             ),
-            Self::NotFinite { sample } => {
-                write!(
-                    f,
-                    "sample {sample} of the inputs is not finite after encoding"
-                )
-            }
             Self::SampleCount {
                 file,
                 proven,
@@ -202,22 +192,28 @@ impl fmt::Display for AuditError {
 
 impl core::error::Error for AuditError {}
 
-/// The auditor's raw inputs under the encoding the digest commits (the symmetric encoding at the
-/// proof's input scale).
+/// The auditor's raw inputs under the encoding the digest commits (every model kind: the
+/// symmetric scale, affine steps or threshold lists are part of the descriptor).
 ///
 /// # Errors
-/// [`AuditError::EncodingNotCommitted`] for models whose encoding the digest does not commit,
-/// [`AuditError::NotFinite`] for a value that does not encode.
-pub fn encode_inputs(raw: &[Vec<f32>], input_scale: f64) -> Result<Vec<Vec<i64>>, AuditError> {
-    if input_scale == 1.0 {
-        return Err(AuditError::EncodingNotCommitted);
-    }
+/// [`AuditError::FeatureCount`] for a sample of the wrong width, [`AuditError::NotFinite`] for a
+/// value that does not encode.
+pub fn encode_inputs(
+    raw: &[Vec<f32>],
+    encoding: &InputEncoding,
+    input_scale: f64,
+) -> Result<Vec<Vec<i64>>, AuditError> {
     raw.iter()
         .enumerate()
         .map(|(sample, x)| {
-            x.iter()
-                .map(|&v| encode_symmetric(v, input_scale).ok_or(AuditError::NotFinite { sample }))
-                .collect()
+            encoding.encode(x, input_scale).map_err(|e| match e {
+                EncodeError::Length { expected, got } => AuditError::FeatureCount {
+                    sample,
+                    file: got,
+                    proven: expected,
+                },
+                EncodeError::NotFinite { feature } => AuditError::NotFinite { sample, feature },
+            })
         })
         .collect()
 }
@@ -288,7 +284,7 @@ impl fmt::Display for InputsMatch {
 /// # Errors
 /// The first [`AuditError`].
 pub fn check_inputs(claim: &Claim, raw: &[Vec<f32>]) -> Result<InputsMatch, AuditError> {
-    let encoded = encode_inputs(raw, claim.input_scale)?;
+    let encoded = encode_inputs(raw, &claim.input_encoding, claim.input_scale)?;
     let b = claim.bundle;
     let (first, end) = (b.first_sample as usize, b.end_sample(claim.inputs.len()));
     if encoded.len() == b.samples as usize && !claim.is_whole_bundle() {
@@ -326,8 +322,10 @@ pub fn check_inputs(claim: &Claim, raw: &[Vec<f32>]) -> Result<InputsMatch, Audi
 /// # Errors
 /// The first [`AuditError`].
 pub fn check_bundle_inputs(bundle: &BundleClaim, raw: &[Vec<f32>]) -> Result<(), AuditError> {
-    let scale = bundle.claims.first().map_or(1.0, |c| c.input_scale);
-    let encoded = encode_inputs(raw, scale)?;
+    let encoded = match bundle.claims.first() {
+        Some(c) => encode_inputs(raw, &c.input_encoding, c.input_scale)?,
+        None => Vec::new(),
+    };
     if encoded.len() != bundle.samples {
         return Err(AuditError::SampleCount {
             file: encoded.len(),
@@ -447,19 +445,46 @@ mod tests {
     }
 
     #[test]
-    fn the_encoding_is_refused_where_the_digest_does_not_commit_it() {
+    fn raw_inputs_encode_under_every_committed_encoding() {
+        let sym = InputEncoding::Symmetric;
         assert_eq!(
-            encode_inputs(&[vec![0.5]], 1.0),
-            Err(AuditError::EncodingNotCommitted)
+            encode_inputs(&[vec![0.5], vec![f32::NAN]], &sym, 0.01),
+            Err(AuditError::NotFinite {
+                sample: 1,
+                feature: 0
+            })
         );
         assert_eq!(
-            encode_inputs(&[vec![0.5], vec![f32::NAN]], 0.01),
-            Err(AuditError::NotFinite { sample: 1 })
-        );
-        assert_eq!(
-            encode_inputs(&[vec![0.5, -2.0]], 0.01),
+            encode_inputs(&[vec![0.5, -2.0]], &sym, 0.01),
             Ok(vec![vec![50, -128]])
         );
-        assert!(AuditError::EncodingNotCommitted.is_usage());
+        let affine = InputEncoding::Affine {
+            offset: vec![10.0, 0.0],
+            step: vec![2.0, 0.5],
+        };
+        assert_eq!(
+            encode_inputs(&[vec![14.0, -1.0]], &affine, 1.0),
+            Ok(vec![vec![2, -2]])
+        );
+        assert_eq!(
+            encode_inputs(&[vec![14.0]], &affine, 1.0),
+            Err(AuditError::FeatureCount {
+                sample: 0,
+                file: 1,
+                proven: 2
+            })
+        );
+        let cuts = InputEncoding::Thresholds {
+            cuts: vec![vec![0.5, 1.5]],
+        };
+        assert_eq!(
+            encode_inputs(&[vec![0.5], vec![2.0]], &cuts, 1.0),
+            Ok(vec![vec![-127], vec![-124]])
+        );
+        assert!(AuditError::NotFinite {
+            sample: 0,
+            feature: 0
+        }
+        .is_usage());
     }
 }

@@ -2,7 +2,10 @@
 
 use alloc::vec::Vec;
 
-use glassbox_air::{BundlePosition, ModelDigest};
+use alloc::format;
+use alloc::string::String;
+
+use glassbox_air::{BundlePosition, InputEncoding, ModelDigest};
 
 /// What a valid proof establishes.
 #[derive(Clone, Debug, PartialEq)]
@@ -17,6 +20,8 @@ pub struct Claim {
     pub output_scale: f64,
     /// Real value of one input unit.
     pub input_scale: f64,
+    /// How raw features become the proven int8 inputs (committed by the digest).
+    pub input_encoding: InputEncoding,
     /// Conjectured security of the proof, in bits.
     pub security_bits: u32,
     /// The proof's place in its bundle (checked for consistency with its own inputs; whether the
@@ -44,6 +49,22 @@ impl Claim {
                     .0
             })
             .collect()
+    }
+
+    /// The committed input encoding in a few words (`symmetric, scale 0.0314`, `affine per
+    /// feature (30 features)`, `thresholds (412 cuts over 64 features)`).
+    pub fn encoding_text(&self) -> String {
+        match &self.input_encoding {
+            InputEncoding::Symmetric => format!("symmetric, scale {}", self.input_scale),
+            InputEncoding::Affine { offset, .. } => {
+                format!("affine per feature ({} features)", offset.len())
+            }
+            InputEncoding::Thresholds { cuts } => format!(
+                "thresholds ({} cuts over {} features)",
+                cuts.iter().map(alloc::vec::Vec::len).sum::<usize>(),
+                cuts.len()
+            ),
+        }
     }
 
     /// Outputs in real units.

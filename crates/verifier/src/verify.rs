@@ -196,6 +196,7 @@ pub fn verify(
         outputs,
         output_scale: descriptor.output_scale,
         input_scale: descriptor.input_scale,
+        input_encoding: descriptor.input_encoding,
         security_bits: bits,
         bundle,
     })

@@ -3,8 +3,8 @@
 //! decoder or decodes to an envelope with a second encoding.
 
 use glassbox_air::{
-    BundlePosition, EnvelopeError, Felt, LayerDescriptor, ModelDescriptor, ProofEnvelope,
-    PublicInputs, SecurityLevel, WeightOpening, ENVELOPE_MAGIC, ENVELOPE_VERSION,
+    BundlePosition, EnvelopeError, Felt, InputEncoding, LayerDescriptor, ModelDescriptor,
+    ProofEnvelope, PublicInputs, SecurityLevel, WeightOpening, ENVELOPE_MAGIC, ENVELOPE_VERSION,
 };
 use proptest::prelude::*;
 use winter_verifier::math::StarkField;
@@ -24,6 +24,22 @@ fn layer(n_in: usize, n_out: usize) -> impl Strategy<Value = LayerDescriptor> {
         })
 }
 
+/// Any encoding of `n` features (not necessarily valid: the envelope carries what it is given).
+fn encoding(n: usize) -> impl Strategy<Value = InputEncoding> {
+    let value = any::<f64>().prop_filter("comparable", |v| !v.is_nan());
+    let cut = any::<f32>().prop_filter("comparable", |v| !v.is_nan());
+    prop_oneof![
+        Just(InputEncoding::Symmetric),
+        (
+            prop::collection::vec(value.clone(), n),
+            prop::collection::vec(value, n)
+        )
+            .prop_map(|(offset, step)| InputEncoding::Affine { offset, step }),
+        prop::collection::vec(prop::collection::vec(cut, 0..6), n)
+            .prop_map(|cuts| InputEncoding::Thresholds { cuts }),
+    ]
+}
+
 fn descriptor() -> impl Strategy<Value = ModelDescriptor> {
     (
         prop::collection::vec(1usize..=12, 2..=5),
@@ -33,14 +49,19 @@ fn descriptor() -> impl Strategy<Value = ModelDescriptor> {
     )
         .prop_flat_map(|(widths, trace_len, input_scale, output_scale)| {
             let layers: Vec<_> = widths.windows(2).map(|w| layer(w[0], w[1])).collect();
-            (layers, Just((trace_len, input_scale, output_scale)))
+            (
+                layers,
+                encoding(widths[0]),
+                Just((trace_len, input_scale, output_scale)),
+            )
         })
         .prop_map(
-            |(layers, (trace_len, input_scale, output_scale))| ModelDescriptor {
+            |(layers, input_encoding, (trace_len, input_scale, output_scale))| ModelDescriptor {
                 trace_len,
                 layers,
                 input_scale,
                 output_scale,
+                input_encoding,
             },
         )
 }

@@ -76,6 +76,7 @@ fn program() -> Program {
         ],
         input_scale: 1.0 / 127.0,
         output_scale: 1e-4,
+        input_encoding: glassbox_air::InputEncoding::Symmetric,
     };
     Program::with_descriptor(descriptor, vec![conv, dense]).unwrap()
 }

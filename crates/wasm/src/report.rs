@@ -79,6 +79,7 @@ fn claim_json(claim: &Claim) -> Value {
         "inputs_hashes": hashes,
         "inputs": claim.inputs,
         "input_scale": claim.input_scale,
+        "input_encoding": claim.encoding_text(),
         "outputs": claim.dequantized_outputs(),
         "labels": claim.labels(),
         "security_bits": claim.security_bits,
@@ -332,7 +333,7 @@ fn verify_entry(
 mod tests {
     use super::*;
 
-    const DIGEST: &str = "923d8a27d8bcabb2cca83a6b2086843f74bc73456c92388b3b1bd8bbc2e2a71c";
+    const DIGEST: &str = "b3d36ffc014ae904a8d2bdd6e33cccccde031de7189e18f3f2b8b99a4ef29f80";
 
     fn clock() -> f64 {
         0.0
@@ -391,15 +392,20 @@ mod tests {
     fn inputs_encode_as_the_cli_does() {
         let raw = parse_inputs(r#"{"input_data": [[0.5, -0.5, 100, -100, 0.0039]]}"#)
             .expect("inputs parse");
-        let q = audit::encode_inputs(&raw, 0.01).expect("symmetric encoding");
+        let sym = glassbox_air::InputEncoding::Symmetric;
+        let q = audit::encode_inputs(&raw, &sym, 0.01).expect("symmetric encoding");
         assert_eq!(q, vec![vec![50, -50, 127, -128, 0]]);
         // half away from zero, as Rust's round
         let raw = parse_inputs(r#"{"input_data": [[0.025, -0.025]]}"#).expect("inputs parse");
         assert_eq!(
-            audit::encode_inputs(&raw, 0.01).expect("encoding")[0][1],
+            audit::encode_inputs(&raw, &sym, 0.01).expect("encoding")[0][1],
             -3
         );
-        assert!(audit::encode_inputs(&raw, 1.0).is_err());
+        let affine = glassbox_air::InputEncoding::Affine {
+            offset: vec![0.0; 3],
+            step: vec![1.0; 3],
+        };
+        assert!(audit::encode_inputs(&raw, &affine, 1.0).is_err());
         assert!(parse_inputs(r#"{"input_data": []}"#).is_err());
         assert_eq!(
             parse_inputs(r#"{"input_data": [[[1, 2], [3, 4]]]}"#).expect("nested"),

@@ -379,9 +379,9 @@ fn report_valid(json: bool, claim: &Claim, ms: f64, inputs_checked: Option<Strin
     }
     say!("  digest    {}", claim.digest);
     say!(
-        "  samples   {} (inputs blake3 {hash}, input scale {})",
+        "  samples   {} (inputs blake3 {hash}, input encoding {})",
         claim.inputs.len(),
-        claim.input_scale
+        claim.encoding_text()
     );
     say!("  security  {} bits (conjectured)", claim.security_bits);
     if let Some(what) = inputs_checked {

@@ -71,7 +71,7 @@ impl QuantizedModel {
                 got: input.len(),
             });
         }
-        self.input_encoding.encode(input, self.input_scale)
+        crate::quant::encoding::encode(&self.input_encoding, input, self.input_scale)
     }
 
     /// Runs a batch of quantized inputs through the integer semantics, recording every layer.

@@ -5,7 +5,7 @@ use glassbox_air::ConvDims;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ModelError, Result};
-use crate::quant::encoding::InputEncoding;
+use crate::quant::encoding::{self, InputEncoding, InputEncodingDef};
 use crate::quant::requant::MAX_MULTIPLIER;
 
 /// Bias bound: `|b| < BIAS_LIMIT`.
@@ -30,6 +30,7 @@ pub struct QuantizedModel {
     /// [`InputEncoding::Symmetric`]; the real value of one input unit in the descriptor.
     pub input_scale: f64,
     /// How float samples become int8 inputs.
+    #[serde(with = "InputEncodingDef")]
     pub input_encoding: InputEncoding,
     /// The layers, first to last.
     pub layers: Vec<QuantizedDense>,
@@ -152,7 +153,7 @@ impl QuantizedModel {
                 return bad(format!("scale {s} is not finite and positive"));
             }
         }
-        self.input_encoding.validate(self.input_len)?;
+        encoding::validate(&self.input_encoding, self.input_len)?;
         if let Some(k) = self.proof_batch {
             if k == 0 || k > MAX_PROOF_BATCH {
                 return bad(format!("proof batch {k} is outside 1..={MAX_PROOF_BATCH}"));
