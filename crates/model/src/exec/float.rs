@@ -5,10 +5,8 @@
 
 use crate::error::{ModelError, Result};
 use crate::exec::conv::{self, PoolKind};
-use crate::exec::kernels::{
-    arg, broadcast_shape, broadcast_to, gemm, matmul, mismatch, norm_axis, reshape_target,
-    unsupported,
-};
+use crate::exec::features::{self, Binary};
+use crate::exec::kernels::{arg, gemm, matmul, mismatch, norm_axis, reshape_target, unsupported};
 use crate::ir::graph::{element_count, Graph, Op, Operand, Tensor};
 
 impl Graph {
@@ -32,6 +30,15 @@ impl Graph {
     /// As [`Graph::run_f32`].
     pub fn run_f32_output(&self, input: &[f32]) -> Result<Vec<f32>> {
         self.run_until(input, self.output)
+    }
+
+    /// Runs one sample up to value `target` (`0` is the input, `v` the output of node `v − 1`)
+    /// and returns that value, flattened.
+    ///
+    /// # Errors
+    /// As [`Graph::run_f32`].
+    pub(crate) fn run_value(&self, input: &[f32], target: usize) -> Result<Vec<f32>> {
+        self.run_until(input, target)
     }
 
     fn run_until(&self, input: &[f32], target: usize) -> Result<Vec<f32>> {
@@ -89,17 +96,12 @@ pub(crate) fn eval(node: &str, op_type: &str, op: &Op, args: &[&Tensor]) -> Resu
                 data: x.data.iter().map(|&v| v.max(0.0)).collect(),
             })
         }
-        Op::Add => {
-            let a = arg(node, args, 0)?;
-            let b = arg(node, args, 1)?;
-            let shape = broadcast_shape(node, &a.shape, &b.shape)?;
-            let av = broadcast_to(node, a, &shape)?;
-            let bv = broadcast_to(node, b, &shape)?;
-            Ok(Tensor {
-                shape,
-                data: av.iter().zip(&bv).map(|(x, y)| x + y).collect(),
-            })
-        }
+        Op::Add => features::binary(node, args, Binary::Add),
+        Op::Sub => features::binary(node, args, Binary::Sub),
+        Op::Mul => features::binary(node, args, Binary::Mul),
+        Op::Div => features::binary(node, args, Binary::Div),
+        Op::SelectFeatures { indices } => features::select(node, args, indices),
+        Op::Concat { axis } => features::concat(node, args, *axis),
         Op::Gemm {
             alpha,
             beta,
@@ -193,6 +195,10 @@ pub(crate) fn eval(node: &str, op_type: &str, op: &Op, args: &[&Tensor]) -> Resu
         Op::Linear(l) => {
             let x = classic_input(node, args, l.n_features)?;
             Ok(row_output(l.outputs(x)))
+        }
+        Op::Svm(m) => {
+            let x = classic_input(node, args, m.n_features)?;
+            Ok(row_output(m.votes(x).iter().map(|&v| v as f32).collect()))
         }
         Op::Normalizer { norm } => {
             let x = arg(node, args, 0)?;

@@ -2,6 +2,7 @@
 //! the integer reference executor whose semantics the STARK proves.
 
 pub(crate) mod conv;
+pub(crate) mod features;
 pub(crate) mod float;
 pub(crate) mod int;
 pub(crate) mod int_layers;

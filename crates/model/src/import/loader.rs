@@ -22,9 +22,9 @@ pub const MAX_NODES: usize = 10_000;
 
 /// Parses ONNX protobuf bytes into a [`Graph`].
 ///
-/// The main output is the first graph output declared as a float tensor (for skl2onnx classifiers that
-/// is `probabilities`; the int64 `label` plumbing is dropped), else the input of a `ZipMap` output, else
-/// the first output. This is the entry point to fuzz: it never panics on any input.
+/// The main output is the score output of an `SVMClassifier` if the graph has one, else the first
+/// graph output declared as a float tensor (for skl2onnx classifiers that is `probabilities`; the
+/// int64 `label` plumbing is dropped), else the input of a `ZipMap` output, else the first output. This is the entry point to fuzz: it never panics on any input.
 ///
 /// # Errors
 /// [`ModelError::TooLarge`] beyond [`MAX_MODEL_BYTES`] or [`MAX_NODES`]; [`ModelError::BadProtobuf`];
@@ -177,6 +177,15 @@ impl<'a> Importer<'a> {
                 .and_then(|t| t.tensor_type.as_ref())
                 .is_some_and(|t| t.elem_type == data_type::FLOAT)
         };
+        // an SVM classifier's scores: skl2onnx derives its `probabilities` from them with
+        // arithmetic glassbox does not prove; the proven decision is the votes (see `Op::Svm`)
+        let svm =
+            self.graph.node.iter().find(|n| {
+                n.op_type == "SVMClassifier" && n.domain == ML_DOMAIN && n.output.len() == 2
+            });
+        if let Some(scores) = svm.and_then(|n| n.output.get(1)) {
+            return Ok(scores.clone());
+        }
         if let Some(o) = outs.iter().find(|o| is_float(o)) {
             return Ok(o.name.clone());
         }
@@ -399,6 +408,7 @@ fn find_classic(nodes: &[Node], output: usize) -> Option<(usize, bool)> {
         match &node.op {
             Op::TreeEnsemble(t) => return Some((v, t.classes.is_some())),
             Op::Linear(l) => return Some((v, l.classes.is_some())),
+            Op::Svm(_) => return Some((v, true)),
             Op::Normalizer { .. } | Op::Identity | Op::Softmax { .. } | Op::ArgMax { .. } => {
                 match node.inputs.first() {
                     Some(Operand::Value(u)) => v = *u,

@@ -16,6 +16,9 @@ pub(crate) const OPS: &[&str] = &[
     "Identity",
     "Dropout",
     "Mul",
+    "Sub",
+    "Div",
+    "Concat",
     "Cast",
     "Flatten",
     "Reshape",
@@ -53,15 +56,28 @@ pub(crate) fn parse<'a>(imp: &mut Importer<'a>, n: &'a NodeProto, name: &str) ->
         }
         "Relu" => Op::Relu,
         "Identity" | "Dropout" => Op::Identity,
-        // onnxmltools ends LightGBM classifiers with `probabilities × 1`
-        "Mul" => {
-            let one = imp.const_input(n, 1, name, "factor")?;
-            if one.data.is_empty() || one.data.iter().any(|&v| v != 1.0) {
-                return Err(unsupported(
-                    "only a multiplication by a constant 1 (a no-op)",
-                ));
-            }
+        // onnxmltools ends LightGBM classifiers with `probabilities × 1`: a no-op
+        "Mul"
+            if imp
+                .const_input(n, 1, name, "factor")
+                .is_ok_and(|one| !one.data.is_empty() && one.data.iter().all(|&v| v == 1.0)) =>
+        {
             Op::Identity
+        }
+        // preprocessing arithmetic (folded in front of linear models and SVMs)
+        "Mul" | "Sub" | "Div" => {
+            n_inputs = 2;
+            match n.op_type.as_str() {
+                "Mul" => Op::Mul,
+                "Sub" => Op::Sub,
+                _ => Op::Div,
+            }
+        }
+        "Concat" => {
+            n_inputs = n.input.len();
+            Op::Concat {
+                axis: get_int(n, "axis", 1, name)?,
+            }
         }
         "Cast" => match get_int(n, "to", 0, name)? {
             1 => Op::Identity,

@@ -61,10 +61,22 @@ impl<'a> Importer<'a> {
             .filter(|o| !o.is_empty())
             .ok_or_else(|| ModelError::InvalidGraph(format!("node `{name}` has no output")))?;
         let standard = n.domain.is_empty() || n.domain == "ai.onnx";
+        if n.domain == ML_DOMAIN && n.op_type == "ArrayFeatureExtractor" {
+            let indices = n
+                .input
+                .get(1)
+                .ok_or_else(|| unsupported("no indices input"))
+                .and_then(|i| self.const_i64(i, &name))?
+                .into_iter()
+                .map(|v| usize::try_from(v).map_err(|_| unsupported("a negative index")))
+                .collect::<Result<Vec<usize>>>()?;
+            return self.push_node(name, op_type, Op::SelectFeatures { indices }, 1, n, out);
+        }
         if n.domain == ML_DOMAIN {
             if let Some(op) = import_ml(n, &name, &op_type, self.input_len)? {
                 if matches!(&op, Op::TreeEnsemble(t) if t.classes.is_some())
                     || matches!(&op, Op::Linear(l) if l.classes.is_some())
+                    || matches!(&op, Op::Svm(_))
                 {
                     // Outputs: (label, probabilities/scores). Only the float one is imported.
                     self.label_outputs.insert(out.clone(), name.clone());

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{ModelError, Result};
 use crate::ir::linear::LinearModel;
 use crate::ir::scores::Norm;
+use crate::ir::svm::SvmModel;
 use crate::ir::tree::TreeEnsemble;
 
 /// A dense float tensor in row-major order.
@@ -141,6 +142,25 @@ pub enum Op {
         /// Then multiplied.
         scale: Vec<f32>,
     },
+    /// An ONNX-ML one-vs-one `SVMClassifier`: output `[1, n_classes]` = [`SvmModel::votes`] (the
+    /// pairwise votes, whose first maximum is onnxruntime's label).
+    Svm(Box<SvmModel>),
+    /// Elementwise `a − b` with broadcasting.
+    Sub,
+    /// Elementwise `a · b` with broadcasting.
+    Mul,
+    /// Elementwise `a / b` with broadcasting.
+    Div,
+    /// ONNX-ML `ArrayFeatureExtractor` with constant indices: the listed entries of the last axis.
+    SelectFeatures {
+        /// Indices into the last axis, in output order.
+        indices: Vec<usize>,
+    },
+    /// Concatenation of the operands along `axis` (negative counts from the last).
+    Concat {
+        /// The axis.
+        axis: i64,
+    },
     /// 2-D convolution, NCHW, batch 1, `group = 1`, dilation 1 (see [`crate::conv::conv2d`]).
     /// Operands: `X [1, C, H, W]`, the constant kernel `W [M, C, kh, kw]` and an optional constant
     /// bias `B [M]`; output `[1, M, oh, ow]`. ONNX `auto_pad` is resolved to explicit `pads` at import.
@@ -212,6 +232,12 @@ impl Op {
             Op::Linear(_) => "LinearRegressor",
             Op::Normalizer { .. } => "Normalizer",
             Op::Scaler { .. } => "Scaler",
+            Op::Svm(_) => "SVMClassifier",
+            Op::Sub => "Sub",
+            Op::Mul => "Mul",
+            Op::Div => "Div",
+            Op::SelectFeatures { .. } => "ArrayFeatureExtractor",
+            Op::Concat { .. } => "Concat",
             Op::Conv { .. } => "Conv",
             Op::MaxPool { .. } => "MaxPool",
             Op::AveragePool { .. } => "AveragePool",

@@ -139,10 +139,25 @@ impl FloatMlp {
                         "Softmax/ArgMax is only supported as the final head",
                     ))
                 }
-                Op::TreeEnsemble(_) | Op::Linear(_) | Op::Normalizer { .. } | Op::Scaler { .. } => {
+                Op::TreeEnsemble(_)
+                | Op::Linear(_)
+                | Op::Svm(_)
+                | Op::Normalizer { .. }
+                | Op::Scaler { .. } => {
                     return Err(unsupported(
                         node,
                         "a classic ONNX-ML op is not a dense layer: use the classic-model path",
+                    ))
+                }
+                Op::Sub
+                | Op::Mul
+                | Op::Div
+                | Op::SelectFeatures { .. }
+                | Op::Concat { .. } => {
+                    return Err(unsupported(
+                        node,
+                        "preprocessing arithmetic is folded only in front of a linear model or an \
+                         SVM, not in front of a neural network yet",
                     ))
                 }
                 Op::Conv { .. }

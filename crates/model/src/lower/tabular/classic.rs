@@ -4,9 +4,12 @@
 use crate::error::{ModelError, Result};
 use crate::ir::graph::{Graph, Op, Operand};
 use crate::ir::linear::LinearModel;
+use crate::ir::svm::SvmModel;
 use crate::ir::tree::TreeEnsemble;
 use crate::lower::tabular::head::Head;
 use crate::lower::tabular::linear::lower_linear;
+use crate::lower::tabular::prefix::{affine_prefix, AffinePrefix};
+use crate::lower::tabular::svm::lower_svm;
 use crate::lower::tabular::trees::lower_trees;
 use crate::quant::fidelity::{fidelity_against, FidelityReport};
 use crate::quant::model::QuantizedModel;
@@ -18,33 +21,50 @@ pub enum ClassicModel<'a> {
     Trees(&'a TreeEnsemble),
     /// A linear model.
     Linear(&'a LinearModel),
+    /// A one-vs-one SVM classifier.
+    Svm(&'a SvmModel),
 }
 
 impl<'a> ClassicModel<'a> {
     /// The classic model that produces the graph's logits, if the graph has one.
     ///
     /// # Errors
-    /// [`ModelError::Unsupported`] if it does not read the graph input directly (e.g. behind a
-    /// `Scaler`).
+    /// [`ModelError::Unsupported`] for a tree ensemble that does not read the graph input
+    /// directly (preprocessing is folded only in front of linear models and SVMs).
     pub fn find(graph: &'a Graph) -> Result<Option<Self>> {
+        Ok(Self::find_with_input(graph)?.map(|(m, _)| m))
+    }
+
+    /// [`ClassicModel::find`] and the graph value the model reads (`0`: the raw input).
+    fn find_with_input(graph: &'a Graph) -> Result<Option<(Self, usize)>> {
         let Some(node) = graph.logits.checked_sub(1).and_then(|k| graph.nodes.get(k)) else {
             return Ok(None);
         };
         let model = match &node.op {
             Op::TreeEnsemble(t) => Self::Trees(t),
             Op::Linear(l) => Self::Linear(l),
+            Op::Svm(m) => Self::Svm(m),
             _ => return Ok(None),
         };
-        if node.inputs.first() != Some(&Operand::Value(0)) {
+        let input = match node.inputs.first() {
+            Some(&Operand::Value(v)) => v,
+            _ => {
+                return Err(ModelError::InvalidGraph(format!(
+                    "{} node `{}` does not read the input",
+                    node.op_type, node.name
+                )))
+            }
+        };
+        if input != 0 && matches!(model, Self::Trees(_)) {
             return Err(ModelError::Unsupported {
                 op: node.op_type.clone(),
                 node: node.name.clone(),
-                reason: "a classic model must read the graph input directly (no Scaler or \
-                         other preprocessing in front of it yet)"
+                reason: "a tree ensemble must read the graph input directly (preprocessing is \
+                         folded in front of linear models and SVMs only)"
                     .into(),
             });
         }
-        Ok(Some(model))
+        Ok(Some((model, input)))
     }
 
     /// The float decision vector whose first maximum is the label (see the [module docs](self)).
@@ -57,6 +77,7 @@ impl<'a> ClassicModel<'a> {
         let (raw, head) = match self {
             Self::Trees(t) => (t.raw_scores(x), Head::of_trees(t)?),
             Self::Linear(l) => (l.raw_scores(x), Head::of_linear(l)?),
+            Self::Svm(m) => return Ok(m.votes(x)),
         };
         Ok(head.apply(&raw))
     }
@@ -65,6 +86,7 @@ impl<'a> ClassicModel<'a> {
         let expected = match self {
             Self::Trees(t) => t.n_features,
             Self::Linear(l) => l.n_features,
+            Self::Svm(m) => m.n_features,
         };
         if x.len() != expected {
             return Err(ModelError::InputLength {
@@ -89,6 +111,7 @@ impl<'a> ClassicModel<'a> {
         Ok(match self {
             Self::Trees(t) => t.label(x),
             Self::Linear(l) => l.label(x),
+            Self::Svm(m) => m.label(x),
         })
     }
 }
@@ -106,30 +129,43 @@ pub(crate) fn lower_graph(
     graph: &Graph,
     calibration: Option<&[Vec<f32>]>,
 ) -> Result<Option<(QuantizedModel, Option<FidelityReport>)>> {
-    let Some(model) = ClassicModel::find(graph)? else {
+    let Some((model, input)) = ClassicModel::find_with_input(graph)? else {
         return Ok(None);
     };
     let samples = calibration.filter(|c| !c.is_empty());
     let mut q = match model {
         ClassicModel::Trees(t) => lower_trees(t)?,
-        ClassicModel::Linear(l) => lower_linear(l, samples)?,
+        ClassicModel::Linear(l) if input == 0 => lower_linear(l, samples)?,
+        ClassicModel::Linear(l) => {
+            lower_linear(&folded_linear(l, &affine_prefix(graph, input)?)?, samples)?
+        }
+        ClassicModel::Svm(m) => lower_svm(m, &affine_prefix(graph, input)?, samples)?,
     };
     q.name.clone_from(&graph.name);
     q.validate()?;
     let report = samples
-        .map(|s| classic_fidelity(&model, &q, s))
+        .map(|s| {
+            fidelity_against(&q, s, |x| {
+                let z = graph.run_value(x, input)?;
+                model.decision(&z)
+            })
+        })
         .transpose()?;
     Ok(Some((q, report)))
 }
 
-/// Label agreement and score error of `q` against the float `model` on `data`.
-///
-/// # Errors
-/// [`ModelError::InvalidModel`] for an empty data set; evaluation errors of either model.
-pub(crate) fn classic_fidelity(
-    model: &ClassicModel<'_>,
-    q: &QuantizedModel,
-    data: &[Vec<f32>],
-) -> Result<FidelityReport> {
-    fidelity_against(q, data, |x| model.decision(x))
+/// A linear model behind preprocessing, as a linear model of the raw features.
+fn folded_linear(l: &LinearModel, prefix: &AffinePrefix) -> Result<LinearModel> {
+    l.validate()?;
+    let rows: Vec<f64> = l.coefficients.iter().map(|&c| f64::from(c)).collect();
+    let b: Vec<f64> = l.intercepts.iter().map(|&c| f64::from(c)).collect();
+    let (rows, b) = prefix.fold(&rows, &b);
+    let folded = LinearModel {
+        n_features: prefix.n_in,
+        coefficients: rows.iter().map(|&v| v as f32).collect(),
+        intercepts: b.iter().map(|&v| v as f32).collect(),
+        ..l.clone()
+    };
+    folded.validate()?;
+    Ok(folded)
 }

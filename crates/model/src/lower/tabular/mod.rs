@@ -28,6 +28,13 @@
 //! `−127..=127`) and the per-feature steps and offsets are folded into the int8 weights and the
 //! bias.
 //!
+//! # Preprocessing and SVMs
+//! Affine preprocessing in front of a linear model or an SVM (scalers, constant arithmetic, PCA,
+//! feature selection and concatenation) is folded into the first layer ([`prefix`]), so the raw
+//! features are what is encoded and the digest commits the folded weights. One-vs-one SVMs with
+//! the linear kernel become one layer (two classes) or a step layer over the class pairs and a
+//! vote-counting layer ([`svm`]).
+//!
 //! # Labels
 //! The outputs are a *decision vector* whose first maximum is the label, for every
 //! `post_transform` that preserves the order of scores (`NONE`, `SOFTMAX`, `LOGISTIC`, `PROBIT`).
@@ -37,6 +44,8 @@
 mod classic;
 mod head;
 mod linear;
+mod prefix;
+mod svm;
 mod trees;
 
 pub(crate) use classic::lower_graph;

@@ -1,0 +1,128 @@
+//! Preprocessing in front of a linear model or an SVM, folded into one affine map.
+//!
+//! `Scaler`, `Add`/`Sub`/`Mul`/`Div` by constants, `MatMul`/`Gemm` by constant matrices (PCA and
+//! TruncatedSVD), `ArrayFeatureExtractor` with constant indices, `Concat`, and the shape plumbing
+//! are all affine in the raw features, so any chain of them is `z = A·x + c`. The map is read off
+//! the float graph itself (its value at `0` and at `t·e_j` for every feature `j`), so it is exactly
+//! what onnxruntime computes, op by op, up to `f32` rounding. The lowering then folds `A` and `c`
+//! into the model's first layer and encodes the *raw* features; the digest commits the folded
+//! weights and the encoding, so the preprocessing is part of what a proof binds.
+
+use crate::error::{ModelError, Result};
+use crate::ir::graph::{Graph, Node, Op, Operand};
+
+/// The basis step: large enough that `f32` rounding of the offset is negligible in `A`.
+const PROBE: f32 = 1024.0;
+
+/// `z = A·x + c`: `A` row-major `[n_out][n_in]`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct AffinePrefix {
+    /// Raw features.
+    pub(crate) n_in: usize,
+    /// Features the model reads.
+    pub(crate) n_out: usize,
+    /// Row-major `[n_out][n_in]`.
+    pub(crate) a: Vec<f64>,
+    /// `n_out` offsets.
+    pub(crate) c: Vec<f64>,
+}
+
+impl AffinePrefix {
+    /// Folds the prefix into rows over its output: `w·z + b = (w·A)·x + (w·c + b)`. `rows` is
+    /// row-major `[m][n_out]`; returns `[m][n_in]` and the new intercepts.
+    pub(crate) fn fold(&self, rows: &[f64], intercepts: &[f64]) -> (Vec<f64>, Vec<f64>) {
+        let mut out = vec![0.0; intercepts.len() * self.n_in];
+        let mut b = intercepts.to_vec();
+        for (r, row) in rows.chunks(self.n_out).enumerate() {
+            for (k, &w) in row.iter().enumerate() {
+                let a = &self.a[k * self.n_in..(k + 1) * self.n_in];
+                for (o, &v) in out[r * self.n_in..(r + 1) * self.n_in].iter_mut().zip(a) {
+                    *o += w * v;
+                }
+                b[r] += w * self.c[k];
+            }
+        }
+        (out, b)
+    }
+}
+
+/// Whether `node` is an affine step (constant weights on the right side where it matters).
+fn is_affine(node: &Node) -> bool {
+    let constant = |k: usize| matches!(node.inputs.get(k), Some(Operand::Const(_)));
+    match node.op {
+        Op::Identity
+        | Op::Scaler { .. }
+        | Op::Flatten { .. }
+        | Op::Reshape { .. }
+        | Op::SelectFeatures { .. }
+        | Op::Concat { .. }
+        | Op::Add
+        | Op::Sub => true,
+        Op::Mul => constant(0) || constant(1),
+        Op::Div | Op::MatMul => constant(1),
+        Op::Gemm { trans_a, .. } => !trans_a && constant(1),
+        _ => false,
+    }
+}
+
+/// The affine map from the graph input to value `value` (the input of the model node), or the
+/// identity if `value` is the input itself.
+///
+/// # Errors
+/// [`ModelError::Unsupported`] naming the first step that is not affine; errors of the float
+/// graph.
+pub(crate) fn affine_prefix(graph: &Graph, value: usize) -> Result<AffinePrefix> {
+    let n_in = graph.input_len;
+    if let Some(node) = graph.nodes.iter().take(value).find(|n| !is_affine(n)) {
+        return Err(ModelError::Unsupported {
+            op: node.op_type.clone(),
+            node: node.name.clone(),
+            reason: "only affine preprocessing (Scaler, Add/Sub/Mul/Div by constants, MatMul by \
+                     a constant, ArrayFeatureExtractor, Concat) can sit in front of a linear \
+                     model or an SVM"
+                .into(),
+        });
+    }
+    let mut x = vec![0f32; n_in];
+    let c: Vec<f64> = graph
+        .run_value(&x, value)?
+        .iter()
+        .map(|&v| f64::from(v))
+        .collect();
+    let n_out = c.len();
+    let mut a = vec![0.0; n_out * n_in];
+    for j in 0..n_in {
+        x[j] = PROBE;
+        let z = graph.run_value(&x, value)?;
+        x[j] = 0.0;
+        for (k, (&zk, &ck)) in z.iter().zip(&c).enumerate() {
+            a[k * n_in + j] = (f64::from(zk) - ck) / f64::from(PROBE);
+        }
+    }
+    if a.iter().chain(&c).any(|v| !v.is_finite()) {
+        return Err(ModelError::NonFinite {
+            context: "folded preprocessing".into(),
+        });
+    }
+    Ok(AffinePrefix { n_in, n_out, a, c })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_composes_rows_with_the_map() {
+        // z = [2·x0 + 1, x0 − x1]
+        let p = AffinePrefix {
+            n_in: 2,
+            n_out: 2,
+            a: vec![2.0, 0.0, 1.0, -1.0],
+            c: vec![1.0, 0.0],
+        };
+        // w = [3, 4], b = 5: 3·(2x0 + 1) + 4·(x0 − x1) + 5 = 10·x0 − 4·x1 + 8
+        let (rows, b) = p.fold(&[3.0, 4.0], &[5.0]);
+        assert_eq!(rows, vec![10.0, -4.0]);
+        assert_eq!(b, vec![8.0]);
+    }
+}

@@ -1,0 +1,48 @@
+//! Preprocessing pipelines and SVMs (scripts/make_pipeline_fixtures.py): the proven (integer)
+//! label against onnxruntime's label on the whole test split, the float import against
+//! onnxruntime exactly, and the folded preprocessing in the committed encoding.
+
+mod support;
+
+use glassbox_model::{compile_onnx, InputEncoding};
+use support::{fixture, labels, samples};
+
+/// (fixture, data split, least label agreement with onnxruntime on the test split)
+const PIPELINES: [(&str, &str, f64); 5] = [
+    ("pipe_scaler_logreg_bc", "tree_breast_cancer", 0.98),
+    ("pipe_scaler_pca_logreg_bc", "tree_breast_cancer", 0.98),
+    ("pipe_scaler_svc_linear_bc", "tree_breast_cancer", 0.98),
+    ("pipe_scaler_svc_linear_wine", "forest_wine", 0.98),
+    ("svm_linearsvc_wine", "forest_wine", 0.98),
+];
+
+#[test]
+fn pipelines_agree_with_onnxruntime_on_their_test_splits() {
+    for (name, data, least) in PIPELINES {
+        let onnx = fixture(&format!("{name}.onnx"));
+        let calib = samples(&format!("{data}.calib.json"), None);
+        let (q, report) = compile_onnx(&onnx, Some(&calib)).unwrap();
+        assert!(q.classifier, "{name}");
+        assert!(
+            matches!(q.input_encoding, InputEncoding::Affine { .. }),
+            "{name}: raw features are encoded"
+        );
+        let test = samples(&format!("{data}.test.json"), None);
+        let expected = labels(&format!("{name}.expected.json"));
+        let execs = q.run_f32(&test).unwrap();
+        let agree = execs
+            .iter()
+            .zip(&expected)
+            .filter(|(e, l)| e.label == **l)
+            .count();
+        let rate = agree as f64 / test.len() as f64;
+        let report = report.unwrap();
+        println!(
+            "{name}: {agree}/{} labels agree with onnxruntime; {} layers; calibration agreement {}",
+            test.len(),
+            q.layers.len(),
+            report.argmax_agreement
+        );
+        assert!(rate >= least, "{name}: {agree}/{}", test.len());
+    }
+}

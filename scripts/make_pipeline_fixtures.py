@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Regenerate the preprocessing-pipeline and SVM fixtures (deterministic, no downloads).
+
+Usage: python3 scripts/make_pipeline_fixtures.py   (from the repository root; needs numpy,
+scikit-learn, skl2onnx, onnx, onnxruntime)
+
+scikit-learn pipelines on data sets shipped with scikit-learn (train_test_split(test_size=0.3,
+random_state=0, stratified)), exported by skl2onnx (opset 17, ai.onnx.ml 3, zipmap off), with
+onnxruntime's labels and outputs on the whole test split, in the format of
+make_classic_fixtures.py (`<name>.onnx`, `<name>.expected.json`). The splits are the classic
+fixtures' own: breast cancer models use tree_breast_cancer.{test,calib}.json, wine models
+forest_wine.{test,calib}.json (the same arrays; they are not written twice).
+"""
+import os
+import sys
+
+from sklearn.datasets import load_breast_cancer, load_wine
+from sklearn.decomposition import PCA
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
+from sklearn.svm import SVC, LinearSVC
+from skl2onnx import convert_sklearn
+from skl2onnx.common.data_types import FloatTensorType
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import make_classic_fixtures as classic  # noqa: E402
+
+OPSET = {"": 17, "ai.onnx.ml": 3}
+
+
+def export(est, name, x_train, x_test, zipmap=True):
+    onx = convert_sklearn(
+        est,
+        name,
+        [("input", FloatTensorType([None, x_train.shape[1]]))],
+        options={id(est): {"zipmap": False}} if zipmap else None,
+        target_opset=OPSET,
+    )
+    classic.record(onx, est, name, x_train, x_test, True)
+    for split in ("test", "calib"):  # identical to the classic fixtures' splits
+        os.remove(os.path.join(classic.OUT, f"{name}.{split}.json"))
+
+
+def main():
+    x_tr, x_te, y_tr, _ = classic.split(load_breast_cancer, True)
+    est = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(x_tr, y_tr)
+    export(est, "pipe_scaler_logreg_bc", x_tr, x_te)
+    est = make_pipeline(StandardScaler(), PCA(10, random_state=0),
+                        LogisticRegression(max_iter=1000)).fit(x_tr, y_tr)
+    export(est, "pipe_scaler_pca_logreg_bc", x_tr, x_te)
+    est = make_pipeline(StandardScaler(), SVC(kernel="linear")).fit(x_tr, y_tr)
+    export(est, "pipe_scaler_svc_linear_bc", x_tr, x_te)
+    est = make_pipeline(MinMaxScaler(), PCA(8, random_state=0), SVC(kernel="rbf")).fit(x_tr, y_tr)
+    export(est, "pipe_minmax_pca_svc_rbf_bc", x_tr, x_te)
+
+    x_tr, x_te, y_tr, _ = classic.split(load_wine, True)
+    est = make_pipeline(StandardScaler(), SVC(kernel="linear")).fit(x_tr, y_tr)
+    export(est, "pipe_scaler_svc_linear_wine", x_tr, x_te)
+    # skl2onnx 1.20 cannot convert LinearSVC inside a pipeline (it passes a zipmap option
+    # LinearSVC does not take), so it is exported alone; it becomes one LinearClassifier
+    est = LinearSVC(random_state=0, max_iter=20000).fit(x_tr, y_tr)
+    export(est, "svm_linearsvc_wine", x_tr, x_te, zipmap=False)
+
+
+if __name__ == "__main__":
+    main()
