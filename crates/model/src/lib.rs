@@ -96,9 +96,15 @@ pub fn compile_onnx(
         return Ok(lowered);
     }
     let mlp = FloatMlp::from_graph(&graph)?;
-    let model = quantize(&mlp, calibration)?;
+    // smooth activations become ramps; the fidelity is measured against the exact functions
+    let (proven, activations) =
+        lower::smooth::expand::expand(&mlp, calibration, lower::smooth::ramps::DEFAULT_SEGMENTS)?;
+    let model = quantize(&proven, calibration)?;
     let report = match calibration.filter(|c| !c.is_empty()) {
-        Some(c) => Some(fidelity(&mlp, &model, c)?),
+        Some(c) => Some(FidelityReport {
+            activations,
+            ..fidelity(&mlp, &model, c)?
+        }),
         None => None,
     };
     Ok((model, report))

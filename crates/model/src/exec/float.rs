@@ -272,6 +272,13 @@ pub(crate) fn eval(node: &str, op_type: &str, op: &Op, args: &[&Tensor]) -> Resu
                 data: x.data.iter().map(|&v| v.max(lo).min(hi)).collect(),
             })
         }
+        Op::Unary(u) => {
+            let x = arg(node, args, 0)?;
+            Ok(Tensor {
+                shape: x.shape.clone(),
+                data: x.data.iter().map(|&v| u.apply(v)).collect(),
+            })
+        }
         Op::LeakyRelu { alpha } => {
             let x = arg(node, args, 0)?;
             Ok(Tensor {

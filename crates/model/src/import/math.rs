@@ -2,10 +2,13 @@
 //! the classifier heads.
 
 use crate::error::{ModelError, Result};
-use crate::import::attrs::{attr, get_float, get_int, has_input, op_label, unsupported_op};
+use crate::import::attrs::{
+    attr, get_float, get_int, get_string, has_input, op_label, unsupported_op,
+};
 use crate::import::loader::{Importer, Parsed};
 use crate::import::onnx::NodeProto;
 use crate::ir::graph::Op;
+use crate::ir::unary::Unary;
 
 /// The ops this family handles (see [`crate::import::registry`]).
 pub(crate) const OPS: &[&str] = &[
@@ -26,6 +29,15 @@ pub(crate) const OPS: &[&str] = &[
     "ArgMax",
     "Clip",
     "LeakyRelu",
+    "Sigmoid",
+    "Tanh",
+    "Erf",
+    "Exp",
+    "Softplus",
+    "Neg",
+    "Gelu",
+    "HardSigmoid",
+    "HardSwish",
 ];
 
 /// Parses a node whose op type is in [`OPS`].
@@ -114,6 +126,27 @@ pub(crate) fn parse<'a>(imp: &mut Importer<'a>, n: &'a NodeProto, name: &str) ->
         "Clip" => imp.import_clip(n, name)?,
         "LeakyRelu" => Op::LeakyRelu {
             alpha: get_float(n, "alpha", 0.01, name)?,
+        },
+        "Sigmoid" => Op::Unary(Unary::Sigmoid),
+        "Tanh" => Op::Unary(Unary::Tanh),
+        "Erf" => Op::Unary(Unary::Erf),
+        "Exp" => Op::Unary(Unary::Exp),
+        "Softplus" => Op::Unary(Unary::Softplus),
+        "Neg" => Op::Unary(Unary::Neg),
+        "HardSwish" => Op::Unary(Unary::HardSwish),
+        "HardSigmoid" => Op::Unary(Unary::HardSigmoid {
+            alpha: get_float(n, "alpha", 0.2, name)?,
+            beta: get_float(n, "beta", 0.5, name)?,
+        }),
+        "Gelu" => match get_string(n, "approximate", b"none", name)? {
+            b"none" => Op::Unary(Unary::Gelu { tanh: false }),
+            b"tanh" => Op::Unary(Unary::Gelu { tanh: true }),
+            other => {
+                return Err(unsupported(&format!(
+                    "approximate = `{}`",
+                    String::from_utf8_lossy(other)
+                )))
+            }
         },
         _ => return Err(unsupported("op not supported by glassbox")),
     };

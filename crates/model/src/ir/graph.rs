@@ -10,6 +10,7 @@ use crate::ir::linear::LinearModel;
 use crate::ir::scores::Norm;
 use crate::ir::svm::SvmModel;
 use crate::ir::tree::TreeEnsemble;
+use crate::ir::unary::Unary;
 
 /// A dense float tensor in row-major order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -145,6 +146,8 @@ pub enum Op {
     /// An ONNX-ML one-vs-one `SVMClassifier`: output `[1, n_classes]` = [`SvmModel::votes`] (the
     /// pairwise votes, whose first maximum is onnxruntime's label).
     Svm(Box<SvmModel>),
+    /// An elementwise nonlinearity (`Sigmoid`, `Tanh`, `Gelu`, …).
+    Unary(Unary),
     /// Elementwise `a − b` with broadcasting.
     Sub,
     /// Elementwise `a · b` with broadcasting.
@@ -233,6 +236,7 @@ impl Op {
             Op::Normalizer { .. } => "Normalizer",
             Op::Scaler { .. } => "Scaler",
             Op::Svm(_) => "SVMClassifier",
+            Op::Unary(u) => u.name(),
             Op::Sub => "Sub",
             Op::Mul => "Mul",
             Op::Div => "Div",
@@ -325,6 +329,7 @@ impl Op {
                 finite("max", max.unwrap_or(0.0))
             }
             Op::LeakyRelu { alpha } => finite("alpha", *alpha),
+            Op::Unary(u) if !u.is_valid() => Err("a non-finite parameter".into()),
             _ => Ok(()),
         }
     }

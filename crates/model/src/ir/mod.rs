@@ -8,3 +8,4 @@ pub(crate) mod scores;
 pub(crate) mod svm;
 pub(crate) mod tree;
 mod tree_check;
+pub(crate) mod unary;

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ModelError, Result};
 use crate::ir::graph::{Graph, Node, Op, Operand, Tensor};
+use crate::lower::smooth::scalar::ScalarFn;
 
 /// One float dense layer `y = W x + b`, optionally followed by ReLU.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -18,6 +19,55 @@ pub struct FloatDense {
     pub bias: Vec<f32>,
     /// ReLU after the affine map.
     pub relu: bool,
+    /// With `relu`: clip at this value too, `min(max(v, 0), cap)` (the ramps of a smooth
+    /// activation; the activation scale is then `cap/255` exactly).
+    #[serde(default)]
+    pub cap: Option<f32>,
+    /// A smooth activation instead of ReLU (rewritten into capped ramps before quantization,
+    /// see [`crate::lower::smooth`]).
+    #[serde(default)]
+    pub smooth: Option<ScalarFn>,
+}
+
+impl FloatDense {
+    /// `W·x + b` for one sample.
+    ///
+    /// # Errors
+    /// [`ModelError::InputLength`] for a wrong-length input.
+    pub fn affine(&self, x: &[f32]) -> Result<Vec<f32>> {
+        if x.len() != self.n_in {
+            return Err(ModelError::InputLength {
+                expected: self.n_in,
+                got: x.len(),
+            });
+        }
+        Ok(self
+            .weights
+            .chunks(self.n_in.max(1))
+            .zip(&self.bias)
+            .map(|(row, b)| {
+                let dot: f64 = row
+                    .iter()
+                    .zip(x)
+                    .map(|(w, v)| f64::from(*w) * f64::from(*v))
+                    .sum();
+                (dot + f64::from(*b)) as f32
+            })
+            .collect())
+    }
+
+    /// The layer's activation applied to its pre-activations.
+    ///
+    /// # Errors
+    /// Evaluation errors of a smooth activation.
+    pub fn activate(&self, z: Vec<f32>) -> Result<Vec<f32>> {
+        match (&self.smooth, self.relu, self.cap) {
+            (Some(f), _, _) => f.eval_many(&z),
+            (None, true, Some(c)) => Ok(z.into_iter().map(|v| v.clamp(0.0, c)).collect()),
+            (None, true, None) => Ok(z.into_iter().map(|v| v.max(0.0)).collect()),
+            (None, false, _) => Ok(z),
+        }
+    }
 }
 
 /// A multi-layer perceptron: every layer but the last ends in ReLU; the last one yields logits.
@@ -57,7 +107,25 @@ impl FloatMlp {
         let mut open: Option<FloatDense> = None;
         let mut width = graph.input_len;
         let mut current = 0usize; // value id of the chain
+        let mut skip_to = 0usize; // the end of a smooth activation's nodes
         for (k, node) in graph.nodes.iter().enumerate().take(graph.logits) {
+            if k < skip_to {
+                continue;
+            }
+            if let Some(layer) = open.as_mut() {
+                if let Some((f, end)) = smooth_region(graph, k, current)? {
+                    if end >= graph.logits {
+                        return Err(unsupported(
+                            node,
+                            "an activation on the output layer (its outputs are the logits)",
+                        ));
+                    }
+                    layer.smooth = Some(f);
+                    layers.extend(open.take());
+                    (current, skip_to) = (end, end);
+                    continue;
+                }
+            }
             let mut consts: Vec<&Tensor> = Vec::new();
             let mut uses_current = 0;
             for op in &node.inputs {
@@ -149,6 +217,12 @@ impl FloatMlp {
                         "a classic ONNX-ML op is not a dense layer: use the classic-model path",
                     ))
                 }
+                Op::Unary(_) => {
+                    return Err(unsupported(
+                        node,
+                        "an activation that does not follow a dense layer",
+                    ))
+                }
                 Op::Sub
                 | Op::Mul
                 | Op::Div
@@ -222,9 +296,15 @@ impl FloatMlp {
                     "layer {i} has inconsistent sizes"
                 )));
             }
-            if l.relu != (i + 1 < n) {
+            let activated = l.relu || l.smooth.is_some();
+            if activated != (i + 1 < n) || (l.relu && l.smooth.is_some()) {
                 return Err(ModelError::InvalidModel(format!(
-                    "layer {i}: hidden layers must end in ReLU and the last layer must not"
+                    "layer {i}: hidden layers must end in one activation and the last layer must not"
+                )));
+            }
+            if l.cap.is_some_and(|c| !(c.is_finite() && c > 0.0)) {
+                return Err(ModelError::InvalidModel(format!(
+                    "layer {i}: the ReLU cap must be finite and positive"
                 )));
             }
             if l.weights.iter().chain(&l.bias).any(|v| !v.is_finite()) {
@@ -261,21 +341,33 @@ impl FloatMlp {
         let mut outs: Vec<Vec<f32>> = Vec::with_capacity(self.layers.len());
         let mut x: &[f32] = input;
         for l in &self.layers {
-            let mut y = Vec::with_capacity(l.n_out);
-            for (row, b) in l.weights.chunks(l.n_in.max(1)).zip(&l.bias) {
-                let dot: f64 = row
-                    .iter()
-                    .zip(x)
-                    .map(|(w, v)| f64::from(*w) * f64::from(*v))
-                    .sum();
-                let v = (dot + f64::from(*b)) as f32;
-                y.push(if l.relu { v.max(0.0) } else { v });
-            }
+            let y = l.activate(l.affine(x)?)?;
             outs.push(y);
             x = outs.last().map(Vec::as_slice).unwrap_or(&[]);
         }
         Ok(outs)
     }
+}
+
+/// The smooth activation starting at node `k` (reading the open layer's output `current`),
+/// if the node begins one: any elementwise run other than a lone `Relu`.
+fn smooth_region(graph: &Graph, k: usize, current: usize) -> Result<Option<(ScalarFn, usize)>> {
+    let starts = graph.nodes.get(k).is_some_and(|n| {
+        matches!(
+            n.op,
+            Op::Unary(_)
+                | Op::Mul
+                | Op::Sub
+                | Op::Div
+                | Op::Relu
+                | Op::Clip { .. }
+                | Op::LeakyRelu { .. }
+        )
+    });
+    if !starts {
+        return Ok(None);
+    }
+    ScalarFn::region(graph, k, current)
 }
 
 fn close_without_relu(open: &Option<FloatDense>, node: &Node) -> Result<()> {
@@ -325,6 +417,8 @@ pub(crate) fn dense_from_weight(
         weights,
         bias: vec![0.0; n_out],
         relu: false,
+        cap: None,
+        smooth: None,
     })
 }
 

@@ -4,4 +4,5 @@
 
 pub(crate) mod convnet;
 pub(crate) mod dense;
+pub mod smooth;
 pub mod tabular;

@@ -5,7 +5,7 @@ use crate::error::{ModelError, Result};
 use crate::lower::dense::FloatMlp;
 use crate::quant::encoding::InputEncoding;
 use crate::quant::model::{QuantizedDense, QuantizedModel, BIAS_LIMIT, DEFAULT_INPUT_RANGE};
-use crate::quant::requant::{ACT_MAX, MULTIPLIER_SHIFT};
+use crate::quant::requant::{ACT_MAX, MAX_MULTIPLIER, MULTIPLIER_SHIFT};
 use serde::{Deserialize, Serialize};
 
 /// Scales chosen by [`quantize_with_info`] (not part of the integer semantics; for reports).
@@ -41,6 +41,11 @@ pub fn quantize_with_info(
     calibration: Option<&[Vec<f32>]>,
 ) -> Result<(QuantizedModel, QuantizationInfo)> {
     mlp.validate()?;
+    if mlp.layers.iter().any(|l| l.smooth.is_some()) {
+        return Err(ModelError::InvalidModel(
+            "a smooth activation must be rewritten into ramps before quantization".into(),
+        ));
+    }
     let samples = calibration.filter(|s| !s.is_empty());
     let n_hidden = mlp.layers.len().saturating_sub(1);
     let (input_range, act_max) = match samples {
@@ -88,10 +93,16 @@ pub fn quantize_with_info(
         info.weight_scales.push(s_w);
         let multiplier = match act_max.get(li) {
             Some(&a) if li < n_hidden => {
+                // a capped ReLU (a ramp) saturates exactly at its cap: its scale is cap/255,
+                // with the multiplier range the AIR allows
+                let (a, top) = match l.cap {
+                    Some(c) => (f64::from(c), MAX_MULTIPLIER - 1),
+                    None => (a, (1u32 << MULTIPLIER_SHIFT) - 1),
+                };
                 let a = if a > 0.0 && a.is_finite() { a } else { 1.0 };
                 let s_act = a / ACT_MAX as f64;
                 let m = (s_acc / s_act * f64::from(1u32 << MULTIPLIER_SHIFT)).round();
-                let clamped = m.clamp(1.0, f64::from((1u32 << MULTIPLIER_SHIFT) - 1));
+                let clamped = m.clamp(1.0, f64::from(top));
                 let m = clamped as u32;
                 info.adjusted
                     .push(clamped != (s_acc / s_act * 65536.0).round());

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ModelError, Result};
 use crate::lower::dense::FloatMlp;
+use crate::lower::smooth::expand::ActivationFidelity;
 use crate::quant::model::QuantizedModel;
 
 /// How closely a [`QuantizedModel`] follows its float source on a data set.
@@ -19,6 +20,9 @@ pub struct FidelityReport {
     pub max_abs_error: f64,
     /// Mean of the same absolute error over all samples and outputs.
     pub mean_abs_error: f64,
+    /// Each smooth activation's ramp fit (empty for models without one).
+    #[serde(default)]
+    pub activations: Vec<ActivationFidelity>,
 }
 
 /// Compares float logits of `mlp` with the dequantized integer outputs of `model` on `data`.
@@ -77,6 +81,7 @@ pub fn fidelity_against(
         } else {
             0.0
         },
+        activations: Vec::new(),
     })
 }
 
@@ -90,6 +95,14 @@ impl fmt::Display for FidelityReport {
             self.argmax_agreement * 100.0
         )?;
         writeln!(f, "  max abs error     {:>10.5}", self.max_abs_error)?;
-        write!(f, "  mean abs error    {:>10.5}", self.mean_abs_error)
+        write!(f, "  mean abs error    {:>10.5}", self.mean_abs_error)?;
+        for a in &self.activations {
+            write!(
+                f,
+                "\n  activation after layer {}: {} as {} ramps on [{:.3}, {:.3}], fit error max {:.5}, mean {:.5}",
+                a.layer, a.function, a.segments, a.range.0, a.range.1, a.error.max, a.error.mean
+            )?;
+        }
+        Ok(())
     }
 }

@@ -1,0 +1,56 @@
+//! Smooth activations (scripts/make_activation_fixtures.py): proven as ramps, the integer labels
+//! agree with onnxruntime's float labels on the whole digits test split, and each activation's
+//! fit is reported.
+
+mod support;
+
+use glassbox_model::compile_onnx;
+use support::{fixture, labels, samples};
+
+/// (fixture, the activation's ops as reported)
+const MODELS: [(&str, &str); 6] = [
+    ("mlp_tanh_digits", "Tanh"),
+    ("mlp_logistic_digits", "Sigmoid"),
+    ("act_gelu_digits", "Div → Erf → Add → Mul → Mul"),
+    ("act_silu_digits", "Sigmoid → Mul"),
+    ("act_hardswish_digits", "HardSwish"),
+    ("act_softplus_digits", "Softplus"),
+];
+
+#[test]
+fn smooth_activations_agree_with_onnxruntime() {
+    let calib = samples("digits_calib.json", None);
+    let test = samples("digits_test.json", None);
+    for (name, function) in MODELS {
+        let (q, report) = compile_onnx(&fixture(&format!("{name}.onnx")), Some(&calib)).unwrap();
+        let report = report.unwrap();
+        let [act] = report.activations.as_slice() else {
+            panic!(
+                "{name}: one activation expected, got {:?}",
+                report.activations
+            );
+        };
+        assert_eq!(act.function, function, "{name}");
+        assert_eq!(
+            q.layers[0].n_out,
+            32 * act.segments,
+            "{name}: ramps per neuron"
+        );
+        let expected = labels(&format!("{name}.expected.json"));
+        let execs = q.run_f32(&test).unwrap();
+        let agree = execs
+            .iter()
+            .zip(&expected)
+            .filter(|(e, l)| e.label == **l)
+            .count();
+        println!(
+            "{name}: {agree}/{} labels agree with onnxruntime; fit on [{:.2}, {:.2}] max error {:.4}, mean {:.4}",
+            test.len(),
+            act.range.0,
+            act.range.1,
+            act.error.max,
+            act.error.mean
+        );
+        assert!(agree as f64 >= 0.98 * test.len() as f64, "{name}: {agree}");
+    }
+}
