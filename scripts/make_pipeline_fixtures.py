@@ -53,6 +53,11 @@ def main():
     export(est, "pipe_scaler_svc_linear_bc", x_tr, x_te)
     est = make_pipeline(MinMaxScaler(), PCA(8, random_state=0), SVC(kernel="rbf")).fit(x_tr, y_tr)
     export(est, "pipe_minmax_pca_svc_rbf_bc", x_tr, x_te)
+    est = make_pipeline(StandardScaler(), PCA(8, random_state=0),
+                        SVC(kernel="poly", degree=3)).fit(x_tr, y_tr)
+    export(est, "pipe_scaler_pca_svc_poly_bc", x_tr, x_te)
+    est = make_pipeline(StandardScaler(), SVC(kernel="sigmoid", gamma=0.01)).fit(x_tr, y_tr)
+    export(est, "pipe_scaler_svc_sigmoid_bc", x_tr, x_te)
 
     x_tr, x_te, y_tr, _ = classic.split(load_wine, True)
     est = make_pipeline(StandardScaler(), SVC(kernel="linear")).fit(x_tr, y_tr)

@@ -8,7 +8,10 @@ use glassbox_model::{compile_onnx, InputEncoding};
 use support::{fixture, labels, samples};
 
 /// (fixture, data split, least label agreement with onnxruntime on the test split)
-const PIPELINES: [(&str, &str, f64); 5] = [
+const PIPELINES: [(&str, &str, f64); 8] = [
+    ("pipe_minmax_pca_svc_rbf_bc", "tree_breast_cancer", 0.97),
+    ("pipe_scaler_pca_svc_poly_bc", "tree_breast_cancer", 0.97),
+    ("pipe_scaler_svc_sigmoid_bc", "tree_breast_cancer", 0.97),
     ("pipe_scaler_logreg_bc", "tree_breast_cancer", 0.98),
     ("pipe_scaler_pca_logreg_bc", "tree_breast_cancer", 0.98),
     ("pipe_scaler_svc_linear_bc", "tree_breast_cancer", 0.98),
@@ -38,11 +41,18 @@ fn pipelines_agree_with_onnxruntime_on_their_test_splits() {
         let rate = agree as f64 / test.len() as f64;
         let report = report.unwrap();
         println!(
-            "{name}: {agree}/{} labels agree with onnxruntime; {} layers; calibration agreement {}",
+            "{name}: {agree}/{} labels agree with onnxruntime; {} layers ({} weights); calibration agreement {}",
             test.len(),
             q.layers.len(),
+            q.layers.iter().map(|l| l.weights.len()).sum::<usize>(),
             report.argmax_agreement
         );
+        for a in &report.activations {
+            println!(
+                "  {} x{} on [{:.2}, {:.2}]: fit error max {:.4}",
+                a.function, a.segments, a.range.0, a.range.1, a.error.max
+            );
+        }
         assert!(rate >= least, "{name}: {agree}/{}", test.len());
     }
 }

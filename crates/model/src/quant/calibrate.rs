@@ -40,6 +40,26 @@ pub fn quantize_with_info(
     mlp: &FloatMlp,
     calibration: Option<&[Vec<f32>]>,
 ) -> Result<(QuantizedModel, QuantizationInfo)> {
+    quantize_inner(mlp, calibration, None)
+}
+
+/// [`quantize`] for a network whose inputs are already integer codes (`input_scale` 1: the
+/// code is the input), as the tabular lowerings build over affine-encoded features.
+///
+/// # Errors
+/// As [`quantize`].
+pub(crate) fn quantize_codes(
+    mlp: &FloatMlp,
+    calibration: Option<&[Vec<f32>]>,
+) -> Result<QuantizedModel> {
+    quantize_inner(mlp, calibration, Some(127.0)).map(|(q, _)| q)
+}
+
+fn quantize_inner(
+    mlp: &FloatMlp,
+    calibration: Option<&[Vec<f32>]>,
+    fixed_input_range: Option<f64>,
+) -> Result<(QuantizedModel, QuantizationInfo)> {
     mlp.validate()?;
     if mlp.layers.iter().any(|l| l.smooth.is_some()) {
         return Err(ModelError::InvalidModel(
@@ -55,7 +75,7 @@ pub fn quantize_with_info(
             interval_bounds(mlp, DEFAULT_INPUT_RANGE),
         ),
     };
-    let input_scale = input_range / 127.0;
+    let input_scale = fixed_input_range.unwrap_or(input_range) / 127.0;
     let mut s_in = input_scale;
     let mut info = QuantizationInfo {
         calibrated: samples.is_some(),

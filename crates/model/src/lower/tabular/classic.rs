@@ -133,13 +133,18 @@ pub(crate) fn lower_graph(
         return Ok(None);
     };
     let samples = calibration.filter(|c| !c.is_empty());
+    let mut activations = Vec::new();
     let mut q = match model {
         ClassicModel::Trees(t) => lower_trees(t)?,
         ClassicModel::Linear(l) if input == 0 => lower_linear(l, samples)?,
         ClassicModel::Linear(l) => {
             lower_linear(&folded_linear(l, &affine_prefix(graph, input)?)?, samples)?
         }
-        ClassicModel::Svm(m) => lower_svm(m, &affine_prefix(graph, input)?, samples)?,
+        ClassicModel::Svm(m) => {
+            let (q, fits) = lower_svm(m, &affine_prefix(graph, input)?, samples)?;
+            activations = fits;
+            q
+        }
     };
     q.name.clone_from(&graph.name);
     q.validate()?;
@@ -149,6 +154,7 @@ pub(crate) fn lower_graph(
                 let z = graph.run_value(x, input)?;
                 model.decision(&z)
             })
+            .map(|r| FidelityReport { activations, ..r })
         })
         .transpose()?;
     Ok(Some((q, report)))

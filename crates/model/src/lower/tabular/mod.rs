@@ -43,6 +43,7 @@
 
 mod classic;
 mod head;
+mod kernel;
 mod linear;
 mod prefix;
 mod svm;

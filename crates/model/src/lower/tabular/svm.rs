@@ -1,4 +1,5 @@
-//! One-vs-one SVMs lowered to integer layers (linear kernel; see the [module docs](super)).
+//! One-vs-one SVMs lowered to integer layers (see the [module docs](super); nonlinear kernels in
+//! [`super::kernel`]).
 //!
 //! With the linear kernel every pair's decision is linear in the model's input,
 //! `d_p(z) = ⟨Σ_v coef_pv·s_v, z⟩ + rho_p`, and so, after the folded preprocessing, linear in the
@@ -11,9 +12,11 @@
 
 use glassbox_air::{ACT_MAX, T_MAX};
 
-use crate::error::{ModelError, Result};
+use crate::error::Result;
 use crate::ir::svm::{Kernel, SvmModel};
+use crate::lower::smooth::expand::ActivationFidelity;
 use crate::lower::tabular::head::{quantize_bias, STEP_MULTIPLIER};
+use crate::lower::tabular::kernel::lower_kernel_svm;
 use crate::lower::tabular::linear::{affine_encoding, quantize_rows};
 use crate::lower::tabular::prefix::AffinePrefix;
 use crate::quant::encoding::InputEncoding;
@@ -46,15 +49,20 @@ pub(crate) fn lower_svm(
     m: &SvmModel,
     prefix: &AffinePrefix,
     calibration: Option<&[Vec<f32>]>,
-) -> Result<QuantizedModel> {
+) -> Result<(QuantizedModel, Vec<ActivationFidelity>)> {
     m.validate()?;
     if m.kernel != Kernel::Linear {
-        return Err(ModelError::Unsupported {
-            op: "SVMClassifier".into(),
-            node: format!("{:?}", m.kernel),
-            reason: "only the linear kernel is lowered so far".into(),
-        });
+        return lower_kernel_svm(m, prefix, calibration);
     }
+    lower_linear_svm(m, prefix, calibration).map(|q| (q, Vec::new()))
+}
+
+/// The linear kernel: pair decisions are linear in the raw features.
+fn lower_linear_svm(
+    m: &SvmModel,
+    prefix: &AffinePrefix,
+    calibration: Option<&[Vec<f32>]>,
+) -> Result<QuantizedModel> {
     let (rows, rho) = pair_rows(m);
     let (rows, rho) = prefix.fold(&rows, &rho);
     let n = prefix.n_in;

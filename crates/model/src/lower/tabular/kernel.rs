@@ -1,0 +1,289 @@
+//! SVMs with the polynomial, sigmoid and RBF kernels, as small networks over the affine codes.
+//!
+//! The raw features are encoded per feature ([`affine_encoding`]), so the network's input is
+//! the code `u` and the folded preprocessing is `z = A_u·u + c_u`. Then:
+//! - **Polynomial and sigmoid kernels**: one layer computes `t_v = gamma·⟨s_v, z⟩ + coef0` for
+//!   every support vector `v`, followed by the smooth activation `t^degree` or `tanh t`.
+//! - **RBF**: `exp(−gamma·‖z − s_v‖²)` needs squares. A first layer of ramps
+//!   `clip((z_j − c_jk)/w_j, 0, 1)` over each feature's calibrated range gives both `z_j` and
+//!   `z_j²` as linear functions of the same ramps (slope `w_j`, and the chords of the square), so
+//!   the second layer's pre-activation is `D_v = Σ_j (z_j − s_vj)²` directly, followed by the
+//!   smooth activation `exp(−gamma·D)`.
+//!
+//! The smooth activations become ramps like any other ([`crate::lower::smooth`]), and the output
+//! layer is the decision `Σ_v coef_v·K_v + rho` as `[d, 0]` (two classes; onnxruntime's label is
+//! class 0 exactly when `d > 0`).
+
+use crate::error::{ModelError, Result};
+use crate::ir::graph::{Node, Op, Operand, Tensor};
+use crate::ir::svm::{Kernel, SvmModel};
+use crate::ir::unary::Unary;
+use crate::lower::dense::{FloatDense, FloatMlp};
+use crate::lower::smooth::expand::{expand, ActivationFidelity};
+use crate::lower::smooth::ramps::DEFAULT_SEGMENTS;
+use crate::lower::smooth::scalar::ScalarFn;
+use crate::lower::tabular::linear::affine_encoding;
+use crate::lower::tabular::prefix::AffinePrefix;
+use crate::quant::calibrate::quantize_codes;
+use crate::quant::encoding::InputEncoding;
+use crate::quant::model::QuantizedModel;
+
+/// Lowers a two-class SVM with a nonlinear kernel behind `prefix`.
+///
+/// # Errors
+/// [`ModelError::Unsupported`] for more than two classes; quantization errors.
+pub(crate) fn lower_kernel_svm(
+    m: &SvmModel,
+    prefix: &AffinePrefix,
+    calibration: Option<&[Vec<f32>]>,
+) -> Result<(QuantizedModel, Vec<ActivationFidelity>)> {
+    if m.classes.len() != 2 {
+        return Err(ModelError::Unsupported {
+            op: "SVMClassifier".into(),
+            node: format!("{:?}", m.kernel),
+            reason: "nonlinear kernels are lowered for two classes so far (one-vs-one votes \
+                     over more classes need the linear kernel)"
+                .into(),
+        });
+    }
+    let n = prefix.n_in;
+    let (offset, step) = affine_encoding(n, calibration)?;
+    // z as a function of the codes u: z = A·(offset + step⊙u) + c
+    let (a_u, c_u) = {
+        let mut a = prefix.a.clone();
+        let mut c = prefix.c.clone();
+        for (k, row) in a.chunks_mut(n).enumerate() {
+            for (i, v) in row.iter_mut().enumerate() {
+                c[k] += *v * offset[i];
+                *v *= step[i];
+            }
+        }
+        (a, c)
+    };
+    let codes: Vec<Vec<f32>> = calibration
+        .unwrap_or_default()
+        .iter()
+        .map(|x| {
+            x.iter()
+                .zip(offset.iter().zip(&step))
+                .map(|(&v, (o, s))| ((f64::from(v) - o) / s) as f32)
+                .collect()
+        })
+        .collect();
+    let z_of = |u: &[f32]| -> Vec<f64> {
+        a_u.chunks(n)
+            .zip(&c_u)
+            .map(|(row, c)| {
+                c + row
+                    .iter()
+                    .zip(u)
+                    .map(|(a, &x)| a * f64::from(x))
+                    .sum::<f64>()
+            })
+            .collect()
+    };
+    let decision = m.pair_coefficients((0, 1));
+    let n_sv = m.n_sv();
+    let mut layers = match m.kernel {
+        Kernel::Rbf { gamma } => {
+            let zs: Vec<Vec<f64>> = codes.iter().map(|u| z_of(u)).collect();
+            rbf_layers(m, &a_u, &c_u, &zs, n, f64::from(gamma))
+        }
+        Kernel::Poly {
+            gamma,
+            coef0,
+            degree,
+        } => vec![dot_layer(m, &a_u, &c_u, n, gamma, coef0, power(degree))],
+        Kernel::Sigmoid { gamma, coef0 } => {
+            let tanh = unary_fn(
+                vec![(Op::Unary(Unary::Tanh), vec![Operand::Value(0)])],
+                vec![],
+            );
+            vec![dot_layer(m, &a_u, &c_u, n, gamma, coef0, tanh)]
+        }
+        Kernel::Linear => unreachable_linear()?,
+    };
+    layers.push(FloatDense {
+        n_in: n_sv,
+        n_out: 2,
+        weights: decision
+            .iter()
+            .map(|&c| c as f32)
+            .chain(std::iter::repeat_n(0.0, n_sv))
+            .collect(),
+        bias: vec![m.rho[0], 0.0],
+        relu: false,
+        cap: None,
+        smooth: None,
+    });
+    let mlp = FloatMlp {
+        name: String::new(),
+        input_len: n,
+        layers,
+        classifier: true,
+    };
+    mlp.validate()?;
+    let samples = (!codes.is_empty()).then_some(codes.as_slice());
+    let (proven, reports) = expand(&mlp, samples, DEFAULT_SEGMENTS)?;
+    let mut q = quantize_codes(&proven, samples)?;
+    q.input_encoding = InputEncoding::Affine { offset, step };
+    q.input_scale = 1.0;
+    q.validate()?;
+    Ok((q, reports))
+}
+
+fn unreachable_linear() -> Result<Vec<FloatDense>> {
+    Err(ModelError::InvalidModel(
+        "the linear kernel is lowered as a linear layer".into(),
+    ))
+}
+
+/// A scalar function from nodes (`(op, operands)` in order) and scalar constants.
+fn unary_fn(nodes: Vec<(Op, Vec<Operand>)>, constants: Vec<f32>) -> ScalarFn {
+    ScalarFn {
+        nodes: nodes
+            .into_iter()
+            .map(|(op, inputs)| Node {
+                name: op.name().into(),
+                op_type: op.name().into(),
+                op,
+                inputs,
+            })
+            .collect(),
+        constants: constants
+            .into_iter()
+            .map(|v| Tensor {
+                shape: vec![],
+                data: vec![v],
+            })
+            .collect(),
+    }
+}
+
+/// `t ↦ t^degree` as a chain of products.
+fn power(degree: u32) -> ScalarFn {
+    let mut nodes = vec![(Op::Identity, vec![Operand::Value(0)])];
+    for k in 1..degree.max(1) {
+        nodes.push((Op::Mul, vec![Operand::Value(k as usize), Operand::Value(0)]));
+    }
+    unary_fn(nodes, vec![])
+}
+
+/// `t_v = gamma·⟨s_v, z⟩ + coef0` for every support vector, then `f`.
+fn dot_layer(
+    m: &SvmModel,
+    a_u: &[f64],
+    c_u: &[f64],
+    n: usize,
+    gamma: f32,
+    coef0: f32,
+    f: ScalarFn,
+) -> FloatDense {
+    let g = f64::from(gamma);
+    let mut weights = Vec::with_capacity(m.n_sv() * n);
+    let mut bias = Vec::with_capacity(m.n_sv());
+    for v in 0..m.n_sv() {
+        let s: Vec<f64> = m.vector(v).iter().map(|&x| f64::from(x)).collect();
+        for i in 0..n {
+            let w: f64 = s
+                .iter()
+                .enumerate()
+                .map(|(k, sk)| sk * a_u[k * n + i])
+                .sum();
+            weights.push((g * w) as f32);
+        }
+        let b: f64 = s.iter().zip(c_u).map(|(sk, c)| sk * c).sum();
+        bias.push((g * b + f64::from(coef0)) as f32);
+    }
+    FloatDense {
+        n_in: n,
+        n_out: m.n_sv(),
+        weights,
+        bias,
+        relu: false,
+        cap: None,
+        smooth: Some(f),
+    }
+}
+
+/// The RBF's two hidden layers: ramps of every `z_j`, then `D_v` with `exp(−gamma·D)`.
+fn rbf_layers(
+    m: &SvmModel,
+    a_u: &[f64],
+    c_u: &[f64],
+    zs: &[Vec<f64>],
+    n: usize,
+    gamma: f64,
+) -> Vec<FloatDense> {
+    let n_z = c_u.len();
+    let k = DEFAULT_SEGMENTS;
+    // each feature's calibrated range (the support vectors' own values count too)
+    let ranges: Vec<(f64, f64)> = (0..n_z)
+        .map(|j| {
+            let vals = zs
+                .iter()
+                .map(|z| z[j])
+                .chain((0..m.n_sv()).map(|v| f64::from(m.vector(v)[j])));
+            let (lo, hi) = vals.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+                (a.min(x), b.max(x))
+            });
+            if hi > lo {
+                (lo, hi)
+            } else {
+                (lo - 1.0, lo + 1.0)
+            }
+        })
+        .collect();
+    let mut weights = Vec::with_capacity(n_z * k * n);
+    let mut bias = Vec::with_capacity(n_z * k);
+    for (j, &(lo, hi)) in ranges.iter().enumerate() {
+        let w = (hi - lo) / k as f64;
+        for s in 0..k {
+            let c = lo + s as f64 * w;
+            weights.extend(a_u[j * n..(j + 1) * n].iter().map(|a| (a / w) as f32));
+            bias.push(((c_u[j] - c) / w) as f32);
+        }
+    }
+    let ramps = FloatDense {
+        n_in: n,
+        n_out: n_z * k,
+        weights,
+        bias,
+        relu: true,
+        cap: Some(1.0),
+        smooth: None,
+    };
+    let mut weights = Vec::with_capacity(m.n_sv() * n_z * k);
+    let mut bias = Vec::with_capacity(m.n_sv());
+    for v in 0..m.n_sv() {
+        let sv = m.vector(v);
+        let mut b = 0.0;
+        for (j, &(lo, hi)) in ranges.iter().enumerate() {
+            let w = (hi - lo) / k as f64;
+            let s = f64::from(sv[j]);
+            for r in 0..k {
+                let (c0, c1) = (lo + r as f64 * w, lo + (r + 1) as f64 * w);
+                weights.push((c1 * c1 - c0 * c0 - 2.0 * s * w) as f32);
+            }
+            b += (lo - s) * (lo - s);
+        }
+        bias.push(b as f32);
+    }
+    let exp = unary_fn(
+        vec![
+            (Op::Mul, vec![Operand::Value(0), Operand::Const(0)]),
+            (Op::Unary(Unary::Exp), vec![Operand::Value(1)]),
+        ],
+        vec![-(gamma as f32)],
+    );
+    let distances = FloatDense {
+        n_in: n_z * k,
+        n_out: m.n_sv(),
+        weights,
+        bias,
+        relu: false,
+        cap: None,
+        smooth: Some(exp),
+    };
+    vec![ramps, distances]
+}
