@@ -1,0 +1,102 @@
+//! Preprocessing pipelines, SVMs and smooth activations end to end: a batch of up to 64 proves
+//! in one proof whose outputs are the reference executor's, and the committed encoding binds:
+//! the same proof does not verify for a model whose folded preprocessing differs by one step.
+
+use glassbox_air::SecurityLevel;
+use glassbox_model::{compile_onnx, parse_input_json, InputEncoding, QuantizedModel};
+use glassbox_prover::prove;
+use glassbox_trace::Program;
+use glassbox_verifier::{verify, VerifyError};
+
+fn fixture(name: &str) -> String {
+    format!("{}/../../fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn samples(file: &str) -> Vec<Vec<f32>> {
+    parse_input_json(&std::fs::read_to_string(fixture(file)).unwrap(), None).unwrap()
+}
+
+/// The compiled fixture and the encoded inputs of its first `n` test samples.
+fn load(name: &str, calib: &str, test: &str, n: usize) -> (QuantizedModel, Vec<Vec<i64>>) {
+    let onnx = std::fs::read(fixture(&format!("{name}.onnx"))).unwrap();
+    let (q, _) = compile_onnx(&onnx, Some(&samples(calib))).unwrap();
+    let xs = samples(test)
+        .iter()
+        .take(n)
+        .map(|x| q.quantize_input(x).unwrap())
+        .collect();
+    (q, xs)
+}
+
+#[test]
+fn pipelines_and_smooth_activations_prove_a_batch_in_one_proof() {
+    for (name, calib, test) in [
+        (
+            "pipe_minmax_pca_svc_rbf_bc",
+            "tree_breast_cancer.calib.json",
+            "tree_breast_cancer.test.json",
+        ),
+        (
+            "pipe_scaler_pca_logreg_bc",
+            "tree_breast_cancer.calib.json",
+            "tree_breast_cancer.test.json",
+        ),
+        (
+            "pipe_scaler_svc_linear_wine",
+            "forest_wine.calib.json",
+            "forest_wine.test.json",
+        ),
+        ("mlp_tanh_digits", "digits_calib.json", "digits_test.json"),
+        ("act_gelu_digits", "digits_calib.json", "digits_test.json"),
+    ] {
+        let (q, xs) = load(name, calib, test, 64);
+        let program = Program::compile(&q).unwrap();
+        let claim = verify(
+            &prove(&program, &xs, SecurityLevel::Bits100)
+                .unwrap()
+                .to_bytes(),
+            &program.digest(),
+            100,
+        )
+        .unwrap();
+        let reference: Vec<Vec<i64>> = q.run(&xs).unwrap().into_iter().map(|e| e.outputs).collect();
+        assert_eq!(claim.outputs, reference, "{name}");
+        assert_eq!(claim.inputs, xs, "{name}");
+        assert_eq!(claim.input_encoding, q.input_encoding, "{name}");
+    }
+}
+
+#[test]
+fn the_folded_preprocessing_is_bound_by_the_digest() {
+    let (q, xs) = load(
+        "pipe_scaler_svc_linear_wine",
+        "forest_wine.calib.json",
+        "forest_wine.test.json",
+        4,
+    );
+    let program = Program::compile(&q).unwrap();
+    let proof = prove(&program, &xs, SecurityLevel::Bits100)
+        .unwrap()
+        .to_bytes();
+    // the same weights and codes, one feature's step 1 % wider: another statement
+    let mut other = q.clone();
+    if let InputEncoding::Affine { step, .. } = &mut other.input_encoding {
+        step[3] *= 1.01;
+    }
+    let other_digest = Program::compile(&other).unwrap().digest();
+    assert_ne!(other_digest, program.digest());
+    assert!(matches!(
+        verify(&proof, &other_digest, 100),
+        Err(VerifyError::DigestMismatch { .. })
+    ));
+    // and a proof made under the other encoding does not verify as the committed model's
+    let forged = prove(
+        &Program::compile(&other).unwrap(),
+        &xs,
+        SecurityLevel::Bits100,
+    )
+    .unwrap()
+    .to_bytes();
+    assert!(verify(&forged, &program.digest(), 100).is_err());
+    assert!(verify(&proof, &program.digest(), 100).is_ok());
+}
