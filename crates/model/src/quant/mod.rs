@@ -29,6 +29,7 @@
 //! That bound never saturates but wastes resolution; calibrate for accuracy.
 
 pub(crate) mod calibrate;
+pub(crate) mod compact;
 pub(crate) mod encoding;
 pub(crate) mod fidelity;
 pub(crate) mod model;

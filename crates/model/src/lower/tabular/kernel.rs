@@ -7,8 +7,11 @@
 //! - **RBF**: `exp(−gamma·‖z − s_v‖²)` needs squares. A first layer of ramps
 //!   `clip((z_j − c_jk)/w_j, 0, 1)` over each feature's calibrated range gives both `z_j` and
 //!   `z_j²` as linear functions of the same ramps (slope `w_j`, and the chords of the square), so
-//!   the second layer's pre-activation is `D_v = Σ_j (z_j − s_vj)²` directly, followed by the
-//!   smooth activation `exp(−gamma·D)`.
+//!   the second layer computes `D_v = Σ_j (z_j − s_vj)²` directly, clipped to `[0, D_max]`
+//!   (`exp(−gamma·D_max) = 10⁻³`, so nothing is lost beyond). A third layer applies
+//!   `exp(−gamma·D)` to each `D_v` alone: its ramps read one input each, so it is stored
+//!   block-diagonal ([`compact_groups`]) and costs `K` weights per support vector, not
+//!   `K × 8·K` (the support vectors are padded to a power of two for that layout).
 //!
 //! The smooth activations become ramps like any other ([`crate::lower::smooth`]), and the output
 //! layer is the decision `Σ_v coef_v·K_v + rho` as `[d, 0]` (two classes; onnxruntime's label is
@@ -25,8 +28,15 @@ use crate::lower::smooth::scalar::ScalarFn;
 use crate::lower::tabular::linear::affine_encoding;
 use crate::lower::tabular::prefix::AffinePrefix;
 use crate::quant::calibrate::quantize_codes;
+use crate::quant::compact::compact_groups;
 use crate::quant::encoding::InputEncoding;
 use crate::quant::model::QuantizedModel;
+
+/// Ramps per feature for the RBF's squares.
+const SQUARE_SEGMENTS: usize = 8;
+/// Ramps per support vector for the RBF's `exp` (on `[0, D_max]`, where it is smooth enough
+/// for 8): the cells of a sample grow with `support vectors × this`, the RBF's main cost.
+const EXP_SEGMENTS: usize = 8;
 
 /// Lowers a two-class SVM with a nonlinear kernel behind `prefix`.
 ///
@@ -83,7 +93,11 @@ pub(crate) fn lower_kernel_svm(
             .collect()
     };
     let decision = m.pair_coefficients((0, 1));
-    let n_sv = m.n_sv();
+    let n_sv = match m.kernel {
+        // padded to a power of two for the block-diagonal exp layer
+        Kernel::Rbf { .. } => m.n_sv().next_power_of_two(),
+        _ => m.n_sv(),
+    };
     let mut layers = match m.kernel {
         Kernel::Rbf { gamma } => {
             let zs: Vec<Vec<f64>> = codes.iter().map(|u| z_of(u)).collect();
@@ -109,6 +123,7 @@ pub(crate) fn lower_kernel_svm(
         weights: decision
             .iter()
             .map(|&c| c as f32)
+            .chain(std::iter::repeat_n(0.0, n_sv - m.n_sv()))
             .chain(std::iter::repeat_n(0.0, n_sv))
             .collect(),
         bias: vec![m.rho[0], 0.0],
@@ -124,8 +139,13 @@ pub(crate) fn lower_kernel_svm(
     };
     mlp.validate()?;
     let samples = (!codes.is_empty()).then_some(codes.as_slice());
-    let (proven, reports) = expand(&mlp, samples, DEFAULT_SEGMENTS)?;
+    let segments = match m.kernel {
+        Kernel::Rbf { .. } => EXP_SEGMENTS,
+        _ => DEFAULT_SEGMENTS,
+    };
+    let (proven, reports) = expand(&mlp, samples, segments)?;
     let mut q = quantize_codes(&proven, samples)?;
+    compact_groups(&mut q);
     q.input_encoding = InputEncoding::Affine { offset, step };
     q.input_scale = 1.0;
     q.validate()?;
@@ -216,7 +236,7 @@ fn rbf_layers(
     gamma: f64,
 ) -> Vec<FloatDense> {
     let n_z = c_u.len();
-    let k = DEFAULT_SEGMENTS;
+    let k = SQUARE_SEGMENTS;
     // each feature's calibrated range (the support vectors' own values count too)
     let ranges: Vec<(f64, f64)> = (0..n_z)
         .map(|j| {
@@ -253,8 +273,10 @@ fn rbf_layers(
         cap: Some(1.0),
         smooth: None,
     };
-    let mut weights = Vec::with_capacity(m.n_sv() * n_z * k);
-    let mut bias = Vec::with_capacity(m.n_sv());
+    let padded = m.n_sv().next_power_of_two();
+    let mut weights = Vec::with_capacity(padded * n_z * k);
+    let mut bias = Vec::with_capacity(padded);
+    let mut d_max = 0f64;
     for v in 0..m.n_sv() {
         let sv = m.vector(v);
         let mut b = 0.0;
@@ -268,7 +290,33 @@ fn rbf_layers(
             b += (lo - s) * (lo - s);
         }
         bias.push(b as f32);
+        for z in zs {
+            let d: f64 = z
+                .iter()
+                .zip(sv)
+                .map(|(zj, &s)| (zj - f64::from(s)).powi(2))
+                .sum();
+            d_max = d_max.max(d);
+        }
     }
+    // padding vectors: D = 0, read by nothing
+    weights.resize(padded * n_z * k, 0.0);
+    bias.resize(padded, 0.0);
+    let cutoff = 1000f64.ln() / gamma.max(f64::MIN_POSITIVE);
+    let d_cap = if d_max > 0.0 {
+        d_max.min(cutoff)
+    } else {
+        cutoff
+    };
+    let distances = FloatDense {
+        n_in: n_z * k,
+        n_out: padded,
+        weights,
+        bias,
+        relu: true,
+        cap: Some(d_cap as f32),
+        smooth: None,
+    };
     let exp = unary_fn(
         vec![
             (Op::Mul, vec![Operand::Value(0), Operand::Const(0)]),
@@ -276,14 +324,16 @@ fn rbf_layers(
         ],
         vec![-(gamma as f32)],
     );
-    let distances = FloatDense {
-        n_in: n_z * k,
-        n_out: m.n_sv(),
-        weights,
-        bias,
+    let kernels = FloatDense {
+        n_in: padded,
+        n_out: padded,
+        weights: (0..padded * padded)
+            .map(|i| if i / padded == i % padded { 1.0 } else { 0.0 })
+            .collect(),
+        bias: vec![0.0; padded],
         relu: false,
         cap: None,
         smooth: Some(exp),
     };
-    vec![ramps, distances]
+    vec![ramps, distances, kernels]
 }
