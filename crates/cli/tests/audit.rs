@@ -470,3 +470,52 @@ fn the_honest_attack_bundle_reproven_today_verifies() {
         .code(1)
         .stdout(predicate::str::contains("bundle INVALID: duplicated proof"));
 }
+
+/// The ezDPS-shaped pipeline (MinMaxScaler → PCA → RBF SVM): `compile --calibrate` reports the
+/// smooth activation's fit, a batch proves, and `--inputs` checks the auditor's raw features
+/// through the committed (folded) encoding.
+#[test]
+fn a_pipeline_reports_its_activation_and_checks_raw_inputs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = glassbox()
+        .args(["compile", "--calibrate"])
+        .arg(fixture("tree_breast_cancer.calib.json"))
+        .arg("-o")
+        .arg(dir.path().join("p.gbm"))
+        .arg(fixture("pipe_minmax_pca_svc_rbf_bc.onnx"))
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("activation after layer 2: Mul → Exp as 8 ramps per neuron"),
+        "{stdout}"
+    );
+    let test: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("tree_breast_cancer.test.json")).expect("fixture"),
+    )
+    .expect("json");
+    let five =
+        serde_json::json!({ "input_data": test["input_data"].as_array().expect("array")[..5] });
+    std::fs::write(dir.path().join("in.json"), five.to_string()).expect("write");
+    let mut moved = five.clone();
+    let v = moved["input_data"][4][3].as_f64().expect("number");
+    moved["input_data"][4][3] = serde_json::json!(v * 1.5);
+    std::fs::write(dir.path().join("moved.json"), moved.to_string()).expect("write");
+    let proved = json_of(glassbox().current_dir(dir.path()).args([
+        "prove", "p.gbm", "--input", "in.json", "-o", "p.gbp", "--json",
+    ]));
+    let digest = proved["digest"].as_str().expect("digest").to_string();
+    let run = |inputs: &str| {
+        glassbox()
+            .current_dir(dir.path())
+            .args(["verify", "p.gbp", "--digest", &digest, "--inputs", inputs])
+            .assert()
+    };
+    run("in.json").code(0).stdout(predicate::str::contains(
+        "input encoding affine per feature (30 features)",
+    ));
+    run("moved.json")
+        .code(1)
+        .stdout(predicate::str::contains("sample 4, feature 3"));
+}

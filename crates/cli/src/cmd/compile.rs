@@ -97,13 +97,28 @@ impl Args {
                 summary::batch_capacity(&program, model.proof_batch)
             );
             match &report {
-                Some(r) => say!(
-                    "  fidelity  argmax agreement {:.2}% on {} samples, max |err| {:.4}, mean |err| {:.4}",
-                    r.argmax_agreement * 100.0,
-                    r.samples,
-                    r.max_abs_error,
-                    r.mean_abs_error
-                ),
+                Some(r) => {
+                    say!(
+                        "  fidelity  argmax agreement {:.2}% on {} samples, max |err| {:.4}, mean |err| {:.4}",
+                        r.argmax_agreement * 100.0,
+                        r.samples,
+                        r.max_abs_error,
+                        r.mean_abs_error
+                    );
+                    for a in &r.activations {
+                        say!(
+                            "  activation after layer {}: {} as {} ramps per neuron on [{:.3}, {:.3}]; \
+                             fit error max {:.5}, mean {:.5}",
+                            a.layer,
+                            a.function,
+                            a.segments,
+                            a.range.0,
+                            a.range.1,
+                            a.error.max,
+                            a.error.mean
+                        );
+                    }
+                }
                 None => say!(
                     "  fidelity  not measured (pass --calibrate SAMPLES.json; default scales used)"
                 ),
