@@ -17,6 +17,7 @@ import sys
 from sklearn.datasets import load_breast_cancer, load_wine
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.svm import SVC, LinearSVC
@@ -66,6 +67,11 @@ def main():
     # LinearSVC does not take), so it is exported alone; it becomes one LinearClassifier
     est = LinearSVC(random_state=0, max_iter=20000).fit(x_tr, y_tr)
     export(est, "svm_linearsvc_wine", x_tr, x_te, zipmap=False)
+    est = make_pipeline(StandardScaler(), MLPClassifier((32,), max_iter=1000, random_state=0))
+    export(est.fit(x_tr, y_tr), "pipe_scaler_mlp_wine", x_tr, x_te)
+    est = make_pipeline(StandardScaler(), PCA(8, random_state=0),
+                        MLPClassifier((16,), activation="tanh", max_iter=1000, random_state=0))
+    export(est.fit(x_tr, y_tr), "pipe_scaler_pca_mlp_tanh_wine", x_tr, x_te)
 
 
 if __name__ == "__main__":

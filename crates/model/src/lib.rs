@@ -95,6 +95,9 @@ pub fn compile_onnx(
     if let Some(lowered) = lower::convnet::lower_graph(&graph, calibration)? {
         return Ok(lowered);
     }
+    if let Some(lowered) = lower::pipeline::lower_graph(&graph, calibration)? {
+        return Ok(lowered);
+    }
     let mlp = FloatMlp::from_graph(&graph)?;
     // smooth activations become ramps; the fidelity is measured against the exact functions
     let (proven, activations) =

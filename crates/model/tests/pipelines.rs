@@ -8,7 +8,9 @@ use glassbox_model::{compile_onnx, InputEncoding};
 use support::{fixture, labels, samples};
 
 /// (fixture, data split, least label agreement with onnxruntime on the test split)
-const PIPELINES: [(&str, &str, f64); 8] = [
+const PIPELINES: [(&str, &str, f64); 10] = [
+    ("pipe_scaler_mlp_wine", "forest_wine", 0.98),
+    ("pipe_scaler_pca_mlp_tanh_wine", "forest_wine", 0.98),
     ("pipe_minmax_pca_svc_rbf_bc", "tree_breast_cancer", 0.97),
     ("pipe_scaler_pca_svc_poly_bc", "tree_breast_cancer", 0.97),
     ("pipe_scaler_svc_sigmoid_bc", "tree_breast_cancer", 0.97),

@@ -101,13 +101,24 @@ impl FloatMlp {
     /// [`ModelError::Unsupported`] for a branch, a hidden layer without ReLU, a ReLU on the output
     /// layer, or any other op; [`ModelError::ShapeMismatch`] for inconsistent widths.
     pub fn from_graph(graph: &Graph) -> Result<Self> {
+        Self::from_graph_at(graph, 0, graph.input_len)
+    }
+
+    /// [`FloatMlp::from_graph`] for the chain that starts at value `start` (`width` features
+    /// wide) instead of the graph input: the nodes before it are someone else's (a folded
+    /// preprocessing prefix). The first layer then reads `width` inputs.
+    ///
+    /// # Errors
+    /// As [`FloatMlp::from_graph`].
+    pub(crate) fn from_graph_at(graph: &Graph, start: usize, width: usize) -> Result<Self> {
         graph.validate()?;
         let mut layers: Vec<FloatDense> = Vec::new();
         // A layer whose bias may still receive an `Add` and that has not been closed by ReLU.
         let mut open: Option<FloatDense> = None;
-        let mut width = graph.input_len;
-        let mut current = 0usize; // value id of the chain
-        let mut skip_to = 0usize; // the end of a smooth activation's nodes
+        let input_len = width;
+        let mut width = width;
+        let mut current = start; // value id of the chain
+        let mut skip_to = start; // the end of a smooth activation's nodes (or of the prefix)
         for (k, node) in graph.nodes.iter().enumerate().take(graph.logits) {
             if k < skip_to {
                 continue;
@@ -267,7 +278,7 @@ impl FloatMlp {
         layers.push(last);
         let mlp = Self {
             name: graph.name.clone(),
-            input_len: graph.input_len,
+            input_len,
             layers,
             classifier: graph.classifier,
         };

@@ -4,5 +4,6 @@
 
 pub(crate) mod convnet;
 pub(crate) mod dense;
+pub(crate) mod pipeline;
 pub mod smooth;
 pub mod tabular;

@@ -71,8 +71,8 @@ impl ScalarFn {
 
     /// The elementwise region of `graph` that starts at node `start` and reads value `arg` (the
     /// output of a dense layer): the longest run of elementwise nodes whose values come from
-    /// `arg`, the run itself, or scalar constants. `None` if node `start` is not elementwise or is
-    /// a lone `Relu` (an ordinary ReLU layer). Returns the function and the index of the first
+    /// `arg`, the run itself, or scalar constants. `None` if node `start` is not elementwise or the
+    /// run is a lone `Relu` among identities (an ordinary ReLU layer). Returns the function and the index of the first
     /// node after the run (its output value is that index).
     ///
     /// # Errors
@@ -119,8 +119,13 @@ impl ScalarFn {
             map.push((k + 1, nodes.len()));
             end = k + 1;
         }
-        let plain_relu = nodes.len() == 1 && nodes[0].op == Op::Relu;
-        if nodes.is_empty() || plain_relu {
+        // identities around a ReLU (or nothing at all) are no smooth activation
+        let mut essential = nodes.iter().filter(|n| n.op != Op::Identity);
+        let plain = match essential.next() {
+            None => true,
+            Some(n) => n.op == Op::Relu && essential.next().is_none(),
+        };
+        if plain {
             return Ok(None);
         }
         Ok(Some((Self { nodes, constants }, end)))

@@ -59,27 +59,8 @@ pub(crate) fn lower_kernel_svm(
     let n = prefix.n_in;
     let (offset, step) = affine_encoding(n, calibration)?;
     // z as a function of the codes u: z = A·(offset + step⊙u) + c
-    let (a_u, c_u) = {
-        let mut a = prefix.a.clone();
-        let mut c = prefix.c.clone();
-        for (k, row) in a.chunks_mut(n).enumerate() {
-            for (i, v) in row.iter_mut().enumerate() {
-                c[k] += *v * offset[i];
-                *v *= step[i];
-            }
-        }
-        (a, c)
-    };
-    let codes: Vec<Vec<f32>> = calibration
-        .unwrap_or_default()
-        .iter()
-        .map(|x| {
-            x.iter()
-                .zip(offset.iter().zip(&step))
-                .map(|(&v, (o, s))| ((f64::from(v) - o) / s) as f32)
-                .collect()
-        })
-        .collect();
+    let AffinePrefix { a: a_u, c: c_u, .. } = prefix.over_codes(&offset, &step);
+    let codes = to_codes(calibration, &offset, &step);
     let z_of = |u: &[f32]| -> Vec<f64> {
         a_u.chunks(n)
             .zip(&c_u)
@@ -150,6 +131,24 @@ pub(crate) fn lower_kernel_svm(
     q.input_scale = 1.0;
     q.validate()?;
     Ok((q, reports))
+}
+
+/// Calibration samples as affine codes `(x − offset)/step` (unrounded).
+pub(crate) fn to_codes(
+    calibration: Option<&[Vec<f32>]>,
+    offset: &[f64],
+    step: &[f64],
+) -> Vec<Vec<f32>> {
+    calibration
+        .unwrap_or_default()
+        .iter()
+        .map(|x| {
+            x.iter()
+                .zip(offset.iter().zip(step))
+                .map(|(&v, (o, s))| ((f64::from(v) - o) / s) as f32)
+                .collect()
+        })
+        .collect()
 }
 
 fn unreachable_linear() -> Result<Vec<FloatDense>> {

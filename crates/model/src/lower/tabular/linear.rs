@@ -90,6 +90,16 @@ pub(crate) fn affine_encoding(
             hi[f] = hi[f].max(f64::from(v));
         }
     }
+    // a feature constant on the calibration samples gets the median step of the others, so
+    // that its (unused there) weight neither dominates the layer's scale nor vanishes
+    let mut steps: Vec<f64> = lo
+        .iter()
+        .zip(&hi)
+        .filter(|(a, b)| a.is_finite() && b > a)
+        .map(|(a, b)| (b - a) / 254.0)
+        .collect();
+    steps.sort_by(f64::total_cmp);
+    let median = steps.get(steps.len() / 2).copied().unwrap_or(1.0);
     Ok(lo
         .iter()
         .zip(&hi)
@@ -97,7 +107,7 @@ pub(crate) fn affine_encoding(
             if a.is_finite() && b > a {
                 ((a + b) / 2.0, (b - a) / 254.0)
             } else if a.is_finite() {
-                (a, 1.0) // a constant feature: code 0 is its value
+                (a, median) // constant on the calibration samples: code 0 is its value
             } else {
                 (0.0, 1.0 / 127.0) // no calibration: [−1, 1]
             }

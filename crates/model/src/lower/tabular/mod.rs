@@ -43,9 +43,9 @@
 
 mod classic;
 mod head;
-mod kernel;
-mod linear;
-mod prefix;
+pub(crate) mod kernel;
+pub(crate) mod linear;
+pub(crate) mod prefix;
 mod svm;
 mod trees;
 

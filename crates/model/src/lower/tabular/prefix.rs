@@ -28,6 +28,19 @@ pub(crate) struct AffinePrefix {
 }
 
 impl AffinePrefix {
+    /// The same map as a function of affine codes `u` (`x = offset + step ⊙ u`).
+    pub(crate) fn over_codes(&self, offset: &[f64], step: &[f64]) -> Self {
+        let mut a = self.a.clone();
+        let mut c = self.c.clone();
+        for (k, row) in a.chunks_mut(self.n_in).enumerate() {
+            for (i, v) in row.iter_mut().enumerate() {
+                c[k] += *v * offset[i];
+                *v *= step[i];
+            }
+        }
+        Self { a, c, ..*self }
+    }
+
     /// Folds the prefix into rows over its output: `w·z + b = (w·A)·x + (w·c + b)`. `rows` is
     /// row-major `[m][n_out]`; returns `[m][n_in]` and the new intercepts.
     pub(crate) fn fold(&self, rows: &[f64], intercepts: &[f64]) -> (Vec<f64>, Vec<f64>) {
@@ -47,7 +60,7 @@ impl AffinePrefix {
 }
 
 /// Whether `node` is an affine step (constant weights on the right side where it matters).
-fn is_affine(node: &Node) -> bool {
+pub(crate) fn is_affine(node: &Node) -> bool {
     let constant = |k: usize| matches!(node.inputs.get(k), Some(Operand::Const(_)));
     match node.op {
         Op::Identity
