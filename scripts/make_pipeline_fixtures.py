@@ -9,18 +9,19 @@ random_state=0, stratified)), exported by skl2onnx (opset 17, ai.onnx.ml 3, zipm
 onnxruntime's labels and outputs on the whole test split, in the format of
 make_classic_fixtures.py (`<name>.onnx`, `<name>.expected.json`). The splits are the classic
 fixtures' own: breast cancer models use tree_breast_cancer.{test,calib}.json, wine models
-forest_wine.{test,calib}.json (the same arrays; they are not written twice).
+forest_wine.{test,calib}.json, diabetes models tree_diabetes_regressor.{test,calib}.json (the
+same arrays; they are not written twice).
 """
 import os
 import sys
 
-from sklearn.datasets import load_breast_cancer, load_wine
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
-from sklearn.svm import SVC, LinearSVC
+from sklearn.svm import SVC, SVR, LinearSVC
 from skl2onnx import convert_sklearn
 from skl2onnx.common.data_types import FloatTensorType
 
@@ -63,6 +64,18 @@ def main():
     x_tr, x_te, y_tr, _ = classic.split(load_wine, True)
     est = make_pipeline(StandardScaler(), SVC(kernel="linear")).fit(x_tr, y_tr)
     export(est, "pipe_scaler_svc_linear_wine", x_tr, x_te)
+    est = make_pipeline(StandardScaler(), SVC(kernel="rbf")).fit(x_tr, y_tr)
+    export(est, "pipe_scaler_svc_rbf_wine", x_tr, x_te)
+
+    x_tr, x_te, y_tr, _ = classic.split(load_diabetes, False)
+    est = make_pipeline(StandardScaler(), SVR(kernel="rbf", C=100.0)).fit(x_tr, y_tr)
+    onx = convert_sklearn(est, "pipe_scaler_svr_rbf_diabetes",
+                          [("input", FloatTensorType([None, x_tr.shape[1]]))], target_opset=OPSET)
+    classic.record(onx, est, "pipe_scaler_svr_rbf_diabetes", x_tr, x_te, False)
+    for split in ("test", "calib"):  # identical to the classic fixtures' splits
+        os.remove(os.path.join(classic.OUT, f"pipe_scaler_svr_rbf_diabetes.{split}.json"))
+
+    x_tr, x_te, y_tr, _ = classic.split(load_wine, True)
     # skl2onnx 1.20 cannot convert LinearSVC inside a pipeline (it passes a zipmap option
     # LinearSVC does not take), so it is exported alone; it becomes one LinearClassifier
     est = LinearSVC(random_state=0, max_iter=20000).fit(x_tr, y_tr)

@@ -8,7 +8,8 @@ use glassbox_model::{compile_onnx, InputEncoding};
 use support::{fixture, labels, samples};
 
 /// (fixture, data split, least label agreement with onnxruntime on the test split)
-const PIPELINES: [(&str, &str, f64); 10] = [
+const PIPELINES: [(&str, &str, f64); 11] = [
+    ("pipe_scaler_svc_rbf_wine", "forest_wine", 0.97),
     ("pipe_scaler_mlp_wine", "forest_wine", 0.98),
     ("pipe_scaler_pca_mlp_tanh_wine", "forest_wine", 0.98),
     ("pipe_minmax_pca_svc_rbf_bc", "tree_breast_cancer", 0.97),
@@ -57,4 +58,33 @@ fn pipelines_agree_with_onnxruntime_on_their_test_splits() {
         }
         assert!(rate >= least, "{name}: {agree}/{}", test.len());
     }
+}
+
+/// An RBF `SVMRegressor` behind a scaler: the proven score against onnxruntime's on the whole
+/// diabetes test split.
+#[test]
+fn an_rbf_regressor_follows_onnxruntime() {
+    let onnx = fixture("pipe_scaler_svr_rbf_diabetes.onnx");
+    let calib = samples("tree_diabetes_regressor.calib.json", None);
+    let (q, _) = compile_onnx(&onnx, Some(&calib)).unwrap();
+    assert!(!q.classifier);
+    let test = samples("tree_diabetes_regressor.test.json", None);
+    let expected: Vec<f64> =
+        support::onnxruntime_outputs("pipe_scaler_svr_rbf_diabetes.expected.json")
+            .1
+            .iter()
+            .map(|o| o[0])
+            .collect();
+    let execs = q.run_f32(&test).unwrap();
+    let got: Vec<f64> = execs.iter().map(|e| q.dequantize_outputs(e)[0]).collect();
+    let mean = expected.iter().sum::<f64>() / expected.len() as f64;
+    let spread = expected.iter().map(|y| (y - mean).abs()).sum::<f64>() / expected.len() as f64;
+    let error = got
+        .iter()
+        .zip(&expected)
+        .map(|(g, y)| (g - y).abs())
+        .sum::<f64>()
+        / got.len() as f64;
+    println!("SVR: mean |error| {error:.3} against a mean deviation of {spread:.3}");
+    assert!(error < 0.12 * spread, "{error} vs {spread}");
 }

@@ -198,7 +198,7 @@ pub(crate) fn eval(node: &str, op_type: &str, op: &Op, args: &[&Tensor]) -> Resu
         }
         Op::Svm(m) => {
             let x = classic_input(node, args, m.n_features)?;
-            Ok(row_output(m.votes(x).iter().map(|&v| v as f32).collect()))
+            Ok(row_output(m.outputs(x).iter().map(|&v| v as f32).collect()))
         }
         Op::Normalizer { norm } => {
             let x = arg(node, args, 0)?;

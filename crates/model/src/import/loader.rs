@@ -408,7 +408,7 @@ fn find_classic(nodes: &[Node], output: usize) -> Option<(usize, bool)> {
         match &node.op {
             Op::TreeEnsemble(t) => return Some((v, t.classes.is_some())),
             Op::Linear(l) => return Some((v, l.classes.is_some())),
-            Op::Svm(_) => return Some((v, true)),
+            Op::Svm(m) => return Some((v, !m.is_regressor())),
             Op::Normalizer { .. } | Op::Identity | Op::Softmax { .. } | Op::ArgMax { .. } => {
                 match node.inputs.first() {
                     Some(Operand::Value(u)) => v = *u,

@@ -27,6 +27,7 @@ pub(crate) const OPS: &[&str] = &[
     "Normalizer",
     "Scaler",
     "SVMClassifier",
+    "SVMRegressor",
 ];
 
 /// Maps an ONNX-ML node to an [`Op`]; `Ok(None)` for ops that are not classic models (they are
@@ -53,7 +54,7 @@ pub(crate) fn import_ml(
         "LinearClassifier" | "LinearRegressor" => {
             Op::Linear(Box::new(import_linear(n, node, op, n_features)?))
         }
-        "SVMClassifier" => Op::Svm(Box::new(import_svm(n, node, op)?)),
+        "SVMClassifier" | "SVMRegressor" => Op::Svm(Box::new(import_svm(n, node, op)?)),
         "Normalizer" => {
             let s = get_string(n, "norm", b"MAX", node)?;
             let norm = Norm::from_onnx(s).ok_or_else(|| {
@@ -119,7 +120,8 @@ fn import_linear(n: &NodeProto, node: &str, op: &str, n_features: usize) -> Resu
     Ok(model)
 }
 
-/// A one-vs-one `SVMClassifier` (the `SVM_SVC` mode: support vectors given).
+/// A one-vs-one `SVMClassifier` or an `SVMRegressor` (the `SVM_SVC` mode: support vectors
+/// given; see [`SvmModel::classes`] for the regressor's shape).
 fn import_svm(n: &NodeProto, node: &str, op: &str) -> Result<SvmModel> {
     let params = get_floats(n, "kernel_params", node)?;
     let param = |i: usize, d: f32| params.get(i).copied().unwrap_or(d);
@@ -155,10 +157,27 @@ fn import_svm(n: &NodeProto, node: &str, op: &str) -> Result<SvmModel> {
             "Platt probabilities (prob_a/prob_b): export with probability=False",
         ));
     }
-    let vectors_per_class: Vec<usize> = get_ints(n, "vectors_per_class", node)?
-        .iter()
-        .map(|&v| usize::try_from(v).map_err(|_| ml_invalid(op, node, "a negative vector count")))
-        .collect::<Result<_>>()?;
+    let regressor = n.op_type == "SVMRegressor";
+    if regressor && get_int(n, "one_class", 0, node)? != 0 {
+        return Err(ml_unsupported(op, node, "a one-class SVM"));
+    }
+    let vectors_per_class: Vec<usize> = if regressor {
+        let n_supports = get_int(n, "n_supports", 0, node)?;
+        let count = usize::try_from(n_supports)
+            .map_err(|_| ml_invalid(op, node, "a negative support-vector count"))?;
+        if count == 0 {
+            vec![]
+        } else {
+            vec![count, 0]
+        }
+    } else {
+        get_ints(n, "vectors_per_class", node)?
+            .iter()
+            .map(|&v| {
+                usize::try_from(v).map_err(|_| ml_invalid(op, node, "a negative vector count"))
+            })
+            .collect::<Result<_>>()?
+    };
     if vectors_per_class.is_empty() {
         return Err(ml_unsupported(
             op,

@@ -76,7 +76,7 @@ impl<'a> Importer<'a> {
             if let Some(op) = import_ml(n, &name, &op_type, self.input_len)? {
                 if matches!(&op, Op::TreeEnsemble(t) if t.classes.is_some())
                     || matches!(&op, Op::Linear(l) if l.classes.is_some())
-                    || matches!(&op, Op::Svm(_))
+                    || matches!(&op, Op::Svm(m) if !m.is_regressor())
                 {
                     // Outputs: (label, probabilities/scores). Only the float one is imported.
                     self.label_outputs.insert(out.clone(), name.clone());

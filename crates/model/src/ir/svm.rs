@@ -85,7 +85,9 @@ pub struct SvmModel {
     pub coefficients: Vec<f32>,
     /// One offset per class pair.
     pub rho: Vec<f32>,
-    /// The class labels.
+    /// The class labels; empty for an `SVMRegressor`, which is stored as one pair `(0, 1)`
+    /// whose class 0 owns every support vector (`vectors_per_class = [n_sv, 0]`, one coefficient
+    /// row, one `rho`), so its decision is `Σ_v coef_v·K(x, s_v) + rho`.
     pub classes: Vec<i64>,
 }
 
@@ -95,9 +97,14 @@ impl SvmModel {
         self.vectors_per_class.iter().sum()
     }
 
-    /// The class pairs `(i, j)`, `i < j`, in onnxruntime's order.
+    /// Whether this is an `SVMRegressor`.
+    pub fn is_regressor(&self) -> bool {
+        self.classes.is_empty()
+    }
+
+    /// The class pairs `(i, j)`, `i < j`, in onnxruntime's order (one for a regressor).
     pub fn pairs(&self) -> Vec<(usize, usize)> {
-        let n = self.classes.len();
+        let n = self.vectors_per_class.len();
         (0..n)
             .flat_map(|i| (i + 1..n).map(move |j| (i, j)))
             .collect()
@@ -108,9 +115,14 @@ impl SvmModel {
     /// # Errors
     /// [`ModelError::InvalidModel`], [`ModelError::TooLarge`] or [`ModelError::NonFinite`].
     pub fn validate(&self) -> Result<()> {
-        let n_classes = self.classes.len();
+        let n_classes = if self.is_regressor() {
+            2
+        } else {
+            self.classes.len()
+        };
         check_dims(self.n_features, n_classes)?;
-        if n_classes < 2 || self.vectors_per_class.len() != n_classes {
+        let regressor_shape = !self.is_regressor() || self.vectors_per_class.get(1) == Some(&0);
+        if n_classes < 2 || self.vectors_per_class.len() != n_classes || !regressor_shape {
             return Err(invalid(format!(
                 "SVM with {n_classes} classes and {} support-vector counts",
                 self.vectors_per_class.len()
@@ -211,6 +223,15 @@ impl SvmModel {
             votes[if d > 0.0 { i } else { j }] += 1.0;
         }
         votes
+    }
+
+    /// What the graph node outputs: the votes of a classifier, the decision of a regressor.
+    pub fn outputs(&self, x: &[f32]) -> Vec<f64> {
+        if self.is_regressor() {
+            self.decisions(x)
+        } else {
+            self.votes(x)
+        }
     }
 
     /// The label index (into [`SvmModel::classes`]): the first class with the most votes.

@@ -77,7 +77,7 @@ impl<'a> ClassicModel<'a> {
         let (raw, head) = match self {
             Self::Trees(t) => (t.raw_scores(x), Head::of_trees(t)?),
             Self::Linear(l) => (l.raw_scores(x), Head::of_linear(l)?),
-            Self::Svm(m) => return Ok(m.votes(x)),
+            Self::Svm(m) => return Ok(m.outputs(x)),
         };
         Ok(head.apply(&raw))
     }

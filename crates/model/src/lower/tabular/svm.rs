@@ -68,6 +68,13 @@ fn lower_linear_svm(
     let n = prefix.n_in;
     let (offset, step) = affine_encoding(n, calibration)?;
     let pairs = m.pairs();
+    if m.is_regressor() {
+        let q = quantize_rows(&rows, &rho, &offset, &step, 0.0)?;
+        let layer = dense(n, 1, q.weights, q.bias, None);
+        let mut out = model(n, offset, step, vec![layer], q.scale);
+        out.classifier = false;
+        return Ok(out);
+    }
     if pairs.len() == 1 {
         let rows: Vec<f64> = rows.into_iter().chain(vec![0.0; n]).collect();
         let q = quantize_rows(&rows, &[rho[0], 0.0], &offset, &step, 0.0)?;
