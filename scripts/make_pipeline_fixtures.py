@@ -53,6 +53,10 @@ def main():
     export(est, "pipe_scaler_pca_logreg_bc", x_tr, x_te)
     est = make_pipeline(StandardScaler(), SVC(kernel="linear")).fit(x_tr, y_tr)
     export(est, "pipe_scaler_svc_linear_bc", x_tr, x_te)
+    # a binary MLPClassifier: its head is Sigmoid, then Concat(1 − p, p)
+    est = make_pipeline(StandardScaler(), MLPClassifier((16,), activation="logistic",
+                                                        max_iter=1000, random_state=0))
+    export(est.fit(x_tr, y_tr), "pipe_scaler_mlp_logistic_bc", x_tr, x_te)
     est = make_pipeline(MinMaxScaler(), PCA(8, random_state=0), SVC(kernel="rbf")).fit(x_tr, y_tr)
     export(est, "pipe_minmax_pca_svc_rbf_bc", x_tr, x_te)
     est = make_pipeline(StandardScaler(), PCA(8, random_state=0),

@@ -8,7 +8,8 @@ use glassbox_model::{compile_onnx, InputEncoding};
 use support::{fixture, labels, samples};
 
 /// (fixture, data split, least label agreement with onnxruntime on the test split)
-const PIPELINES: [(&str, &str, f64); 11] = [
+const PIPELINES: [(&str, &str, f64); 12] = [
+    ("pipe_scaler_mlp_logistic_bc", "tree_breast_cancer", 0.98),
     ("pipe_scaler_svc_rbf_wine", "forest_wine", 0.97),
     ("pipe_scaler_mlp_wine", "forest_wine", 0.98),
     ("pipe_scaler_pca_mlp_tanh_wine", "forest_wine", 0.98),

@@ -19,7 +19,12 @@ impl Graph {
     /// [`ModelError::InputLength`] or [`ModelError::NonFinite`] for a bad input; shape errors from the
     /// kernels; [`ModelError::NonFinite`] if the result overflows to infinity.
     pub fn run_f32(&self, input: &[f32]) -> Result<Vec<f32>> {
-        self.run_until(input, self.logits)
+        let logits = self.run_until(input, self.logits)?;
+        if self.binary_head {
+            // the decision vector of a binary sigmoid head: [0, v]
+            return Ok([0.0].into_iter().chain(logits).collect());
+        }
+        Ok(logits)
     }
 
     /// Runs one sample and returns the graph's **main output exactly as onnxruntime would**: the

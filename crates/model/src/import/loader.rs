@@ -14,6 +14,7 @@ use crate::import::attrs::node_name;
 use crate::import::ml::ML_DOMAIN;
 use crate::import::onnx::{data_type, GraphProto, ModelProto, TensorProto, ValueInfoProto};
 use crate::ir::graph::{element_count, Graph, Node, Op, Operand, Tensor};
+use crate::ir::unary::Unary;
 
 /// Largest ONNX file accepted (256 MiB).
 pub const MAX_MODEL_BYTES: usize = 256 << 20;
@@ -336,9 +337,15 @@ impl<'a> Importer<'a> {
                 )));
             }
         };
-        let (logits, classifier) = match find_classic(&self.nodes, output) {
-            Some(found) => found,
-            None => find_logits(&self.nodes, output),
+        let classic = find_classic(&self.nodes, output);
+        let binary = classic
+            .is_none()
+            .then(|| binary_sigmoid_head(&self.nodes, &self.constants, output))
+            .flatten();
+        let (logits, classifier) = match (classic, binary) {
+            (Some(found), _) => found,
+            (None, Some(score)) => (score, true),
+            (None, None) => find_logits(&self.nodes, output),
         };
         let graph = Graph {
             name: self.graph.name.clone(),
@@ -351,10 +358,34 @@ impl<'a> Importer<'a> {
             output,
             logits,
             classifier,
+            binary_head: binary.is_some(),
         };
         graph.validate()?;
         Ok(graph)
     }
+}
+
+/// For an output `Concat(Sub(1, Sigmoid(v)), Sigmoid(v))` (scikit-learn's binary
+/// `MLPClassifier`), the score value `v`.
+fn binary_sigmoid_head(nodes: &[Node], constants: &[Tensor], output: usize) -> Option<usize> {
+    let node = |v: usize| v.checked_sub(1).and_then(|k| nodes.get(k));
+    let concat = node(output)?;
+    let [Operand::Value(neg), Operand::Value(pos)] = concat.inputs.as_slice() else {
+        return None;
+    };
+    let sigmoid = node(*pos)?;
+    let sub = node(*neg)?;
+    let score = match (&sigmoid.op, sigmoid.inputs.as_slice()) {
+        (Op::Unary(Unary::Sigmoid), [Operand::Value(v)]) => *v,
+        _ => return None,
+    };
+    let one = match (&concat.op, &sub.op, sub.inputs.as_slice()) {
+        (Op::Concat { .. }, Op::Sub, [Operand::Const(c), Operand::Value(p)]) if p == pos => {
+            constants.get(*c)?
+        }
+        _ => return None,
+    };
+    (one.data.len() == 1 && one.data[0] == 1.0).then_some(score)
 }
 
 /// Walks back from `output` over a trailing `Softmax`/`ArgMax`/`Identity` head.

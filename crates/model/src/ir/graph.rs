@@ -375,6 +375,11 @@ pub struct Graph {
     pub logits: usize,
     /// True if a trailing `Softmax` or `ArgMax` was found (the model is a classifier).
     pub classifier: bool,
+    /// True for a binary classifier's head `Concat(1 − σ(v), σ(v))` (scikit-learn's binary
+    /// `MLPClassifier`): `logits` is then the one score `v`, and the decision vector is `[0, v]`
+    /// (the label is 1 exactly when `v > 0`).
+    #[serde(default)]
+    pub binary_head: bool,
 }
 
 impl Graph {

@@ -275,6 +275,16 @@ impl FloatMlp {
                 })
             }
         };
+        let mut last = last;
+        if graph.binary_head && last.n_out == 1 {
+            // a binary sigmoid head: the decision vector [0, v]
+            last.weights = vec![0.0; last.n_in]
+                .into_iter()
+                .chain(last.weights)
+                .collect();
+            last.bias.insert(0, 0.0);
+            last.n_out = 2;
+        }
         layers.push(last);
         let mlp = Self {
             name: graph.name.clone(),

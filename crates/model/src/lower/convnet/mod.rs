@@ -44,7 +44,7 @@ mod stages;
 mod tests;
 mod windows;
 
-use crate::error::Result;
+use crate::error::{ModelError, Result};
 use crate::ir::graph::{Graph, Op};
 use crate::lower::convnet::calibration::{fidelity, quantize};
 use crate::lower::convnet::recognition::float_stages;
@@ -62,6 +62,14 @@ pub(crate) fn lower_graph(
 ) -> Result<Option<(QuantizedModel, Option<FidelityReport>)>> {
     if !graph.nodes.iter().any(|n| matches!(n.op, Op::Conv { .. })) {
         return Ok(None);
+    }
+    if graph.binary_head {
+        return Err(ModelError::Unsupported {
+            op: "Sigmoid".into(),
+            node: "(binary head)".into(),
+            reason: "a convolutional network with a binary sigmoid head (end it in two logits)"
+                .into(),
+        });
     }
     let stages = float_stages(graph)?;
     let samples = calibration.filter(|c| !c.is_empty());

@@ -20,6 +20,7 @@ fn graph(input_shape: Vec<usize>, nodes: Vec<Node>, constants: Vec<Tensor>) -> G
         output: n,
         logits: n,
         classifier: false,
+        binary_head: false,
     }
 }
 

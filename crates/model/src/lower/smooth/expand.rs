@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 use crate::lower::dense::{FloatDense, FloatMlp};
 use crate::lower::smooth::ramps::{FitError, RampFit};
+use crate::lower::smooth::scalar::ScalarFn;
 
 /// The pre-activation range assumed without calibration samples.
 const DEFAULT_RANGE: f64 = 8.0;
@@ -52,7 +53,7 @@ pub(crate) fn expand(
             l = absorb(&l, &fit, k);
         }
         if let Some(f) = &layer.smooth {
-            let (lo, hi) = ranges[li];
+            let (lo, hi) = trim_flat(f, ranges[li])?;
             let fit = RampFit::new(f, lo, hi, segments)?;
             reports.push(ActivationFidelity {
                 layer: li,
@@ -115,6 +116,32 @@ fn absorb(l: &FloatDense, fit: &RampFit, k: usize) -> FloatDense {
         bias,
         ..l.clone()
     }
+}
+
+/// The part of `[lo, hi]` where `f` is not flat: a saturating function (`Sigmoid`, `Tanh`,
+/// `HardSwish` on the left) within `10⁻⁴` of its value at an end is that value there, which
+/// the ramps give for free, so the segments are spent where `f` bends.
+fn trim_flat(f: &ScalarFn, (lo, hi): (f64, f64)) -> Result<(f64, f64)> {
+    const PROBES: usize = 1024;
+    let points: Vec<f32> = (0..=PROBES)
+        .map(|i| (lo + (hi - lo) * i as f64 / PROBES as f64) as f32)
+        .collect();
+    let y = f.eval_many(&points)?;
+    let (min, max) = y
+        .iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+    let tol = 1e-4 * f64::from(max - min).max(f64::MIN_POSITIVE);
+    let flat = |a: f32, b: f32| f64::from((a - b).abs()) <= tol;
+    let (first, last) = (y[0], y[PROBES]);
+    let start = y.iter().position(|&v| !flat(v, first)).unwrap_or(0);
+    let end = y.iter().rposition(|&v| !flat(v, last)).unwrap_or(PROBES);
+    let (a, b) = (
+        f64::from(points[start.saturating_sub(1)]),
+        f64::from(points[(end + 1).min(PROBES)]),
+    );
+    Ok(if b > a { (a, b) } else { (lo, hi) })
 }
 
 /// Per layer, the smallest and largest pre-activation over the calibration samples (`±8`
