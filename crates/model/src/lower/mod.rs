@@ -4,6 +4,7 @@
 
 pub(crate) mod convnet;
 pub(crate) mod dense;
+pub(crate) mod dense_layer;
 pub(crate) mod pipeline;
 pub mod smooth;
 pub mod tabular;

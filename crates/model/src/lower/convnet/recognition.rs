@@ -9,7 +9,7 @@ use crate::ir::graph::{Graph, Op, Operand, Tensor};
 use crate::lower::convnet::builder::{input_copies, Builder};
 use crate::lower::convnet::stages::{unsupported, Act, Skip, Stage, MAX_ACTIVATIONS};
 use crate::lower::convnet::windows::{pad_windows, pool, windows};
-use crate::lower::dense::{add_bias, dense_from_weight};
+use crate::lower::dense_layer::{add_bias, dense_from_weight};
 use crate::quant::model::ConvGeometry;
 
 pub(crate) fn float_stages(graph: &Graph) -> Result<Vec<Stage>> {

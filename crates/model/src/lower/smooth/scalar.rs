@@ -35,6 +35,28 @@ fn is_elementwise(op: &Op) -> bool {
 }
 
 impl ScalarFn {
+    /// A scalar function from nodes (`(op, operands)` in order) and scalar constants.
+    pub(crate) fn from_ops(nodes: Vec<(Op, Vec<Operand>)>, constants: Vec<f32>) -> Self {
+        Self {
+            nodes: nodes
+                .into_iter()
+                .map(|(op, inputs)| Node {
+                    name: op.name().into(),
+                    op_type: op.name().into(),
+                    op,
+                    inputs,
+                })
+                .collect(),
+            constants: constants
+                .into_iter()
+                .map(|v| Tensor {
+                    shape: vec![],
+                    data: vec![v],
+                })
+                .collect(),
+        }
+    }
+
     /// The ops in order, for messages (`Div → Erf → Add → Mul → Mul`).
     pub fn describe(&self) -> String {
         self.nodes

@@ -19,7 +19,7 @@
 //! the class pairs and a vote count, as for the linear kernel.
 
 use crate::error::{ModelError, Result};
-use crate::ir::graph::{Node, Op, Operand, Tensor};
+use crate::ir::graph::{Op, Operand};
 use crate::ir::svm::{Kernel, SvmModel};
 use crate::ir::unary::Unary;
 use crate::lower::dense::{FloatDense, FloatMlp};
@@ -28,6 +28,7 @@ use crate::lower::smooth::ramps::DEFAULT_SEGMENTS;
 use crate::lower::smooth::scalar::ScalarFn;
 use crate::lower::tabular::linear::affine_encoding;
 use crate::lower::tabular::prefix::AffinePrefix;
+use crate::lower::tabular::rbf;
 use crate::quant::calibrate::quantize_codes;
 use crate::quant::compact::compact_groups;
 use crate::quant::encoding::InputEncoding;
@@ -80,7 +81,7 @@ pub(crate) fn lower_kernel_svm(
     let mut layers = match m.kernel {
         Kernel::Rbf { gamma } => {
             let zs: Vec<Vec<f64>> = codes.iter().map(|u| z_of(u)).collect();
-            rbf_layers(m, &a_u, &c_u, &zs, n, f64::from(gamma), rbf_segments)
+            rbf::rbf_layers(m, &a_u, &c_u, &zs, n, f64::from(gamma), rbf_segments)
         }
         Kernel::Poly {
             gamma,
@@ -88,7 +89,7 @@ pub(crate) fn lower_kernel_svm(
             degree,
         } => vec![dot_layer(m, &a_u, &c_u, n, gamma, coef0, power(degree))],
         Kernel::Sigmoid { gamma, coef0 } => {
-            let tanh = unary_fn(
+            let tanh = ScalarFn::from_ops(
                 vec![(Op::Unary(Unary::Tanh), vec![Operand::Value(0)])],
                 vec![],
             );
@@ -224,35 +225,13 @@ fn unreachable_linear() -> Result<Vec<FloatDense>> {
     ))
 }
 
-/// A scalar function from nodes (`(op, operands)` in order) and scalar constants.
-fn unary_fn(nodes: Vec<(Op, Vec<Operand>)>, constants: Vec<f32>) -> ScalarFn {
-    ScalarFn {
-        nodes: nodes
-            .into_iter()
-            .map(|(op, inputs)| Node {
-                name: op.name().into(),
-                op_type: op.name().into(),
-                op,
-                inputs,
-            })
-            .collect(),
-        constants: constants
-            .into_iter()
-            .map(|v| Tensor {
-                shape: vec![],
-                data: vec![v],
-            })
-            .collect(),
-    }
-}
-
 /// `t ↦ t^degree` as a chain of products.
 fn power(degree: u32) -> ScalarFn {
     let mut nodes = vec![(Op::Identity, vec![Operand::Value(0)])];
     for k in 1..degree.max(1) {
         nodes.push((Op::Mul, vec![Operand::Value(k as usize), Operand::Value(0)]));
     }
-    unary_fn(nodes, vec![])
+    ScalarFn::from_ops(nodes, vec![])
 }
 
 /// `t_v = gamma·⟨s_v, z⟩ + coef0` for every support vector, then `f`.
@@ -290,116 +269,4 @@ fn dot_layer(
         cap: None,
         smooth: Some(f),
     }
-}
-
-/// The RBF's two hidden layers: ramps of every `z_j`, then `D_v` with `exp(−gamma·D)`.
-fn rbf_layers(
-    m: &SvmModel,
-    a_u: &[f64],
-    c_u: &[f64],
-    zs: &[Vec<f64>],
-    n: usize,
-    gamma: f64,
-    k: usize,
-) -> Vec<FloatDense> {
-    let n_z = c_u.len();
-    // each feature's calibrated range (the support vectors' own values count too)
-    let ranges: Vec<(f64, f64)> = (0..n_z)
-        .map(|j| {
-            let vals = zs
-                .iter()
-                .map(|z| z[j])
-                .chain((0..m.n_sv()).map(|v| f64::from(m.vector(v)[j])));
-            let (lo, hi) = vals.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
-                (a.min(x), b.max(x))
-            });
-            if hi > lo {
-                (lo, hi)
-            } else {
-                (lo - 1.0, lo + 1.0)
-            }
-        })
-        .collect();
-    let mut weights = Vec::with_capacity(n_z * k * n);
-    let mut bias = Vec::with_capacity(n_z * k);
-    for (j, &(lo, hi)) in ranges.iter().enumerate() {
-        let w = (hi - lo) / k as f64;
-        for s in 0..k {
-            let c = lo + s as f64 * w;
-            weights.extend(a_u[j * n..(j + 1) * n].iter().map(|a| (a / w) as f32));
-            bias.push(((c_u[j] - c) / w) as f32);
-        }
-    }
-    let ramps = FloatDense {
-        n_in: n,
-        n_out: n_z * k,
-        weights,
-        bias,
-        relu: true,
-        cap: Some(1.0),
-        smooth: None,
-    };
-    let padded = m.n_sv().next_power_of_two();
-    let mut weights = Vec::with_capacity(padded * n_z * k);
-    let mut bias = Vec::with_capacity(padded);
-    let mut d_max = 0f64;
-    for v in 0..m.n_sv() {
-        let sv = m.vector(v);
-        let mut b = 0.0;
-        for (j, &(lo, hi)) in ranges.iter().enumerate() {
-            let w = (hi - lo) / k as f64;
-            let s = f64::from(sv[j]);
-            for r in 0..k {
-                let (c0, c1) = (lo + r as f64 * w, lo + (r + 1) as f64 * w);
-                weights.push((c1 * c1 - c0 * c0 - 2.0 * s * w) as f32);
-            }
-            b += (lo - s) * (lo - s);
-        }
-        bias.push(b as f32);
-        for z in zs {
-            let d: f64 = z
-                .iter()
-                .zip(sv)
-                .map(|(zj, &s)| (zj - f64::from(s)).powi(2))
-                .sum();
-            d_max = d_max.max(d);
-        }
-    }
-    // padding vectors: D = 0, read by nothing
-    weights.resize(padded * n_z * k, 0.0);
-    bias.resize(padded, 0.0);
-    let cutoff = 1000f64.ln() / gamma.max(f64::MIN_POSITIVE);
-    let d_cap = if d_max > 0.0 {
-        d_max.min(cutoff)
-    } else {
-        cutoff
-    };
-    let distances = FloatDense {
-        n_in: n_z * k,
-        n_out: padded,
-        weights,
-        bias,
-        relu: true,
-        cap: Some(d_cap as f32),
-        smooth: None,
-    };
-    let exp = unary_fn(
-        vec![
-            (Op::Mul, vec![Operand::Value(0), Operand::Const(0)]),
-            (Op::Unary(Unary::Exp), vec![Operand::Value(1)]),
-        ],
-        vec![-(gamma as f32)],
-    );
-    let kernels = FloatDense {
-        n_in: padded,
-        n_out: padded,
-        weights: (0..padded * padded)
-            .map(|i| if i / padded == i % padded { 1.0 } else { 0.0 })
-            .collect(),
-        bias: vec![0.0; padded],
-        relu: false,
-        cap: None,
-        smooth: Some(exp),
-    };
-    vec![ramps, distances, kernels]
 }

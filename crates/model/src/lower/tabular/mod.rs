@@ -46,6 +46,7 @@ mod head;
 pub(crate) mod kernel;
 pub(crate) mod linear;
 pub(crate) mod prefix;
+mod rbf;
 mod svm;
 mod trees;
 
