@@ -176,7 +176,7 @@ fn placeholder_layout() -> Layout {
         }],
         input_scale: 1.0,
         output_scale: 1.0,
-        input_encoding: crate::InputEncoding::Symmetric,
+        input_encoding: crate::encoding::InputEncoding::Symmetric,
     };
     // a one-weight model always fits
     Layout::new(&d, 1).unwrap_or_else(|_| unreachable_layout())

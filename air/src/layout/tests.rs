@@ -22,7 +22,7 @@ fn descriptor(shape: &[usize], trace_len: usize) -> ModelDescriptor {
         layers,
         input_scale: 1.0,
         output_scale: 1.0,
-        input_encoding: crate::InputEncoding::Symmetric,
+        input_encoding: crate::encoding::InputEncoding::Symmetric,
     }
 }
 

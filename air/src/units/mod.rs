@@ -173,7 +173,7 @@ pub(crate) fn test_layout() -> Layout {
         layers: alloc::vec![layer(4, 3, Some(3000)), layer(3, 2, None)],
         input_scale: 1.0,
         output_scale: 1.0,
-        input_encoding: crate::InputEncoding::Symmetric,
+        input_encoding: crate::encoding::InputEncoding::Symmetric,
     };
     match Layout::new(&d, 1) {
         Ok(layout) => layout,
@@ -198,7 +198,7 @@ mod tests {
                 layers: Vec::new(),
                 input_scale: 1.0,
                 output_scale: 1.0,
-                input_encoding: crate::InputEncoding::Symmetric,
+                input_encoding: crate::encoding::InputEncoding::Symmetric,
             },
             inputs: Vec::new(),
             outputs: Vec::new(),
