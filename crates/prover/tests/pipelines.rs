@@ -46,7 +46,22 @@ fn pipelines_and_smooth_activations_prove_a_batch_in_one_proof() {
             "forest_wine.calib.json",
             "forest_wine.test.json",
         ),
+        (
+            "pipe_scaler_logreg_bc",
+            "tree_breast_cancer.calib.json",
+            "tree_breast_cancer.test.json",
+        ),
+        (
+            "pipe_scaler_svc_linear_bc",
+            "tree_breast_cancer.calib.json",
+            "tree_breast_cancer.test.json",
+        ),
         ("mlp_tanh_digits", "digits_calib.json", "digits_test.json"),
+        (
+            "mlp_logistic_digits",
+            "digits_calib.json",
+            "digits_test.json",
+        ),
         ("act_gelu_digits", "digits_calib.json", "digits_test.json"),
     ] {
         let (q, xs) = load(name, calib, test, 64);
