@@ -231,11 +231,9 @@ pub fn prove_bundle(
     max_per_proof: usize,
     level: SecurityLevel,
 ) -> Result<Vec<ProofEnvelope>, ProveError> {
-    let chunk = max_per_proof.clamp(1, program.max_batch().max(1));
-    bundle_positions(inputs, chunk)
-        .into_iter()
-        .zip(inputs.chunks(chunk))
-        .map(|(position, c)| prove_trace(program.trace_chunk(c, position)?, level))
+    let plan = crate::BundlePlan::new(program, inputs, max_per_proof);
+    (0..plan.chunks())
+        .map(|k| plan.prove_chunk(program, inputs, k, level))
         .collect()
 }
 
