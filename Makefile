@@ -1,7 +1,7 @@
 # The one place people, the README and CI (.ci/run) run things from.
 CARGO ?= cargo
 
-.PHONY: demo test validate adversary lint fmt bench ci fuzz wasm web-warmup web-test web-bench
+.PHONY: demo test validate adversary lint fmt bench ci fuzz wasm web-warmup web-test web-bench deploy-test python-test
 
 ## Prove and verify 8 inferences of the embedded digits model.
 demo:
@@ -75,6 +75,11 @@ web-test: wasm
 web-bench: wasm
 	@echo "wasm: $$(stat -c %s web/pkg/glassbox_wasm_bg.wasm) bytes raw, $$(gzip -9 -n -c web/pkg/glassbox_wasm_bg.wasm | wc -c) bytes gzipped (web/pkg/glassbox_wasm_bg.wasm)"
 	bash scripts/web-test.sh --bench | grep -E '^browser verify|passed, '
+
+## The shipped cluster recipes (deploy/: a Kubernetes Indexed Job, a Slurm job array) run as 4
+## local processes each with their index variable, merged and verified. SAMPLES=10000 to time.
+deploy-test:
+	bash scripts/test-deploy.sh
 
 ## What CI runs.
 ci:
