@@ -30,7 +30,9 @@ lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) fmt --manifest-path adversary/Cargo.toml --check
 	$(CARGO) fmt --manifest-path crates/wasm/Cargo.toml --check
+	$(CARGO) fmt --manifest-path crates/python/Cargo.toml --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	CARGO_TARGET_DIR=$(CURDIR)/target $(CARGO) clippy --manifest-path crates/python/Cargo.toml --features extension-module -- -D warnings
 	bash scripts/check-verifier-deps.sh
 	@for src in air/src crates/*/src; do python3 scripts/import-cycles.py $$src || exit 1; done
 
@@ -80,6 +82,11 @@ web-bench: wasm
 ## local processes each with their index variable, merged and verified. SAMPLES=10000 to time.
 deploy-test:
 	bash scripts/test-deploy.sh
+
+## The Python package (crates/python): a venv under target/, the wheel built with maturin, and
+## pytest (compile, run, prove, verify, exceptions, exporters, Ray, the CLI's files).
+python-test:
+	bash scripts/python-test.sh
 
 ## What CI runs.
 ci:

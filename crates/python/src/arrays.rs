@@ -45,11 +45,7 @@ fn as_rows<'py>(x: &Bound<'py, PyAny>, width: Option<usize>) -> PyResult<Bound<'
         }
         [n, ..] => *n,
     };
-    let per_sample: usize = if n == 0 {
-        0
-    } else {
-        shape.iter().product::<usize>() / n
-    };
+    let per_sample = shape.iter().product::<usize>().checked_div(n).unwrap_or(0);
     if n == 0 || per_sample == 0 {
         return Err(raise::<InputError>(format!(
             "the batch has no samples or no values (shape {shape:?})"
