@@ -35,7 +35,7 @@ fn as_rows<'py>(x: &Bound<'py, PyAny>, width: Option<usize>) -> PyResult<Bound<'
                 "inputs must be an array of samples, not a scalar",
             ))
         }
-        [len] if width == Some(*len) => 1,
+        [len] if width.is_none_or(|w| w == *len) => 1,
         [_] => {
             return Err(raise::<InputError>(format!(
                 "a 1-D input is one sample of {} values; got {} (pass a batch as N×{0})",

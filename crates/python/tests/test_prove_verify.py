@@ -38,6 +38,8 @@ def test_inputs_are_checked_when_given(model, digits):
     assert isinstance(e.value, glassbox.InvalidProof)
     with pytest.raises(glassbox.InputMismatch, match="holds 3 samples"):
         glassbox.verify(proof, model.digest, inputs=digits[:3])
+    one = model.prove(digits[5])  # one sample, 1-D, on both sides
+    assert glassbox.verify(one, model.digest, inputs=digits[5]).inputs_checked
 
 
 def test_a_wrong_digest_or_bad_bytes_raise_invalid_proof(model, digits, tmp_path):
