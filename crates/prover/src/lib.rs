@@ -31,8 +31,8 @@ mod aux;
 mod plan;
 mod prover;
 
-pub use plan::{BundlePlan, Shard};
-pub use prover::{bundle_positions, prove, prove_bundle, prove_trace, ProveError};
+pub use plan::{bundle_positions, prove_bundle, BundlePlan, Shard};
+pub use prover::{prove, prove_trace, ProveError};
 
 /// Builds the auxiliary segment of a main trace from the verifier's challenges, exactly as the
 /// honest prover does (the `adversary/` harness reuses it to build proofs step by step).
