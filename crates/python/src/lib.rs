@@ -7,9 +7,11 @@
 //! for Ctrl-C between proofs.
 
 mod arrays;
+mod compile;
 mod errors;
 mod model;
 mod proof;
+mod proving;
 mod verify;
 
 use pyo3::prelude::*;
@@ -22,7 +24,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<proof::Proof>()?;
     m.add_class::<proof::Bundle>()?;
     m.add_class::<verify::Claim>()?;
-    m.add_function(wrap_pyfunction!(model::compile, m)?)?;
+    m.add_function(wrap_pyfunction!(compile::compile, m)?)?;
     m.add_function(wrap_pyfunction!(verify::verify, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

@@ -1,54 +1,18 @@
-//! `glassbox.compile` and `glassbox.Model`: a compiled model, its digest and capacity, integer
-//! inference, and proving (one proof, a bundle, or one shard of a bundle).
+//! `glassbox.Model`: a compiled model, its digest and capacity, integer inference, and proving
+//! (one proof, a bundle, or one shard of a bundle; the loop is in `proving.rs`).
 
-use std::ops::Range;
 use std::path::PathBuf;
-use std::time::Instant;
 
-use glassbox::{BundlePlan, Shard};
-use glassbox_air::{ProofEnvelope, SecurityLevel};
+use glassbox::Shard;
 use glassbox_model::{FidelityReport, QuantizedModel};
 use glassbox_trace::Program;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
-use crate::arrays::{float_rows, map_rows, matrix, vector};
-use crate::errors::{io, raise, InputError, ModelError, ProvingError};
-use crate::proof::{Bundle, Proof};
-
-/// Compiles an ONNX model (a path or the file's bytes) to int8, calibrated on `calibrate`
-/// (samples × features; also measures fidelity), sized for `proof_batch` samples per proof.
-#[pyfunction]
-#[pyo3(signature = (onnx, calibrate=None, proof_batch=None))]
-pub fn compile(
-    py: Python<'_>,
-    onnx: &Bound<'_, PyAny>,
-    calibrate: Option<&Bound<'_, PyAny>>,
-    proof_batch: Option<u32>,
-) -> PyResult<Model> {
-    let bytes: Vec<u8> = match onnx.extract::<Vec<u8>>() {
-        Ok(b) if onnx.is_instance_of::<PyBytes>() => b,
-        _ => {
-            let path: PathBuf = onnx.extract()?;
-            glassbox::files::read(&path).map_err(io)?
-        }
-    };
-    let calibration = calibrate.map(|c| float_rows(c, None)).transpose()?;
-    if proof_batch == Some(0) || proof_batch.is_some_and(|k| k > glassbox_model::MAX_PROOF_BATCH) {
-        return Err(PyValueError::new_err(format!(
-            "proof_batch must be in 1..={}",
-            glassbox_model::MAX_PROOF_BATCH
-        )));
-    }
-    py.allow_threads(|| {
-        let (mut model, report) = glassbox_model::compile_onnx(&bytes, calibration.as_deref())
-            .map_err(|e| format!("cannot compile the model: {e}"))?;
-        model.proof_batch = proof_batch;
-        Model::from_parts(model, report)
-    })
-    .map_err(raise::<ModelError>)
-}
+use crate::arrays::{map_rows, matrix, vector};
+use crate::errors::{io, raise, InputError, ModelError};
+use crate::proof::{level, Bundle, Proof};
 
 /// A compiled model: the `.gbm` artifact, its digest and its proof layout.
 #[pyclass(module = "glassbox", name = "Model", frozen)]
@@ -59,7 +23,10 @@ pub struct Model {
 }
 
 impl Model {
-    fn from_parts(model: QuantizedModel, fidelity: Option<FidelityReport>) -> Result<Self, String> {
+    pub(crate) fn from_parts(
+        model: QuantizedModel,
+        fidelity: Option<FidelityReport>,
+    ) -> Result<Self, String> {
         let program = Program::compile(&model).map_err(|e| match model.proof_batch {
             Some(k) => format!("the model cannot hold {k} samples per proof: {e}"),
             None => format!("the model does not fit a provable layout: {e}"),
@@ -72,79 +39,12 @@ impl Model {
     }
 
     /// The batch quantized to the model's int8 inputs, straight from numpy's buffer.
-    fn quantize(&self, x: &Bound<'_, PyAny>) -> PyResult<Vec<Vec<i64>>> {
+    pub(crate) fn quantize(&self, x: &Bound<'_, PyAny>) -> PyResult<Vec<Vec<i64>>> {
         map_rows(x, Some(self.model.input_len), |i, row| {
             self.model
                 .quantize_input(row)
                 .map_err(|e| raise::<InputError>(format!("sample {i}: {e}")))
         })
-    }
-
-    /// Proves chunks `range` of `plan`, releasing the GIL for each proof and checking for
-    /// Ctrl-C between them; returns the proofs and the seconds spent in the Rust prover.
-    fn prove_range(
-        &self,
-        py: Python<'_>,
-        inputs: &[Vec<i64>],
-        plan: &BundlePlan,
-        range: Range<usize>,
-        level: SecurityLevel,
-        progress: Option<bool>,
-    ) -> PyResult<(Vec<ProofEnvelope>, f64)> {
-        let bar = py.import("glassbox._progress")?.call_method1(
-            "start",
-            (
-                range.len(),
-                format!("proving {} samples", inputs.len()),
-                progress,
-            ),
-        )?;
-        let mut proofs = Vec::with_capacity(range.len());
-        let mut seconds = 0.0;
-        let result = (|| {
-            for k in range {
-                let start = Instant::now();
-                let proof = py
-                    .allow_threads(|| plan.prove_chunk(&self.program, inputs, k, level))
-                    .map_err(|e| raise::<ProvingError>(e.to_string()))?;
-                seconds += start.elapsed().as_secs_f64();
-                proofs.push(proof);
-                if !bar.is_none() {
-                    bar.call_method1("update", (1,))?;
-                }
-                py.check_signals()?;
-            }
-            Ok::<_, PyErr>(())
-        })();
-        if !bar.is_none() {
-            bar.call_method0("close")?;
-        }
-        result.map(|()| (proofs, seconds))
-    }
-
-    /// The plan for `inputs`: `per_proof` samples per proof (default: what one proof holds).
-    fn plan(
-        &self,
-        py: Python<'_>,
-        inputs: &[Vec<i64>],
-        per_proof: Option<usize>,
-    ) -> PyResult<BundlePlan> {
-        if per_proof == Some(0) {
-            return Err(PyValueError::new_err("per_proof must be at least 1"));
-        }
-        let per = per_proof.unwrap_or(self.program.max_batch());
-        Ok(py.allow_threads(|| BundlePlan::new(&self.program, inputs, per)))
-    }
-}
-
-/// `100` or `128` as a preset.
-pub fn level(bits: u32) -> PyResult<SecurityLevel> {
-    match bits {
-        100 => Ok(SecurityLevel::Bits100),
-        128 => Ok(SecurityLevel::Bits128),
-        other => Err(PyValueError::new_err(format!(
-            "security must be 100 or 128, not {other}"
-        ))),
     }
 }
 

@@ -247,3 +247,14 @@ impl Bundle {
         )
     }
 }
+
+/// `100` or `128` as a preset.
+pub fn level(bits: u32) -> PyResult<SecurityLevel> {
+    match bits {
+        100 => Ok(SecurityLevel::Bits100),
+        128 => Ok(SecurityLevel::Bits128),
+        other => Err(PyValueError::new_err(format!(
+            "security must be 100 or 128, not {other}"
+        ))),
+    }
+}
