@@ -19,10 +19,12 @@
 //! assert_eq!(claim.outputs, proof.public.outputs);
 //! ```
 
+mod compile;
 pub mod files;
 pub mod manifest;
 pub mod shard;
 
+pub use compile::{compile, CompileModelError, Compiled};
 pub use glassbox_air::{ModelDescriptor, ModelDigest, ProofEnvelope, PublicInputs, SecurityLevel};
 pub use glassbox_model as model;
 pub use glassbox_prover::{prove, prove_bundle, BundlePlan, ProveError, Shard};

@@ -34,11 +34,11 @@ pub fn compile(
             glassbox_model::MAX_PROOF_BATCH
         )));
     }
-    py.allow_threads(|| {
-        let (mut model, report) = glassbox_model::compile_onnx(&bytes, calibration.as_deref())
-            .map_err(|e| format!("cannot compile the model: {e}"))?;
-        model.proof_batch = proof_batch;
-        Model::from_parts(model, report)
-    })
-    .map_err(raise::<ModelError>)
+    py.allow_threads(|| glassbox::compile(&bytes, calibration.as_deref(), proof_batch))
+        .map_err(|e| match e {
+            glassbox::CompileModelError::Model(e) => format!("cannot compile the model: {e}"),
+            e => e.to_string(),
+        })
+        .map(|c| Model::new(c.model, c.program, c.fidelity))
+        .map_err(raise::<ModelError>)
 }

@@ -23,19 +23,17 @@ pub struct Model {
 }
 
 impl Model {
-    pub(crate) fn from_parts(
+    /// A compiled model, as `glassbox::compile` returns it.
+    pub(crate) fn new(
         model: QuantizedModel,
+        program: Program,
         fidelity: Option<FidelityReport>,
-    ) -> Result<Self, String> {
-        let program = Program::compile(&model).map_err(|e| match model.proof_batch {
-            Some(k) => format!("the model cannot hold {k} samples per proof: {e}"),
-            None => format!("the model does not fit a provable layout: {e}"),
-        })?;
-        Ok(Self {
+    ) -> Self {
+        Self {
             model,
             program,
             fidelity,
-        })
+        }
     }
 
     /// The batch quantized to the model's int8 inputs, straight from numpy's buffer.
@@ -61,7 +59,10 @@ impl Model {
     fn from_bytes(data: &[u8]) -> PyResult<Self> {
         let model = QuantizedModel::from_bytes(data)
             .map_err(|e| raise::<ModelError>(format!("not a compiled glassbox model: {e}")))?;
-        Self::from_parts(model, None).map_err(raise::<ModelError>)
+        let program = Program::compile(&model).map_err(|e| {
+            raise::<ModelError>(format!("the model does not fit a provable layout: {e}"))
+        })?;
+        Ok(Self::new(model, program, None))
     }
 
     /// The `.gbm` artifact's bytes.
