@@ -74,6 +74,8 @@ def test_a_big_batch_is_a_bundle_in_the_cli_s_files(model, digits, tmp_path, cli
     assert isinstance(bundle, glassbox.Bundle)
     assert (len(bundle), bundle.samples) == (3, 150)
     assert [p.chunk for p in bundle.proofs] == [0, 1, 2]
+    chunk = glassbox.verify(bundle.proofs[1], model.digest)  # one chunk alone: only its samples
+    assert not chunk.whole_bundle and (chunk.first_sample, chunk.samples) == (64, 64)
     claim = glassbox.verify(bundle, model.digest, inputs=digits[:150])
     np.testing.assert_array_equal(claim.labels, model.run(digits[:150])[1])
     manifest = bundle.save(tmp_path / "day.gbp")
