@@ -1,7 +1,7 @@
 # The one place people, the README and CI (.ci/run) run things from.
 CARGO ?= cargo
 
-.PHONY: demo test validate adversary lint fmt bench ci fuzz wasm web-warmup web-test web-bench
+.PHONY: demo test validate adversary lint fmt bench ci fuzz wasm web-warmup web-test web-bench deploy-test python-test
 
 ## Prove and verify 8 inferences of the embedded digits model.
 demo:
@@ -30,7 +30,9 @@ lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) fmt --manifest-path adversary/Cargo.toml --check
 	$(CARGO) fmt --manifest-path crates/wasm/Cargo.toml --check
+	$(CARGO) fmt --manifest-path crates/python/Cargo.toml --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	CARGO_TARGET_DIR=$(CURDIR)/target $(CARGO) clippy --manifest-path crates/python/Cargo.toml --features extension-module -- -D warnings
 	bash scripts/check-verifier-deps.sh
 	@for src in air/src crates/*/src; do python3 scripts/import-cycles.py $$src || exit 1; done
 
@@ -75,6 +77,16 @@ web-test: wasm
 web-bench: wasm
 	@echo "wasm: $$(stat -c %s web/pkg/glassbox_wasm_bg.wasm) bytes raw, $$(gzip -9 -n -c web/pkg/glassbox_wasm_bg.wasm | wc -c) bytes gzipped (web/pkg/glassbox_wasm_bg.wasm)"
 	bash scripts/web-test.sh --bench | grep -E '^browser verify|passed, '
+
+## The shipped cluster recipes (deploy/: a Kubernetes Indexed Job, a Slurm job array) run as 4
+## local processes each with their index variable, merged and verified. SAMPLES=10000 to time.
+deploy-test:
+	bash scripts/test-deploy.sh
+
+## The Python package (crates/python): a venv under target/, the wheel built with maturin, and
+## pytest (compile, run, prove, verify, exceptions, exporters, Ray, the CLI's files).
+python-test:
+	bash scripts/python-test.sh
 
 ## What CI runs.
 ci:

@@ -1,10 +1,9 @@
 //! Reading inputs with clear errors and writing outputs atomically.
 
 use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use glassbox_model::QuantizedModel;
 
 /// Reads a whole file; the error names `what` and the path.
@@ -39,20 +38,13 @@ pub fn load_inputs(path: &Path, input_len: usize) -> Result<Vec<Vec<f32>>> {
     })
 }
 
-/// Temporary files being written right now, removed by the interrupt handler.
-static IN_FLIGHT: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
-
 /// Installs a Ctrl-C / SIGTERM handler: it removes any temporary file being written, says that
 /// no partial output was left, and exits with status 130. Outputs are only ever created by
 /// renaming a complete temporary file, so an interrupted run leaves either the whole file or
 /// nothing.
 pub fn install_interrupt_handler() {
     let _ = ctrlc::set_handler(|| {
-        if let Ok(files) = IN_FLIGHT.lock() {
-            for f in files.iter() {
-                let _ = fs::remove_file(f);
-            }
-        }
+        glassbox::files::remove_in_flight();
         eprintln!("interrupted: nothing was written, and no partial output was left");
         std::process::exit(130);
     });
@@ -60,48 +52,11 @@ pub fn install_interrupt_handler() {
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, then a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    check_output_dir(path)?;
-    let Some(name) = path.file_name() else {
-        bail!("output path {} has no file name", path.display());
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let tmp = dir.join(format!(
-        ".{}.tmp{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    if let Ok(mut files) = IN_FLIGHT.lock() {
-        files.push(tmp.clone());
-    }
-    let write = || -> std::io::Result<()> {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    };
-    let result = write().inspect_err(|_| {
-        let _ = fs::remove_file(&tmp);
-    });
-    if let Ok(mut files) = IN_FLIGHT.lock() {
-        files.retain(|f| f != &tmp);
-    }
-    result.with_context(|| format!("cannot write {}", path.display()))
+    Ok(glassbox::files::write_atomic(path, bytes)?)
 }
 
 /// Fails unless `path`'s directory exists, so that long work is not done for a file that cannot
 /// be written.
 pub fn check_output_dir(path: &Path) -> Result<()> {
-    match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() && !d.is_dir() => {
-            bail!(
-                "cannot write {}: no directory {}",
-                path.display(),
-                d.display()
-            )
-        }
-        _ => Ok(()),
-    }
+    Ok(glassbox::files::check_output_dir(path)?)
 }

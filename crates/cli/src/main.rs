@@ -47,6 +47,8 @@ enum Command {
     Prove(cmd::prove::Args),
     /// Verify a proof against a published model digest.
     Verify(cmd::verify::Args),
+    /// Merge the shards of a batch proven on several machines (`prove --shard I/N`).
+    Bundle(cmd::bundle::Args),
     /// Describe an ONNX model, a `.gbm` artifact or a `.gbp` proof.
     Inspect(cmd::inspect::Args),
     /// Compile, prove and verify the embedded digits model end to end.
@@ -64,6 +66,7 @@ fn main() -> ExitCode {
         Command::Run(a) => a.run(json),
         Command::Prove(a) => a.run(json),
         Command::Verify(a) => a.run(json),
+        Command::Bundle(a) => a.run(json),
         Command::Inspect(a) => a.run(json),
         Command::Demo(a) => a.run(json),
         Command::Bench(a) => a.run(json),

@@ -6,7 +6,8 @@
 //! let envelope = glassbox_prover::prove(&program, &int8_inputs, SecurityLevel::Bits100)?;
 //! std::fs::write("proof.gbp", envelope.to_bytes())?;
 //! ```
-//! Batches larger than one proof holds are split by [`prove_bundle`].
+//! Batches larger than one proof holds are split by [`prove_bundle`]; [`BundlePlan`] proves a
+//! bundle chunk by chunk, and [`Shard`] picks the chunks one machine of several proves.
 //!
 //! # Performance
 //! Measured with `glassbox bench` on a 2-core AMD EPYC with 24 GiB, rustc 1.95,
@@ -27,9 +28,11 @@
 //! sample falls with the batch until the activations dominate.
 
 mod aux;
+mod plan;
 mod prover;
 
-pub use prover::{bundle_positions, prove, prove_bundle, prove_trace, ProveError};
+pub use plan::{bundle_positions, prove_bundle, BundlePlan, Shard};
+pub use prover::{prove, prove_trace, ProveError};
 
 /// Builds the auxiliary segment of a main trace from the verifier's challenges, exactly as the
 /// honest prover does (the `adversary/` harness reuses it to build proofs step by step).

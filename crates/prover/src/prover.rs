@@ -2,8 +2,7 @@
 
 use glassbox_air::commitment::CommitmentError;
 use glassbox_air::{
-    BundlePosition, Felt, InferenceAir, Layout, ProofEnvelope, PublicInputs, QueryError,
-    SecurityLevel,
+    Felt, InferenceAir, Layout, ProofEnvelope, PublicInputs, QueryError, SecurityLevel,
 };
 use glassbox_trace::{CompileError, Program, Trace as MainTrace};
 use winterfell::crypto::{hashers::Blake3_256, DefaultRandomCoin, MerkleTree};
@@ -216,42 +215,4 @@ pub fn prove(
     level: SecurityLevel,
 ) -> Result<ProofEnvelope, ProveError> {
     prove_trace(program.trace(inputs)?, level)
-}
-
-/// Proves any number of samples as a bundle: several proofs of at most `max_per_proof` samples
-/// each (capped at what one proof holds), each stating its place in the bundle (the bundle id
-/// over all of `inputs`, its chunk index and the chunk count, its first sample; see
-/// [`glassbox_air::bundle`]). One chunk is the same proof [`prove`] makes.
-///
-/// # Errors
-/// As [`prove`], for the first failing chunk.
-pub fn prove_bundle(
-    program: &Program,
-    inputs: &[Vec<i64>],
-    max_per_proof: usize,
-    level: SecurityLevel,
-) -> Result<Vec<ProofEnvelope>, ProveError> {
-    let chunk = max_per_proof.clamp(1, program.max_batch().max(1));
-    bundle_positions(inputs, chunk)
-        .into_iter()
-        .zip(inputs.chunks(chunk))
-        .map(|(position, c)| prove_trace(program.trace_chunk(c, position)?, level))
-        .collect()
-}
-
-/// The bundle positions of `inputs` split into chunks of `chunk` samples (the last may be
-/// shorter): one bundle id over all of them.
-pub fn bundle_positions(inputs: &[Vec<i64>], chunk: usize) -> Vec<BundlePosition> {
-    let id = glassbox_air::bundle_id(inputs.iter().map(Vec::as_slice));
-    let chunk = chunk.max(1);
-    let chunks = inputs.len().div_ceil(chunk);
-    (0..chunks)
-        .map(|k| BundlePosition {
-            id,
-            chunk: k as u32,
-            chunks: chunks as u32,
-            first_sample: (k * chunk) as u32,
-            samples: inputs.len() as u32,
-        })
-        .collect()
 }

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use glassbox_model::MAX_PROOF_BATCH;
-use glassbox_trace::Program;
 use serde_json::json;
 
 use crate::{files, progress::Spinner, summary};
@@ -47,13 +46,20 @@ impl Args {
             None => None,
         };
         let spinner = Spinner::start(json, "compiling");
-        let (mut model, report) = glassbox_model::compile_onnx(&onnx, calibration.as_deref())
-            .with_context(|| format!("cannot compile {}", self.model.display()))?;
-        model.proof_batch = self.proof_batch;
-        let program = Program::compile(&model).with_context(|| match self.proof_batch {
-            Some(k) => format!("{} cannot hold {k} samples per proof", self.model.display()),
-            None => format!("{} does not fit a provable layout", self.model.display()),
-        })?;
+        let compiled = glassbox::compile(&onnx, calibration.as_deref(), self.proof_batch).map_err(
+            |e| match e {
+                glassbox::CompileModelError::Model(e) => anyhow::Error::new(e)
+                    .context(format!("cannot compile {}", self.model.display())),
+                glassbox::CompileModelError::Layout { source, .. } => anyhow::Error::new(source)
+                    .context(match self.proof_batch {
+                        Some(k) => {
+                            format!("{} cannot hold {k} samples per proof", self.model.display())
+                        }
+                        None => format!("{} does not fit a provable layout", self.model.display()),
+                    }),
+            },
+        )?;
+        let (model, program, report) = (compiled.model, compiled.program, compiled.fidelity);
         let output = self
             .output
             .clone()

@@ -5,12 +5,21 @@
 //! ones, and `PROOF.bundle.json` lists the files, the samples in each and the model digest.
 //! Each file verifies on its own as one chunk of the bundle (every proof binds the bundle id,
 //! its chunk index and count and its first sample); the manifest verifies as the whole batch.
+//!
+//! With `--shard I/N` only the `I`-th of `N` contiguous ranges of chunks is proven (every shard
+//! reads the whole input file: the bundle id hashes all of it), into the same file names, plus
+//! a shard manifest `PROOF.shard-I-of-N.json`; `glassbox bundle merge` assembles the shards'
+//! manifests into `PROOF.bundle.json`. The chunking must not depend on the machine, so a shard
+//! uses `--max-per-proof` or else what one proof holds, never the memory budget's choice.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use glassbox::shard::{ShardEntry, ShardManifest};
+use glassbox_air::SecurityLevel;
+use glassbox_prover::{BundlePlan, Shard};
 use glassbox_trace::Program;
 use serde_json::json;
 
@@ -39,6 +48,10 @@ pub struct Args {
     /// proven.
     #[arg(long, value_name = "MIB")]
     max_memory: Option<u64>,
+    /// Prove only shard I of N (0-based) of the bundle's chunks, for batches split across
+    /// machines; merge the shards with `glassbox bundle merge`.
+    #[arg(long, value_name = "I/N", value_parser = Shard::parse)]
+    shard: Option<Shard>,
 }
 
 /// Half of `MemAvailable` from /proc/meminfo, or 4 GiB where that cannot be read.
@@ -83,8 +96,14 @@ impl Args {
                 budget >> 20
             );
         }
+        anyhow::ensure!(
+            self.max_per_proof != Some(0),
+            "--max-per-proof must be at least 1"
+        );
+        if let Some(shard) = self.shard {
+            return self.run_shard(json, shard, &program, &inputs, fits, level, &first);
+        }
         let per_proof = self.max_per_proof.unwrap_or(fits).min(fits);
-        anyhow::ensure!(per_proof > 0, "--max-per-proof must be at least 1");
 
         let spinner = Spinner::start(json, format!("proving {} samples", inputs.len()));
         let start = Instant::now();
@@ -92,28 +111,11 @@ impl Args {
         let seconds = start.elapsed().as_secs_f64();
         drop(spinner);
 
-        let paths = bundle_paths(&first, proofs.len());
-        let mut sizes = Vec::with_capacity(proofs.len());
-        for (path, proof) in paths.iter().zip(&proofs) {
-            let bytes = proof.to_bytes();
-            sizes.push(bytes.len());
-            files::write_atomic(path, &bytes)?;
-        }
+        let digest = program.digest();
+        let written = glassbox::manifest::write_bundle(&first, &proofs, &digest, level)?;
+        let (paths, sizes, manifest) = (written.paths, written.sizes, written.manifest);
         let total_bytes: usize = sizes.iter().sum();
-        let digest = program.digest().to_hex();
-        let manifest = (proofs.len() > 1).then(|| first.with_extension("bundle.json"));
-        if let Some(m) = &manifest {
-            let listing = json!({
-                "digest": digest,
-                "security_bits": level.conjectured_bits(),
-                "samples": inputs.len(),
-                "proofs": paths.iter().zip(&proofs).map(|(p, e)| json!({
-                    "file": p.file_name().map(|n| n.to_string_lossy().into_owned()),
-                    "samples": e.public.batch(),
-                })).collect::<Vec<_>>(),
-            });
-            files::write_atomic(m, serde_json::to_string_pretty(&listing)?.as_bytes())?;
-        }
+        let digest = digest.to_hex();
 
         if json {
             let out = json!({
@@ -156,21 +158,83 @@ impl Args {
         }
         Ok(ExitCode::SUCCESS)
     }
-}
 
-/// `PROOF.gbp`, `PROOF.1.gbp`, `PROOF.2.gbp`, ...
-pub fn bundle_paths(first: &Path, count: usize) -> Vec<PathBuf> {
-    let ext = first
-        .extension()
-        .map(|e| e.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "gbp".into());
-    (0..count)
-        .map(|i| {
-            if i == 0 {
-                first.to_path_buf()
-            } else {
-                first.with_extension(format!("{i}.{ext}"))
-            }
-        })
-        .collect()
+    /// Proves one shard's chunks and writes them with the shard's manifest.
+    #[allow(clippy::too_many_arguments)]
+    fn run_shard(
+        &self,
+        json: bool,
+        shard: Shard,
+        program: &Program,
+        inputs: &[Vec<i64>],
+        fits: usize,
+        level: SecurityLevel,
+        first: &std::path::Path,
+    ) -> Result<ExitCode> {
+        let per_proof = self.max_per_proof.unwrap_or(program.max_batch());
+        if per_proof.min(program.max_batch()) > fits {
+            anyhow::bail!(
+                "this machine's memory budget holds {fits} samples per proof, fewer than the \
+                 shards' {per_proof}; every shard must chunk alike, so pass the same \
+                 --max-per-proof {fits} (or less) to every shard"
+            );
+        }
+        let plan = BundlePlan::new(program, inputs, per_proof);
+        let chunks = shard.chunks(plan.chunks());
+        let digest = program.digest();
+        let mut manifest = ShardManifest::new(first, shard, &plan, &digest, level);
+        let spinner = Spinner::start(
+            json,
+            format!(
+                "proving shard {shard}: chunks {chunks:?} of {}",
+                plan.chunks()
+            ),
+        );
+        let start = Instant::now();
+        for k in chunks.clone() {
+            let proof = plan.prove_chunk(program, inputs, k, level)?;
+            let path = glassbox::files::chunk_path(first, k);
+            files::write_atomic(&path, &proof.to_bytes())?;
+            manifest.proofs.push(ShardEntry {
+                chunk: k,
+                file: path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                samples: proof.public.batch(),
+            });
+        }
+        let seconds = start.elapsed().as_secs_f64();
+        drop(spinner);
+        let path = ShardManifest::path(first, shard);
+        manifest.write(&path)?;
+        let samples: usize = manifest.proofs.iter().map(|e| e.samples).sum();
+        if json {
+            say!(
+                "{}",
+                json!({
+                    "shard": shard.to_string(), "chunks": [chunks.start, chunks.end],
+                    "of_chunks": plan.chunks(), "samples": samples, "prove_seconds": seconds,
+                    "manifest": path, "digest": digest.to_hex(),
+                    "bundle_id": manifest.bundle_id,
+                })
+            );
+        } else {
+            say!(
+                "proved shard {shard}: chunks {}..{} of {} ({samples} of {} samples) in {seconds:.2} s",
+                chunks.start,
+                chunks.end,
+                plan.chunks(),
+                inputs.len()
+            );
+            say!("  bundle    {}", &manifest.bundle_id);
+            say!("  manifest  {}", path.display());
+            say!(
+                "merge all {} shards with: glassbox bundle merge {}",
+                shard.count,
+                first.with_extension("shard-*-of-*.json").display()
+            );
+        }
+        Ok(ExitCode::SUCCESS)
+    }
 }

@@ -21,11 +21,12 @@
 //! (unreadable file, malformed digest or manifest, unreachable level, `--inputs` for a model
 //! whose encoding is not committed).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Result;
+use glassbox::manifest::{BundleManifest, ManifestEntry};
 use glassbox_air::bundle::id_hex;
 use glassbox_air::{ModelDigest, SecurityLevel};
 use glassbox_verifier::audit;
@@ -125,47 +126,29 @@ impl Args {
         digest: &ModelDigest,
         auditor: Option<&[Vec<f32>]>,
     ) -> Result<ExitCode> {
-        let text = match std::fs::read_to_string(&self.proof) {
-            Ok(t) => t,
-            Err(e) => {
-                let msg = format!("cannot read bundle manifest {}: {e}", self.proof.display());
-                return Ok(usage_error(json, msg));
-            }
-        };
-        let manifest: Manifest = match serde_json::from_str(&text) {
+        let manifest = match BundleManifest::read(&self.proof) {
             Ok(m) => m,
-            Err(e) => return Ok(usage_error(json, format!("malformed bundle manifest: {e}"))),
+            Err(e) => return Ok(usage_error(json, e.to_string())),
         };
-        let Some(listed_digest) = ModelDigest::from_hex(&manifest.digest) else {
-            return Ok(usage_error(
-                json,
-                format!(
-                    "malformed bundle manifest: digest `{}` is not 64 hex characters",
-                    manifest.digest
-                ),
-            ));
+        let stated = match manifest.stated() {
+            Ok(s) => s,
+            Err(e) => return Ok(usage_error(json, e.to_string())),
         };
         let dir = self.proof.parent().map(PathBuf::from).unwrap_or_default();
         let start = Instant::now();
-        let outcomes: Vec<(&Entry, Result<Claim, String>)> = manifest
+        let outcomes: Vec<(&ManifestEntry, Result<Claim, String>)> = manifest
             .proofs
             .iter()
-            .map(|entry| (entry, verify_entry(&dir, entry, digest, self.min_security)))
+            .zip(manifest.verify_listed(&dir, digest, self.min_security))
             .collect();
         let first_error = outcomes.iter().find_map(|(_, o)| o.as_ref().err().cloned());
-        let claims: Vec<(&Entry, &Claim)> = outcomes
+        let claims: Vec<(&ManifestEntry, &Claim)> = outcomes
             .iter()
             .filter_map(|(e, o)| o.as_ref().ok().map(|c| (*e, c)))
             .collect();
         let (bundle, verdict) = match first_error {
             Some(e) => (None, Err(e)),
             None => {
-                let stated = audit::StatedBundle {
-                    digest: listed_digest,
-                    samples: manifest.samples,
-                    security_bits: manifest.security_bits,
-                    files: claims.iter().map(|(e, _)| e.file.as_str()).collect(),
-                };
                 let proven = claims.iter().map(|(_, c)| (*c).clone()).collect();
                 match audit::check_stated_bundle(&stated, digest, proven, auditor) {
                     (_, Err(e)) if e.is_usage() => {
@@ -257,43 +240,6 @@ impl Args {
             ExitCode::from(1)
         })
     }
-}
-
-/// A bundle manifest as `prove` writes it.
-#[derive(serde::Deserialize)]
-struct Manifest {
-    digest: String,
-    samples: usize,
-    security_bits: u32,
-    proofs: Vec<Entry>,
-}
-
-/// One proof of a manifest.
-#[derive(serde::Deserialize)]
-struct Entry {
-    file: String,
-    samples: usize,
-}
-
-/// Reads and verifies one listed proof, and checks its sample count against the manifest.
-fn verify_entry(
-    dir: &Path,
-    entry: &Entry,
-    digest: &ModelDigest,
-    min_security: u32,
-) -> Result<Claim, String> {
-    if !audit::is_plain_file_name(&entry.file) {
-        return Err(format!(
-            "manifest entry `{}` is not a file name beside the manifest",
-            entry.file
-        ));
-    }
-    let path = dir.join(&entry.file);
-    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let claim =
-        glassbox_verifier::verify(&bytes, digest, min_security).map_err(|e| e.to_string())?;
-    audit::check_listed_samples(&entry.file, entry.samples, &claim).map_err(|e| e.to_string())?;
-    Ok(claim)
 }
 
 fn position_text(b: &BundlePosition, batch: usize) -> String {
