@@ -8,7 +8,7 @@ use glassbox_model::{FidelityReport, QuantizedModel};
 use glassbox_trace::Program;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict};
+use pyo3::types::{PyBytes, PyDict, PyList};
 
 use crate::arrays::{map_rows, matrix, vector};
 use crate::errors::{io, raise, InputError, ModelError};
@@ -143,7 +143,8 @@ impl Model {
     }
 
     /// Float-vs-integer agreement on the calibration samples (`None` without calibration, or
-    /// for a model loaded from a file).
+    /// for a model loaded from a file), with each smooth activation's ramp fit under
+    /// `activations` (`layer`, `function`, `segments`, `range`, `max_error`, `mean_error`).
     #[getter]
     fn fidelity<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
         let Some(r) = &self.fidelity else {
@@ -154,6 +155,18 @@ impl Model {
         d.set_item("argmax_agreement", r.argmax_agreement)?;
         d.set_item("max_abs_error", r.max_abs_error)?;
         d.set_item("mean_abs_error", r.mean_abs_error)?;
+        let activations = PyList::empty(py);
+        for a in &r.activations {
+            let item = PyDict::new(py);
+            item.set_item("layer", a.layer)?;
+            item.set_item("function", &a.function)?;
+            item.set_item("segments", a.segments)?;
+            item.set_item("range", a.range)?;
+            item.set_item("max_error", a.error.max)?;
+            item.set_item("mean_error", a.error.mean)?;
+            activations.append(item)?;
+        }
+        d.set_item("activations", activations)?;
         Ok(Some(d))
     }
 

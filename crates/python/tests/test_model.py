@@ -25,6 +25,16 @@ def test_compile_reports_digest_shapes_capacity_and_fidelity(model, mlp_path, ca
     wider = glassbox.compile(str(mlp_path), calibrate=calib, proof_batch=200)
     assert wider.digest != model.digest and wider.max_batch >= 200
     assert glassbox.compile(mlp_path).fidelity is None
+    assert f["activations"] == []
+
+
+def test_smooth_activations_report_their_fit(calib, digits):
+    tanh = glassbox.compile(FIXTURES / "mlp_tanh_digits.onnx", calibrate=calib)
+    [act] = tanh.fidelity["activations"]
+    assert act["function"] == "Tanh" and act["segments"] == 16
+    assert 0 < act["max_error"] < 0.05 and act["mean_error"] <= act["max_error"]
+    claim = glassbox.verify(tanh.prove(digits[:8]), tanh.digest)
+    assert list(claim.labels) == list(tanh.run(digits[:8])[1])
 
 
 def test_save_load_and_pickle_keep_the_model(model, tmp_path, digits):

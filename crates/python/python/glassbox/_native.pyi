@@ -68,7 +68,10 @@ class Model:
     @property
     def trace(self) -> Dict[str, int]: ...
     @property
-    def fidelity(self) -> Optional[Dict[str, float]]: ...
+    def fidelity(self) -> Optional[Dict[str, Any]]:
+        """Agreement on the calibration samples, and ``activations``: each smooth activation's
+        ramp fit (``layer``, ``function``, ``segments``, ``range``, ``max_error``,
+        ``mean_error``)."""
     def run(self, x: _Batch) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
         """Integer inference: ``(outputs, labels)``."""
     def prove(
