@@ -5,7 +5,7 @@
 mod support;
 
 use glassbox_model::compile_onnx;
-use support::{fixture, labels, samples};
+use support::{fixture, label_agreement, labels, samples};
 
 /// (fixture, the activation's ops as reported)
 const MODELS: [(&str, &str); 6] = [
@@ -37,12 +37,7 @@ fn smooth_activations_agree_with_onnxruntime() {
             "{name}: ramps per neuron"
         );
         let expected = labels(&format!("{name}.expected.json"));
-        let execs = q.run_f32(&test).unwrap();
-        let agree = execs
-            .iter()
-            .zip(&expected)
-            .filter(|(e, l)| e.label == **l)
-            .count();
+        let agree = label_agreement(&q, &test, &expected);
         println!(
             "{name}: {agree}/{} labels agree with onnxruntime; fit on [{:.2}, {:.2}] max error {:.4}, mean {:.4}",
             test.len(),

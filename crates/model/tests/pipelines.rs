@@ -5,7 +5,7 @@
 mod support;
 
 use glassbox_model::{compile_onnx, InputEncoding};
-use support::{fixture, labels, samples};
+use support::{fixture, label_agreement, labels, samples};
 
 /// (fixture, data split, least label agreement with onnxruntime on the test split)
 const PIPELINES: [(&str, &str, f64); 12] = [
@@ -36,12 +36,7 @@ fn pipelines_agree_with_onnxruntime_on_their_test_splits() {
         );
         let test = samples(&format!("{data}.test.json"), None);
         let expected = labels(&format!("{name}.expected.json"));
-        let execs = q.run_f32(&test).unwrap();
-        let agree = execs
-            .iter()
-            .zip(&expected)
-            .filter(|(e, l)| e.label == **l)
-            .count();
+        let agree = label_agreement(&q, &test, &expected);
         let rate = agree as f64 / test.len() as f64;
         let report = report.unwrap();
         println!(

@@ -5,7 +5,7 @@ mod support;
 
 use glassbox_model::tabular::{lower_trees_with, ClassicModel, PathShape, STEP_MULTIPLIER};
 use glassbox_model::{compile_onnx, load_onnx, InputEncoding};
-use support::{fixture, labels, samples};
+use support::{fixture, label_agreement, labels, samples};
 
 /// (fixture, least label agreement with onnxruntime on the test split)
 const CLASSIFIERS: [(&str, f64); 6] = [
@@ -26,12 +26,7 @@ fn proven_labels_agree_with_onnxruntime_on_every_test_split() {
         assert!(q.classifier, "{name}");
         let test = samples(&format!("{name}.test.json"), None);
         let expected = labels(&format!("{name}.expected.json"));
-        let execs = q.run_f32(&test).unwrap();
-        let agree = execs
-            .iter()
-            .zip(&expected)
-            .filter(|(e, l)| e.label == **l)
-            .count();
+        let agree = label_agreement(&q, &test, &expected);
         let rate = agree as f64 / test.len() as f64;
         println!(
             "{name}: {agree}/{} labels agree with onnxruntime; calibration {}",

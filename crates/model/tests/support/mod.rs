@@ -31,6 +31,20 @@ pub fn labels(name: &str) -> Vec<usize> {
         .collect()
 }
 
+/// How many of `samples` the integer model `q` labels as onnxruntime did (`expected`).
+pub fn label_agreement(
+    q: &glassbox_model::QuantizedModel,
+    samples: &[Vec<f32>],
+    expected: &[usize],
+) -> usize {
+    q.run_f32(samples)
+        .expect("integer run")
+        .iter()
+        .zip(expected)
+        .filter(|(e, l)| e.label == **l)
+        .count()
+}
+
 /// The `kind` and `outputs` rows of an onnxruntime reference file (`<model>.expected.json`).
 pub fn onnxruntime_outputs(name: &str) -> (String, Vec<Vec<f64>>) {
     let v: serde_json::Value = serde_json::from_slice(&fixture(name)).expect("json");
