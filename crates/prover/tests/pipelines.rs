@@ -2,7 +2,7 @@
 //! in one proof whose outputs are the reference executor's, and the committed encoding binds:
 //! the same proof does not verify for a model whose folded preprocessing differs by one step.
 
-use glassbox_air::SecurityLevel;
+use glassbox_air::{ProofEnvelope, SecurityLevel};
 use glassbox_model::{compile_onnx, parse_input_json, InputEncoding, QuantizedModel};
 use glassbox_prover::prove;
 use glassbox_trace::Program;
@@ -114,4 +114,12 @@ fn the_folded_preprocessing_is_bound_by_the_digest() {
     .to_bytes();
     assert!(verify(&forged, &program.digest(), 100).is_err());
     assert!(verify(&proof, &program.digest(), 100).is_ok());
+    // the honest proof with only its stated encoding edited: the descriptor no longer hashes
+    // to the digest it is checked against
+    let mut edited = ProofEnvelope::from_bytes(&proof).unwrap();
+    edited.public.descriptor.input_encoding = other.input_encoding.clone();
+    assert!(matches!(
+        verify(&edited.to_bytes(), &program.digest(), 100),
+        Err(VerifyError::DigestMismatch { .. })
+    ));
 }

@@ -19,5 +19,6 @@ pub(crate) mod ml_attrs;
 pub mod onnx;
 pub(crate) mod registry;
 pub(crate) mod spatial;
+pub(crate) mod svm;
 pub(crate) mod trees;
 mod values;
