@@ -44,7 +44,7 @@ bench:
 	$(CARGO) run --release -p glassbox-cli -- bench --batches 1,8,64,256
 
 ## A bounded libFuzzer run of every fuzz target (needs nightly and cargo-fuzz; skipped without).
-FUZZ_SECONDS ?= 45
+FUZZ_SECONDS ?= 30
 fuzz:
 	@if cargo +nightly --version >/dev/null 2>&1; then \
 		command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked; \
