@@ -45,7 +45,8 @@ const RBF_REGRESSOR_SEGMENTS: usize = 16;
 /// Lowers an SVM (classifier or regressor) with a nonlinear kernel behind `prefix`.
 ///
 /// # Errors
-/// [`ModelError::Unsupported`] for more than two classes; quantization errors.
+/// [`ModelError::InvalidModel`] for the linear kernel (lowered as a linear layer by the caller);
+/// evaluation and quantization errors.
 pub(crate) fn lower_kernel_svm(
     m: &SvmModel,
     prefix: &AffinePrefix,
@@ -95,7 +96,11 @@ pub(crate) fn lower_kernel_svm(
             );
             vec![dot_layer(m, &a_u, &c_u, n, gamma, coef0, tanh)]
         }
-        Kernel::Linear => unreachable_linear()?,
+        Kernel::Linear => {
+            return Err(ModelError::InvalidModel(
+                "the linear kernel is lowered as a linear layer".into(),
+            ))
+        }
     };
     layers.extend(head(m, n_sv, &layers, &codes)?);
     let mlp = FloatMlp {
@@ -217,12 +222,6 @@ pub(crate) fn to_codes(
                 .collect()
         })
         .collect()
-}
-
-fn unreachable_linear() -> Result<Vec<FloatDense>> {
-    Err(ModelError::InvalidModel(
-        "the linear kernel is lowered as a linear layer".into(),
-    ))
 }
 
 /// `t ↦ t^degree` as a chain of products.
