@@ -26,7 +26,7 @@ use crate::lower::dense::{FloatDense, FloatMlp};
 use crate::lower::smooth::expand::{expand, ActivationFidelity};
 use crate::lower::smooth::ramps::DEFAULT_SEGMENTS;
 use crate::lower::smooth::scalar::ScalarFn;
-use crate::lower::tabular::linear::affine_encoding;
+use crate::lower::tabular::linear::{affine_encoding, to_codes};
 use crate::lower::tabular::prefix::AffinePrefix;
 use crate::lower::tabular::rbf;
 use crate::quant::calibrate::quantize_codes;
@@ -60,20 +60,8 @@ pub(crate) fn lower_kernel_svm(
     };
     let (offset, step) = affine_encoding(n, calibration)?;
     // z as a function of the codes u: z = A·(offset + step⊙u) + c
-    let AffinePrefix { a: a_u, c: c_u, .. } = prefix.over_codes(&offset, &step);
+    let over_codes = prefix.over_codes(&offset, &step);
     let codes = to_codes(calibration, &offset, &step);
-    let z_of = |u: &[f32]| -> Vec<f64> {
-        a_u.chunks(n)
-            .zip(&c_u)
-            .map(|(row, c)| {
-                c + row
-                    .iter()
-                    .zip(u)
-                    .map(|(a, &x)| a * f64::from(x))
-                    .sum::<f64>()
-            })
-            .collect()
-    };
     let n_sv = match m.kernel {
         // padded to a power of two for the block-diagonal exp layer
         Kernel::Rbf { .. } => m.n_sv().next_power_of_two(),
@@ -81,20 +69,20 @@ pub(crate) fn lower_kernel_svm(
     };
     let mut layers = match m.kernel {
         Kernel::Rbf { gamma } => {
-            let zs: Vec<Vec<f64>> = codes.iter().map(|u| z_of(u)).collect();
-            rbf::rbf_layers(m, &a_u, &c_u, &zs, n, f64::from(gamma), rbf_segments)
+            let zs: Vec<Vec<f64>> = codes.iter().map(|u| over_codes.apply(u)).collect();
+            rbf::rbf_layers(m, &over_codes, &zs, f64::from(gamma), rbf_segments)
         }
         Kernel::Poly {
             gamma,
             coef0,
             degree,
-        } => vec![dot_layer(m, &a_u, &c_u, n, gamma, coef0, power(degree))],
+        } => vec![dot_layer(m, &over_codes, gamma, coef0, power(degree))],
         Kernel::Sigmoid { gamma, coef0 } => {
             let tanh = ScalarFn::from_ops(
                 vec![(Op::Unary(Unary::Tanh), vec![Operand::Value(0)])],
                 vec![],
             );
-            vec![dot_layer(m, &a_u, &c_u, n, gamma, coef0, tanh)]
+            vec![dot_layer(m, &over_codes, gamma, coef0, tanh)]
         }
         Kernel::Linear => {
             return Err(ModelError::InvalidModel(
@@ -206,24 +194,6 @@ fn head(
     Ok(vec![step, votes])
 }
 
-/// Calibration samples as affine codes `(x − offset)/step` (unrounded).
-pub(crate) fn to_codes(
-    calibration: Option<&[Vec<f32>]>,
-    offset: &[f64],
-    step: &[f64],
-) -> Vec<Vec<f32>> {
-    calibration
-        .unwrap_or_default()
-        .iter()
-        .map(|x| {
-            x.iter()
-                .zip(offset.iter().zip(step))
-                .map(|(&v, (o, s))| ((f64::from(v) - o) / s) as f32)
-                .collect()
-        })
-        .collect()
-}
-
 /// `t ↦ t^degree` as a chain of products.
 fn power(degree: u32) -> ScalarFn {
     let mut nodes = vec![(Op::Identity, vec![Operand::Value(0)])];
@@ -234,31 +204,17 @@ fn power(degree: u32) -> ScalarFn {
 }
 
 /// `t_v = gamma·⟨s_v, z⟩ + coef0` for every support vector, then `f`.
-fn dot_layer(
-    m: &SvmModel,
-    a_u: &[f64],
-    c_u: &[f64],
-    n: usize,
-    gamma: f32,
-    coef0: f32,
-    f: ScalarFn,
-) -> FloatDense {
+fn dot_layer(m: &SvmModel, z: &AffinePrefix, gamma: f32, coef0: f32, f: ScalarFn) -> FloatDense {
+    // ⟨s_v, A·u + c⟩ for every support vector: the prefix folded into the vectors as rows
+    let vectors: Vec<f64> = m.support_vectors.iter().map(|&x| f64::from(x)).collect();
+    let (rows, offsets) = z.fold(&vectors, &vec![0.0; m.n_sv()]);
     let g = f64::from(gamma);
-    let mut weights = Vec::with_capacity(m.n_sv() * n);
-    let mut bias = Vec::with_capacity(m.n_sv());
-    for v in 0..m.n_sv() {
-        let s: Vec<f64> = m.vector(v).iter().map(|&x| f64::from(x)).collect();
-        for i in 0..n {
-            let w: f64 = s
-                .iter()
-                .enumerate()
-                .map(|(k, sk)| sk * a_u[k * n + i])
-                .sum();
-            weights.push((g * w) as f32);
-        }
-        let b: f64 = s.iter().zip(c_u).map(|(sk, c)| sk * c).sum();
-        bias.push((g * b + f64::from(coef0)) as f32);
-    }
+    let n = z.n_in;
+    let weights = rows.iter().map(|w| (g * w) as f32).collect();
+    let bias = offsets
+        .iter()
+        .map(|b| (g * b + f64::from(coef0)) as f32)
+        .collect();
     FloatDense {
         n_in: n,
         n_out: m.n_sv(),

@@ -115,6 +115,24 @@ pub(crate) fn affine_encoding(
         .unzip())
 }
 
+/// Calibration samples as affine codes `(x − offset)/step` (unrounded).
+pub(crate) fn to_codes(
+    calibration: Option<&[Vec<f32>]>,
+    offset: &[f64],
+    step: &[f64],
+) -> Vec<Vec<f32>> {
+    calibration
+        .unwrap_or_default()
+        .iter()
+        .map(|x| {
+            x.iter()
+                .zip(offset.iter().zip(step))
+                .map(|(&v, (o, s))| ((f64::from(v) - o) / s) as f32)
+                .collect()
+        })
+        .collect()
+}
+
 /// Rows over raw features, quantized over the affine codes.
 pub(crate) struct QuantizedRows {
     /// Row-major int8 weights.

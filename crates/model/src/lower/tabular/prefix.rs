@@ -41,6 +41,21 @@ impl AffinePrefix {
         Self { a, c, ..*self }
     }
 
+    /// `A·x + c` for one sample.
+    pub(crate) fn apply(&self, x: &[f32]) -> Vec<f64> {
+        self.a
+            .chunks(self.n_in.max(1))
+            .zip(&self.c)
+            .map(|(row, c)| {
+                c + row
+                    .iter()
+                    .zip(x)
+                    .map(|(a, &v)| a * f64::from(v))
+                    .sum::<f64>()
+            })
+            .collect()
+    }
+
     /// Folds the prefix into rows over its output: `w·z + b = (w·A)·x + (w·c + b)`. `rows` is
     /// row-major `[m][n_out]`; returns `[m][n_in]` and the new intercepts.
     pub(crate) fn fold(&self, rows: &[f64], intercepts: &[f64]) -> (Vec<f64>, Vec<f64>) {

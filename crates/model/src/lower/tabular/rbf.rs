@@ -7,17 +7,18 @@ use crate::ir::svm::SvmModel;
 use crate::ir::unary::Unary;
 use crate::lower::dense::FloatDense;
 use crate::lower::smooth::scalar::ScalarFn;
+use crate::lower::tabular::prefix::AffinePrefix;
 
-/// The RBF's two hidden layers: ramps of every `z_j`, then `D_v` with `exp(−gamma·D)`.
+/// The RBF's three hidden layers: ramps of every `z_j`, the clipped distances `D_v`, then
+/// `exp(−gamma·D)` per support vector.
 pub(crate) fn rbf_layers(
     m: &SvmModel,
-    a_u: &[f64],
-    c_u: &[f64],
+    z: &AffinePrefix,
     zs: &[Vec<f64>],
-    n: usize,
     gamma: f64,
     k: usize,
 ) -> Vec<FloatDense> {
+    let (a_u, c_u, n) = (&z.a, &z.c, z.n_in);
     let n_z = c_u.len();
     // each feature's calibrated range (the support vectors' own values count too)
     let ranges: Vec<(f64, f64)> = (0..n_z)
