@@ -18,6 +18,7 @@ validate:
 	$(CARGO) test --profile validate -p glassbox-prover --test synthetic
 	$(CARGO) test --profile validate -p glassbox-prover --test grouped a_grouped_layer_proves
 	$(CARGO) test --profile validate -p glassbox-prover --test stencil a_stencil_layer_passes
+	$(CARGO) test --profile validate -p glassbox-prover --test patch a_patch_layer_passes
 
 ## The malicious prover (its own workspace, adversary/): every forged protocol step must be
 ## rejected by the unmodified verifier. Built into the main target directory with the same test

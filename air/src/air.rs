@@ -173,6 +173,7 @@ fn placeholder_layout() -> Layout {
             bias: alloc::vec![0],
             groups: 1,
             conv: None,
+            patch: None,
         }],
         input_scale: 1.0,
         output_scale: 1.0,

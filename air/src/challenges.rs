@@ -21,7 +21,8 @@ pub struct Challenges {
     pub rho: Vec<usize>,
     /// Per layer: `β_l`.
     pub beta: Vec<usize>,
-    /// Per layer: start of `ρ_l^0 ..= ρ_l^{k_l}`.
+    /// Per layer: start of `ρ_l^0 ..= ρ_l^{k_l}` (powers of `ρ_l^P` for a patch layer of plane
+    /// `P`: its weight cells step through output planes).
     pub rho_pows: Vec<usize>,
     /// Per layer: start of `β_l^0 ..= β_l^{m}` with `m` the widest lane count of regions `l`, `l+1`.
     pub beta_pows: Vec<usize>,
@@ -31,6 +32,8 @@ pub struct Challenges {
     pub factor: Vec<Option<usize>>,
     /// Per stencil layer: `ρ_l^(e_t)` for every tap, then the Horner step `ρ_l^(Ho·Wo)`.
     pub conv: Vec<Option<usize>>,
+    /// Per patch layer: `ρ_l²` and `ρ_l·(ρ_l^P − 1)`, the weights of its sums `E1`, `E2`.
+    pub patch: Vec<Option<usize>>,
     /// Number of drawn (random) elements.
     pub num_drawn: usize,
     /// Total length of the expanded list.
@@ -62,6 +65,7 @@ impl Challenges {
         }
         let mut factor = Vec::new();
         let mut conv = Vec::new();
+        let mut patch = Vec::new();
         for layer in &layout.layers {
             factor.push(layer.factor.as_ref().map(|c| {
                 at += 1 + c.steps.len();
@@ -70,6 +74,10 @@ impl Challenges {
             conv.push(layer.conv.as_ref().map(|shape| {
                 at += shape.taps() + 1;
                 at - shape.taps() - 1
+            }));
+            patch.push(layer.patch.as_ref().map(|_| {
+                at += 2;
+                at - 2
             }));
         }
         Self {
@@ -82,6 +90,7 @@ impl Challenges {
             powers,
             factor,
             conv,
+            patch,
             num_drawn,
             len: at,
         }
@@ -99,7 +108,11 @@ impl Challenges {
         out.resize(self.num_drawn, E::ONE);
         for l in 0..layout.layers.len() {
             let rho = out[self.rho[l]];
-            push_powers(&mut out, rho, layout.layers[l].k);
+            let base = match &layout.layers[l].patch {
+                Some(shape) => rho.exp((shape.plane as u64).into()),
+                None => rho,
+            };
+            push_powers(&mut out, base, layout.layers[l].k);
             let beta = out[self.beta[l]];
             push_powers(&mut out, beta, Self::beta_span(layout, l));
         }
@@ -121,6 +134,11 @@ impl Challenges {
                     out.push(pow_signed(rho, shape.tap_exponent(t)));
                 }
                 out.push(pow_signed(rho, shape.out_plane() as i64));
+            }
+            if let Some(shape) = &layer.patch {
+                let rho_p = rho.exp((shape.plane as u64).into());
+                out.push(rho * rho);
+                out.push(rho * (rho_p - E::ONE));
             }
         }
         out

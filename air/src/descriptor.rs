@@ -3,7 +3,7 @@
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::conv::ConvShape;
+use crate::conv::{ConvShape, PatchShape};
 use crate::encoding::InputEncoding;
 use crate::field::{felt_from_i64, Felt};
 use crate::limits::{
@@ -11,7 +11,10 @@ use crate::limits::{
 };
 
 /// Version of the descriptor encoding; part of every digest.
-pub const DESCRIPTOR_VERSION: u64 = 4;
+pub const DESCRIPTOR_VERSION: u64 = 5;
+
+/// The value in a layer's `groups` field (digest and envelope) that marks a patch layer.
+pub const PATCH_MARK: u64 = u32::MAX as u64;
 
 /// One dense layer `y = W·x + b` as the verifier sees it: no weights, only shapes, the bias and
 /// the requantization multiplier (hidden layers) that maps accumulators to the next activations.
@@ -30,6 +33,9 @@ pub struct LayerDescriptor {
     pub groups: usize,
     /// `Some` for a convolution stored as a stencil layer (see [`crate::conv`]); `groups` is 1.
     pub conv: Option<ConvShape>,
+    /// `Some` for a convolution stored as a patch layer (see [`crate::conv::PatchShape`]): its
+    /// weights are `out_channels` kernel rows of `n_in` cells; `groups` is 1 and `conv` `None`.
+    pub patch: Option<PatchShape>,
 }
 
 /// The public part of a compiled model: everything the verifier needs except the weights.
@@ -153,6 +159,11 @@ impl ModelDescriptor {
                     return Err(DescriptorError::Shape { layer: l });
                 }
             }
+            if let Some(shape) = &layer.patch {
+                if g != 1 || layer.conv.is_some() || !shape.is_valid(layer.n_in, layer.n_out) {
+                    return Err(DescriptorError::Shape { layer: l });
+                }
+            }
             if layer.bias.len() != layer.n_out || layer.bias.iter().any(|b| b.abs() >= MAX_BIAS) {
                 return Err(DescriptorError::Bias { layer: l });
             }
@@ -202,18 +213,27 @@ impl ModelDescriptor {
             out.push(Felt::new(layer.n_in as u64));
             out.push(Felt::new(layer.n_out as u64));
             out.push(Felt::new(u64::from(layer.multiplier.unwrap_or(0))));
-            match &layer.conv {
+            let order = |out: &mut Vec<Felt>, digits: &[crate::conv::Digit]| {
+                out.push(Felt::new(digits.len() as u64));
+                for d in digits {
+                    out.push(Felt::new(u64::from(d.bits)));
+                    out.push(Felt::new(d.coef));
+                }
+            };
+            match (&layer.conv, &layer.patch) {
                 // groups is at least 1, so 0 marks a stencil layer and its shape follows
-                Some(shape) => {
+                (Some(shape), _) => {
                     out.push(Felt::new(0));
                     out.extend(shape.fields().map(|v| Felt::new(v as u64)));
-                    out.push(Felt::new(shape.out_order.len() as u64));
-                    for d in &shape.out_order {
-                        out.push(Felt::new(u64::from(d.bits)));
-                        out.push(Felt::new(d.coef));
-                    }
+                    order(&mut out, &shape.out_order);
                 }
-                None => out.push(Felt::new(layer.groups as u64)),
+                // groups is at most MAX_DIM, so PATCH_MARK marks a patch layer
+                (None, Some(shape)) => {
+                    out.push(Felt::new(PATCH_MARK));
+                    out.extend(shape.fields().map(|v| Felt::new(v as u64)));
+                    order(&mut out, &shape.out_order);
+                }
+                (None, None) => out.push(Felt::new(layer.groups as u64)),
             }
             out.extend(layer.bias.iter().map(|&b| felt_from_i64(b)));
         }
@@ -238,6 +258,7 @@ mod tests {
                     bias: vec![0; 3],
                     groups: 1,
                     conv: None,
+                    patch: None,
                 },
                 LayerDescriptor {
                     n_in: 3,
@@ -246,6 +267,7 @@ mod tests {
                     bias: vec![0; 2],
                     groups: 1,
                     conv: None,
+                    patch: None,
                 },
             ],
             input_scale: 1.0,

@@ -19,7 +19,7 @@ use winter_math::StarkField;
 
 use crate::bundle::BundlePosition;
 use crate::commitment::WeightOpening;
-use crate::conv::{ConvDims, ConvShape, Digit};
+use crate::conv::{ConvDims, ConvShape, Digit, PatchShape};
 use crate::descriptor::{LayerDescriptor, ModelDescriptor};
 use crate::encoding::InputEncoding;
 use crate::field::Felt;
@@ -32,7 +32,7 @@ use crate::public::PublicInputs;
 /// First bytes of every proof file.
 pub const ENVELOPE_MAGIC: [u8; 8] = *b"GBPROOF\0";
 /// Current envelope format version.
-pub const ENVELOPE_VERSION: u16 = 5;
+pub const ENVELOPE_VERSION: u16 = 6;
 
 /// A proof together with the statement it proves.
 #[derive(Clone, Debug, PartialEq)]
@@ -120,20 +120,24 @@ impl ProofEnvelope {
             w.extend_from_slice(&(layer.n_in as u32).to_le_bytes());
             w.extend_from_slice(&(layer.n_out as u32).to_le_bytes());
             w.extend_from_slice(&layer.multiplier.unwrap_or(0).to_le_bytes());
-            match &layer.conv {
+            match (&layer.conv, &layer.patch) {
                 // groups is at least 1, so 0 marks a stencil layer and its shape follows
-                Some(shape) => {
+                (Some(shape), _) => {
                     w.extend_from_slice(&0u32.to_le_bytes());
                     for v in shape.fields() {
                         w.extend_from_slice(&(v as u32).to_le_bytes());
                     }
-                    w.push(shape.out_order.len() as u8);
-                    for d in &shape.out_order {
-                        w.push(d.bits as u8);
-                        w.extend_from_slice(&d.coef.to_le_bytes());
-                    }
+                    write_order(&mut w, &shape.out_order);
                 }
-                None => w.extend_from_slice(&(layer.groups as u32).to_le_bytes()),
+                // and u32::MAX a patch layer
+                (None, Some(shape)) => {
+                    w.extend_from_slice(&u32::MAX.to_le_bytes());
+                    for v in shape.fields() {
+                        w.extend_from_slice(&(v as u32).to_le_bytes());
+                    }
+                    write_order(&mut w, &shape.out_order);
+                }
+                (None, None) => w.extend_from_slice(&(layer.groups as u32).to_le_bytes()),
             }
             for &b in &layer.bias {
                 w.extend_from_slice(&b.to_le_bytes());
@@ -228,6 +232,12 @@ impl ProofEnvelope {
             } else {
                 None
             };
+            let patch = if groups == u32::MAX as usize {
+                Some(read_patch(&mut r)?)
+            } else {
+                None
+            };
+            let groups = if patch.is_some() { 1 } else { groups };
             r.need(n_out * 8, "bias")?;
             let bias = (0..n_out)
                 .map(|_| r.i64("bias"))
@@ -239,6 +249,7 @@ impl ProofEnvelope {
                 bias,
                 groups: groups.max(1),
                 conv,
+                patch,
             });
         }
         let n_in = layers.first().map_or(0, |l| l.n_in);
@@ -382,12 +393,35 @@ fn read_encoding(r: &mut Reader<'_>, n_in: usize) -> Result<InputEncoding, Envel
     }
 }
 
+/// Writes an output order: its digit count, then per digit its bits and weight.
+fn write_order(w: &mut Vec<u8>, order: &[Digit]) {
+    w.push(order.len() as u8);
+    for d in order {
+        w.push(d.bits as u8);
+        w.extend_from_slice(&d.coef.to_le_bytes());
+    }
+}
+
 /// Reads a stencil layer's shape (its bounds are checked with the descriptor).
 fn read_conv(r: &mut Reader<'_>) -> Result<ConvShape, EnvelopeError> {
     let mut f = [0usize; ConvDims::FIELDS];
     for v in &mut f {
         *v = r.u32("convolution shape")? as usize;
     }
+    Ok(ConvShape::from_fields(f, read_order(r)?))
+}
+
+/// Reads a patch layer's shape (its bounds are checked with the descriptor).
+fn read_patch(r: &mut Reader<'_>) -> Result<PatchShape, EnvelopeError> {
+    let mut f = [0usize; PatchShape::FIELDS];
+    for v in &mut f {
+        *v = r.u32("patch shape")? as usize;
+    }
+    Ok(PatchShape::from_fields(f, read_order(r)?))
+}
+
+/// Reads an output order written by [`write_order`].
+fn read_order(r: &mut Reader<'_>) -> Result<Vec<Digit>, EnvelopeError> {
     let digits = r.u8("convolution order")? as usize;
     if digits > 32 {
         return Err(EnvelopeError::Invalid {
@@ -401,7 +435,7 @@ fn read_conv(r: &mut Reader<'_>) -> Result<ConvShape, EnvelopeError> {
         let coef = u64::from_le_bytes(r.array("convolution order")?);
         out_order.push(Digit { bits, coef });
     }
-    Ok(ConvShape::from_fields(f, out_order))
+    Ok(out_order)
 }
 
 struct Reader<'a> {

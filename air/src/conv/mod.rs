@@ -27,17 +27,12 @@
 use alloc::vec::Vec;
 
 mod dims;
+mod order;
+mod patch;
 
 pub use dims::ConvDims;
-
-/// `bits` binary digits of a block index that count in steps of `coef` in the natural index.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Digit {
-    /// Binary digits (the digit's radix is `2^bits`).
-    pub bits: u32,
-    /// Natural-index weight of one unit of this digit.
-    pub coef: u64,
-}
+pub use order::{natural_index, natural_order, order_is_valid, order_steps, Digit};
+pub use patch::{patch_correlation, PatchShape};
 
 /// A convolution stored as a stencil layer (stride 1, dilation 1, one group): its sizes and the
 /// physical order of its outputs.
@@ -108,105 +103,10 @@ impl ConvShape {
     }
 }
 
-/// The natural order of `blocks` (a power of two) blocks: one digit of weight 1.
-pub fn natural_order(blocks: usize) -> Vec<Digit> {
-    alloc::vec![Digit {
-        bits: blocks.trailing_zeros(),
-        coef: 1,
-    }]
-}
-
-/// True if `order` maps `0..len` (`len` a power of two) one-to-one onto `0..len`: every digit has
-/// at least one bit, the bits add up, and sorted by weight each digit's weight is the product of
-/// the radices below it.
-pub fn order_is_valid(order: &[Digit], len: usize) -> bool {
-    if order.len() > 32 || order.iter().any(|d| d.bits == 0 || d.bits > 32) {
-        return false;
-    }
-    let total: u32 = order.iter().map(|d| d.bits).sum();
-    if !len.is_power_of_two() || total != len.trailing_zeros() {
-        return false;
-    }
-    let mut sorted: Vec<Digit> = order.to_vec();
-    sorted.sort_by_key(|d| d.coef);
-    let mut place = 1u64;
-    for d in sorted {
-        if d.coef != place {
-            return false;
-        }
-        place <<= d.bits;
-    }
-    true
-}
-
-/// The natural index of block `b`.
-pub fn natural_index(order: &[Digit], b: usize) -> u64 {
-    let mut shift = 0;
-    let mut out = 0u64;
-    for d in order {
-        let digit = (b >> shift) & ((1usize << d.bits) - 1);
-        out = out.wrapping_add((digit as u64).wrapping_mul(d.coef));
-        shift += d.bits;
-    }
-    out
-}
-
-/// Per digit `s`: the row span after which it increments (`block_len·2^(bits below s)`) and the
-/// exponent of the factor applied then, `coef_s − Σ_{t<s} (2^bits_t − 1)·coef_t`. Digits whose
-/// factor equals the one below (so that the flag's term vanishes) are left out.
-pub fn order_steps(order: &[Digit], block_len: usize) -> Vec<(usize, i64)> {
-    let mut out = Vec::new();
-    let mut span = block_len;
-    let mut below = 0i64;
-    let mut previous = 0i64;
-    for d in order {
-        let exp = d.coef as i64 - below;
-        if exp != previous {
-            out.push((span, exp));
-        }
-        previous = exp;
-        below += ((1i64 << d.bits) - 1) * d.coef as i64;
-        span <<= d.bits;
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use alloc::vec;
-
-    #[test]
-    fn a_pooling_order_is_a_valid_mixed_radix_order() {
-        // 8 channels of 4×4, 2×2 windows made consecutive: bits [dx, dy, px, py, c]
-        let order = vec![
-            Digit { bits: 1, coef: 1 },
-            Digit { bits: 1, coef: 4 },
-            Digit { bits: 1, coef: 2 },
-            Digit { bits: 1, coef: 8 },
-            Digit { bits: 3, coef: 16 },
-        ];
-        assert!(order_is_valid(&order, 128));
-        let mut seen: Vec<u64> = (0..128).map(|b| natural_index(&order, b)).collect();
-        seen.sort_unstable();
-        assert_eq!(seen, (0..128).collect::<Vec<u64>>());
-        // stepping by the order's factors reproduces every natural index
-        let steps = order_steps(&order, 1);
-        let mut value = 0i64;
-        for b in 0..127usize {
-            assert_eq!(value, natural_index(&order, b) as i64);
-            let level = steps
-                .iter()
-                .rposition(|&(span, _)| (b + 1).is_multiple_of(span))
-                .map_or(0, |s| steps[s].1);
-            value += level;
-        }
-        // two digits of one weight, or a gap, are not one-to-one
-        let mut twice = order.clone();
-        twice[1].coef = 1;
-        assert!(!order_is_valid(&twice, 128));
-        assert!(!order_is_valid(&order, 256));
-    }
 
     #[test]
     fn a_same_padded_three_by_three_convolution_is_valid() {

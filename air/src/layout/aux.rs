@@ -18,6 +18,8 @@ pub struct AuxLayout {
     pub a: Vec<usize>,
     /// Per grouped or stencil layer: its per-block factor column (`None` if dense).
     pub g: Vec<Option<usize>>,
+    /// Per patch layer: its sums `D`, `E1`, `E2` (see [`crate::conv::PatchShape`]).
+    pub patch: Vec<Option<[usize; 3]>>,
     /// The product-check accumulator.
     pub z: usize,
     /// LogUp running sum (exclusive of the current row).
@@ -52,6 +54,10 @@ impl AuxLayout {
             .iter()
             .map(|l| l.factor.is_some().then(&mut next))
             .collect();
+        let patch = layers
+            .iter()
+            .map(|l| l.patch.is_some().then(|| [next(), next(), next()]))
+            .collect();
         let z = next();
         let s = next();
         let t = next();
@@ -63,6 +69,7 @@ impl AuxLayout {
             q,
             a: a_cols,
             g,
+            patch,
             z,
             s,
             t,

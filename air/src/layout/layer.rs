@@ -2,7 +2,7 @@
 
 use alloc::vec::Vec;
 
-use crate::conv::{natural_order, ConvShape, Digit};
+use crate::conv::{natural_order, ConvShape, Digit, PatchShape};
 use crate::descriptor::{DescriptorError, LayerDescriptor};
 
 use super::counter::Counter;
@@ -30,11 +30,13 @@ pub struct LayerLayout {
     pub w_start: usize,
     /// The convolution of a stencil layer.
     pub conv: Option<ConvShape>,
+    /// The shape of a patch layer.
+    pub patch: Option<PatchShape>,
     /// Physical output `b` is natural output `natural_index(out_order, b)` (the identity but for
     /// pooled stencil layers).
     pub out_order: Vec<Digit>,
-    /// The per-block factor column of a grouped (`ρ^(g·group_out)`) or stencil (`ρ^(y·Wo + x)`)
-    /// layer.
+    /// The per-block factor column of a grouped (`ρ^(g·group_out)`), stencil (`ρ^(y·Wo + x)`) or
+    /// patch (`ρ^q` for position `q` in its plane) layer.
     pub factor: Option<Counter>,
 }
 
@@ -43,6 +45,11 @@ impl LayerLayout {
     /// only for stencil layers, see [`ConvShape::exponent_shift`]).
     pub fn out_shift(&self) -> i64 {
         self.conv.as_ref().map_or(0, |c| c.exponent_shift())
+    }
+
+    /// Rows covered by one input plane of a patch layer (`None` for other layers).
+    pub fn plane_span(&self) -> Option<usize> {
+        self.patch.as_ref().map(|p| p.plane * self.block_len)
     }
 
     /// Rows covered by one group's blocks (`group_in · block_len`; the whole trace if dense).
@@ -68,10 +75,20 @@ impl LayerLayout {
     ) -> Result<Self, DescriptorError> {
         let blocks = layer.n_in.next_power_of_two();
         let block_len = n / blocks;
-        let group_out = layer.n_out / layer.groups;
+        // a patch layer's blocks hold one kernel cell per output plane
+        let group_out = match &layer.patch {
+            Some(shape) => shape.out_channels,
+            None => layer.n_out / layer.groups,
+        };
         let group_in = layer.n_in / layer.groups;
-        let (k, out_order, factor) = match &layer.conv {
-            Some(shape) => {
+        let (k, out_order, factor) = match (&layer.conv, &layer.patch) {
+            (None, Some(shape)) => {
+                // block (π, s) holds the kernel cells of offset s, one per output plane
+                let factor = Counter::new(0, &shape.position_order(blocks), block_len);
+                let k = shape.out_channels.div_ceil(block_len);
+                (k, shape.out_order.clone(), Some(factor))
+            }
+            (Some(shape), _) => {
                 // one row per output channel in every block
                 if shape.out_channels > block_len {
                     return Err(DescriptorError::Layout { layer: l });
@@ -80,7 +97,7 @@ impl LayerLayout {
                 let factor = Counter::new(shift, &shape.input_order(blocks), block_len);
                 (shape.taps(), shape.out_order.clone(), Some(factor))
             }
-            None => {
+            (None, None) => {
                 let factor = (layer.groups > 1).then(|| {
                     let order = [
                         Digit {
@@ -109,6 +126,7 @@ impl LayerLayout {
             group_out,
             w_start,
             conv: layer.conv.clone(),
+            patch: layer.patch.clone(),
             out_order,
             factor,
         })

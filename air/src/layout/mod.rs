@@ -188,6 +188,7 @@ impl Layout {
             .flat_map(|l| {
                 let mut v = alloc::vec![l.block_len];
                 v.extend(l.factor.iter().flat_map(spans));
+                v.extend(l.plane_span());
                 v
             })
             .chain(regions.iter().flat_map(|r| spans(&r.powers)))

@@ -15,6 +15,7 @@ fn descriptor(shape: &[usize], trace_len: usize) -> ModelDescriptor {
             bias: vec![0; w[1]],
             groups: 1,
             conv: None,
+            patch: None,
         })
         .collect();
     ModelDescriptor {

@@ -9,6 +9,7 @@
 //! | [`requant`] | each activation's case and range witness | |
 //! | [`product`] | | the Horner sums `U`, `V`, `Q` and the accumulator `Z` |
 //! | [`counter`] | | the per-block powers `A` and factors `G` |
+//! | [`patch`] | | each patch layer's plane sums `D`, `E1`, `E2` |
 //!
 //! A new constraint is one `out.push(degree, value)` in its unit; a new unit adds one line to
 //! each method of [`Units`] it takes part in.
@@ -27,6 +28,7 @@ use crate::sink::{Assertions, Constraints};
 
 pub mod counter;
 pub mod lookup;
+pub mod patch;
 pub mod product;
 pub mod requant;
 pub mod sketch;
@@ -77,6 +79,7 @@ impl Units {
         let (layout, ch, inv_m) = (&self.layout, &self.challenges, &self.inv_multipliers);
         product::constraints::running_sums(layout, ch, inv_m, f, out);
         counter::constraints::constraints(layout, ch, f, out);
+        patch::constraints::constraints(layout, ch, f, out);
         product::constraints::accumulator(layout, ch, inv_m, f, out);
         lookup::constraints::logup(layout, ch, f, out);
     }
@@ -96,6 +99,7 @@ impl Units {
         let (layout, ch) = (&self.layout, &self.challenges);
         product::constraints::running_sum_assertions(layout, out);
         counter::constraints::assertions(layout, ch, r, out);
+        patch::constraints::assertions(layout, out);
         product::constraints::accumulator_assertions(layout, ch, &self.public, r, out);
         lookup::constraints::logup_assertions(layout, out);
     }
@@ -167,6 +171,7 @@ pub(crate) fn test_layout() -> Layout {
         bias: alloc::vec![0; n_out],
         groups: 1,
         conv: None,
+        patch: None,
     };
     let d = ModelDescriptor {
         trace_len: 256,

@@ -7,7 +7,7 @@ use crate::quant::model::QuantizedModel;
 /// Magic bytes at the start of every artifact.
 pub const MAGIC: &[u8; 8] = b"GBMODEL\0";
 /// The artifact format version written and read by this build.
-pub const FORMAT_VERSION: u16 = 4;
+pub const FORMAT_VERSION: u16 = 5;
 /// Largest artifact accepted (256 MiB).
 pub const MAX_ARTIFACT_BYTES: usize = 256 << 20;
 
@@ -107,6 +107,7 @@ mod tests {
                     multiplier: Some(300),
                     groups: 1,
                     conv: None,
+                    patch: None,
                 },
                 QuantizedDense {
                     n_in: 1,
@@ -116,6 +117,7 @@ mod tests {
                     multiplier: None,
                     groups: 1,
                     conv: None,
+                    patch: None,
                 },
             ],
             output_scale: 0.002,

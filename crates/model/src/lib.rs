@@ -59,7 +59,7 @@ pub use artifact::{FORMAT_VERSION, MAGIC, MAX_ARTIFACT_BYTES};
 pub use error::{ModelError, Result};
 pub use exec::conv::PoolKind;
 pub use exec::int::{first_argmax, Execution, LayerExecution};
-pub use exec::int_layers::{accumulate, execute_layers, IntLayer, Recorder};
+pub use exec::int_layers::{accumulate, execute_layers, IntLayer, PatchOp, PatchOrder, Recorder};
 pub use exec::limits::MAX_CONV_WORK;
 pub use import::loader::{load_onnx, MAX_MODEL_BYTES, MAX_NODES};
 /// The ONNX protobuf bindings (prost messages), for building or editing models in tests and tools.
@@ -75,7 +75,9 @@ pub use lower::tabular;
 pub use quant::calibrate::{quantize, quantize_with_info, QuantizationInfo};
 pub use quant::encoding::InputEncoding;
 pub use quant::fidelity::{fidelity, fidelity_against, FidelityReport};
-pub use quant::model::{ConvGeometry, QuantizedDense, QuantizedModel, MAX_PROOF_BATCH};
+pub use quant::model::{
+    order_digits, ConvGeometry, PatchGeometry, QuantizedDense, QuantizedModel, MAX_PROOF_BATCH,
+};
 pub use quant::requant::{requantize, requantize_at, Requantized};
 
 /// Imports, lowers and quantizes an ONNX model in one step.

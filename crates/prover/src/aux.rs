@@ -4,6 +4,7 @@
 //! Everything that is per row (the Horner row sums and every lookup denominator) is computed in
 //! parallel first; the running sums are then cheap sequential passes.
 
+use glassbox_air::units::patch::plane_term;
 use glassbox_air::{
     accumulator_row_sum, counter_column, input_row_sum, inverse_multipliers, lookup_value,
     weight_row_sum, weight_step, Challenges, Felt, Layout,
@@ -17,6 +18,21 @@ struct RowSums<E> {
     w: Vec<E>,
     x: Vec<E>,
     y: Vec<E>,
+}
+
+/// `(D_q, g_q)` of patch layer `l` on `row`, a block's last: the kernel prefix completed by the
+/// block's weight total, and the block's lane total.
+fn patch_block<E: FieldElement<BaseField = Felt>>(
+    cols: &[Vec<E>],
+    sums: &[RowSums<E>],
+    ax: &glassbox_air::AuxLayout,
+    l: usize,
+    row: usize,
+) -> (E, E) {
+    let [d, _, _] = ax.patch[l].unwrap_or_default();
+    let f_q = cols[ax.u[l]][row] + sums[row].w[l];
+    let g_q = cols[ax.v[l]][row] + sums[row].x[l];
+    (cols[d][row] + f_q, g_q)
 }
 
 /// Builds every auxiliary column.
@@ -112,18 +128,62 @@ pub fn build<E: FieldElement<BaseField = Felt>>(
         }
     }
 
+    // D, E1, E2 of every patch layer: plane sums stepping after each block's last row
+    for (l, lay) in layout.layers.iter().enumerate() {
+        let (Some([d, e1, e2]), Some(span), Some(g)) = (ax.patch[l], lay.plane_span(), ax.g[l])
+        else {
+            continue;
+        };
+        let rho = r[ch.rho[l]];
+        for row in 0..n - 1 {
+            let (nd, ne1, ne2) = if !is_last(row, lay.block_len) {
+                (cols[d][row], cols[e1][row], cols[e2][row])
+            } else if is_last(row, span) {
+                (E::ZERO, E::ZERO, E::ZERO)
+            } else {
+                let (d_q, g_q) = patch_block(&cols, &sums, ax, l, row);
+                (
+                    rho * d_q,
+                    cols[e1][row] + cols[g][row] * g_q,
+                    cols[e2][row] + d_q * g_q,
+                )
+            };
+            cols[d][row + 1] = nd;
+            cols[e1][row + 1] = ne1;
+            cols[e2][row + 1] = ne2;
+        }
+    }
+
     // Z: block totals from next-row values on each block's second-to-last row
     for row in 0..n - 1 {
         let next = &sums[row + 1];
         let mut dz = E::ZERO;
+        for (l, lay) in layout.layers.iter().enumerate() {
+            let (Some([_, e1, e2]), Some(span), Some(g), Some(at)) =
+                (ax.patch[l], lay.plane_span(), ax.g[l], ch.patch[l])
+            else {
+                continue;
+            };
+            if row % span == span - 2 {
+                let (d_q, g_q) = patch_block(&cols, &sums, ax, l, row + 1);
+                let e1_total = cols[e1][row + 1] + cols[g][row + 1] * g_q;
+                let e2_total = cols[e2][row + 1] + d_q * g_q;
+                dz += plane_term(r[at], r[at + 1], d_q, e1_total, e2_total);
+            }
+        }
         for (l, reg) in layout.regions.iter().enumerate() {
             if row % reg.block_len != reg.block_len - 2 {
                 continue;
             }
             let w_total = cols[ax.u[l]][row + 1] + next.w[l];
             let x_total = cols[ax.v[l]][row + 1] + next.x[l];
-            let mut term = r[ch.rho[l]] * w_total * x_total;
-            if let Some(g) = ax.g[l] {
+            let patch = layout.layers[l].patch.is_some();
+            let mut term = if patch {
+                E::ZERO
+            } else {
+                r[ch.rho[l]] * w_total * x_total
+            };
+            if let Some(g) = ax.g[l].filter(|_| !patch) {
                 term *= cols[g][row + 1];
             }
             if l == 0 {

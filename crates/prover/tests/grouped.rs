@@ -33,6 +33,7 @@ fn model() -> QuantizedModel {
             multiplier,
             groups,
             conv: None,
+            patch: None,
         }
     };
     QuantizedModel {

@@ -86,6 +86,7 @@ fn build(
                     .collect(),
                 groups: 1,
                 conv: stencil.then_some(shape),
+                patch: None,
             },
             LayerDescriptor {
                 n_in: n_out,
@@ -94,6 +95,7 @@ fn build(
                 bias: (0..10).map(|_| common::lcg(&mut s) % 100).collect(),
                 groups: 1,
                 conv: None,
+                patch: None,
             },
         ],
         input_scale: 1.0 / 127.0,

@@ -47,6 +47,7 @@ pub fn model(shape: &[usize], seed: u64) -> QuantizedModel {
             multiplier: (l + 2 < shape.len()).then_some(300),
             groups: 1,
             conv: None,
+            patch: None,
         })
         .collect();
     QuantizedModel {

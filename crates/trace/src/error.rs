@@ -12,6 +12,12 @@ pub enum CompileError {
     /// The weight commitment could not be built.
     #[error("the weights cannot be committed: {0}")]
     Commitment(CommitmentError),
+    /// A patch layer's output order is not a mixed-radix order of a power-of-two count.
+    #[error("layer {layer} orders its outputs in a way the AIR cannot step through")]
+    PatchOrder {
+        /// Layer index.
+        layer: usize,
+    },
     /// A convolution stored as a stencil has a weight off its stencil.
     #[error("layer {layer} has a weight off its convolution stencil")]
     OffStencil {

@@ -4,7 +4,7 @@
 //! specification); this file only records what the trace needs (hidden layers padded to a power of
 //! two) and maps its errors to the lane that raised them, so the trace cannot drift from it.
 
-use glassbox_model::{execute_layers, IntLayer, ModelError, Recorder};
+use glassbox_model::{execute_layers, IntLayer, ModelError, PatchOp, PatchOrder, Recorder};
 
 use crate::error::CompileError;
 use crate::program::Program;
@@ -80,6 +80,11 @@ impl Program {
                 weights: w,
                 bias: &d.bias,
                 multiplier: d.multiplier,
+                patch: d.patch.as_ref().map(|p| PatchOp {
+                    plane: p.plane,
+                    out_channels: p.out_channels,
+                    order: PatchOrder::Digits(&p.out_order),
+                }),
             })
             .collect()
     }

@@ -59,10 +59,14 @@ impl Program {
                 bias: l.bias.clone(),
                 groups: l.groups,
                 conv: None,
+                patch: l.patch.as_ref().and_then(|g| g.shape()),
             })
             .collect();
         for (l, layer) in model.layers.iter().enumerate() {
-            let expected = layer.n_out * (layer.n_in / layer.groups.max(1));
+            if layer.patch.is_some() && layers[l].patch.is_none() {
+                return Err(CompileError::PatchOrder { layer: l });
+            }
+            let expected = weight_count(&layers[l]);
             if layer.weights.len() != expected {
                 return Err(CompileError::WeightCount {
                     layer: l,
@@ -149,7 +153,7 @@ impl Program {
     ) -> Result<Self, CompileError> {
         let layout = Layout::new(&descriptor, 1)?;
         for (l, (layer, w)) in descriptor.layers.iter().zip(&weights).enumerate() {
-            let expected = layer.n_out * (layer.n_in / layer.groups);
+            let expected = weight_count(layer);
             if w.len() != expected {
                 return Err(CompileError::WeightCount {
                     layer: l,
@@ -268,3 +272,12 @@ pub const DEFAULT_PROOF_BATCH: usize = 64;
 
 /// Longest trace `compile` considers (2^18 rows: about 4.7 GB of proving memory at 128 columns).
 const MAX_COMPILE_TRACE_LEN: usize = 1 << 18;
+
+/// The weights a layer holds: its kernel rows (`O·n_in`) for a patch layer, else `n_out` rows of
+/// its group's inputs.
+fn weight_count(layer: &LayerDescriptor) -> usize {
+    match &layer.patch {
+        Some(shape) => shape.out_channels * layer.n_in,
+        None => layer.n_out * (layer.n_in / layer.groups.max(1)),
+    }
+}

@@ -6,9 +6,9 @@ use glassbox_air::commitment::{
     sketch_columns, sketch_points, weight_leaf, CommitmentError, SKETCHES, WEIGHT_BLOWUP,
 };
 use glassbox_air::{
-    felt_from_i64, ConvShape, Digit, Felt, LayerLayout, Layout, ModelDescriptor, WeightCommitment,
+    felt_from_i64, ConvShape, Felt, LayerLayout, Layout, ModelDescriptor, WeightCommitment,
 };
-use glassbox_model::QuantizedDense;
+use glassbox_model::{order_digits, QuantizedDense};
 use rayon::prelude::*;
 use winter_math::FieldElement;
 use winterfell::matrix::{ColMatrix, RowMatrix};
@@ -124,35 +124,6 @@ pub(crate) fn stencil_shape(layer: &QuantizedDense) -> Option<ConvShape> {
     ok.then_some(shape)
 }
 
-/// `order` (the natural index of each row) as mixed-radix digits, if its length is a power of
-/// two and every index is the sum of per-bit weights of its row number.
-fn order_digits(order: &[u32]) -> Option<Vec<Digit>> {
-    let n = order.len();
-    if !n.is_power_of_two() || order.first() != Some(&0) {
-        return None;
-    }
-    let bits = n.trailing_zeros() as usize;
-    let coefs: Vec<u64> = (0..bits).map(|s| u64::from(order[1 << s])).collect();
-    let linear = order.iter().enumerate().all(|(b, &v)| {
-        let sum: u64 = (0..bits)
-            .filter(|s| b >> s & 1 == 1)
-            .map(|s| coefs[s])
-            .sum();
-        sum == u64::from(v)
-    });
-    if !linear {
-        return None;
-    }
-    let mut digits: Vec<Digit> = Vec::new();
-    for c in coefs {
-        match digits.last_mut() {
-            Some(d) if d.coef.checked_shl(d.bits) == Some(c) => d.bits += 1,
-            _ => digits.push(Digit { bits: 1, coef: c }),
-        }
-    }
-    Some(digits)
-}
-
 /// True if every nonzero weight of a stencil layer lies on its stencil (so the stencil columns
 /// hold the whole matrix).
 pub(crate) fn on_stencil(shape: &ConvShape, n_in: usize, w: &[i8]) -> bool {
@@ -238,6 +209,7 @@ pub fn weight_leaves(columns: &[Vec<Felt>]) -> Vec<[u8; 32]> {
 #[cfg(test)]
 mod tests {
     use glassbox_air::commitment::weight_lde;
+    use glassbox_air::Digit;
 
     use super::*;
 

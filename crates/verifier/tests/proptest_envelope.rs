@@ -21,6 +21,7 @@ fn layer(n_in: usize, n_out: usize) -> impl Strategy<Value = LayerDescriptor> {
             bias,
             groups: 1,
             conv: None,
+            patch: None,
         })
 }
 

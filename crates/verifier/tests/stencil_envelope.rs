@@ -64,6 +64,7 @@ fn program() -> Program {
                 bias: (0..n_out).map(|_| next() % 2000 - 1000).collect(),
                 groups: 1,
                 conv: Some(shape),
+                patch: None,
             },
             LayerDescriptor {
                 n_in: n_out,
@@ -72,6 +73,7 @@ fn program() -> Program {
                 bias: vec![1, 2, 3],
                 groups: 1,
                 conv: None,
+                patch: None,
             },
         ],
         input_scale: 1.0 / 127.0,

@@ -11,6 +11,7 @@ use crate::frame::AuxFrame;
 use crate::layout::{Counter, LayerLayout, Layout, RegionKind, RegionLayout};
 use crate::public::PublicInputs;
 use crate::sink::{Assertions, Constraints, Degree};
+use crate::units::patch;
 
 /// Degree of a region's input values in the trace cells (an activation is a cubic in `t, c`).
 fn input_degree(region: &RegionLayout) -> usize {
@@ -89,8 +90,13 @@ pub fn accumulator<F, E>(
         let (_, penult) = f.flags(layout, reg.block_len);
         let w_total = an[ax.u[l]] + weight_row_sum(layout, ch, r, mn, l);
         let x_total = an[ax.v[l]] + input_row_sum(layout, ch, r, mn, l);
-        let mut term = r[ch.rho[l]] * w_total * x_total;
-        if let Some(g) = ax.g[l] {
+        // a patch layer's product term is per plane (the patch unit's)
+        let mut term = if layout.layers[l].patch.is_some() {
+            E::ZERO
+        } else {
+            r[ch.rho[l]] * w_total * x_total
+        };
+        if let Some(g) = ax.g[l].filter(|_| layout.layers[l].patch.is_none()) {
             term *= an[g];
         }
         if l == 0 {
@@ -100,7 +106,7 @@ pub fn accumulator<F, E>(
             let y_total = an[ax.q[l].unwrap_or(0)] + y_row;
             term -= an[ax.a[l]] * y_total;
         }
-        dz += penult * term;
+        dz += penult * term + patch::constraints::accumulator_term(layout, ch, f, l);
     }
     out.push(accumulator_degree(layout), an[ax.z] - f.cur[ax.z] - dz);
 }
@@ -114,6 +120,9 @@ fn accumulator_degree(layout: &Layout) -> Degree {
         z_terms.push((1 + input_degree(region) + deg_g, region.block_len));
         z_terms.push((2, region.block_len));
     }
+    z_terms.extend(
+        (0..layout.layers.len()).filter_map(|l| patch::constraints::accumulator_degree(layout, l)),
+    );
     let eval = |(b, r): (usize, usize)| b * (n - 1) + (n / r) * (r - 1);
     let (base, cycle) = z_terms
         .iter()

@@ -126,6 +126,11 @@ impl QuantizedModel {
                 weights: &l.weights,
                 bias: &l.bias,
                 multiplier: l.multiplier,
+                patch: l.patch.as_ref().map(|g| crate::exec::int_layers::PatchOp {
+                    plane: g.plane,
+                    out_channels: g.out_channels,
+                    order: crate::exec::int_layers::PatchOrder::List(&g.out_order),
+                }),
             })
             .collect()
     }
@@ -171,6 +176,7 @@ mod tests {
                     multiplier: Some(1 << 15),
                     groups: 1,
                     conv: None,
+                    patch: None,
                 },
                 QuantizedDense {
                     n_in: 2,
@@ -180,6 +186,7 @@ mod tests {
                     multiplier: None,
                     groups: 1,
                     conv: None,
+                    patch: None,
                 },
             ],
             output_scale: 1.0,

@@ -5,6 +5,8 @@
 //! values its trace columns hold, so the specification and the proven trace cannot drift.
 
 use crate::error::{ModelError, Result};
+use crate::exec::patch::{accumulate_patch, Layer as PatchLayer};
+pub use crate::exec::patch::{PatchOp, PatchOrder};
 use crate::quant::requant::{requantize_at, Requantized};
 
 /// One integer layer as the executor reads it.
@@ -23,6 +25,8 @@ pub struct IntLayer<'a> {
     pub bias: &'a [i64],
     /// The requantization multiplier of a hidden layer; `None` for the last layer.
     pub multiplier: Option<u32>,
+    /// `Some` for a patch layer: `weights` are then its kernel rows (`[O][n_in]`).
+    pub patch: Option<PatchOp<'a>>,
 }
 
 /// Sees what [`execute_layers`] computes, one call per layer, in order.
@@ -58,6 +62,15 @@ impl Recorder for () {
 /// # Errors
 /// [`ModelError::InvalidModel`] if the widths, groups, weights or biases do not fit together.
 pub fn accumulate(layer: &IntLayer<'_>, x: &[i64]) -> Result<Vec<i64>> {
+    if let Some(op) = &layer.patch {
+        let l = PatchLayer {
+            n_in: layer.n_in,
+            n_out: layer.n_out,
+            weights: layer.weights,
+            bias: layer.bias,
+        };
+        return accumulate_patch(l, op, x);
+    }
     let g = layer.groups;
     let fits = g > 0
         && layer.n_in.is_multiple_of(g)
@@ -143,6 +156,7 @@ mod tests {
             weights: &weights,
             bias: &[10, 0, 0, -1],
             multiplier: None,
+            patch: None,
         };
         let acc = accumulate(&layer, &[1, 1, 2, 3]).unwrap();
         assert_eq!(acc, vec![13, 7, -8, 27]);

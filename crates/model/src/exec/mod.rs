@@ -8,3 +8,4 @@ pub(crate) mod int;
 pub(crate) mod int_layers;
 pub(crate) mod kernels;
 pub(crate) mod limits;
+pub(crate) mod patch;

@@ -143,6 +143,7 @@ fn quantize_inner(
             multiplier,
             groups: 1,
             conv: None,
+            patch: None,
         });
     }
     let model = QuantizedModel {

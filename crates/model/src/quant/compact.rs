@@ -73,6 +73,7 @@ mod tests {
                 multiplier: None,
                 groups: 1,
                 conv: None,
+                patch: None,
             }],
             output_scale: 1.0,
             classifier: false,

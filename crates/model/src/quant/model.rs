@@ -63,6 +63,76 @@ pub struct QuantizedDense {
     /// The convolution this layer computes, if it is one (its `weights` are then the dense
     /// Toeplitz matrix, which a prover may store as a stencil).
     pub conv: Option<ConvGeometry>,
+    /// `Some` for a patch layer: a cyclic correlation over planes ([`PatchGeometry`]), whose
+    /// `weights` are its `out_channels` kernel rows of `n_in` cells (`groups` is 1, `conv` None).
+    pub patch: Option<PatchGeometry>,
+}
+
+/// A patch layer's sizes (see `glassbox_air::conv::PatchShape` for the operator it computes and
+/// how a convolution becomes one) and, for each output row `r`, the natural output
+/// `out_order[r] = o·P + p` it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PatchGeometry {
+    /// Input planes.
+    pub planes: usize,
+    /// Activations per plane `P` (a power of two).
+    pub plane: usize,
+    /// Output planes.
+    pub out_channels: usize,
+    /// Natural output index of each output row.
+    pub out_order: Vec<u32>,
+}
+
+impl PatchGeometry {
+    /// True if the geometry is consistent with a layer of `n_in` inputs and `n_out` outputs.
+    pub fn fits(&self, n_in: usize, n_out: usize) -> bool {
+        self.plane.is_power_of_two()
+            && self.plane >= 2
+            && self.planes.checked_mul(self.plane) == Some(n_in)
+            && self.out_channels.checked_mul(self.plane) == Some(n_out)
+            && is_permutation(self.out_order.iter().map(|&i| i as usize), n_out)
+    }
+
+    /// The AIR's shape of this geometry (`None` if the output order is not a mixed-radix order
+    /// of a power-of-two count).
+    pub fn shape(&self) -> Option<glassbox_air::conv::PatchShape> {
+        Some(glassbox_air::conv::PatchShape {
+            planes: self.planes,
+            plane: self.plane,
+            out_channels: self.out_channels,
+            out_order: order_digits(&self.out_order)?,
+        })
+    }
+}
+
+/// `order` (the natural index of each row) as mixed-radix digits, if its length is a power of
+/// two and every index is the sum of per-bit weights of its row number.
+pub fn order_digits(order: &[u32]) -> Option<Vec<glassbox_air::Digit>> {
+    use glassbox_air::Digit;
+    let n = order.len();
+    if !n.is_power_of_two() || order.first() != Some(&0) {
+        return None;
+    }
+    let bits = n.trailing_zeros() as usize;
+    let coefs: Vec<u64> = (0..bits).map(|s| u64::from(order[1 << s])).collect();
+    let linear = order.iter().enumerate().all(|(b, &v)| {
+        let sum: u64 = (0..bits)
+            .filter(|s| b >> s & 1 == 1)
+            .map(|s| coefs[s])
+            .sum();
+        sum == u64::from(v)
+    });
+    if !linear {
+        return None;
+    }
+    let mut digits: Vec<Digit> = Vec::new();
+    for c in coefs {
+        match digits.last_mut() {
+            Some(d) if d.coef.checked_shl(d.bits) == Some(c) => d.bits += 1,
+            _ => digits.push(Digit { bits: 1, coef: c }),
+        }
+    }
+    Some(digits)
 }
 
 /// A stride-1 convolution as a layer computes it: its sizes ([`ConvDims`], shared with the AIR's
@@ -187,7 +257,8 @@ impl QuantizedModel {
                     l.n_in, l.n_out
                 ));
             }
-            let nw = (l.n_in / g).saturating_mul(l.n_out);
+            let rows = l.patch.as_ref().map_or(l.n_out, |p| p.out_channels);
+            let nw = (l.n_in / g).saturating_mul(rows);
             total = total.saturating_add(nw);
             if total > MAX_WEIGHTS {
                 return Err(ModelError::TooLarge {
@@ -198,6 +269,11 @@ impl QuantizedModel {
             }
             if l.weights.len() != nw || l.bias.len() != l.n_out {
                 return bad(format!("layer {li} has inconsistent weight or bias length"));
+            }
+            if let Some(patch) = &l.patch {
+                if g != 1 || l.conv.is_some() || !patch.fits(l.n_in, l.n_out) {
+                    return bad(format!("layer {li} has an inconsistent patch geometry"));
+                }
             }
             if let Some(conv) = &l.conv {
                 if g != 1 || !conv.fits(l.n_in, l.n_out) {

@@ -35,6 +35,7 @@ pub fn layers(
                     multiplier,
                     groups: 1,
                     conv: None,
+                    patch: None,
                 })
                 .boxed()
         })

@@ -103,6 +103,7 @@ pub(crate) fn quantize(
                     multiplier,
                     groups: 1,
                     conv: a.conv.clone(),
+                    patch: None,
                 });
             }
             Stage::MaxPool { windows, size } => {
@@ -132,6 +133,7 @@ pub(crate) fn quantize(
                     multiplier: Some(multiplier as u32),
                     groups: windows,
                     conv: None,
+                    patch: None,
                 });
             }
         }
@@ -160,6 +162,7 @@ fn tile(pattern: &[i8], n_in: usize, n_out: usize) -> QuantizedDense {
         multiplier: Some(IDENTITY),
         groups: n_in / 4,
         conv: None,
+        patch: None,
     }
 }
 

@@ -55,6 +55,7 @@ pub(crate) fn lower_linear(
             multiplier: None,
             groups: 1,
             conv: None,
+            patch: None,
         }],
         output_scale: layer.scale,
         classifier: l.classes.is_some(),

@@ -140,6 +140,7 @@ fn dense(
         multiplier,
         groups: 1,
         conv: None,
+        patch: None,
     }
 }
 

@@ -243,6 +243,7 @@ pub fn lower_trees_with(t: &TreeEnsemble, shape: PathShape) -> Result<QuantizedM
                 multiplier: Some(STEP_MULTIPLIER),
                 groups: 1,
                 conv: None,
+                patch: None,
             },
             QuantizedDense {
                 n_in: n_bits,
@@ -252,6 +253,7 @@ pub fn lower_trees_with(t: &TreeEnsemble, shape: PathShape) -> Result<QuantizedM
                 multiplier: Some(IDENTITY_MULTIPLIER),
                 groups,
                 conv: None,
+                patch: None,
             },
             QuantizedDense {
                 n_in: n_leaves,
@@ -261,6 +263,7 @@ pub fn lower_trees_with(t: &TreeEnsemble, shape: PathShape) -> Result<QuantizedM
                 multiplier: None,
                 groups: 1,
                 conv: None,
+                patch: None,
             },
         ],
         output_scale: s / 255.0,

@@ -1,0 +1,184 @@
+//! Patch layers: a convolution whose weights sit in the trace once, whatever the image size.
+//!
+//! **The operator.** A patch layer reads `planes` input planes of `P` activations each (`P` a
+//! power of two: an image laid out row by row in a box of `Hb × Wb` cells, `Wb` and `Hb` powers
+//! of two, with zeros outside the image) and writes `O` output planes of the same size:
+//!
+//! `Y[o·P + p] = b + Σ_π Σ_s K[o][π·P + s] · X[π·P + (p + s) mod P]`.
+//!
+//! It is a cyclic correlation over each plane: kernel tap `(dy, dx)` of a convolution is the
+//! offset `s = dy·Wb + dx`, and a convolution with padding reads zeros from the box's spare rows
+//! and columns as long as `Wb ≥ W + pad` and `Hb ≥ H + pad` (a read left of column 0 wraps to the
+//! spare columns of the row above, one above row 0 to the spare rows at the bottom). Outputs
+//! outside the image's output grid are well defined, only not used. A stride-2 convolution is a
+//! stride-1 one over the four phase planes of its input, which the previous layer's output order
+//! provides. The AIR does not know any of this geometry: it proves the operator above for
+//! whatever kernel the committed weight columns hold.
+//!
+//! **The check.** With `F_(π,s) = Σ_o ρ^(o·P) K[o][π·P + s]` (a Horner pass over the weight cells
+//! of block `(π, s)`, step `ρ^P`) and `g_q = Σ_b β^b X_(q,b)` (the lanes of input `q`),
+//!
+//! `Σ_(o,p) ρ^(1 + o·P + p) Σ_b β^b (Y − b) = Σ_π ρ²·D_(P−1)·E1 − ρ(ρ^P − 1)·E2`
+//!
+//! per plane, where `D_q = Σ_(s ≤ q) ρ^(q − s) F_s` (so `D_q = ρ·D_(q−1) + F_q`), `E1 = Σ_q ρ^q g_q`
+//! and `E2 = Σ_q D_q g_q`. It follows from `Σ_p ρ^p X[(p + s) mod P] = ρ^(−s)·(ρ^P·Σ_q ρ^q X_q −
+//! (ρ^P − 1)·Σ_(q ≥ s) ρ^q X_q)`: the reads that wrap around the plane are the ones with `q < s`.
+//! Every term is a polynomial in `ρ` (no negative powers), so a false output survives with
+//! probability below `(O·P + 2P)/|F|`. Per input block the trace stores `⌈O / block_len⌉` weight
+//! columns (zero but at the kernel's taps), three auxiliary sums per layer (`D`, `E1`, `E2`) and
+//! the position power `ρ^q` (a per-block counter): the cost grows with the activations, not with
+//! taps × positions.
+
+use alloc::vec::Vec;
+
+use super::order::{order_is_valid, Digit};
+
+/// The sizes of a patch layer and the physical order of its outputs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PatchShape {
+    /// Input planes (input activations `π·P .. (π + 1)·P`).
+    pub planes: usize,
+    /// Activations per plane `P` (a power of two, at least 2).
+    pub plane: usize,
+    /// Output planes `O`.
+    pub out_channels: usize,
+    /// Physical output `b` is natural output `natural_index(out_order, b)`.
+    pub out_order: Vec<Digit>,
+}
+
+impl PatchShape {
+    /// Number of integer fields ([`PatchShape::fields`]).
+    pub const FIELDS: usize = 3;
+
+    /// The integer fields, in digest and envelope order (the order's digits follow them).
+    pub fn fields(&self) -> [usize; Self::FIELDS] {
+        [self.planes, self.plane, self.out_channels]
+    }
+
+    /// The shape with integer fields `f` (in [`PatchShape::fields`] order) and output order.
+    pub fn from_fields(f: [usize; Self::FIELDS], out_order: Vec<Digit>) -> Self {
+        let [planes, plane, out_channels] = f;
+        Self {
+            planes,
+            plane,
+            out_channels,
+            out_order,
+        }
+    }
+
+    /// Checks the shape against the layer's dimensions: `planes·P` inputs, `O·P` outputs, a
+    /// power-of-two plane, and an output order that maps the padded outputs one-to-one.
+    pub fn is_valid(&self, n_in: usize, n_out: usize) -> bool {
+        self.plane.is_power_of_two()
+            && self.plane >= 2
+            && self.planes.checked_mul(self.plane) == Some(n_in)
+            && self.out_channels.checked_mul(self.plane) == Some(n_out)
+            && order_is_valid(&self.out_order, n_out.next_power_of_two())
+    }
+
+    /// The order of the per-block position power `ρ^q` over `blocks` input blocks: the position
+    /// counts up within a plane and restarts at the next.
+    pub fn position_order(&self, blocks: usize) -> Vec<Digit> {
+        let bits = self.plane.trailing_zeros();
+        let rest = blocks.trailing_zeros().saturating_sub(bits);
+        let mut order = alloc::vec![Digit { bits, coef: 1 }];
+        if rest > 0 {
+            order.push(Digit {
+                bits: rest,
+                coef: 0,
+            });
+        }
+        order
+    }
+}
+
+/// `Y = K ⋆ X` as the AIR proves it, natural output order: `acc[o·P + p] = Σ_π Σ_s K[o][π·P + s]
+/// · x[π·P + (p + s) mod P]` (no bias). `kernel` is row-major `[O][planes·P]`; `x` has
+/// `planes·P` values. The reference for tests and for the model crate's executor.
+pub fn patch_correlation(shape: &PatchShape, kernel: &[i64], x: &[i64]) -> Vec<i64> {
+    let (p_len, n_in) = (shape.plane, shape.planes * shape.plane);
+    let mut out = alloc::vec![0i64; shape.out_channels * p_len];
+    for (o, row) in kernel.chunks(n_in).enumerate().take(shape.out_channels) {
+        let y = &mut out[o * p_len..(o + 1) * p_len];
+        for (j, &k) in row.iter().enumerate() {
+            if k == 0 {
+                continue;
+            }
+            let (plane, s) = (j / p_len, j % p_len);
+            let xs = &x[plane * p_len..(plane + 1) * p_len];
+            for (p, acc) in y.iter_mut().enumerate() {
+                *acc += k * xs[(p + s) % p_len];
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conv::order::natural_order;
+    use alloc::vec;
+
+    #[test]
+    fn a_three_by_three_kernel_in_a_padded_box_is_the_convolution() {
+        // a 3×3 image in a 4×4 box (one spare row and column), one channel, pad 1
+        let shape = PatchShape {
+            planes: 1,
+            plane: 16,
+            out_channels: 1,
+            out_order: natural_order(16),
+        };
+        assert!(shape.is_valid(16, 16));
+        let img = [[1, 2, 3], [4, 5, 6], [7, 8, 9]];
+        let mut x = vec![0i64; 16];
+        for y in 0..3 {
+            for c in 0..3 {
+                x[y * 4 + c] = img[y][c];
+            }
+        }
+        let w = [[1, -1, 2], [0, 3, 1], [-2, 1, 1]];
+        // tap (dy, dx) of a pad-1 kernel is offset (dy − 1)·4 + (dx − 1), modulo 16
+        let mut kernel = vec![0i64; 16];
+        for (dy, row) in w.iter().enumerate() {
+            for (dx, &v) in row.iter().enumerate() {
+                let s = (dy as i64 - 1) * 4 + dx as i64 - 1;
+                kernel[s.rem_euclid(16) as usize] = v;
+            }
+        }
+        let y = patch_correlation(&shape, &kernel, &x);
+        for oy in 0..3i64 {
+            for ox in 0..3i64 {
+                let mut want = 0;
+                for (dy, row) in w.iter().enumerate() {
+                    for (dx, &v) in row.iter().enumerate() {
+                        let (iy, ix) = (oy + dy as i64 - 1, ox + dx as i64 - 1);
+                        if (0..3).contains(&iy) && (0..3).contains(&ix) {
+                            want += v * img[iy as usize][ix as usize];
+                        }
+                    }
+                }
+                assert_eq!(y[(oy * 4 + ox) as usize], want, "output ({oy}, {ox})");
+            }
+        }
+    }
+
+    #[test]
+    fn shapes_must_cover_the_layer_exactly() {
+        let shape = PatchShape {
+            planes: 3,
+            plane: 64,
+            out_channels: 6,
+            out_order: natural_order(512),
+        };
+        assert!(shape.is_valid(192, 384));
+        assert!(!shape.is_valid(191, 384));
+        assert!(!shape.is_valid(192, 383));
+        let mut odd = shape.clone();
+        odd.plane = 48;
+        assert!(!odd.is_valid(144, 288));
+        let mut short = shape;
+        short.out_order = natural_order(256);
+        assert!(!short.is_valid(192, 384));
+    }
+}

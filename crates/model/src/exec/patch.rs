@@ -1,0 +1,128 @@
+//! The integer semantics of a patch layer (see `glassbox_air::conv::PatchShape`): a cyclic
+//! correlation over power-of-two planes, its outputs in the layer's row order.
+
+use crate::error::{ModelError, Result};
+
+/// A patch layer as the executor reads it: output row `b` holds natural output
+/// `o·P + p = order(b)` of the cyclic correlation `Σ_π Σ_s K[o][π·P + s]·x[π·P + (p + s) mod P]`.
+#[derive(Debug, Clone, Copy)]
+pub struct PatchOp<'a> {
+    /// Activations per plane `P`.
+    pub plane: usize,
+    /// Output planes `O`.
+    pub out_channels: usize,
+    /// The natural output index of each output row.
+    pub order: PatchOrder<'a>,
+}
+
+/// The natural output index of each output row of a patch layer, as a list or as the AIR's
+/// mixed-radix digits.
+#[derive(Debug, Clone, Copy)]
+pub enum PatchOrder<'a> {
+    /// One index per row.
+    List(&'a [u32]),
+    /// Mixed-radix digits of the row number.
+    Digits(&'a [glassbox_air::Digit]),
+}
+
+impl PatchOrder<'_> {
+    fn natural(&self, b: usize) -> usize {
+        match self {
+            Self::List(l) => l.get(b).map_or(usize::MAX, |&i| i as usize),
+            Self::Digits(d) => glassbox_air::conv::natural_index(d, b) as usize,
+        }
+    }
+}
+
+/// What [`accumulate_patch`] reads of a layer besides its [`PatchOp`].
+#[derive(Clone, Copy)]
+pub(crate) struct Layer<'a> {
+    /// Input width.
+    pub n_in: usize,
+    /// Output width.
+    pub n_out: usize,
+    /// Kernel rows `[O][n_in]`.
+    pub weights: &'a [i8],
+    /// One bias per output row.
+    pub bias: &'a [i64],
+}
+
+/// The accumulators of patch layer `layer` (`op`) on `x`, in row order.
+pub(crate) fn accumulate_patch(layer: Layer<'_>, op: &PatchOp<'_>, x: &[i64]) -> Result<Vec<i64>> {
+    let p = op.plane;
+    let fits = p.is_power_of_two()
+        && x.len() == layer.n_in
+        && layer.n_in.is_multiple_of(p)
+        && layer.n_out == op.out_channels * p
+        && layer.bias.len() == layer.n_out
+        && layer.weights.len() == op.out_channels * layer.n_in;
+    if !fits {
+        return Err(ModelError::InvalidModel(format!(
+            "patch layer of {} inputs, {} outputs, plane {p} does not fit {} inputs, {} weights",
+            layer.n_in,
+            layer.n_out,
+            x.len(),
+            layer.weights.len()
+        )));
+    }
+    let mut natural = vec![0i64; layer.n_out];
+    for (o, row) in layer.weights.chunks(layer.n_in).enumerate() {
+        let y = &mut natural[o * p..(o + 1) * p];
+        for (j, &k) in row.iter().enumerate() {
+            if k == 0 {
+                continue;
+            }
+            let (plane, s) = (j / p, j % p);
+            let xs = &x[plane * p..(plane + 1) * p];
+            for (q, acc) in y.iter_mut().enumerate() {
+                *acc += i64::from(k) * xs[(q + s) % p];
+            }
+        }
+    }
+    (0..layer.n_out)
+        .map(|b| {
+            let i = op.order.natural(b);
+            natural.get(i).map(|&v| v + layer.bias[b]).ok_or_else(|| {
+                ModelError::InvalidModel(format!("patch layer output order has index {i}"))
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_patch_layer_correlates_cyclically_and_orders_its_rows() {
+        // one plane of 4, two output planes; kernel rows [1, 0, 0, 2] and [0, -1, 0, 0]
+        let weights = [1, 0, 0, 2, 0, -1, 0, 0];
+        let order = [0u32, 4, 1, 5, 2, 6, 3, 7];
+        let layer = Layer {
+            n_in: 4,
+            n_out: 8,
+            weights: &weights,
+            bias: &[0, 0, 0, 0, 0, 0, 0, 100],
+        };
+        let op = PatchOp {
+            plane: 4,
+            out_channels: 2,
+            order: PatchOrder::List(&order),
+        };
+        let x = [1, 2, 3, 4];
+        // plane 0: x[p] + 2·x[p + 3 mod 4]; plane 1: −x[p + 1 mod 4]
+        let natural = [1 + 8, 2 + 2, 3 + 4, 4 + 6, -2, -3, -4, -1];
+        let acc = accumulate_patch(layer, &op, &x).unwrap();
+        let want: Vec<i64> = order
+            .iter()
+            .enumerate()
+            .map(|(b, &i)| natural[i as usize] + layer.bias[b])
+            .collect();
+        assert_eq!(acc, want);
+        let short = Layer {
+            weights: &weights[..4],
+            ..layer
+        };
+        assert!(accumulate_patch(short, &op, &x).is_err());
+    }
+}
