@@ -106,7 +106,6 @@ impl ConvShape {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc::vec;
 
     #[test]
     fn a_same_padded_three_by_three_convolution_is_valid() {
