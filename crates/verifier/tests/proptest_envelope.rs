@@ -4,7 +4,8 @@
 
 use glassbox_air::{
     BundlePosition, EnvelopeError, Felt, InputEncoding, LayerDescriptor, ModelDescriptor,
-    ProofEnvelope, PublicInputs, SecurityLevel, WeightOpening, ENVELOPE_MAGIC, ENVELOPE_VERSION,
+    Projection, ProofEnvelope, PublicInputs, SecurityLevel, WeightOpening, ENVELOPE_MAGIC,
+    ENVELOPE_VERSION,
 };
 use proptest::prelude::*;
 use winter_verifier::math::StarkField;
@@ -32,11 +33,26 @@ fn encoding(n: usize) -> impl Strategy<Value = InputEncoding> {
         Just(InputEncoding::Symmetric),
         (
             prop::collection::vec(value.clone(), n),
-            prop::collection::vec(value, n)
+            prop::collection::vec(value.clone(), n)
         )
             .prop_map(|(offset, step)| InputEncoding::Affine { offset, step }),
-        prop::collection::vec(prop::collection::vec(cut, 0..6), n)
+        prop::collection::vec(prop::collection::vec(cut.clone(), 0..6), n)
             .prop_map(|cuts| InputEncoding::Thresholds { cuts }),
+        (1usize..=5)
+            .prop_flat_map(move |inputs| (
+                Just(inputs),
+                prop::collection::vec(value.clone(), n * inputs),
+                prop::collection::vec(value.clone(), n),
+                prop::collection::vec(prop::collection::vec(cut.clone(), 0..4), n),
+            ))
+            .prop_map(|(inputs, matrix, offset, cuts)| InputEncoding::Projected {
+                map: Projection {
+                    inputs,
+                    matrix,
+                    offset,
+                },
+                cuts,
+            }),
     ]
 }
 
