@@ -45,8 +45,10 @@ mod classic;
 mod head;
 pub(crate) mod kernel;
 pub(crate) mod linear;
+mod paths;
 pub(crate) mod prefix;
 mod rbf;
+mod splits;
 mod svm;
 mod trees;
 
