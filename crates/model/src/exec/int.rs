@@ -60,8 +60,8 @@ pub fn first_argmax(values: &[i64]) -> usize {
 
 impl QuantizedModel {
     /// Encodes one float sample of [`QuantizedModel::raw_input_len`] features with the model's
-    /// [`InputEncoding`] (for MLPs: `clamp(round_half_away_from_zero(x / input_scale), -128,
-    /// 127)`).
+    /// [`InputEncoding`](crate::InputEncoding) (for MLPs: `clamp(round_half_away_from_zero(x /
+    /// input_scale), -128, 127)`).
     ///
     /// # Errors
     /// [`ModelError::InputLength`] or [`ModelError::NonFinite`].

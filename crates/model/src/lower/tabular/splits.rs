@@ -1,9 +1,11 @@
 //! A tree branch as a condition on one *encoded* input: the value the committed encoding
 //! compares against its cuts (a raw feature, or an output of a projection).
 //!
-//! A plain tree's branch `x_f ⋚ t` is a range of `x_f` bounded by `t`: a range of one encoded
-//! input's `f32` values (inside or outside it) or a constant, every range end a cut of the
-//! threshold encoding, so the comparison layer decides it exactly.
+//! A plain tree's branch `x_f ⋚ t` is a range of `x_f` bounded by `t`. Per-feature preprocessing
+//! in front of the trees moves the bound to the raw feature ([`chains`](super::chains)), may
+//! flip it (a negative scale) or decide the branch outright (a constant feature). Every case is
+//! a range of one encoded input's `f32` values (inside or outside it) or a constant, and every
+//! range end is a cut of the threshold encoding, so the comparison layer decides it exactly.
 
 use crate::ir::tree::BranchMode;
 
@@ -16,11 +18,19 @@ pub(crate) struct Bound {
     pub(crate) strict: bool,
 }
 
+impl Bound {
+    fn closed(value: f32) -> Self {
+        Self {
+            value,
+            strict: false,
+        }
+    }
+}
+
 /// Where a branch goes to its true child, over the values of one encoded input.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Condition {
     /// Decided when the model is compiled: the same for every input.
-    #[allow(dead_code)] // made by the folds of preprocessing, in the next commit
     Always(bool),
     /// `lo ≤ x ≤ hi` (or `<` at a strict end, `None` unbounded) for encoded input `input`, or
     /// its complement when `outside`. A range with both ends is never empty.
@@ -53,6 +63,38 @@ impl Condition {
             BranchMode::Eq => (at(false), at(false), false),
             BranchMode::Neq => (at(false), at(false), true),
         };
+        Self::Range {
+            input,
+            lo,
+            hi,
+            outside,
+        }
+    }
+
+    /// `x ≤ hi` over all finite `f32`: never for `None`, always for `hi = f32::MAX`.
+    pub(crate) fn at_most(input: usize, hi: Option<f32>) -> Self {
+        Self::between(input, Some(-f32::MAX), hi, false)
+    }
+
+    /// `x ≥ lo` over all finite `f32`: never for `None`, always for `lo = −f32::MAX`.
+    pub(crate) fn at_least(input: usize, lo: Option<f32>) -> Self {
+        Self::between(input, lo, Some(f32::MAX), false)
+    }
+
+    /// `lo ≤ x ≤ hi` over all finite `f32` (its complement when `outside`); `None` or
+    /// `lo > hi` is the empty range, the extreme finite values are no bound at all.
+    pub(crate) fn between(input: usize, lo: Option<f32>, hi: Option<f32>, outside: bool) -> Self {
+        let (Some(lo), Some(hi)) = (lo, hi) else {
+            return Self::Always(outside);
+        };
+        if lo > hi {
+            return Self::Always(outside);
+        }
+        let lo = (lo != -f32::MAX).then_some(Bound::closed(lo));
+        let hi = (hi != f32::MAX).then_some(Bound::closed(hi));
+        if lo.is_none() && hi.is_none() {
+            return Self::Always(!outside);
+        }
         Self::Range {
             input,
             lo,
@@ -107,5 +149,26 @@ mod tests {
                 assert_eq!(c.holds(x), mode.goes_true(x, 1.5), "{mode:?} at {x}");
             }
         }
+    }
+
+    #[test]
+    fn ranges_at_the_extremes_are_constants() {
+        assert_eq!(Condition::at_most(3, None), Condition::Always(false));
+        assert_eq!(
+            Condition::at_most(3, Some(f32::MAX)),
+            Condition::Always(true)
+        );
+        assert_eq!(
+            Condition::at_least(3, Some(-f32::MAX)),
+            Condition::Always(true)
+        );
+        assert_eq!(
+            Condition::between(3, Some(2.0), Some(1.0), true),
+            Condition::Always(true)
+        );
+        let band = Condition::between(3, Some(-1.0), Some(1.0), true);
+        assert!(band.holds(-2.0) && !band.holds(-1.0) && !band.holds(1.0) && band.holds(1.5));
+        assert_eq!(band.cuts().collect::<Vec<_>>(), vec![(3, -1.0), (3, 1.0)]);
+        assert_eq!(Condition::Always(true).cuts().count(), 0);
     }
 }
