@@ -8,6 +8,7 @@ use glassbox_air::{
     ENVELOPE_VERSION,
 };
 use proptest::prelude::*;
+use proptest::strategy::ValueTree;
 use winter_verifier::math::StarkField;
 
 fn layer(n_in: usize, n_out: usize) -> impl Strategy<Value = LayerDescriptor> {
@@ -206,4 +207,47 @@ proptest! {
             prop_assert_eq!(decoded.to_bytes(), bytes);
         }
     }
+}
+
+/// A projected encoding's coefficient count is checked against the limit before anything is
+/// read or allocated: an envelope claiming no raw feature, or `u32::MAX` of them, is refused as
+/// an invalid encoding, and one claiming more than it carries as truncated.
+#[test]
+fn a_projections_size_is_checked_before_it_is_read() {
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let base = envelope().new_tree(&mut runner).expect("tree").current();
+    let n = base.public.descriptor.input_len();
+    let with = |input_encoding: InputEncoding| {
+        let mut env = base.clone();
+        env.public.descriptor.input_encoding = input_encoding;
+        env.to_bytes()
+    };
+    let projected = with(InputEncoding::Projected {
+        map: Projection {
+            inputs: 2,
+            matrix: vec![0.5; 2 * n],
+            offset: vec![1.0; n],
+        },
+        cuts: vec![vec![0.0]; n],
+    });
+    let plain = with(InputEncoding::Symmetric);
+    let tag = projected
+        .iter()
+        .zip(&plain)
+        .position(|(a, b)| a != b)
+        .expect("the encodings differ");
+    assert_eq!(projected[tag], 3);
+    assert!(ProofEnvelope::from_bytes(&projected).is_ok());
+    let claim = |inputs: u32| {
+        let mut bytes = projected.clone();
+        bytes[tag + 1..tag + 5].copy_from_slice(&inputs.to_le_bytes());
+        ProofEnvelope::from_bytes(&bytes)
+    };
+    let invalid = Err(EnvelopeError::Invalid {
+        field: "input encoding",
+    });
+    assert_eq!(claim(0), invalid);
+    assert_eq!(claim(u32::MAX), invalid);
+    assert_eq!(claim(8193), invalid);
+    assert!(claim(3).is_err());
 }
