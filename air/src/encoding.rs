@@ -10,6 +10,7 @@ use core::fmt;
 
 use crate::field::Felt;
 use crate::limits::MAX_CUTS_PER_FEATURE;
+use crate::projection::Projection;
 
 /// How a float sample becomes the int8 inputs a proof is about.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,6 +32,17 @@ pub enum InputEncoding {
     /// exactly as a tree compares (trees lose nothing to quantization).
     Thresholds {
         /// One sorted list of distinct finite thresholds per feature (possibly empty).
+        cuts: Vec<Vec<f32>>,
+    },
+    /// An affine map of the raw features, then threshold codes of its outputs: `z =`
+    /// [`Projection::apply`]`(x)` (binary64 in a fixed order, rounded once to `f32`; see
+    /// [`crate::projection`]), then code `k` is [`InputEncoding::Thresholds`]' code of `z_k`
+    /// against `cuts[k]`. Preprocessing that mixes features (a PCA) in front of trees: the
+    /// encoded features are the map's outputs, the raw sample has `map.inputs` values.
+    Projected {
+        /// The affine map, one row per encoded feature.
+        map: Projection,
+        /// One sorted list of distinct finite thresholds per encoded feature.
         cuts: Vec<Vec<f32>>,
     },
 }
@@ -80,6 +92,55 @@ pub fn encode_symmetric(x: f32, input_scale: f64) -> Option<i64> {
     q.is_finite().then(|| q.clamp(-128.0, 127.0) as i64)
 }
 
+/// `2·#{i : c_i < x} + [x ∈ {c_i}] − 128` over sorted cuts, compared in `f32`.
+fn threshold_code(x: f32, cuts: &[f32]) -> i64 {
+    let below = cuts.partition_point(|&t| t < x);
+    let hit = cuts.get(below).is_some_and(|&t| t == x);
+    2 * below as i64 + i64::from(hit) - 128
+}
+
+/// Checks one cut list per encoded feature: sorted, distinct, finite, at most
+/// [`MAX_CUTS_PER_FEATURE`] each.
+fn validate_cuts(cuts: &[Vec<f32>], input_len: usize) -> Result<(), EncodingError> {
+    if cuts.len() != input_len {
+        return Err(EncodingError(
+            "the threshold input encoding does not have one cut list per feature",
+        ));
+    }
+    if cuts.iter().any(|c| c.len() > MAX_CUTS_PER_FEATURE) {
+        return Err(EncodingError(
+            "a feature has more than 127 thresholds, more than an int8 input holds",
+        ));
+    }
+    if cuts
+        .iter()
+        .any(|c| c.iter().any(|v| !v.is_finite()) || c.windows(2).any(|w| w[0] >= w[1]))
+    {
+        return Err(EncodingError(
+            "a feature's thresholds are not sorted, distinct and finite",
+        ));
+    }
+    Ok(())
+}
+
+/// Appends cut lists as field elements: each list's length, then its `f32` bits.
+fn cuts_to_elements(cuts: &[Vec<f32>], out: &mut Vec<Felt>) {
+    for c in cuts {
+        out.push(Felt::new(c.len() as u64));
+        out.extend(c.iter().map(|v| Felt::new(u64::from(v.to_bits()))));
+    }
+}
+
+/// Appends cut lists in the proof-file form: a one-byte count, then each cut's `f32` bits.
+fn write_cuts(cuts: &[Vec<f32>], w: &mut Vec<u8>) {
+    for c in cuts {
+        w.push(c.len() as u8);
+        for v in c {
+            w.extend_from_slice(&v.to_bits().to_le_bytes());
+        }
+    }
+}
+
 impl InputEncoding {
     /// The tag the descriptor's elements and the proof file carry.
     pub fn tag(&self) -> u8 {
@@ -87,11 +148,24 @@ impl InputEncoding {
             Self::Symmetric => 0,
             Self::Affine { .. } => 1,
             Self::Thresholds { .. } => 2,
+            Self::Projected { .. } => 3,
         }
     }
 
-    /// Checks lengths against `input_len`, finiteness, positive steps and sorted, distinct,
-    /// bounded cut lists.
+    /// Raw features per sample, where the encoding fixes them (every kind but
+    /// [`InputEncoding::Symmetric`], which takes as many as the model's inputs). Equal to the
+    /// model's input width except for [`InputEncoding::Projected`], whose map changes it.
+    pub fn raw_len(&self) -> Option<usize> {
+        match self {
+            Self::Symmetric => None,
+            Self::Affine { offset, .. } => Some(offset.len()),
+            Self::Thresholds { cuts } => Some(cuts.len()),
+            Self::Projected { map, .. } => Some(map.inputs),
+        }
+    }
+
+    /// Checks lengths against `input_len` (the encoded features), finiteness, positive steps,
+    /// sorted, distinct, bounded cut lists and the projection's shape and bounds.
     ///
     /// # Errors
     /// The first problem.
@@ -113,26 +187,10 @@ impl InputEncoding {
                 }
                 Ok(())
             }
-            Self::Thresholds { cuts } => {
-                if cuts.len() != input_len {
-                    return Err(EncodingError(
-                        "the threshold input encoding does not have one cut list per feature",
-                    ));
-                }
-                if cuts.iter().any(|c| c.len() > MAX_CUTS_PER_FEATURE) {
-                    return Err(EncodingError(
-                        "a feature has more than 127 thresholds, more than an int8 input holds",
-                    ));
-                }
-                if cuts
-                    .iter()
-                    .any(|c| c.iter().any(|v| !v.is_finite()) || c.windows(2).any(|w| w[0] >= w[1]))
-                {
-                    return Err(EncodingError(
-                        "a feature's thresholds are not sorted, distinct and finite",
-                    ));
-                }
-                Ok(())
+            Self::Thresholds { cuts } => validate_cuts(cuts, input_len),
+            Self::Projected { map, cuts } => {
+                map.validate(input_len).map_err(EncodingError)?;
+                validate_cuts(cuts, input_len)
             }
         }
     }
@@ -142,11 +200,7 @@ impl InputEncoding {
     /// # Errors
     /// [`EncodeError`] for a sample of the wrong length or a value that does not encode.
     pub fn encode(&self, x: &[f32], input_scale: f64) -> Result<Vec<i64>, EncodeError> {
-        let expected = match self {
-            Self::Symmetric => x.len(),
-            Self::Affine { offset, .. } => offset.len(),
-            Self::Thresholds { cuts } => cuts.len(),
-        };
+        let expected = self.raw_len().unwrap_or(x.len());
         if x.len() != expected {
             return Err(EncodeError::Length {
                 expected,
@@ -176,17 +230,20 @@ impl InputEncoding {
             Self::Thresholds { cuts } => Ok(x
                 .iter()
                 .zip(cuts)
-                .map(|(&v, c)| {
-                    let below = c.partition_point(|&t| t < v);
-                    let hit = c.get(below).is_some_and(|&t| t == v);
-                    2 * below as i64 + i64::from(hit) - 128
-                })
+                .map(|(&v, c)| threshold_code(v, c))
+                .collect()),
+            Self::Projected { map, cuts } => Ok(map
+                .apply(x)
+                .iter()
+                .zip(cuts)
+                .map(|(&z, c)| threshold_code(z, c))
                 .collect()),
         }
     }
 
     /// The encoding as field elements, in the order the digest absorbs them: the tag, then
-    /// every `f64` as two 32-bit limbs (affine) or every cut list's length and `f32` bits.
+    /// every `f64` as two 32-bit limbs (affine), every cut list's length and `f32` bits
+    /// (thresholds), or the map ([`Projection::to_elements`]) and then the cut lists.
     pub fn to_elements(&self, out: &mut Vec<Felt>) {
         out.push(Felt::new(u64::from(self.tag())));
         let f64_limbs = |out: &mut Vec<Felt>, v: f64| {
@@ -202,17 +259,17 @@ impl InputEncoding {
                     f64_limbs(out, s);
                 }
             }
-            Self::Thresholds { cuts } => {
-                for c in cuts {
-                    out.push(Felt::new(c.len() as u64));
-                    out.extend(c.iter().map(|v| Felt::new(u64::from(v.to_bits()))));
-                }
+            Self::Thresholds { cuts } => cuts_to_elements(cuts, out),
+            Self::Projected { map, cuts } => {
+                map.to_elements(out);
+                cuts_to_elements(cuts, out);
             }
         }
     }
 
     /// Appends the proof-file form: the tag, then per feature `offset, step` as `f64` bits
-    /// (affine) or a one-byte count and the `f32` bits of each cut (thresholds).
+    /// (affine), a one-byte count and the `f32` bits of each cut (thresholds), or the map
+    /// ([`Projection::write`]) and then the cut lists (projected).
     pub fn write(&self, w: &mut Vec<u8>) {
         w.push(self.tag());
         match self {
@@ -223,109 +280,14 @@ impl InputEncoding {
                     w.extend_from_slice(&s.to_bits().to_le_bytes());
                 }
             }
-            Self::Thresholds { cuts } => {
-                for c in cuts {
-                    w.push(c.len() as u8);
-                    for v in c {
-                        w.extend_from_slice(&v.to_bits().to_le_bytes());
-                    }
-                }
+            Self::Thresholds { cuts } => write_cuts(cuts, w),
+            Self::Projected { map, cuts } => {
+                map.write(w);
+                write_cuts(cuts, w);
             }
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use alloc::vec;
-
-    #[test]
-    fn rounds_half_away_from_zero_and_saturates() {
-        assert_eq!(encode_symmetric(0.5, 1.0), Some(1));
-        assert_eq!(encode_symmetric(-0.5, 1.0), Some(-1));
-        assert_eq!(encode_symmetric(0.49, 1.0), Some(0));
-        assert_eq!(encode_symmetric(1.0, 1.0 / 127.0), Some(127));
-        assert_eq!(encode_symmetric(-2.0, 1.0 / 127.0), Some(-128));
-        assert_eq!(encode_symmetric(f32::NAN, 1.0), None);
-        assert_eq!(encode_symmetric(1.0, 0.0), None);
-        for x in [-1.3f32, -0.25, 0.0, 0.1, 0.75, 2.5] {
-            let q = (f64::from(x) / 0.01).round().clamp(-128.0, 127.0) as i64;
-            assert_eq!(encode_symmetric(x, 0.01), Some(q), "{x}");
-        }
-    }
-
-    #[test]
-    fn affine_and_threshold_codes() {
-        let affine = InputEncoding::Affine {
-            offset: vec![1.0, -2.0],
-            step: vec![0.5, 4.0],
-        };
-        assert_eq!(affine.validate(2), Ok(()));
-        assert_eq!(affine.encode(&[2.25, 1000.0], 1.0), Ok(vec![3, 127]));
-        assert_eq!(affine.encode(&[-1000.0, -4.0], 1.0), Ok(vec![-127, -1]));
-        assert_eq!(
-            affine.encode(&[1.0], 1.0),
-            Err(EncodeError::Length {
-                expected: 2,
-                got: 1
-            })
-        );
-        assert_eq!(
-            affine.encode(&[1.0, f32::INFINITY], 1.0),
-            Err(EncodeError::NotFinite { feature: 1 })
-        );
-        let cuts = InputEncoding::Thresholds {
-            cuts: vec![vec![-1.5, 0.0, 2.25]],
-        };
-        let codes: Vec<i64> = [-9.0f32, -1.5, -1.0, 0.0, 1.0, 2.25, 3.0]
-            .iter()
-            .map(|&x| cuts.encode(&[x], 1.0).map(|q| q[0] + 128))
-            .collect::<Result<_, _>>()
-            .unwrap_or_default();
-        assert_eq!(codes, vec![0, 1, 2, 3, 4, 5, 6]);
-    }
-
-    #[test]
-    fn malformed_encodings_are_refused() {
-        let unsorted = InputEncoding::Thresholds {
-            cuts: vec![vec![1.0, 1.0]],
-        };
-        assert!(unsorted.validate(1).is_err());
-        let too_many = InputEncoding::Thresholds {
-            cuts: vec![(0..128).map(|i| i as f32).collect()],
-        };
-        assert!(too_many.validate(1).is_err());
-        let zero_step = InputEncoding::Affine {
-            offset: vec![0.0],
-            step: vec![0.0],
-        };
-        assert!(zero_step.validate(1).is_err());
-        assert!(InputEncoding::Symmetric.validate(3).is_ok());
-    }
-
-    #[test]
-    fn every_field_reaches_the_elements() {
-        let base = InputEncoding::Affine {
-            offset: vec![1.0, 2.0],
-            step: vec![0.5, 0.25],
-        };
-        let elements = |e: &InputEncoding| {
-            let mut out = Vec::new();
-            e.to_elements(&mut out);
-            out
-        };
-        let mut changed = base.clone();
-        if let InputEncoding::Affine { step, .. } = &mut changed {
-            step[1] = 0.2500001;
-        }
-        assert_ne!(elements(&base), elements(&changed));
-        let a = InputEncoding::Thresholds {
-            cuts: vec![vec![1.0], vec![]],
-        };
-        let b = InputEncoding::Thresholds {
-            cuts: vec![vec![], vec![1.0]],
-        };
-        assert_ne!(elements(&a), elements(&b));
-    }
-}
+mod tests;

@@ -24,9 +24,11 @@ use crate::descriptor::{LayerDescriptor, ModelDescriptor};
 use crate::encoding::InputEncoding;
 use crate::field::Felt;
 use crate::limits::{
-    MAX_BATCH, MAX_CUTS_PER_FEATURE, MAX_DIM, MAX_LAYERS, MAX_PROOF_BYTES, SKETCHES,
+    MAX_BATCH, MAX_CUTS_PER_FEATURE, MAX_DIM, MAX_LAYERS, MAX_PROJECTION_ENTRIES, MAX_PROOF_BYTES,
+    SKETCHES,
 };
 use crate::options::SecurityLevel;
+use crate::projection::Projection;
 use crate::public::PublicInputs;
 
 /// First bytes of every proof file.
@@ -370,24 +372,36 @@ fn read_encoding(r: &mut Reader<'_>, n_in: usize) -> Result<InputEncoding, Envel
             }
             Ok(InputEncoding::Affine { offset, step })
         }
-        2 => {
-            r.need(n_in, field)?;
-            let mut cuts = Vec::with_capacity(n_in);
-            for _ in 0..n_in {
-                let count = r.u8(field)? as usize;
-                if count > MAX_CUTS_PER_FEATURE {
-                    return Err(EnvelopeError::Invalid { field });
-                }
-                r.need(count * 4, field)?;
-                let list = (0..count)
-                    .map(|_| {
-                        r.array(field)
-                            .map(|b| f32::from_bits(u32::from_le_bytes(b)))
-                    })
-                    .collect::<Result<Vec<f32>, _>>()?;
-                cuts.push(list);
+        2 => Ok(InputEncoding::Thresholds {
+            cuts: read_cuts(r, n_in)?,
+        }),
+        3 => {
+            let inputs = r.u32(field)? as usize;
+            let entries = n_in.checked_mul(inputs);
+            if inputs == 0 || entries.is_none_or(|e| e > MAX_PROJECTION_ENTRIES) {
+                return Err(EnvelopeError::Invalid { field });
             }
-            Ok(InputEncoding::Thresholds { cuts })
+            r.need((n_in + n_in * inputs) * 8, field)?;
+            let (mut matrix, mut offset) = (Vec::with_capacity(n_in * inputs), Vec::new());
+            let f64_at = |r: &mut Reader<'_>| {
+                r.array(field)
+                    .map(|b| f64::from_bits(u64::from_le_bytes(b)))
+            };
+            for _ in 0..n_in {
+                offset.push(f64_at(r)?);
+                for _ in 0..inputs {
+                    matrix.push(f64_at(r)?);
+                }
+            }
+            let map = Projection {
+                inputs,
+                matrix,
+                offset,
+            };
+            Ok(InputEncoding::Projected {
+                map,
+                cuts: read_cuts(r, n_in)?,
+            })
         }
         _ => Err(EnvelopeError::Invalid { field }),
     }
@@ -400,6 +414,28 @@ fn write_order(w: &mut Vec<u8>, order: &[Digit]) {
         w.push(d.bits as u8);
         w.extend_from_slice(&d.coef.to_le_bytes());
     }
+}
+
+/// Reads one cut list per encoded feature (a `u8` count, then the `f32` bits of each cut).
+fn read_cuts(r: &mut Reader<'_>, n_in: usize) -> Result<Vec<Vec<f32>>, EnvelopeError> {
+    let field = "input encoding";
+    r.need(n_in, field)?;
+    let mut cuts = Vec::with_capacity(n_in);
+    for _ in 0..n_in {
+        let count = r.u8(field)? as usize;
+        if count > MAX_CUTS_PER_FEATURE {
+            return Err(EnvelopeError::Invalid { field });
+        }
+        r.need(count * 4, field)?;
+        let list = (0..count)
+            .map(|_| {
+                r.array(field)
+                    .map(|b| f32::from_bits(u32::from_le_bytes(b)))
+            })
+            .collect::<Result<Vec<f32>, _>>()?;
+        cuts.push(list);
+    }
+    Ok(cuts)
 }
 
 /// Reads a stencil layer's shape (its bounds are checked with the descriptor).

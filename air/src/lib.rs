@@ -40,6 +40,7 @@ mod frame;
 mod layout;
 pub mod limits;
 mod options;
+pub mod projection;
 mod public;
 mod queries;
 mod sink;
@@ -60,10 +61,11 @@ pub use layout::{
     RegionLayout, ACT_C, ACT_CELLS, ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_T, SKETCH_COLUMNS,
 };
 pub use limits::{
-    ACT_MAX, MAX_CUTS_PER_FEATURE, MAX_KERNEL, MAX_MULTIPLIER, MAX_PROOF_BYTES, MAX_VERIFIER_WORK,
-    RANGE_TABLE_SIZE, REQUANT_SHIFT, T_MAX, T_MIN,
+    ACT_MAX, MAX_CUTS_PER_FEATURE, MAX_KERNEL, MAX_MULTIPLIER, MAX_PROJECTION_ENTRIES,
+    MAX_PROOF_BYTES, MAX_VERIFIER_WORK, RANGE_TABLE_SIZE, REQUANT_SHIFT, T_MAX, T_MIN,
 };
 pub use options::SecurityLevel;
+pub use projection::Projection;
 pub use public::PublicInputs;
 pub use queries::{query_positions, QueryError};
 pub use units::lookup::lookup_value;

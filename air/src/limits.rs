@@ -39,6 +39,12 @@ pub const MAX_MULTIPLIER: u32 = 1 << 24;
 /// Most split thresholds one feature may have under the threshold input encoding (codes
 /// `0..=2·127` fit the int8 input range after the `−128` shift).
 pub const MAX_CUTS_PER_FEATURE: usize = 127;
+/// Most coefficients the affine map of a projected input encoding may have (raw features ×
+/// encoded features): 64 KiB of `f64`s in every proof file at most.
+pub const MAX_PROJECTION_ENTRIES: usize = 1 << 13;
+/// Largest magnitude of a projection coefficient or offset (`2^64`): with inputs below `2^128`
+/// and at most [`MAX_PROJECTION_ENTRIES`] terms, no binary64 product or sum can overflow.
+pub const MAX_PROJECTION_MAGNITUDE: f64 = 18_446_744_073_709_551_616.0;
 /// Largest kernel side of a stencil layer.
 pub const MAX_KERNEL: usize = 7;
 

@@ -346,6 +346,71 @@ fn verify_inputs_checks_trees_and_linear_models_through_their_committed_encoding
         .stdout(predicate::str::contains("sample 2, feature 4"));
 }
 
+/// Tree ensembles behind preprocessing commit it in their encoding: a scaler folded into raw
+/// thresholds, a PCA as a projected encoding. `--inputs` re-encodes the auditor's raw features
+/// through it, accepts the ones the proof was made from and rejects one changed raw feature.
+#[test]
+fn verify_inputs_checks_preprocessed_trees_through_their_committed_encoding() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, data, encoding) in [
+        (
+            "pipe_scaler_forest_wine",
+            "forest_wine",
+            "input encoding thresholds (78 cuts over 13 features)",
+        ),
+        (
+            "pipe_scaler_pca_tree_bc",
+            "tree_breast_cancer",
+            "input encoding projected (30 raw features mapped to 8), thresholds (19 cuts)",
+        ),
+    ] {
+        let out = json_of(
+            glassbox()
+                .args(["compile", "--json", "--calibrate"])
+                .arg(fixture(&format!("{data}.calib.json")))
+                .arg("-o")
+                .arg(dir.path().join(format!("{name}.gbm")))
+                .arg(fixture(&format!("{name}.onnx"))),
+        );
+        let digest = out["digest"].as_str().expect("digest").to_string();
+        let test: Value = serde_json::from_str(
+            &std::fs::read_to_string(fixture(&format!("{data}.test.json"))).expect("fixture"),
+        )
+        .expect("json");
+        let four =
+            serde_json::json!({ "input_data": test["input_data"].as_array().expect("array")[..4] });
+        std::fs::write(dir.path().join("in.json"), four.to_string()).expect("write");
+        let mut changed = four.clone();
+        changed["input_data"][2][0] = serde_json::json!(-1.0e6);
+        std::fs::write(dir.path().join("changed.json"), changed.to_string()).expect("write");
+        glassbox()
+            .current_dir(dir.path())
+            .args([
+                "prove",
+                &format!("{name}.gbm"),
+                "--input",
+                "in.json",
+                "-o",
+                "p.gbp",
+            ])
+            .assert()
+            .success();
+        let run = |inputs: &str| {
+            glassbox()
+                .current_dir(dir.path())
+                .args(["verify", "p.gbp", "--digest", &digest, "--inputs", inputs])
+                .assert()
+        };
+        run("in.json")
+            .code(0)
+            .stdout(predicate::str::contains(encoding))
+            .stdout(predicate::str::contains("inputs    match"));
+        run("changed.json").code(1).stdout(predicate::str::contains(
+            "inputs mismatch: sample 2, feature",
+        ));
+    }
+}
+
 /// The attack files of `crates/cli/tests/attacks/` (proofs for the embedded digits model made by
 /// a deviating prover, and a spliced manifest): each is rejected with exit 1 and a named reason.
 /// They are envelope version 3, so today they are rejected for their version; the adversarial

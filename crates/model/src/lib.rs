@@ -73,7 +73,7 @@ pub use lower::dense::{FloatDense, FloatMlp};
 /// Lowering of classic tabular models (trees, linear models) to integer layers.
 pub use lower::tabular;
 pub use quant::calibrate::{quantize, quantize_with_info, QuantizationInfo};
-pub use quant::encoding::InputEncoding;
+pub use quant::encoding::{InputEncoding, Projection};
 pub use quant::fidelity::{fidelity, fidelity_against, FidelityReport};
 pub use quant::model::{
     order_digits, ConvGeometry, PatchGeometry, QuantizedDense, QuantizedModel, MAX_PROOF_BATCH,

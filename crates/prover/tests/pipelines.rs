@@ -123,3 +123,52 @@ fn the_folded_preprocessing_is_bound_by_the_digest() {
         Err(VerifyError::DigestMismatch { .. })
     ));
 }
+
+/// Tree ensembles behind a scaler (raw thresholds) and behind a PCA (a projected encoding): 64
+/// samples prove in one proof, and the statement binds the encoding: the honest proof with one
+/// raw cut or one projection coefficient edited in its envelope fails the digest check.
+#[test]
+fn preprocessed_trees_prove_64_samples_and_bind_their_encoding() {
+    for (name, data) in [
+        ("pipe_scaler_forest_wine", "forest_wine"),
+        ("pipe_minmax_gbt_bc", "tree_breast_cancer"),
+        ("pipe_scaler_pca_tree_bc", "tree_breast_cancer"),
+    ] {
+        let calib = samples(&format!("{data}.calib.json"));
+        let onnx = std::fs::read(fixture(&format!("{name}.onnx"))).unwrap();
+        let (q, _) = compile_onnx(&onnx, Some(&calib)).unwrap();
+        // the wine test split has 54 samples: the calibration split fills the batch
+        let raw: Vec<Vec<f32>> = samples(&format!("{data}.test.json"))
+            .into_iter()
+            .chain(calib)
+            .take(64)
+            .collect();
+        let xs: Vec<Vec<i64>> = raw.iter().map(|x| q.quantize_input(x).unwrap()).collect();
+        let program = Program::compile(&q).unwrap();
+        let proof = prove(&program, &xs, SecurityLevel::Bits100)
+            .unwrap()
+            .to_bytes();
+        let claim = verify(&proof, &program.digest(), 100).unwrap();
+        let reference: Vec<Vec<i64>> = q.run(&xs).unwrap().into_iter().map(|e| e.outputs).collect();
+        assert_eq!(claim.inputs.len(), 64, "{name}");
+        assert_eq!(claim.outputs, reference, "{name}");
+        assert_eq!(claim.input_encoding, q.input_encoding, "{name}");
+        let mut edited = ProofEnvelope::from_bytes(&proof).unwrap();
+        match &mut edited.public.descriptor.input_encoding {
+            InputEncoding::Thresholds { cuts } => {
+                let c = cuts.iter_mut().find(|c| !c.is_empty()).unwrap();
+                c[0] = c[0].next_down();
+            }
+            InputEncoding::Projected { map, .. } => map.matrix[7] *= 1.0 + 1e-12,
+            other => panic!("{name}: unexpected encoding {other:?}"),
+        }
+        assert!(
+            matches!(
+                verify(&edited.to_bytes(), &program.digest(), 100),
+                Err(VerifyError::DigestMismatch { .. })
+            ),
+            "{name}: an edited encoding verified"
+        );
+        println!("{name}: 64 samples, {} proof bytes", proof.len());
+    }
+}

@@ -38,7 +38,7 @@ impl Model {
 
     /// The batch quantized to the model's int8 inputs, straight from numpy's buffer.
     pub(crate) fn quantize(&self, x: &Bound<'_, PyAny>) -> PyResult<Vec<Vec<i64>>> {
-        map_rows(x, Some(self.model.input_len), |i, row| {
+        map_rows(x, Some(self.model.raw_input_len()), |i, row| {
             self.model
                 .quantize_input(row)
                 .map_err(|e| raise::<InputError>(format!("sample {i}: {e}")))
@@ -94,10 +94,11 @@ impl Model {
         self.program.digest().to_hex()
     }
 
-    /// Values per sample.
+    /// Raw values per sample (what `prove` and `run` take; a projected encoding's map may
+    /// change the width the proof is about).
     #[getter]
     fn input_len(&self) -> usize {
-        self.model.input_len
+        self.model.raw_input_len()
     }
 
     /// Outputs per sample.

@@ -52,7 +52,8 @@ impl Claim {
     }
 
     /// The committed input encoding in a few words (`symmetric, scale 0.0314`, `affine per
-    /// feature (30 features)`, `thresholds (412 cuts over 64 features)`).
+    /// feature (30 features)`, `thresholds (412 cuts over 64 features)`, `projected (30 raw
+    /// features mapped to 5), thresholds (17 cuts)`).
     pub fn encoding_text(&self) -> String {
         match &self.input_encoding {
             InputEncoding::Symmetric => format!("symmetric, scale {}", self.input_scale),
@@ -63,6 +64,12 @@ impl Claim {
                 "thresholds ({} cuts over {} features)",
                 cuts.iter().map(alloc::vec::Vec::len).sum::<usize>(),
                 cuts.len()
+            ),
+            InputEncoding::Projected { map, cuts } => format!(
+                "projected ({} raw features mapped to {}), thresholds ({} cuts)",
+                map.inputs,
+                cuts.len(),
+                cuts.iter().map(alloc::vec::Vec::len).sum::<usize>()
             ),
         }
     }

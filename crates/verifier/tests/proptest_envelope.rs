@@ -4,9 +4,11 @@
 
 use glassbox_air::{
     BundlePosition, EnvelopeError, Felt, InputEncoding, LayerDescriptor, ModelDescriptor,
-    ProofEnvelope, PublicInputs, SecurityLevel, WeightOpening, ENVELOPE_MAGIC, ENVELOPE_VERSION,
+    Projection, ProofEnvelope, PublicInputs, SecurityLevel, WeightOpening, ENVELOPE_MAGIC,
+    ENVELOPE_VERSION,
 };
 use proptest::prelude::*;
+use proptest::strategy::ValueTree;
 use winter_verifier::math::StarkField;
 
 fn layer(n_in: usize, n_out: usize) -> impl Strategy<Value = LayerDescriptor> {
@@ -33,11 +35,26 @@ fn encoding(n: usize) -> impl Strategy<Value = InputEncoding> {
         Just(InputEncoding::Symmetric),
         (
             prop::collection::vec(value.clone(), n),
-            prop::collection::vec(value, n)
+            prop::collection::vec(value.clone(), n)
         )
             .prop_map(|(offset, step)| InputEncoding::Affine { offset, step }),
-        prop::collection::vec(prop::collection::vec(cut, 0..6), n)
+        prop::collection::vec(prop::collection::vec(cut.clone(), 0..6), n)
             .prop_map(|cuts| InputEncoding::Thresholds { cuts }),
+        (1usize..=5)
+            .prop_flat_map(move |inputs| (
+                Just(inputs),
+                prop::collection::vec(value.clone(), n * inputs),
+                prop::collection::vec(value.clone(), n),
+                prop::collection::vec(prop::collection::vec(cut.clone(), 0..4), n),
+            ))
+            .prop_map(|(inputs, matrix, offset, cuts)| InputEncoding::Projected {
+                map: Projection {
+                    inputs,
+                    matrix,
+                    offset,
+                },
+                cuts,
+            }),
     ]
 }
 
@@ -191,4 +208,47 @@ proptest! {
             prop_assert_eq!(decoded.to_bytes(), bytes);
         }
     }
+}
+
+/// A projected encoding's coefficient count is checked against the limit before anything is
+/// read or allocated: an envelope claiming no raw feature, or `u32::MAX` of them, is refused as
+/// an invalid encoding, and one claiming more than it carries as truncated.
+#[test]
+fn a_projections_size_is_checked_before_it_is_read() {
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let base = envelope().new_tree(&mut runner).expect("tree").current();
+    let n = base.public.descriptor.input_len();
+    let with = |input_encoding: InputEncoding| {
+        let mut env = base.clone();
+        env.public.descriptor.input_encoding = input_encoding;
+        env.to_bytes()
+    };
+    let projected = with(InputEncoding::Projected {
+        map: Projection {
+            inputs: 2,
+            matrix: vec![0.5; 2 * n],
+            offset: vec![1.0; n],
+        },
+        cuts: vec![vec![0.0]; n],
+    });
+    let plain = with(InputEncoding::Symmetric);
+    let tag = projected
+        .iter()
+        .zip(&plain)
+        .position(|(a, b)| a != b)
+        .expect("the encodings differ");
+    assert_eq!(projected[tag], 3);
+    assert!(ProofEnvelope::from_bytes(&projected).is_ok());
+    let claim = |inputs: u32| {
+        let mut bytes = projected.clone();
+        bytes[tag + 1..tag + 5].copy_from_slice(&inputs.to_le_bytes());
+        ProofEnvelope::from_bytes(&bytes)
+    };
+    let invalid = Err(EnvelopeError::Invalid {
+        field: "input encoding",
+    });
+    assert_eq!(claim(0), invalid);
+    assert_eq!(claim(u32::MAX), invalid);
+    assert_eq!(claim(8193), invalid);
+    assert!(claim(3).is_err());
 }

@@ -79,7 +79,7 @@ impl Args {
         files::check_output_dir(&first)?;
         let model = files::load_model(&self.model)?;
         let program = Program::compile(&model).context("the model does not fit a layout")?;
-        let samples = files::load_inputs(&self.input, model.input_len)?;
+        let samples = files::load_inputs(&self.input, model.raw_input_len())?;
         let inputs = samples
             .iter()
             .map(|s| model.quantize_input(s))

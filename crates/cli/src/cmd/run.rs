@@ -23,7 +23,7 @@ impl Args {
     /// Runs the subcommand.
     pub fn run(&self, json: bool) -> Result<ExitCode> {
         let model = files::load_model(&self.model)?;
-        let samples = files::load_inputs(&self.input, model.input_len)?;
+        let samples = files::load_inputs(&self.input, model.raw_input_len())?;
         let execs = model.run_f32(&samples)?;
         let outputs: Vec<Vec<f64>> = execs.iter().map(|e| model.dequantize_outputs(e)).collect();
         let labels: Vec<usize> = execs.iter().map(|e| e.label).collect();

@@ -59,15 +59,16 @@ pub fn first_argmax(values: &[i64]) -> usize {
 }
 
 impl QuantizedModel {
-    /// Encodes one float sample with the model's [`InputEncoding`] (for MLPs:
-    /// `clamp(round_half_away_from_zero(x / input_scale), -128, 127)`).
+    /// Encodes one float sample of [`QuantizedModel::raw_input_len`] features with the model's
+    /// [`InputEncoding`](crate::InputEncoding) (for MLPs: `clamp(round_half_away_from_zero(x /
+    /// input_scale), -128, 127)`).
     ///
     /// # Errors
     /// [`ModelError::InputLength`] or [`ModelError::NonFinite`].
     pub fn quantize_input(&self, input: &[f32]) -> Result<Vec<i64>> {
-        if input.len() != self.input_len {
+        if input.len() != self.raw_input_len() {
             return Err(ModelError::InputLength {
-                expected: self.input_len,
+                expected: self.raw_input_len(),
                 got: input.len(),
             });
         }

@@ -12,7 +12,7 @@ use crate::import::loader::{Importer, Parsed};
 use crate::import::ml::{import_ml, ML_DOMAIN};
 use crate::import::onnx::NodeProto;
 use crate::import::{constants, math, spatial};
-use crate::ir::graph::Op;
+use crate::ir::graph::{element_count, Op, Operand};
 
 /// Parses one node of a family's op types.
 pub(crate) type Parser = for<'a> fn(&mut Importer<'a>, &'a NodeProto, &str) -> Result<Parsed>;
@@ -73,7 +73,13 @@ impl<'a> Importer<'a> {
             return self.push_node(name, op_type, Op::SelectFeatures { indices }, 1, n, out);
         }
         if n.domain == ML_DOMAIN {
-            if let Some(op) = import_ml(n, &name, &op_type, self.input_len)? {
+            // behind preprocessing (a PCA, a feature selection) a model reads the width of the
+            // value it is given, not the graph input's
+            let width = match n.input.first().and_then(|i| self.env.get(i.as_str())) {
+                Some(&Operand::Value(v)) if v > 0 => element_count(&self.value_shape(v)?)?,
+                _ => self.input_len,
+            };
+            if let Some(op) = import_ml(n, &name, &op_type, width)? {
                 if matches!(&op, Op::TreeEnsemble(t) if t.classes.is_some())
                     || matches!(&op, Op::Linear(l) if l.classes.is_some())
                     || matches!(&op, Op::Svm(m) if !m.is_regressor())

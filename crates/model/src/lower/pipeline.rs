@@ -9,7 +9,7 @@ use crate::lower::dense::{FloatDense, FloatMlp};
 use crate::lower::smooth::expand::expand;
 use crate::lower::smooth::ramps::DEFAULT_SEGMENTS;
 use crate::lower::tabular::linear::{affine_encoding, to_codes};
-use crate::lower::tabular::prefix::{affine_prefix, is_affine};
+use crate::lower::tabular::prefix::{affine_prefix, check_affine, is_affine};
 use crate::quant::calibrate::quantize_codes;
 use crate::quant::encoding::InputEncoding;
 use crate::quant::fidelity::{fidelity_against, FidelityReport};
@@ -19,8 +19,8 @@ use crate::quant::model::QuantizedModel;
 /// reads the graph input itself (an ordinary MLP) or the graph has none.
 ///
 /// # Errors
-/// [`crate::ModelError::Unsupported`] naming a prefix step that is not affine; the errors of
-/// the dense lowering and quantization.
+/// [`crate::ModelError::Unsupported`] naming a prefix step that is not affine (a `Normalizer`
+/// before the first layer among them); the errors of the dense lowering and quantization.
 pub(crate) fn lower_graph(
     graph: &Graph,
     calibration: Option<&[Vec<f32>]>,
@@ -37,6 +37,16 @@ pub(crate) fn lower_graph(
         .iter()
         .rev()
         .find(|n| matches!(n.op, Op::Gemm { .. } | Op::MatMul));
+    // a Normalizer before the first product cannot fold: name it (the MLP lowering would
+    // otherwise stop on it without saying why)
+    let first_product = graph
+        .nodes
+        .iter()
+        .position(|n| matches!(n.op, Op::Gemm { .. } | Op::MatMul));
+    let before = &graph.nodes[..first_product.unwrap_or(0)];
+    if before.iter().any(|n| matches!(n.op, Op::Normalizer { .. })) {
+        check_affine(graph, before.len())?;
+    }
     let start = match first.and_then(|n| n.inputs.first()) {
         Some(&Operand::Value(v)) if v > 0 => v,
         _ => return Ok(None),

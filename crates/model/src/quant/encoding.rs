@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ModelError, Result};
 
-pub use glassbox_air::{InputEncoding, MAX_CUTS_PER_FEATURE};
+pub use glassbox_air::{InputEncoding, Projection, MAX_CUTS_PER_FEATURE};
 
 /// The smallest code `K` (as `q + 128`) with `code >= K ⟺ x > c_i` (`strict`) or `x >= c_i`:
 /// `2i + 2` and `2i + 1` respectively, for the `i`-th cut of a feature.
@@ -48,8 +48,27 @@ pub(crate) fn encode(encoding: &InputEncoding, input: &[f32], scale: f64) -> Res
 #[serde(remote = "InputEncoding")]
 pub(crate) enum InputEncodingDef {
     Symmetric,
-    Affine { offset: Vec<f64>, step: Vec<f64> },
-    Thresholds { cuts: Vec<Vec<f32>> },
+    Affine {
+        offset: Vec<f64>,
+        step: Vec<f64>,
+    },
+    Thresholds {
+        cuts: Vec<Vec<f32>>,
+    },
+    Projected {
+        #[serde(with = "ProjectionDef")]
+        map: Projection,
+        cuts: Vec<Vec<f32>>,
+    },
+}
+
+/// [`Projection`] as the artifact stores it (serde's remote derive).
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "Projection")]
+pub(crate) struct ProjectionDef {
+    inputs: usize,
+    matrix: Vec<f64>,
+    offset: Vec<f64>,
 }
 
 #[cfg(test)]

@@ -207,6 +207,12 @@ impl QuantizedDense {
 }
 
 impl QuantizedModel {
+    /// Raw features per sample, what [`QuantizedModel::quantize_input`] takes: `input_len`,
+    /// except under [`InputEncoding::Projected`], whose map reads its own number of features.
+    pub fn raw_input_len(&self) -> usize {
+        self.input_encoding.raw_len().unwrap_or(self.input_len)
+    }
+
     /// Checks every structural rule of the integer semantics: widths chain, array lengths, bias bound,
     /// multipliers present exactly on hidden layers and in range, finite positive scales, size limits.
     ///

@@ -9,6 +9,7 @@ use crate::ir::tree::TreeEnsemble;
 use crate::lower::tabular::head::Head;
 use crate::lower::tabular::linear::lower_linear;
 use crate::lower::tabular::prefix::{affine_prefix, AffinePrefix};
+use crate::lower::tabular::preprocessed::lower_preprocessed_trees;
 use crate::lower::tabular::svm::lower_svm;
 use crate::lower::tabular::trees::lower_trees;
 use crate::quant::fidelity::{fidelity_against, FidelityReport};
@@ -29,8 +30,7 @@ impl<'a> ClassicModel<'a> {
     /// The classic model that produces the graph's logits, if the graph has one.
     ///
     /// # Errors
-    /// [`ModelError::Unsupported`] for a tree ensemble that does not read the graph input
-    /// directly (preprocessing is folded only in front of linear models and SVMs).
+    /// [`ModelError::InvalidGraph`] for a model node that reads a constant.
     pub fn find(graph: &'a Graph) -> Result<Option<Self>> {
         Ok(Self::find_with_input(graph)?.map(|(m, _)| m))
     }
@@ -55,15 +55,6 @@ impl<'a> ClassicModel<'a> {
                 )))
             }
         };
-        if input != 0 && matches!(model, Self::Trees(_)) {
-            return Err(ModelError::Unsupported {
-                op: node.op_type.clone(),
-                node: node.name.clone(),
-                reason: "a tree ensemble must read the graph input directly (preprocessing is \
-                         folded in front of linear models and SVMs only)"
-                    .into(),
-            });
-        }
         Ok(Some((model, input)))
     }
 
@@ -119,12 +110,14 @@ impl<'a> ClassicModel<'a> {
 /// Lowers the classic model of `graph`, if it has one; `Ok(None)` for other graphs.
 ///
 /// Calibration samples set the linear models' per-feature ranges (trees need none) and give the
-/// fidelity report (label agreement with the float model and the score error).
+/// fidelity report (label agreement with the float model and the score error). Preprocessing in
+/// front of the model is folded (see [`preprocessed`](super::preprocessed) for trees).
 ///
 /// # Errors
 /// [`ModelError::Unsupported`] for what the lowering cannot express (a feature with more than
-/// [`MAX_CUTS_PER_FEATURE`] thresholds, `MIN`/`MAX` aggregation, a path weight outside int8),
-/// [`ModelError::BiasOverflow`], and errors of the float model on calibration samples.
+/// [`MAX_CUTS_PER_FEATURE`] thresholds, `MIN`/`MAX` aggregation, a path weight outside int8,
+/// preprocessing that is not affine such as a `Normalizer`), [`ModelError::BiasOverflow`], and
+/// errors of the float model on calibration samples.
 pub(crate) fn lower_graph(
     graph: &Graph,
     calibration: Option<&[Vec<f32>]>,
@@ -135,7 +128,8 @@ pub(crate) fn lower_graph(
     let samples = calibration.filter(|c| !c.is_empty());
     let mut activations = Vec::new();
     let mut q = match model {
-        ClassicModel::Trees(t) => lower_trees(t)?,
+        ClassicModel::Trees(t) if input == 0 => lower_trees(t)?,
+        ClassicModel::Trees(t) => lower_preprocessed_trees(graph, input, t, samples)?,
         ClassicModel::Linear(l) if input == 0 => lower_linear(l, samples)?,
         ClassicModel::Linear(l) => {
             lower_linear(&folded_linear(l, &affine_prefix(graph, input)?)?, samples)?

@@ -35,18 +35,29 @@
 //! the linear kernel become one layer (two classes) or a step layer over the class pairs and a
 //! vote-counting layer ([`svm`]).
 //!
+//! Preprocessing in front of a tree ensemble is folded into the encoding instead
+//! ([`preprocessed`]): per-feature steps (scalers) into the raw thresholds, exactly against
+//! onnxruntime's `f32` ([`chains`]); a map that mixes features (a PCA) into a committed
+//! [`InputEncoding::Projected`] encoding. A `Normalizer` in front of any model is refused
+//! ([`prefix::check_affine`]).
+//!
 //! # Labels
 //! The outputs are a *decision vector* whose first maximum is the label, for every
 //! `post_transform` that preserves the order of scores (`NONE`, `SOFTMAX`, `LOGISTIC`, `PROBIT`).
 //! A binary classifier with a single score column `v` gets the outputs `[T, v]`, where `T` is
 //! onnxruntime's cut (`0.5` for `NONE` with non-negative leaf weights, else `0`).
 
+mod chains;
 mod classic;
 mod head;
 pub(crate) mod kernel;
 pub(crate) mod linear;
+mod paths;
+mod per_feature;
 pub(crate) mod prefix;
+mod preprocessed;
 mod rbf;
+mod splits;
 mod svm;
 mod trees;
 

@@ -93,24 +93,44 @@ pub(crate) fn is_affine(node: &Node) -> bool {
     }
 }
 
+/// Checks that every step before value `value` is affine.
+///
+/// # Errors
+/// [`ModelError::Unsupported`] naming the first step that is not, and why; a `Normalizer` gets
+/// its own reason (it is the one non-affine preprocessing step scikit-learn pipelines export).
+pub(crate) fn check_affine(graph: &Graph, value: usize) -> Result<()> {
+    let Some(node) = graph.nodes.iter().take(value).find(|n| !is_affine(n)) else {
+        return Ok(());
+    };
+    let reason = match node.op {
+        Op::Normalizer { norm } => format!(
+            "the Normalizer ({norm:?} norm) in front of the model divides every sample by its own norm, \
+             which depends on all of its features: that map is not affine, so it folds neither \
+             into the model's first layer (linear models, SVMs, MLPs) nor into a per-feature or \
+             projected threshold encoding (trees), and proving the division in the trace is not \
+             supported; normalize the features before they reach the model, or drop the \
+             Normalizer (one after a model, on its scores, is supported)"
+        ),
+        _ => "only affine preprocessing (Scaler, Add/Sub/Mul/Div by constants, MatMul by a \
+              constant, ArrayFeatureExtractor, Concat) can sit in front of a model"
+            .into(),
+    };
+    Err(ModelError::Unsupported {
+        op: node.op_type.clone(),
+        node: node.name.clone(),
+        reason,
+    })
+}
+
 /// The affine map from the graph input to value `value` (the input of the model node), or the
 /// identity if `value` is the input itself.
 ///
 /// # Errors
-/// [`ModelError::Unsupported`] naming the first step that is not affine; errors of the float
-/// graph.
+/// [`ModelError::Unsupported`] naming the first step that is not affine ([`check_affine`]);
+/// errors of the float graph.
 pub(crate) fn affine_prefix(graph: &Graph, value: usize) -> Result<AffinePrefix> {
     let n_in = graph.input_len;
-    if let Some(node) = graph.nodes.iter().take(value).find(|n| !is_affine(n)) {
-        return Err(ModelError::Unsupported {
-            op: node.op_type.clone(),
-            node: node.name.clone(),
-            reason: "only affine preprocessing (Scaler, Add/Sub/Mul/Div by constants, MatMul by \
-                     a constant, ArrayFeatureExtractor, Concat) can sit in front of a linear \
-                     model or an SVM"
-                .into(),
-        });
-    }
+    check_affine(graph, value)?;
     let mut x = vec![0f32; n_in];
     let c: Vec<f64> = graph
         .run_value(&x, value)?
