@@ -9,7 +9,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use crate::field::Felt;
-use crate::limits::MAX_CUTS_PER_FEATURE;
+use crate::limits::{MAX_CUTS_PER_FEATURE, MAX_DIM};
 use crate::projection::Projection;
 
 /// How a float sample becomes the int8 inputs a proof is about.
@@ -44,6 +44,20 @@ pub enum InputEncoding {
         map: Projection,
         /// One sorted list of distinct finite thresholds per encoded feature.
         cuts: Vec<Vec<f32>>,
+    },
+    /// Images in boxes: the raw sample is `C` planes of `height × width` values, each encoded
+    /// as [`InputEncoding::Symmetric`] and placed at the top left of its own `box_h × box_w`
+    /// plane of the model's inputs, which is zero elsewhere (the layout patch layers read; see
+    /// [`crate::conv::PatchShape`]). `C` is the input width over `box_h·box_w`.
+    Boxed {
+        /// Image rows.
+        height: u32,
+        /// Image columns.
+        width: u32,
+        /// Rows of each box.
+        box_h: u32,
+        /// Columns of each box.
+        box_w: u32,
     },
 }
 
@@ -149,6 +163,7 @@ impl InputEncoding {
             Self::Affine { .. } => 1,
             Self::Thresholds { .. } => 2,
             Self::Projected { .. } => 3,
+            Self::Boxed { .. } => 4,
         }
     }
 
@@ -161,6 +176,23 @@ impl InputEncoding {
             Self::Affine { offset, .. } => Some(offset.len()),
             Self::Thresholds { cuts } => Some(cuts.len()),
             Self::Projected { map, .. } => Some(map.inputs),
+            Self::Boxed { .. } => None,
+        }
+    }
+
+    /// Raw features per sample for a model of `input_len` encoded inputs.
+    pub fn raw_len_for(&self, input_len: usize) -> usize {
+        match self {
+            Self::Boxed {
+                height,
+                width,
+                box_h,
+                box_w,
+            } => {
+                let plane = (*box_h as usize) * (*box_w as usize);
+                input_len / plane.max(1) * (*height as usize) * (*width as usize)
+            }
+            _ => self.raw_len().unwrap_or(input_len),
         }
     }
 
@@ -192,6 +224,26 @@ impl InputEncoding {
                 map.validate(input_len).map_err(EncodingError)?;
                 validate_cuts(cuts, input_len)
             }
+            Self::Boxed {
+                height,
+                width,
+                box_h,
+                box_w,
+            } => {
+                let (h, w, bh, bw) = (*height, *width, *box_h, *box_w);
+                let plane = (bh as usize).saturating_mul(bw as usize);
+                if h == 0 || w == 0 || h > bh || w > bw || plane == 0 || plane > MAX_DIM {
+                    return Err(EncodingError(
+                        "the boxed input encoding's image does not fit its box",
+                    ));
+                }
+                if !input_len.is_multiple_of(plane) {
+                    return Err(EncodingError(
+                        "the boxed input encoding's boxes do not tile the model's inputs",
+                    ));
+                }
+                Ok(())
+            }
         }
     }
 
@@ -200,6 +252,29 @@ impl InputEncoding {
     /// # Errors
     /// [`EncodeError`] for a sample of the wrong length or a value that does not encode.
     pub fn encode(&self, x: &[f32], input_scale: f64) -> Result<Vec<i64>, EncodeError> {
+        if let Self::Boxed {
+            height,
+            width,
+            box_h,
+            box_w,
+        } = self
+        {
+            let (h, w) = (*height as usize, *width as usize);
+            let (bh, bw) = (*box_h as usize, *box_w as usize);
+            if h == 0 || w == 0 || !x.len().is_multiple_of(h * w) {
+                return Err(EncodeError::Length {
+                    expected: h * w,
+                    got: x.len(),
+                });
+            }
+            let codes = Self::Symmetric.encode(x, input_scale)?;
+            let mut out = alloc::vec![0i64; x.len() / (h * w) * bh * bw];
+            for (f, q) in codes.into_iter().enumerate() {
+                let (c, y, col) = (f / (h * w), (f / w) % h, f % w);
+                out[c * bh * bw + y * bw + col] = q;
+            }
+            return Ok(out);
+        }
         let expected = self.raw_len().unwrap_or(x.len());
         if x.len() != expected {
             return Err(EncodeError::Length {
@@ -238,6 +313,10 @@ impl InputEncoding {
                 .zip(cuts)
                 .map(|(&z, c)| threshold_code(z, c))
                 .collect()),
+            Self::Boxed { .. } => Err(EncodeError::Length {
+                expected: 0,
+                got: x.len(),
+            }),
         }
     }
 
@@ -264,6 +343,12 @@ impl InputEncoding {
                 map.to_elements(out);
                 cuts_to_elements(cuts, out);
             }
+            Self::Boxed {
+                height,
+                width,
+                box_h,
+                box_w,
+            } => out.extend([height, width, box_h, box_w].map(|&v| Felt::new(u64::from(v)))),
         }
     }
 
@@ -284,6 +369,16 @@ impl InputEncoding {
             Self::Projected { map, cuts } => {
                 map.write(w);
                 write_cuts(cuts, w);
+            }
+            Self::Boxed {
+                height,
+                width,
+                box_h,
+                box_w,
+            } => {
+                for v in [height, width, box_h, box_w] {
+                    w.extend_from_slice(&v.to_le_bytes());
+                }
             }
         }
     }

@@ -403,6 +403,19 @@ fn read_encoding(r: &mut Reader<'_>, n_in: usize) -> Result<InputEncoding, Envel
                 cuts: read_cuts(r, n_in)?,
             })
         }
+        4 => {
+            let mut v = [0u32; 4];
+            for x in &mut v {
+                *x = r.u32(field)?;
+            }
+            let [height, width, box_h, box_w] = v;
+            Ok(InputEncoding::Boxed {
+                height,
+                width,
+                box_h,
+                box_w,
+            })
+        }
         _ => Err(EnvelopeError::Invalid { field }),
     }
 }

@@ -71,6 +71,15 @@ impl Claim {
                 cuts.len(),
                 cuts.iter().map(alloc::vec::Vec::len).sum::<usize>()
             ),
+            InputEncoding::Boxed {
+                height,
+                width,
+                box_h,
+                box_w,
+            } => format!(
+                "symmetric, scale {}, {height}×{width} images in {box_h}×{box_w} boxes",
+                self.input_scale
+            ),
         }
     }
 

@@ -60,6 +60,12 @@ pub(crate) enum InputEncodingDef {
         map: Projection,
         cuts: Vec<Vec<f32>>,
     },
+    Boxed {
+        height: u32,
+        width: u32,
+        box_h: u32,
+        box_w: u32,
+    },
 }
 
 /// [`Projection`] as the artifact stores it (serde's remote derive).

@@ -100,7 +100,10 @@ impl PatchGeometry {
             planes: self.planes,
             plane: self.plane,
             out_channels: self.out_channels,
-            out_order: order_digits(&self.out_order)?,
+            out_order: order_digits_padded(
+                &self.out_order,
+                self.out_order.len().next_power_of_two(),
+            )?,
         })
     }
 }
@@ -108,13 +111,26 @@ impl PatchGeometry {
 /// `order` (the natural index of each row) as mixed-radix digits, if its length is a power of
 /// two and every index is the sum of per-bit weights of its row number.
 pub fn order_digits(order: &[u32]) -> Option<Vec<glassbox_air::Digit>> {
+    order_digits_padded(order, order.len())
+}
+
+/// [`order_digits`] of the first rows of an order of `len` rows (a power of two): bits beyond
+/// the given rows continue the top digit (each doubles the weight of the bit below), and the
+/// digits must map `0..len` one-to-one.
+pub fn order_digits_padded(order: &[u32], len: usize) -> Option<Vec<glassbox_air::Digit>> {
     use glassbox_air::Digit;
-    let n = order.len();
-    if !n.is_power_of_two() || order.first() != Some(&0) {
+    if !len.is_power_of_two() || order.len() > len || order.first() != Some(&0) {
         return None;
     }
-    let bits = n.trailing_zeros() as usize;
-    let coefs: Vec<u64> = (0..bits).map(|s| u64::from(order[1 << s])).collect();
+    let bits = len.trailing_zeros() as usize;
+    let mut coefs: Vec<u64> = Vec::with_capacity(bits);
+    for s in 0..bits {
+        let c = match order.get(1 << s) {
+            Some(&v) => u64::from(v),
+            None => coefs.last().map_or(1, |&c| c.saturating_mul(2)),
+        };
+        coefs.push(c);
+    }
     let linear = order.iter().enumerate().all(|(b, &v)| {
         let sum: u64 = (0..bits)
             .filter(|s| b >> s & 1 == 1)
@@ -132,7 +148,7 @@ pub fn order_digits(order: &[u32]) -> Option<Vec<glassbox_air::Digit>> {
             _ => digits.push(Digit { bits: 1, coef: c }),
         }
     }
-    Some(digits)
+    glassbox_air::conv::order_is_valid(&digits, len).then_some(digits)
 }
 
 /// A stride-1 convolution as a layer computes it: its sizes ([`ConvDims`], shared with the AIR's
@@ -210,7 +226,7 @@ impl QuantizedModel {
     /// Raw features per sample, what [`QuantizedModel::quantize_input`] takes: `input_len`,
     /// except under [`InputEncoding::Projected`], whose map reads its own number of features.
     pub fn raw_input_len(&self) -> usize {
-        self.input_encoding.raw_len().unwrap_or(self.input_len)
+        self.input_encoding.raw_len_for(self.input_len)
     }
 
     /// Checks every structural rule of the integer semantics: widths chain, array lengths, bias bound,

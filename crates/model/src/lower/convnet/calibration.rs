@@ -3,10 +3,12 @@
 
 use crate::error::{ModelError, Result};
 use crate::ir::graph::Graph;
-use crate::lower::convnet::stages::{forward, Act, Stage, IDENTITY};
+use crate::lower::convnet::stages::{forward, Act, PatchStage, Stage, IDENTITY};
 use crate::quant::encoding::InputEncoding;
 use crate::quant::fidelity::{fidelity_against, FidelityReport};
-use crate::quant::model::{QuantizedDense, QuantizedModel, BIAS_LIMIT, DEFAULT_INPUT_RANGE};
+use crate::quant::model::{
+    PatchGeometry, QuantizedDense, QuantizedModel, BIAS_LIMIT, DEFAULT_INPUT_RANGE,
+};
 
 pub(crate) fn quantize(
     graph: &Graph,
@@ -40,11 +42,34 @@ pub(crate) fn quantize(
     };
     let mut s = input_scale;
     let mut layers = Vec::new();
+    let mut encoding = InputEncoding::Symmetric;
+    let mut input_len = graph.input_len;
     let mut output_scale = 1.0;
     let last = stages.len() - 1;
     for (si, stage) in stages.iter().enumerate() {
         let li = layers.len();
         match stage {
+            Stage::Boxed {
+                height,
+                width,
+                box_h,
+                box_w,
+            } => {
+                encoding = InputEncoding::Boxed {
+                    height: *height as u32,
+                    width: *width as u32,
+                    box_h: *box_h as u32,
+                    box_w: *box_w as u32,
+                };
+                input_len = graph.input_len / (height * width) * box_h * box_w;
+            }
+            Stage::Patch(p) => {
+                let (layer, scale) =
+                    quantize_patch(p, s, bound, act_max[si], samples.is_some(), li)?;
+                bound = layer.1;
+                s = scale;
+                layers.push(layer.0);
+            }
             Stage::Affine(a) => {
                 let w_max = a.w.iter().fold(0f64, |m, v| m.max(v.abs()));
                 let s_w = if w_max > 0.0 { w_max / 127.0 } else { 1.0 };
@@ -140,9 +165,9 @@ pub(crate) fn quantize(
     }
     let model = QuantizedModel {
         name: graph.name.clone(),
-        input_len: graph.input_len,
+        input_len,
         input_scale,
-        input_encoding: InputEncoding::Symmetric,
+        input_encoding: encoding,
         layers,
         output_scale,
         classifier: graph.classifier,
@@ -150,6 +175,78 @@ pub(crate) fn quantize(
     };
     model.validate()?;
     Ok(model)
+}
+
+/// The patch layer of `p` for inputs of scale `s` bounded by `bound` (its calibrated output
+/// maximum `top`, if `calibrated`): the layer with the bound of its outputs, and their scale.
+fn quantize_patch(
+    p: &PatchStage,
+    s: f64,
+    bound: f64,
+    top: f64,
+    calibrated: bool,
+    li: usize,
+) -> Result<((QuantizedDense, f64), f64)> {
+    let w_max = p.kernel.iter().fold(0f64, |m, v| m.max(v.abs()));
+    let s_w = if w_max > 0.0 { w_max / 127.0 } else { 1.0 };
+    let weights = p
+        .kernel
+        .iter()
+        .map(|v| (v / s_w).round().clamp(-127.0, 127.0) as i8)
+        .collect();
+    let per_channel = p
+        .bias
+        .iter()
+        .enumerate()
+        .map(|(o, v)| {
+            let q = (v / (s * s_w)).round();
+            if q.is_finite() && q.abs() < BIAS_LIMIT as f64 {
+                Ok(q as i64)
+            } else {
+                Err(ModelError::BiasOverflow {
+                    layer: li,
+                    index: o,
+                    value: if q.is_finite() { q as i64 } else { i64::MAX },
+                })
+            }
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let bias = p
+        .order
+        .iter()
+        .map(|&i| per_channel[i as usize / p.plane])
+        .collect();
+    let n_in = p.planes * p.plane;
+    let worst = p
+        .kernel
+        .chunks(n_in)
+        .zip(&p.bias)
+        .map(|(row, b)| row.iter().map(|v| v.abs()).sum::<f64>() * bound + b.abs())
+        .fold(0f64, f64::max);
+    let top = if calibrated && top > 0.0 {
+        top
+    } else {
+        worst.max(1e-9)
+    };
+    let m = (s * s_w / (top / 255.0) * 65536.0)
+        .round()
+        .clamp(1.0, 65535.0);
+    let layer = QuantizedDense {
+        n_in,
+        n_out: p.out_channels * p.plane,
+        weights,
+        bias,
+        multiplier: Some(m as u32),
+        groups: 1,
+        conv: None,
+        patch: Some(PatchGeometry {
+            planes: p.planes,
+            plane: p.plane,
+            out_channels: p.out_channels,
+            out_order: p.order.clone(),
+        }),
+    };
+    Ok(((layer, top), s * s_w * 65536.0 / m))
 }
 
 /// A block-diagonal identity-multiplier layer repeating `pattern` (4 inputs per group).

@@ -38,6 +38,7 @@
 
 mod builder;
 mod calibration;
+mod patches;
 mod recognition;
 mod stages;
 #[cfg(test)]
@@ -71,9 +72,28 @@ pub(crate) fn lower_graph(
                 .into(),
         });
     }
-    let stages = float_stages(graph)?;
+    // A plain chain becomes patch layers (kernels stored once) when the stencil path cannot
+    // serve it: an image side that is not a power of two, or a Toeplitz matrix too large. With
+    // power-of-two sides the stencil layers are cheaper (no spare box cells), so they go first.
+    let stages = if pow2_images(graph) {
+        match float_stages(graph) {
+            Ok(stages) => stages,
+            Err(e) => patches::patch_stages(graph)?.ok_or(e)?,
+        }
+    } else {
+        match patches::patch_stages(graph)? {
+            Some(stages) => stages,
+            None => float_stages(graph)?,
+        }
+    };
     let samples = calibration.filter(|c| !c.is_empty());
     let model = quantize(graph, &stages, samples)?;
     let report = samples.map(|s| fidelity(graph, &model, s)).transpose()?;
     Ok(Some((model, report)))
+}
+
+/// True if the input image's sides are powers of two (the stencil layers' requirement; later
+/// images of a pooled chain halve them).
+fn pow2_images(graph: &Graph) -> bool {
+    matches!(graph.input_shape.as_slice(), [1, _, h, w] if h.is_power_of_two() && w.is_power_of_two())
 }

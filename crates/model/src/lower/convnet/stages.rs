@@ -22,6 +22,17 @@ pub(crate) enum Act {
     Relu6,
 }
 
+impl Act {
+    /// The activation of `v`.
+    pub(crate) fn apply(self, v: f64) -> f64 {
+        match self {
+            Act::None => v,
+            Act::Relu => v.max(0.0),
+            Act::Relu6 => v.clamp(0.0, 6.0),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Affine {
     pub(crate) n_in: usize,
@@ -35,9 +46,54 @@ pub(crate) struct Affine {
     pub(crate) conv: Option<ConvGeometry>,
 }
 
+/// A convolution as a patch layer (see `glassbox_air::conv::PatchShape`): kernel rows over
+/// `planes` boxes of `plane` values, outputs in `order` (row `r` holds natural output `order[r]`).
+#[derive(Debug, Clone)]
+pub(crate) struct PatchStage {
+    pub(crate) planes: usize,
+    pub(crate) plane: usize,
+    pub(crate) out_channels: usize,
+    /// Row-major `[out_channels][planes·plane]`.
+    pub(crate) kernel: Vec<f64>,
+    /// One bias per output channel.
+    pub(crate) bias: Vec<f64>,
+    pub(crate) act: Act,
+    pub(crate) order: Vec<u32>,
+}
+
+impl PatchStage {
+    /// The stage's output rows (before its activation): the cyclic correlation, reordered.
+    fn apply(&self, x: &[f64]) -> Vec<f64> {
+        let (p, n_in) = (self.plane, self.planes * self.plane);
+        let mut natural = vec![0f64; self.out_channels * p];
+        for (o, row) in self.kernel.chunks(n_in).enumerate() {
+            let y = &mut natural[o * p..(o + 1) * p];
+            y.iter_mut().for_each(|v| *v = self.bias[o]);
+            for (j, &k) in row.iter().enumerate() {
+                if k != 0.0 {
+                    let xs = &x[(j / p) * p..(j / p + 1) * p];
+                    for (q, acc) in y.iter_mut().enumerate() {
+                        *acc += k * xs[(q + j % p) % p];
+                    }
+                }
+            }
+        }
+        self.order.iter().map(|&i| natural[i as usize]).collect()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) enum Stage {
     Affine(Affine),
+    /// The raw `C × height × width` input placed at the top left of `C` boxes of
+    /// `box_h × box_w` (zeros elsewhere): the model's input encoding, not a layer.
+    Boxed {
+        height: usize,
+        width: usize,
+        box_h: usize,
+        box_w: usize,
+    },
+    Patch(PatchStage),
     /// Exact max pooling over `windows` groups of `size` (a power of two, at least 4)
     /// consecutive activations.
     MaxPool {
@@ -104,6 +160,20 @@ pub(crate) fn forward(stages: &[Stage], x: &[f64]) -> Vec<Vec<f64>> {
     let mut out = Vec::new();
     for s in stages {
         a = match s {
+            Stage::Boxed {
+                height,
+                width,
+                box_h,
+                box_w,
+            } => {
+                let mut boxed = vec![0f64; a.len() / (height * width) * box_h * box_w];
+                for (f, &v) in a.iter().enumerate() {
+                    let (c, y, x) = (f / (height * width), (f / width) % height, f % width);
+                    boxed[c * box_h * box_w + y * box_w + x] = v;
+                }
+                boxed
+            }
+            Stage::Patch(p) => p.apply(&a).into_iter().map(|v| p.act.apply(v)).collect(),
             Stage::Affine(l) => (0..l.n_out)
                 .map(|o| {
                     let v = l.b[o]
@@ -112,11 +182,7 @@ pub(crate) fn forward(stages: &[Stage], x: &[f64]) -> Vec<Vec<f64>> {
                             .zip(&a)
                             .map(|(w, x)| w * x)
                             .sum::<f64>();
-                    match l.act {
-                        Act::None => v,
-                        Act::Relu => v.max(0.0),
-                        Act::Relu6 => v.clamp(0.0, 6.0),
-                    }
+                    l.act.apply(v)
                 })
                 .collect(),
             Stage::MaxPool { size, .. } => a
