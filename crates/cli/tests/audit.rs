@@ -504,8 +504,8 @@ fn the_honest_attack_bundle_reproven_today_verifies() {
             .arg(fixture("mlp_64_128_64_10.onnx")),
     );
     // the attack files were made for this model under descriptor version 3 (digest 923d8a27…);
-    // version 4 commits the input encoding too
-    let digest = "b3d36ffc014ae904a8d2bdd6e33cccccde031de7189e18f3f2b8b99a4ef29f80";
+    // version 4 commits the input encoding too, version 5 marks patch layers
+    let digest = "fd2e6481b440c9474f1567718fc1b47aec34699a1aad5fa883e32fdd5e62a86e";
     assert_eq!(out["digest"], digest);
     glassbox()
         .current_dir(dir.path())

@@ -333,7 +333,7 @@ fn verify_entry(
 mod tests {
     use super::*;
 
-    const DIGEST: &str = "b3d36ffc014ae904a8d2bdd6e33cccccde031de7189e18f3f2b8b99a4ef29f80";
+    const DIGEST: &str = "fd2e6481b440c9474f1567718fc1b47aec34699a1aad5fa883e32fdd5e62a86e";
 
     fn clock() -> f64 {
         0.0
