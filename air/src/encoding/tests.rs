@@ -183,3 +183,43 @@ fn every_part_of_a_projection_reaches_the_elements_and_bytes() {
     .to_elements(&mut plain);
     assert_ne!(plain, elements);
 }
+
+#[test]
+fn boxed_images_land_at_the_top_left_of_zeroed_boxes() {
+    let enc = InputEncoding::Boxed {
+        height: 2,
+        width: 3,
+        box_h: 4,
+        box_w: 4,
+    };
+    // two channels of 2×3 pixels into two 4×4 boxes
+    assert_eq!(enc.validate(32), Ok(()));
+    assert_eq!(enc.raw_len_for(32), 12);
+    let x: Vec<f32> = (1..=12).map(|v| v as f32).collect();
+    let q = enc.encode(&x, 1.0).unwrap();
+    assert_eq!(q.len(), 32);
+    assert_eq!(&q[..8], &[1, 2, 3, 0, 4, 5, 6, 0]);
+    assert!(q[8..16].iter().all(|&v| v == 0));
+    assert_eq!(&q[16..20], &[7, 8, 9, 0]);
+    assert!(enc.encode(&x[..11], 1.0).is_err());
+    // an image wider than its box, or boxes that do not tile the inputs, are malformed
+    let wide = InputEncoding::Boxed {
+        height: 2,
+        width: 5,
+        box_h: 4,
+        box_w: 4,
+    };
+    assert!(wide.validate(32).is_err());
+    assert!(enc.validate(24).is_err());
+    // the box is committed
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    enc.to_elements(&mut a);
+    InputEncoding::Boxed {
+        height: 2,
+        width: 3,
+        box_h: 4,
+        box_w: 8,
+    }
+    .to_elements(&mut b);
+    assert_ne!(a, b);
+}
