@@ -90,17 +90,28 @@ pub fn compile_onnx(
     bytes: &[u8],
     calibration: Option<&[Vec<f32>]>,
 ) -> Result<(QuantizedModel, Option<FidelityReport>)> {
-    let graph = load_onnx(bytes)?;
-    if let Some(lowered) = lower::tabular::lower_graph(&graph, calibration)? {
+    compile_graph(&load_onnx(bytes)?, calibration)
+}
+
+/// Lowers and quantizes an imported graph: the part of [`compile_onnx`] after the import (what
+/// `glassbox inspect` runs to say whether a model is provable).
+///
+/// # Errors
+/// As [`compile_onnx`], but for the import.
+pub fn compile_graph(
+    graph: &Graph,
+    calibration: Option<&[Vec<f32>]>,
+) -> Result<(QuantizedModel, Option<FidelityReport>)> {
+    if let Some(lowered) = lower::tabular::lower_graph(graph, calibration)? {
         return Ok(lowered);
     }
-    if let Some(lowered) = lower::convnet::lower_graph(&graph, calibration)? {
+    if let Some(lowered) = lower::convnet::lower_graph(graph, calibration)? {
         return Ok(lowered);
     }
-    if let Some(lowered) = lower::pipeline::lower_graph(&graph, calibration)? {
+    if let Some(lowered) = lower::pipeline::lower_graph(graph, calibration)? {
         return Ok(lowered);
     }
-    let mlp = FloatMlp::from_graph(&graph)?;
+    let mlp = FloatMlp::from_graph(graph)?;
     // smooth activations become ramps; the fidelity is measured against the exact functions
     let (proven, activations) =
         lower::smooth::expand::expand(&mlp, calibration, lower::smooth::ramps::DEFAULT_SEGMENTS)?;

@@ -166,9 +166,10 @@ fn onnx(bytes: &[u8]) -> Result<(Value, String)> {
         ));
         nodes.push(json!({"op": node.op_type, "name": node.name, "constant_shapes": shapes}));
     }
-    let lowered = glassbox_model::FloatMlp::from_graph(&graph);
+    // the lowering `compile` runs (without calibration: default scales)
+    let lowered = glassbox_model::compile_graph(&graph, None);
     let provable = match &lowered {
-        Ok(_) => "yes (lowers to dense layers)".to_string(),
+        Ok((model, _)) => format!("yes ({} integer layers)", model.layers.len()),
         Err(e) => format!("no: {e}"),
     };
     lines.push(format!("  provable  {provable}"));
