@@ -1,15 +1,27 @@
-//! Times trace generation separately from proving (one inference of a fixture model).
+//! Times trace generation separately from proving (one inference of a fixture model, compiled
+//! for one sample per proof). With `GB_TRACE=1`, winterfell's phases are printed as they close
+//! (trace extension, constraint evaluation, composition, FRI, queries).
 use std::time::Instant;
 
 use glassbox::{model, Program, SecurityLevel};
 
 fn main() {
+    if std::env::var("GB_TRACE").is_ok() {
+        tracing_subscriber::fmt()
+            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+            .with_target(false)
+            .init();
+    }
     let path = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "fixtures/mlp_64_128_64_10.onnx".into());
-    let (q, _) = model::compile_onnx(&std::fs::read(&path).expect("model"), None).expect("compile");
+    let (mut q, _) =
+        model::compile_onnx(&std::fs::read(&path).expect("model"), None).expect("compile");
+    q.proof_batch = Some(1);
     let program = Program::compile(&q).expect("program");
-    let x = vec![q.quantize_input(&vec![0.5; q.input_len]).expect("input")];
+    let x = vec![q
+        .quantize_input(&vec![0.5; q.raw_input_len()])
+        .expect("input")];
     for _ in 0..3 {
         let t = Instant::now();
         let trace = program.trace(&x).expect("trace");
