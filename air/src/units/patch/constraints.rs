@@ -51,7 +51,7 @@ pub fn constraints<F, E>(
     F: FieldElement<BaseField = Felt>,
     E: FieldElement<BaseField = Felt> + ExtensionOf<F>,
 {
-    let (ac, an, one) = (f.cur, f.next, E::ONE);
+    let (ac, an) = (f.cur, f.next);
     for (l, lay) in layout.layers.iter().enumerate() {
         let (Some([d, e1, e2]), Some(span)) = (layout.aux.patch[l], lay.plane_span()) else {
             continue;
@@ -60,19 +60,22 @@ pub fn constraints<F, E>(
         let (plane_last, _) = f.flags(layout, span);
         let rho = f.r[ch.rho[l]];
         let (d_q, pos, g_q) = block_totals(layout, ch, f.r, f.main.cur, ac, l);
-        let keep = one - plane_last;
+        // a plane's last row is a block's last row, so `last·(1 − plane_last)` is
+        // `last − plane_last` on the trace: each term then has one periodic factor, and the
+        // degree is exactly the one declared (the plane flag's)
+        let step = last - plane_last;
         let deg = input_degree(layout, l);
         out.push(
             Degree::cyclic(1, span),
-            an[d] - ac[d] - last * (keep * rho * d_q - ac[d]),
+            an[d] - ac[d] + last * ac[d] - step * rho * d_q,
         );
         out.push(
             Degree::cyclic(1 + deg, span),
-            an[e1] - ac[e1] - last * (keep * (ac[e1] + pos * g_q) - ac[e1]),
+            an[e1] - ac[e1] + last * ac[e1] - step * (ac[e1] + pos * g_q),
         );
         out.push(
             Degree::cyclic(1 + deg, span),
-            an[e2] - ac[e2] - last * (keep * (ac[e2] + d_q * g_q) - ac[e2]),
+            an[e2] - ac[e2] + last * ac[e2] - step * (ac[e2] + d_q * g_q),
         );
     }
 }
