@@ -155,15 +155,49 @@ fn a_patch_layer_proves_what_the_integer_executor_computes() {
     assert_ne!(shifted.execute(&xs, 3).unwrap().outputs, claim.outputs);
 }
 
+/// One patch layer (one input plane, a kernel with a weight at every offset) and a dense layer:
+/// no column repeats, so winterfell's exact-degree check applies (a position power over several
+/// planes, or a kernel that is zero but at its taps, has a lower degree than the bound the AIR
+/// declares, which that check flags though the trace is valid).
+fn dense_kernel_model() -> Program {
+    let mut s = 23u64;
+    let kernel: Vec<i8> = (0..4 * P)
+        .map(|_| (common::lcg(&mut s) % 121 - 60) as i8)
+        .collect();
+    let dense: Vec<i8> = (0..10 * 4 * P)
+        .map(|_| (common::lcg(&mut s) % 200 - 100) as i8)
+        .collect();
+    let descriptor = ModelDescriptor {
+        trace_len: 1024,
+        layers: vec![
+            patch(1, 4, 600, pooled(4), &mut s),
+            LayerDescriptor {
+                n_in: 4 * P,
+                n_out: 10,
+                multiplier: None,
+                bias: (0..10).map(|_| common::lcg(&mut s) % 100).collect(),
+                groups: 1,
+                conv: None,
+                patch: None,
+            },
+        ],
+        input_scale: 1.0 / 127.0,
+        output_scale: 1e-4,
+        input_encoding: glassbox_air::InputEncoding::Symmetric,
+    };
+    Program::with_descriptor(descriptor, vec![kernel, dense]).unwrap()
+}
+
 /// Also run under `cargo test --profile validate` (`make validate`): winterfell checks the trace
 /// row by row and every constraint's declared degree.
 #[test]
 fn a_patch_layer_passes_winterfells_debug_checks() {
-    let p = model(0);
-    let xs = inputs(2);
+    let p = dense_kernel_model();
+    let lanes = p.layout(1).unwrap().regions[0].block_len;
+    let xs = common::inputs(lanes, P, 6);
     let env = prove(&p, &xs, SecurityLevel::Bits100).unwrap();
     let claim = verify(&env.to_bytes(), &p.digest(), 100).unwrap();
-    assert_eq!(claim.outputs, p.execute(&xs, 2).unwrap().outputs);
+    assert_eq!(claim.outputs, p.execute(&xs, lanes).unwrap().outputs);
 }
 
 fn rejected(t: Trace, digest: &glassbox_air::ModelDigest) -> bool {
