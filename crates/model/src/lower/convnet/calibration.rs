@@ -71,28 +71,8 @@ pub(crate) fn quantize(
                 layers.push(layer.0);
             }
             Stage::Affine(a) => {
-                let w_max = a.w.iter().fold(0f64, |m, v| m.max(v.abs()));
-                let s_w = if w_max > 0.0 { w_max / 127.0 } else { 1.0 };
-                let weights =
-                    a.w.iter()
-                        .map(|v| (v / s_w).round().clamp(-127.0, 127.0) as i8)
-                        .collect();
-                let bias =
-                    a.b.iter()
-                        .enumerate()
-                        .map(|(i, v)| {
-                            let q = (v / (s * s_w)).round();
-                            if q.is_finite() && q.abs() < BIAS_LIMIT as f64 {
-                                Ok(q as i64)
-                            } else {
-                                Err(ModelError::BiasOverflow {
-                                    layer: li,
-                                    index: i,
-                                    value: if q.is_finite() { q as i64 } else { i64::MAX },
-                                })
-                            }
-                        })
-                        .collect::<Result<Vec<_>>>()?;
+                let (weights, s_w) = quantize_weights(&a.w);
+                let bias = quantize_bias(&a.b, s * s_w, li)?;
                 let multiplier = if si == last {
                     output_scale = s * s_w;
                     None
@@ -177,6 +157,36 @@ pub(crate) fn quantize(
     Ok(model)
 }
 
+/// Int8 weights on one symmetric scale (the largest magnitude is 127), and that scale.
+fn quantize_weights(w: &[f64]) -> (Vec<i8>, f64) {
+    let w_max = w.iter().fold(0f64, |m, v| m.max(v.abs()));
+    let s_w = if w_max > 0.0 { w_max / 127.0 } else { 1.0 };
+    let q = w
+        .iter()
+        .map(|v| (v / s_w).round().clamp(-127.0, 127.0) as i8)
+        .collect();
+    (q, s_w)
+}
+
+/// Integer biases at the accumulator scale `scale` (layer `li`, for the error).
+fn quantize_bias(b: &[f64], scale: f64, li: usize) -> Result<Vec<i64>> {
+    b.iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let q = (v / scale).round();
+            if q.is_finite() && q.abs() < BIAS_LIMIT as f64 {
+                Ok(q as i64)
+            } else {
+                Err(ModelError::BiasOverflow {
+                    layer: li,
+                    index: i,
+                    value: if q.is_finite() { q as i64 } else { i64::MAX },
+                })
+            }
+        })
+        .collect()
+}
+
 /// The patch layer of `p` for inputs of scale `s` bounded by `bound` (its calibrated output
 /// maximum `top`, if `calibrated`): the layer with the bound of its outputs, and their scale.
 fn quantize_patch(
@@ -187,30 +197,8 @@ fn quantize_patch(
     calibrated: bool,
     li: usize,
 ) -> Result<((QuantizedDense, f64), f64)> {
-    let w_max = p.kernel.iter().fold(0f64, |m, v| m.max(v.abs()));
-    let s_w = if w_max > 0.0 { w_max / 127.0 } else { 1.0 };
-    let weights = p
-        .kernel
-        .iter()
-        .map(|v| (v / s_w).round().clamp(-127.0, 127.0) as i8)
-        .collect();
-    let per_channel = p
-        .bias
-        .iter()
-        .enumerate()
-        .map(|(o, v)| {
-            let q = (v / (s * s_w)).round();
-            if q.is_finite() && q.abs() < BIAS_LIMIT as f64 {
-                Ok(q as i64)
-            } else {
-                Err(ModelError::BiasOverflow {
-                    layer: li,
-                    index: o,
-                    value: if q.is_finite() { q as i64 } else { i64::MAX },
-                })
-            }
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let (weights, s_w) = quantize_weights(&p.kernel);
+    let per_channel = quantize_bias(&p.bias, s * s_w, li)?;
     let bias = p
         .order
         .iter()
