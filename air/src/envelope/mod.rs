@@ -10,31 +10,27 @@
 //! bytes are rejected, so there is exactly one encoding per envelope.
 //!
 //! Version 4 added the bundle position and made the padding outputs optional; version 5 the
-//! committed input encoding. Older versions are refused with [`EnvelopeError::Version`].
+//! committed input encoding; version 6 patch layers (a `groups` field of `u32::MAX`, then the
+//! shape and output order). Older versions are refused with [`EnvelopeError::Version`].
 
 use alloc::vec::Vec;
-use core::fmt;
 
 use winter_math::StarkField;
 
 use crate::bundle::BundlePosition;
 use crate::commitment::WeightOpening;
-use crate::conv::{ConvDims, ConvShape, Digit, PatchShape};
+use crate::conv::Digit;
 use crate::descriptor::{LayerDescriptor, ModelDescriptor};
-use crate::encoding::InputEncoding;
 use crate::field::Felt;
-use crate::limits::{
-    MAX_BATCH, MAX_CUTS_PER_FEATURE, MAX_DIM, MAX_LAYERS, MAX_PROJECTION_ENTRIES, MAX_PROOF_BYTES,
-    SKETCHES,
-};
+use crate::limits::{MAX_BATCH, MAX_DIM, MAX_LAYERS, MAX_PROOF_BYTES, SKETCHES};
 use crate::options::SecurityLevel;
-use crate::projection::Projection;
 use crate::public::PublicInputs;
 
-/// First bytes of every proof file.
-pub const ENVELOPE_MAGIC: [u8; 8] = *b"GBPROOF\0";
-/// Current envelope format version.
-pub const ENVELOPE_VERSION: u16 = 6;
+mod error;
+mod read;
+
+pub use error::{EnvelopeError, ENVELOPE_MAGIC, ENVELOPE_VERSION};
+use read::{read_conv, read_encoding, read_patch, Reader};
 
 /// A proof together with the statement it proves.
 #[derive(Clone, Debug, PartialEq)]
@@ -47,59 +43,6 @@ pub struct ProofEnvelope {
     pub proof: Vec<u8>,
     /// The weight commitment opened at the proof's query positions.
     pub weight_opening: WeightOpening,
-}
-
-/// Why bytes are not a proof envelope.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum EnvelopeError {
-    /// Larger than [`MAX_PROOF_BYTES`].
-    TooLarge {
-        /// Bytes received.
-        got: usize,
-    },
-    /// Wrong magic bytes: not a glassbox proof.
-    Magic,
-    /// An envelope version this verifier does not know.
-    Version {
-        /// Version found.
-        got: u16,
-    },
-    /// The bytes end early.
-    Truncated {
-        /// What was being read.
-        field: &'static str,
-    },
-    /// A field holds a value outside its allowed range.
-    Invalid {
-        /// Which field.
-        field: &'static str,
-    },
-    /// Bytes remain after the envelope.
-    TrailingBytes {
-        /// How many.
-        count: usize,
-    },
-}
-
-impl fmt::Display for EnvelopeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::TooLarge { got } => write!(
-                f,
-                "proof file is {got} bytes; the limit is {MAX_PROOF_BYTES}"
-            ),
-            Self::Magic => write!(f, "not a glassbox proof (wrong magic bytes)"),
-            Self::Version { got } => write!(
-                f,
-                "proof format version {got} is not supported (expected {ENVELOPE_VERSION})"
-            ),
-            Self::Truncated { field } => write!(f, "proof file ends early while reading {field}"),
-            Self::Invalid { field } => write!(f, "proof file has an invalid {field}"),
-            Self::TrailingBytes { count } => {
-                write!(f, "proof file has {count} unexpected trailing bytes")
-            }
-        }
-    }
 }
 
 impl ProofEnvelope {
@@ -357,174 +300,11 @@ impl ProofEnvelope {
     }
 }
 
-/// Reads the input encoding of a model with `n_in` features (its values are checked with the
-/// descriptor).
-fn read_encoding(r: &mut Reader<'_>, n_in: usize) -> Result<InputEncoding, EnvelopeError> {
-    let field = "input encoding";
-    match r.u8(field)? {
-        0 => Ok(InputEncoding::Symmetric),
-        1 => {
-            r.need(n_in * 16, field)?;
-            let (mut offset, mut step) = (Vec::with_capacity(n_in), Vec::with_capacity(n_in));
-            for _ in 0..n_in {
-                offset.push(f64::from_bits(u64::from_le_bytes(r.array(field)?)));
-                step.push(f64::from_bits(u64::from_le_bytes(r.array(field)?)));
-            }
-            Ok(InputEncoding::Affine { offset, step })
-        }
-        2 => Ok(InputEncoding::Thresholds {
-            cuts: read_cuts(r, n_in)?,
-        }),
-        3 => {
-            let inputs = r.u32(field)? as usize;
-            let entries = n_in.checked_mul(inputs);
-            if inputs == 0 || entries.is_none_or(|e| e > MAX_PROJECTION_ENTRIES) {
-                return Err(EnvelopeError::Invalid { field });
-            }
-            r.need((n_in + n_in * inputs) * 8, field)?;
-            let (mut matrix, mut offset) = (Vec::with_capacity(n_in * inputs), Vec::new());
-            let f64_at = |r: &mut Reader<'_>| {
-                r.array(field)
-                    .map(|b| f64::from_bits(u64::from_le_bytes(b)))
-            };
-            for _ in 0..n_in {
-                offset.push(f64_at(r)?);
-                for _ in 0..inputs {
-                    matrix.push(f64_at(r)?);
-                }
-            }
-            let map = Projection {
-                inputs,
-                matrix,
-                offset,
-            };
-            Ok(InputEncoding::Projected {
-                map,
-                cuts: read_cuts(r, n_in)?,
-            })
-        }
-        4 => {
-            let mut v = [0u32; 4];
-            for x in &mut v {
-                *x = r.u32(field)?;
-            }
-            let [height, width, box_h, box_w] = v;
-            Ok(InputEncoding::Boxed {
-                height,
-                width,
-                box_h,
-                box_w,
-            })
-        }
-        _ => Err(EnvelopeError::Invalid { field }),
-    }
-}
-
 /// Writes an output order: its digit count, then per digit its bits and weight.
 fn write_order(w: &mut Vec<u8>, order: &[Digit]) {
     w.push(order.len() as u8);
     for d in order {
         w.push(d.bits as u8);
         w.extend_from_slice(&d.coef.to_le_bytes());
-    }
-}
-
-/// Reads one cut list per encoded feature (a `u8` count, then the `f32` bits of each cut).
-fn read_cuts(r: &mut Reader<'_>, n_in: usize) -> Result<Vec<Vec<f32>>, EnvelopeError> {
-    let field = "input encoding";
-    r.need(n_in, field)?;
-    let mut cuts = Vec::with_capacity(n_in);
-    for _ in 0..n_in {
-        let count = r.u8(field)? as usize;
-        if count > MAX_CUTS_PER_FEATURE {
-            return Err(EnvelopeError::Invalid { field });
-        }
-        r.need(count * 4, field)?;
-        let list = (0..count)
-            .map(|_| {
-                r.array(field)
-                    .map(|b| f32::from_bits(u32::from_le_bytes(b)))
-            })
-            .collect::<Result<Vec<f32>, _>>()?;
-        cuts.push(list);
-    }
-    Ok(cuts)
-}
-
-/// Reads a stencil layer's shape (its bounds are checked with the descriptor).
-fn read_conv(r: &mut Reader<'_>) -> Result<ConvShape, EnvelopeError> {
-    let mut f = [0usize; ConvDims::FIELDS];
-    for v in &mut f {
-        *v = r.u32("convolution shape")? as usize;
-    }
-    Ok(ConvShape::from_fields(f, read_order(r)?))
-}
-
-/// Reads a patch layer's shape (its bounds are checked with the descriptor).
-fn read_patch(r: &mut Reader<'_>) -> Result<PatchShape, EnvelopeError> {
-    let mut f = [0usize; PatchShape::FIELDS];
-    for v in &mut f {
-        *v = r.u32("patch shape")? as usize;
-    }
-    Ok(PatchShape::from_fields(f, read_order(r)?))
-}
-
-/// Reads an output order written by [`write_order`].
-fn read_order(r: &mut Reader<'_>) -> Result<Vec<Digit>, EnvelopeError> {
-    let digits = r.u8("convolution order")? as usize;
-    if digits > 32 {
-        return Err(EnvelopeError::Invalid {
-            field: "convolution order",
-        });
-    }
-    r.need(digits * 9, "convolution order")?;
-    let mut out_order = Vec::with_capacity(digits);
-    for _ in 0..digits {
-        let bits = u32::from(r.u8("convolution order")?);
-        let coef = u64::from_le_bytes(r.array("convolution order")?);
-        out_order.push(Digit { bits, coef });
-    }
-    Ok(out_order)
-}
-
-struct Reader<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn need(&self, n: usize, field: &'static str) -> Result<(), EnvelopeError> {
-        match self.pos.checked_add(n) {
-            Some(end) if end <= self.bytes.len() => Ok(()),
-            _ => Err(EnvelopeError::Truncated { field }),
-        }
-    }
-
-    fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], EnvelopeError> {
-        self.need(n, field)?;
-        let out = self
-            .bytes
-            .get(self.pos..self.pos + n)
-            .ok_or(EnvelopeError::Truncated { field })?;
-        self.pos += n;
-        Ok(out)
-    }
-
-    fn array<const N: usize>(&mut self, field: &'static str) -> Result<[u8; N], EnvelopeError> {
-        let mut out = [0u8; N];
-        out.copy_from_slice(self.take(N, field)?);
-        Ok(out)
-    }
-
-    fn u8(&mut self, field: &'static str) -> Result<u8, EnvelopeError> {
-        Ok(self.array::<1>(field)?[0])
-    }
-
-    fn u32(&mut self, field: &'static str) -> Result<u32, EnvelopeError> {
-        Ok(u32::from_le_bytes(self.array(field)?))
-    }
-
-    fn i64(&mut self, field: &'static str) -> Result<i64, EnvelopeError> {
-        Ok(i64::from_le_bytes(self.array(field)?))
     }
 }
