@@ -92,76 +92,10 @@ impl PatchShape {
     }
 }
 
-/// `Y = K ⋆ X` as the AIR proves it, natural output order: `acc[o·P + p] = Σ_π Σ_s K[o][π·P + s]
-/// · x[π·P + (p + s) mod P]` (no bias). `kernel` is row-major `[O][planes·P]`; `x` has
-/// `planes·P` values. The reference for tests and for the model crate's executor.
-pub fn patch_correlation(shape: &PatchShape, kernel: &[i64], x: &[i64]) -> Vec<i64> {
-    let (p_len, n_in) = (shape.plane, shape.planes * shape.plane);
-    let mut out = alloc::vec![0i64; shape.out_channels * p_len];
-    for (o, row) in kernel.chunks(n_in).enumerate().take(shape.out_channels) {
-        let y = &mut out[o * p_len..(o + 1) * p_len];
-        for (j, &k) in row.iter().enumerate() {
-            if k == 0 {
-                continue;
-            }
-            let (plane, s) = (j / p_len, j % p_len);
-            let xs = &x[plane * p_len..(plane + 1) * p_len];
-            for (p, acc) in y.iter_mut().enumerate() {
-                *acc += k * xs[(p + s) % p_len];
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::conv::order::natural_order;
-    use alloc::vec;
-
-    #[test]
-    fn a_three_by_three_kernel_in_a_padded_box_is_the_convolution() {
-        // a 3×3 image in a 4×4 box (one spare row and column), one channel, pad 1
-        let shape = PatchShape {
-            planes: 1,
-            plane: 16,
-            out_channels: 1,
-            out_order: natural_order(16),
-        };
-        assert!(shape.is_valid(16, 16));
-        let img = [[1, 2, 3], [4, 5, 6], [7, 8, 9]];
-        let mut x = vec![0i64; 16];
-        for y in 0..3 {
-            for c in 0..3 {
-                x[y * 4 + c] = img[y][c];
-            }
-        }
-        let w = [[1, -1, 2], [0, 3, 1], [-2, 1, 1]];
-        // tap (dy, dx) of a pad-1 kernel is offset (dy − 1)·4 + (dx − 1), modulo 16
-        let mut kernel = vec![0i64; 16];
-        for (dy, row) in w.iter().enumerate() {
-            for (dx, &v) in row.iter().enumerate() {
-                let s = (dy as i64 - 1) * 4 + dx as i64 - 1;
-                kernel[s.rem_euclid(16) as usize] = v;
-            }
-        }
-        let y = patch_correlation(&shape, &kernel, &x);
-        for oy in 0..3i64 {
-            for ox in 0..3i64 {
-                let mut want = 0;
-                for (dy, row) in w.iter().enumerate() {
-                    for (dx, &v) in row.iter().enumerate() {
-                        let (iy, ix) = (oy + dy as i64 - 1, ox + dx as i64 - 1);
-                        if (0..3).contains(&iy) && (0..3).contains(&ix) {
-                            want += v * img[iy as usize][ix as usize];
-                        }
-                    }
-                }
-                assert_eq!(y[(oy * 4 + ox) as usize], want, "output ({oy}, {ox})");
-            }
-        }
-    }
 
     #[test]
     fn shapes_must_cover_the_layer_exactly() {

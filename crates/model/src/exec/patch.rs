@@ -125,4 +125,52 @@ mod tests {
         };
         assert!(accumulate_patch(short, &op, &x).is_err());
     }
+
+    #[test]
+    fn a_three_by_three_kernel_in_a_padded_box_is_the_convolution() {
+        // a 3×3 image in a 4×4 box (one spare row and column), one channel, pad 1
+        let img = [[1, 2, 3], [4, 5, 6], [7, 8, 9]];
+        let mut x = vec![0i64; 16];
+        for y in 0..3 {
+            for c in 0..3 {
+                x[y * 4 + c] = img[y][c];
+            }
+        }
+        let w = [[1, -1, 2], [0, 3, 1], [-2, 1, 1]];
+        // tap (dy, dx) of a pad-1 kernel is offset (dy − 1)·4 + (dx − 1), modulo 16
+        let mut kernel = vec![0i8; 16];
+        for (dy, row) in w.iter().enumerate() {
+            for (dx, &v) in row.iter().enumerate() {
+                let s = (dy as i64 - 1) * 4 + dx as i64 - 1;
+                kernel[s.rem_euclid(16) as usize] = v as i8;
+            }
+        }
+        let order: Vec<u32> = (0..16).collect();
+        let op = PatchOp {
+            plane: 16,
+            out_channels: 1,
+            order: PatchOrder::List(&order),
+        };
+        let layer = Layer {
+            n_in: 16,
+            n_out: 16,
+            weights: &kernel,
+            bias: &[0; 16],
+        };
+        let y = accumulate_patch(layer, &op, &x).unwrap();
+        for oy in 0..3i64 {
+            for ox in 0..3i64 {
+                let mut want = 0;
+                for (dy, row) in w.iter().enumerate() {
+                    for (dx, &v) in row.iter().enumerate() {
+                        let (iy, ix) = (oy + dy as i64 - 1, ox + dx as i64 - 1);
+                        if (0..3).contains(&iy) && (0..3).contains(&ix) {
+                            want += v * img[iy as usize][ix as usize];
+                        }
+                    }
+                }
+                assert_eq!(y[(oy * 4 + ox) as usize], want, "output ({oy}, {ox})");
+            }
+        }
+    }
 }
