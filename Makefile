@@ -12,13 +12,14 @@ test:
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
 
-## End-to-end tests with winterfell's debug trace validation switched on (dense, grouped and
-## stencil layers).
+## End-to-end tests with winterfell's debug trace validation switched on (dense, grouped,
+## stencil, patch and tabled layers).
 validate:
 	$(CARGO) test --profile validate -p glassbox-prover --test synthetic
 	$(CARGO) test --profile validate -p glassbox-prover --test grouped a_grouped_layer_proves
 	$(CARGO) test --profile validate -p glassbox-prover --test stencil a_stencil_layer_passes
 	$(CARGO) test --profile validate -p glassbox-prover --test patch a_patch_layer_passes
+	$(CARGO) test --profile validate -p glassbox-prover --test tables a_tabled_layer_passes
 
 ## The malicious prover (its own workspace, adversary/): every forged protocol step must be
 ## rejected by the unmodified verifier. Built into the main target directory with the same test

@@ -174,6 +174,7 @@ fn placeholder_layout() -> Layout {
             groups: 1,
             conv: None,
             patch: None,
+            table: None,
         }],
         input_scale: 1.0,
         output_scale: 1.0,

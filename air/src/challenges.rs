@@ -15,6 +15,9 @@ use crate::layout::{Counter, Layout};
 pub struct Challenges {
     /// LogUp challenge.
     pub gamma: usize,
+    /// The challenge `λ` that folds an activation-table lookup `(x, y, table)` into one key
+    /// (see [`crate::table`]).
+    pub lambda: usize,
     /// Input-binding challenge.
     pub delta: usize,
     /// Per layer: `ρ_l`.
@@ -48,7 +51,8 @@ impl Challenges {
         let delta = 1;
         let rho: Vec<usize> = (0..num_layers).map(|l| 2 + 2 * l).collect();
         let beta: Vec<usize> = (0..num_layers).map(|l| 3 + 2 * l).collect();
-        let num_drawn = 2 + 2 * num_layers;
+        let lambda = 2 + 2 * num_layers;
+        let num_drawn = lambda + 1;
         let mut at = num_drawn;
         let mut rho_pows = Vec::new();
         let mut beta_pows = Vec::new();
@@ -82,6 +86,7 @@ impl Challenges {
         }
         Self {
             gamma,
+            lambda,
             delta,
             rho,
             beta,

@@ -9,6 +9,7 @@ use crate::field::{felt_from_i64, Felt};
 use crate::limits::{
     MAX_BIAS, MAX_DIM, MAX_LAYERS, MAX_MULTIPLIER, MAX_TRACE_LEN, RANGE_TABLE_SIZE,
 };
+use crate::table::{ActivationTable, DIGEST_TABLE_MARK};
 
 /// Version of the descriptor encoding; part of every digest.
 pub const DESCRIPTOR_VERSION: u64 = 5;
@@ -36,6 +37,9 @@ pub struct LayerDescriptor {
     /// `Some` for a convolution stored as a patch layer (see [`crate::conv::PatchShape`]): its
     /// weights are `out_channels` kernel rows of `n_in` cells; `groups` is 1 and `conv` `None`.
     pub patch: Option<PatchShape>,
+    /// `Some` for a hidden layer whose outputs pass through an activation table (see
+    /// [`crate::table`]): the next layer reads `T[x]` for each clamped output `x`.
+    pub table: Option<ActivationTable>,
 }
 
 /// The public part of a compiled model: everything the verifier needs except the weights.
@@ -172,7 +176,7 @@ impl ModelDescriptor {
                 (false, Some(m)) => (1..MAX_MULTIPLIER).contains(&m),
                 _ => false,
             };
-            if !ok {
+            if !ok || (layer.table.is_some() && layer.multiplier.is_none()) {
                 return Err(DescriptorError::Multiplier { layer: l });
             }
             // every block needs at least two rows (the Horner sums finish on the second-to-last)
@@ -212,7 +216,13 @@ impl ModelDescriptor {
         for layer in &self.layers {
             out.push(Felt::new(layer.n_in as u64));
             out.push(Felt::new(layer.n_out as u64));
-            out.push(Felt::new(u64::from(layer.multiplier.unwrap_or(0))));
+            // a tabled layer's multiplier carries the mark; its table follows the bias
+            let mark = if layer.table.is_some() {
+                DIGEST_TABLE_MARK
+            } else {
+                0
+            };
+            out.push(Felt::new(u64::from(layer.multiplier.unwrap_or(0)) + mark));
             let order = |out: &mut Vec<Felt>, digits: &[crate::conv::Digit]| {
                 out.push(Felt::new(digits.len() as u64));
                 for d in digits {
@@ -236,6 +246,9 @@ impl ModelDescriptor {
                 (None, None) => out.push(Felt::new(layer.groups as u64)),
             }
             out.extend(layer.bias.iter().map(|&b| felt_from_i64(b)));
+            if let Some(table) = &layer.table {
+                out.extend(table.values().iter().map(|&v| felt_from_i64(v)));
+            }
         }
         self.input_encoding.to_elements(&mut out);
         out
@@ -259,6 +272,7 @@ mod tests {
                     groups: 1,
                     conv: None,
                     patch: None,
+                    table: None,
                 },
                 LayerDescriptor {
                     n_in: 3,
@@ -268,6 +282,7 @@ mod tests {
                     groups: 1,
                     conv: None,
                     patch: None,
+                    table: None,
                 },
             ],
             input_scale: 1.0,

@@ -44,6 +44,7 @@ pub mod projection;
 mod public;
 mod queries;
 mod sink;
+pub mod table;
 pub mod units;
 
 pub use air::InferenceAir;
@@ -58,7 +59,8 @@ pub use envelope::{EnvelopeError, ProofEnvelope, ENVELOPE_MAGIC, ENVELOPE_VERSIO
 pub use field::{felt_from_i64, felt_to_i64, Felt};
 pub use layout::{
     ActivationCells, AuxLayout, Counter, LayerLayout, Layout, LookupValue, RegionKind,
-    RegionLayout, ACT_C, ACT_CELLS, ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_T, SKETCH_COLUMNS,
+    RegionLayout, TableColumns, ACT_C, ACT_CELLS, ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_T,
+    SKETCH_COLUMNS,
 };
 pub use limits::{
     ACT_MAX, MAX_CUTS_PER_FEATURE, MAX_KERNEL, MAX_MULTIPLIER, MAX_PROJECTION_ENTRIES,
@@ -68,7 +70,8 @@ pub use options::SecurityLevel;
 pub use projection::Projection;
 pub use public::PublicInputs;
 pub use queries::{query_positions, QueryError};
-pub use units::lookup::lookup_value;
+pub use table::ActivationTable;
+pub use units::lookup::{lookup_key, lookup_value, table_key};
 pub use units::product::{
     accumulator_row_sum, input_row_sum, inverse_multipliers, weight_row_sum, weight_step,
 };

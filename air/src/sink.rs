@@ -130,6 +130,21 @@ impl<E: FieldElement> Assertions<E> {
         self.len += 1;
     }
 
+    /// `column` holds `values()[i]` at row `first + i·stride` (`first < stride`, `stride ≥ 2`, a
+    /// power-of-two number of values covering the trace).
+    pub fn sequence(
+        &mut self,
+        column: usize,
+        first: usize,
+        stride: usize,
+        values: impl FnOnce() -> Vec<E>,
+    ) {
+        if let Some(list) = &mut self.list {
+            list.push(Assertion::sequence(column, first, stride, values()));
+        }
+        self.len += 1;
+    }
+
     /// Assertions written so far.
     pub fn len(&self) -> usize {
         self.len

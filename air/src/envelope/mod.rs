@@ -11,7 +11,10 @@
 //!
 //! Version 4 added the bundle position and made the padding outputs optional; version 5 the
 //! committed input encoding; version 6 patch layers (a `groups` field of `u32::MAX`, then the
-//! shape and output order). Older versions are refused with [`EnvelopeError::Version`].
+//! shape and output order); version 7 activation tables (the top bit of a layer's multiplier
+//! field, then 256 `i16` values after its bias) and the range table pinned row by row (see
+//! [`crate::table`]), which changed the proofs themselves. Older versions are refused with
+//! [`EnvelopeError::Version`].
 
 use alloc::vec::Vec;
 
@@ -25,12 +28,13 @@ use crate::field::Felt;
 use crate::limits::{MAX_BATCH, MAX_DIM, MAX_LAYERS, MAX_PROOF_BYTES, SKETCHES};
 use crate::options::SecurityLevel;
 use crate::public::PublicInputs;
+use crate::table::ENVELOPE_TABLE_MARK;
 
 mod error;
 mod read;
 
 pub use error::{EnvelopeError, ENVELOPE_MAGIC, ENVELOPE_VERSION};
-use read::{read_conv, read_encoding, read_patch, Reader};
+use read::{read_conv, read_encoding, read_patch, read_table, Reader};
 
 /// A proof together with the statement it proves.
 #[derive(Clone, Debug, PartialEq)]
@@ -64,7 +68,13 @@ impl ProofEnvelope {
         for layer in &d.layers {
             w.extend_from_slice(&(layer.n_in as u32).to_le_bytes());
             w.extend_from_slice(&(layer.n_out as u32).to_le_bytes());
-            w.extend_from_slice(&layer.multiplier.unwrap_or(0).to_le_bytes());
+            // multipliers are below 2^24: the top bit marks a tabled layer
+            let mark = if layer.table.is_some() {
+                ENVELOPE_TABLE_MARK
+            } else {
+                0
+            };
+            w.extend_from_slice(&(layer.multiplier.unwrap_or(0) | mark).to_le_bytes());
             match (&layer.conv, &layer.patch) {
                 // groups is at least 1, so 0 marks a stencil layer and its shape follows
                 (Some(shape), _) => {
@@ -86,6 +96,11 @@ impl ProofEnvelope {
             }
             for &b in &layer.bias {
                 w.extend_from_slice(&b.to_le_bytes());
+            }
+            if let Some(table) = &layer.table {
+                for &v in table.values() {
+                    w.extend_from_slice(&(v as i16).to_le_bytes());
+                }
             }
         }
         d.input_encoding.write(&mut w);
@@ -171,6 +186,7 @@ impl ProofEnvelope {
                 });
             }
             let m = r.u32("multiplier")?;
+            let (m, tabled) = (m & !ENVELOPE_TABLE_MARK, m & ENVELOPE_TABLE_MARK != 0);
             let groups = r.u32("groups")? as usize;
             let conv = if groups == 0 {
                 Some(read_conv(&mut r)?)
@@ -187,6 +203,11 @@ impl ProofEnvelope {
             let bias = (0..n_out)
                 .map(|_| r.i64("bias"))
                 .collect::<Result<Vec<_>, _>>()?;
+            let table = if tabled {
+                Some(read_table(&mut r)?)
+            } else {
+                None
+            };
             layers.push(LayerDescriptor {
                 n_in,
                 n_out,
@@ -195,6 +216,7 @@ impl ProofEnvelope {
                 groups: groups.max(1),
                 conv,
                 patch,
+                table,
             });
         }
         let n_in = layers.first().map_or(0, |l| l.n_in);

@@ -1,14 +1,15 @@
 //! Reading the proof file: a cursor that checks every length against the bytes that remain
 //! before anything is allocated, and the readers of the descriptor's variable parts (input
-//! encodings, stencil and patch shapes, output orders).
+//! encodings, stencil and patch shapes, output orders, activation tables).
 
 use alloc::vec::Vec;
 
 use super::error::EnvelopeError;
 use crate::conv::{ConvDims, ConvShape, Digit, PatchShape};
 use crate::encoding::InputEncoding;
-use crate::limits::{MAX_CUTS_PER_FEATURE, MAX_PROJECTION_ENTRIES};
+use crate::limits::{MAX_CUTS_PER_FEATURE, MAX_PROJECTION_ENTRIES, RANGE_TABLE_SIZE};
 use crate::projection::Projection;
+use crate::table::ActivationTable;
 
 /// Reads the input encoding of a model with `n_in` features (its values are checked with the
 /// descriptor).
@@ -114,6 +115,16 @@ pub(super) fn read_patch(r: &mut Reader<'_>) -> Result<PatchShape, EnvelopeError
         *v = r.u32("patch shape")? as usize;
     }
     Ok(PatchShape::from_fields(f, read_order(r)?))
+}
+
+/// Reads an activation table: 256 `i16` values, each within the activation range.
+pub(super) fn read_table(r: &mut Reader<'_>) -> Result<ActivationTable, EnvelopeError> {
+    const FIELD: &str = "activation table";
+    r.need(2 * RANGE_TABLE_SIZE, FIELD)?;
+    let values = (0..RANGE_TABLE_SIZE)
+        .map(|_| Ok(i64::from(i16::from_le_bytes(r.array(FIELD)?))))
+        .collect::<Result<Vec<i64>, EnvelopeError>>()?;
+    ActivationTable::new(values).ok_or(EnvelopeError::Invalid { field: FIELD })
 }
 
 /// Reads an output order written by [`write_order`].

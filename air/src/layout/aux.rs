@@ -30,13 +30,21 @@ pub struct AuxLayout {
     pub table_helper: usize,
     /// One helper per lookup group.
     pub helpers: Vec<usize>,
+    /// Per activation table: its helper `m_k / (γ − key_k)`.
+    pub table_helpers: Vec<usize>,
     /// Width.
     pub width: usize,
 }
 
 impl AuxLayout {
-    /// The auxiliary columns of `layers` and `regions` with `helpers` lookup helpers.
-    pub(super) fn new(layers: &[LayerLayout], regions: &[RegionLayout], helpers: usize) -> Self {
+    /// The auxiliary columns of `layers` and `regions` with `helpers` lookup helpers and
+    /// `tables` activation tables.
+    pub(super) fn new(
+        layers: &[LayerLayout],
+        regions: &[RegionLayout],
+        helpers: usize,
+        tables: usize,
+    ) -> Self {
         let mut a = 0;
         let mut next = || {
             a += 1;
@@ -63,6 +71,7 @@ impl AuxLayout {
         let t = next();
         let table_helper = next();
         let helpers = (0..helpers).map(|_| next()).collect();
+        let table_helpers = (0..tables).map(|_| next()).collect();
         Self {
             u,
             v,
@@ -75,6 +84,7 @@ impl AuxLayout {
             t,
             table_helper,
             helpers,
+            table_helpers,
             width: a,
         }
     }

@@ -19,6 +19,14 @@ pub enum LookupValue {
     Cell(usize),
     /// The activation `x` of the group starting at this column (degree 3 in the cells).
     Activation(usize),
+    /// The pair `(x, y)` of a tabled activation whose group starts at `base`, looked up in
+    /// table `table` (its key has degree 3; see [`crate::table`]).
+    Tabled {
+        /// First column of the activation's cells (`y` is the seventh).
+        base: usize,
+        /// The table's index among the layout's tables.
+        table: usize,
+    },
 }
 
 impl LookupValue {
@@ -26,20 +34,27 @@ impl LookupValue {
     pub fn degree(&self) -> usize {
         match self {
             Self::Cell(_) => 1,
-            Self::Activation(_) => 3,
+            Self::Activation(_) | Self::Tabled { .. } => 3,
         }
     }
 }
 
-/// Every range-checked value: per activation `x`, `r0`, `r1`, `d0`, `d1` (the weights are the
-/// committed ones, the inputs are public).
+/// Every range-checked value: per activation `x` (or the pair `(x, y)` of a tabled one), `r0`,
+/// `r1`, `d0`, `d1` (the weights are the committed ones, the inputs are public).
 pub(super) fn range_checked(regions: &[RegionLayout]) -> Vec<LookupValue> {
     let mut values = Vec::new();
     for region in regions {
-        if let RegionKind::Activation { .. } = region.kind {
+        if let RegionKind::Activation { table, .. } = region.kind {
             for t in 0..region.lanes_per_row {
                 let cells = region.activation(t);
-                values.push(LookupValue::Activation(cells.t));
+                values.push(match table {
+                    // the table lookup range-checks x as well
+                    Some(table) => LookupValue::Tabled {
+                        base: cells.t,
+                        table,
+                    },
+                    None => LookupValue::Activation(cells.t),
+                });
                 values.extend(cells.limbs().map(LookupValue::Cell));
             }
         }

@@ -29,12 +29,13 @@
 //!
 //! One file per thing laid out: [`LayerLayout`] (weights), [`RegionLayout`] (layer inputs, with
 //! [`ActivationCells`] naming an activation's six cells), [`LookupValue`] (range checks),
-//! [`AuxLayout`] (the auxiliary segment) and [`Counter`] (per-block power columns).
+//! [`AuxLayout`] (the auxiliary segment), [`Counter`] (per-block power columns) and
+//! [`TableColumns`] (activation tables, after the regions).
 
 use alloc::vec::Vec;
 
 use crate::descriptor::{DescriptorError, ModelDescriptor};
-use crate::limits::{MAX_TRACE_LEN, MAX_VERIFIER_WORK, MAX_WIDTH, SKETCHES};
+use crate::limits::{MAX_TRACE_LEN, MAX_VERIFIER_WORK, MAX_WIDTH, RANGE_TABLE_SIZE, SKETCHES};
 
 mod activation;
 mod aux;
@@ -42,6 +43,7 @@ mod counter;
 mod layer;
 mod lookup;
 mod region;
+mod table;
 #[cfg(test)]
 mod tests;
 
@@ -51,6 +53,7 @@ pub use counter::Counter;
 pub use layer::LayerLayout;
 pub use lookup::LookupValue;
 pub use region::{RegionKind, RegionLayout};
+pub use table::TableColumns;
 
 use lookup::{group_lookups, range_checked, LOOKUP_DEGREE_BUDGET, WIDE_LOOKUP_DEGREE_BUDGET};
 
@@ -75,6 +78,9 @@ pub struct Layout {
     pub multiplicity: usize,
     /// First of the [`SKETCH_COLUMNS`] weight-sketch columns (see [`crate::commitment`]).
     pub sketch: usize,
+    /// Per activation table (tabled layers in order): its value and multiplicity columns, the
+    /// last main columns.
+    pub tables: Vec<TableColumns>,
     /// Main segment width.
     pub main_width: usize,
     /// Range-checked values, grouped so each group's helper constraint stays within degree 5 (8
@@ -160,6 +166,17 @@ impl Layout {
             col += region.width();
             regions.push(region);
         }
+        let mut tables = Vec::new();
+        for (layer, d) in descriptor.layers.iter().enumerate() {
+            if d.table.is_some() {
+                tables.push(TableColumns {
+                    layer,
+                    values: col,
+                    multiplicity: col + 1,
+                });
+                col += 2;
+            }
+        }
         let main_width = col;
         // too wide already: refuse before building per-lane lookups (a large batch would
         // allocate millions of them, which made `max_batch`'s bisection slow)
@@ -173,11 +190,12 @@ impl Layout {
         let values = range_checked(&regions);
         let group = |budget: usize| group_lookups(&values, budget);
         let mut lookup_groups = group(LOOKUP_DEGREE_BUDGET);
-        let mut aux = AuxLayout::new(&layers, &regions, lookup_groups.len());
+        let aux_of = |helpers: usize| AuxLayout::new(&layers, &regions, helpers, tables.len());
+        let mut aux = aux_of(lookup_groups.len());
         if main_width + aux.width > MAX_WIDTH {
             // too wide: fewer, higher-degree helpers (constraint evaluation over 8N points)
             lookup_groups = group(WIDE_LOOKUP_DEGREE_BUDGET);
-            aux = AuxLayout::new(&layers, &regions, lookup_groups.len());
+            aux = aux_of(lookup_groups.len());
         }
 
         // block lengths, and every span after which a per-block power column steps (same flag
@@ -216,6 +234,7 @@ impl Layout {
             table,
             multiplicity,
             sketch,
+            tables,
             main_width,
             lookup_groups,
             block_lens,
@@ -282,7 +301,15 @@ impl Layout {
                     .map(|&(r, _)| r * (r.ilog2() as usize + 1)),
             )
             .sum();
-        lanes * (first + last) + biases + flags
+        // interpolating the range table's and each activation table's pinned values
+        let pinned = (1 + self.tables.len()) * 2 * RANGE_TABLE_SIZE * 8;
+        lanes * (first + last) + biases + flags + pinned
+    }
+
+    /// Rows between the range table's pinned values (`N / 256`): value `i` is asserted at row
+    /// `i·stride` (see [`crate::table`]).
+    pub fn table_stride(&self) -> usize {
+        (self.trace_len / RANGE_TABLE_SIZE).max(1)
     }
 
     /// Main-trace cells that hold weights or sketch them (paid once per proof, whatever the

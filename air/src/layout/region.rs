@@ -19,6 +19,9 @@ pub enum RegionKind {
         layer: usize,
         /// That layer's requantization multiplier.
         multiplier: u32,
+        /// The index among the layout's tables of that layer's activation table, if it has one
+        /// (then each activation has a seventh cell, `y = T[x]`, which the next layer reads).
+        table: Option<usize>,
     },
 }
 
@@ -43,11 +46,21 @@ pub struct RegionLayout {
 }
 
 impl RegionLayout {
-    /// Cells per lane.
+    /// Cells per lane (six per activation, seven if it passes through a table).
     pub fn cells(&self) -> usize {
         match self.kind {
             RegionKind::Input => 1,
-            RegionKind::Activation { .. } => ACT_CELLS,
+            RegionKind::Activation { table: None, .. } => ACT_CELLS,
+            RegionKind::Activation { table: Some(_), .. } => ACT_CELLS + 1,
+        }
+    }
+
+    /// The column of the table output `y` of the activation in lane column `t` (`None` unless
+    /// the region's activations pass through a table).
+    pub fn table_output(&self, t: usize) -> Option<usize> {
+        match self.kind {
+            RegionKind::Activation { table: Some(_), .. } => Some(self.lane_col(t) + ACT_CELLS),
+            _ => None,
         }
     }
 
@@ -59,6 +72,15 @@ impl RegionLayout {
     /// The cells of the activation in lane column `t` (an activation region's).
     pub fn activation(&self, t: usize) -> ActivationCells {
         ActivationCells::at(self.lane_col(t))
+    }
+
+    /// Degree of the values the consuming layer reads, in the trace cells: an activation is a
+    /// cubic in `t, c`; an input, or a tabled activation's table output `y`, is a cell.
+    pub fn value_degree(&self) -> usize {
+        match self.kind {
+            RegionKind::Input | RegionKind::Activation { table: Some(_), .. } => 1,
+            RegionKind::Activation { table: None, .. } => 3,
+        }
     }
 
     /// Lanes this region holds (at least the layout's batch capacity).
@@ -96,9 +118,17 @@ impl RegionLayout {
             RegionKind::Input
         } else {
             let multiplier = descriptor.layers[l - 1].multiplier.unwrap_or(0);
+            let tabled = |d: &crate::descriptor::LayerDescriptor| d.table.is_some();
+            let table = tabled(&descriptor.layers[l - 1]).then(|| {
+                descriptor.layers[..l - 1]
+                    .iter()
+                    .filter(|d| tabled(d))
+                    .count()
+            });
             RegionKind::Activation {
                 layer: l - 1,
                 multiplier,
+                table,
             }
         };
         let lanes_per_row = capacity.div_ceil(layer.block_len);

@@ -16,6 +16,7 @@ fn descriptor(shape: &[usize], trace_len: usize) -> ModelDescriptor {
             groups: 1,
             conv: None,
             patch: None,
+            table: None,
         })
         .collect();
     ModelDescriptor {

@@ -86,7 +86,10 @@ impl Units {
 
     /// The main segment's assertions.
     pub fn main_assertions(&self, out: &mut Assertions<Felt>) {
-        lookup::constraints::table_assertions(&self.layout, out);
+        let tables: Vec<_> = (self.public.descriptor.layers.iter())
+            .filter_map(|l| l.table.as_ref())
+            .collect();
+        lookup::constraints::table_assertions(&self.layout, &tables, out);
         sketch::constraints::assertions(&self.layout, &self.public, out);
     }
 
@@ -172,6 +175,7 @@ pub(crate) fn test_layout() -> Layout {
         groups: 1,
         conv: None,
         patch: None,
+        table: None,
     };
     let d = ModelDescriptor {
         trace_len: 256,
@@ -217,6 +221,9 @@ mod tests {
         expected.extend((0..3 * SKETCHES).map(|_| TransitionConstraintDegree::new(1)));
         expected.extend((0..4 * activations).map(|_| TransitionConstraintDegree::new(3)));
         assert_eq!(units.main_degrees(), expected);
+        // the range table's pinned values (one row per value here: even and odd rows, and no
+        // separate last row)
+        assert_eq!(units.layout.table_stride(), 1);
         assert_eq!(units.num_main_assertions(), 2 + 2 * SKETCHES);
         let l = &units.layout;
         let aux = l.layers.len() + 3 * l.regions.len() - 1 + 4 + l.aux.g.iter().flatten().count();

@@ -553,7 +553,7 @@ fn a_pipeline_reports_its_activation_and_checks_raw_inputs() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
     assert!(
-        stdout.contains("activation after layer 2: Mul → Exp as 8 ramps per neuron"),
+        stdout.contains("activation after layer 1: Mul → Exp through a 256-entry table"),
         "{stdout}"
     );
     let test: Value = serde_json::from_str(

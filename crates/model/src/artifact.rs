@@ -7,7 +7,7 @@ use crate::quant::model::QuantizedModel;
 /// Magic bytes at the start of every artifact.
 pub const MAGIC: &[u8; 8] = b"GBMODEL\0";
 /// The artifact format version written and read by this build.
-pub const FORMAT_VERSION: u16 = 5;
+pub const FORMAT_VERSION: u16 = 6;
 /// Largest artifact accepted (256 MiB).
 pub const MAX_ARTIFACT_BYTES: usize = 256 << 20;
 
@@ -108,6 +108,7 @@ mod tests {
                     groups: 1,
                     conv: None,
                     patch: None,
+                    table: None,
                 },
                 QuantizedDense {
                     n_in: 1,
@@ -118,6 +119,7 @@ mod tests {
                     groups: 1,
                     conv: None,
                     patch: None,
+                    table: None,
                 },
             ],
             output_scale: 0.002,

@@ -112,9 +112,8 @@ pub fn compile_graph(
         return Ok(lowered);
     }
     let mlp = FloatMlp::from_graph(graph)?;
-    // smooth activations become ramps; the fidelity is measured against the exact functions
-    let (proven, activations) =
-        lower::smooth::expand::expand(&mlp, calibration, lower::smooth::ramps::DEFAULT_SEGMENTS)?;
+    // smooth activations get their tables; the fidelity is measured against the exact functions
+    let (proven, activations) = lower::smooth::expand::expand(&mlp, calibration)?;
     let model = quantize(&proven, calibration)?;
     let report = match calibration.filter(|c| !c.is_empty()) {
         Some(c) => Some(FidelityReport {

@@ -1,4 +1,4 @@
-//! Smooth activations (scripts/make_activation_fixtures.py): proven as ramps, the integer labels
+//! Smooth activations (scripts/make_activation_fixtures.py): proven through activation tables, the integer labels
 //! agree with onnxruntime's float labels on the whole digits test split, and each activation's
 //! fit is reported.
 
@@ -31,11 +31,11 @@ fn smooth_activations_agree_with_onnxruntime() {
             );
         };
         assert_eq!(act.function, function, "{name}");
-        assert_eq!(
-            q.layers[0].n_out,
-            32 * act.segments,
-            "{name}: ramps per neuron"
-        );
+        // one neuron per neuron: the activation is the hidden layer's table
+        assert_eq!(q.layers[0].n_out, 32, "{name}");
+        assert_eq!(act.segments, 256, "{name}");
+        let table = q.layers[0].table.as_ref().expect("a tabled hidden layer");
+        assert_eq!(table.len(), 256, "{name}");
         let expected = labels(&format!("{name}.expected.json"));
         let agree = label_agreement(&q, &test, &expected);
         println!(

@@ -6,7 +6,7 @@
 
 use glassbox_air::units::patch::plane_term;
 use glassbox_air::{
-    accumulator_row_sum, counter_column, input_row_sum, inverse_multipliers, lookup_value,
+    accumulator_row_sum, counter_column, input_row_sum, inverse_multipliers, lookup_key, table_key,
     weight_row_sum, weight_step, Challenges, Felt, Layout,
 };
 use rayon::prelude::*;
@@ -45,8 +45,9 @@ pub fn build<E: FieldElement<BaseField = Felt>>(
     let ch = Challenges::new(layout);
     let ax = &layout.aux;
     let inv_m = inverse_multipliers(layout);
-    let gamma = r[ch.gamma];
+    let (gamma, lambda) = (r[ch.gamma], r[ch.lambda]);
     let num_lookups: usize = layout.lookup_groups.iter().map(Vec::len).sum();
+    let num_tables = layout.tables.len();
 
     // per row, in parallel: Horner sums and lookup denominators (group by group)
     let per_row: Vec<(RowSums<E>, Vec<E>)> = (0..n)
@@ -70,11 +71,15 @@ pub fn build<E: FieldElement<BaseField = Felt>>(
                     })
                     .collect(),
             };
-            let mut dens = Vec::with_capacity(num_lookups + 1);
+            let mut dens = Vec::with_capacity(num_lookups + 1 + num_tables);
             for group in &layout.lookup_groups {
-                dens.extend(group.iter().map(|v| gamma - E::from(lookup_value(&row, v))));
+                dens.extend(group.iter().map(|v| gamma - lookup_key(&row, v, lambda)));
             }
-            dens.push(gamma - E::from(row[layout.table]));
+            let i = E::from(row[layout.table]);
+            dens.push(gamma - i);
+            for (k, cols) in layout.tables.iter().enumerate() {
+                dens.push(gamma - table_key(i, E::from(row[cols.values]), k, lambda));
+            }
             (sums, dens)
         })
         .collect();
@@ -198,7 +203,7 @@ pub fn build<E: FieldElement<BaseField = Felt>>(
     }
 
     // LogUp: one helper per group, the table helper, then S (exclusive) and T (with the last row)
-    let stride = num_lookups + 1;
+    let stride = num_lookups + 1 + num_tables;
     let mut row_sum = vec![E::ZERO; n];
     for row in 0..n {
         let inv = &invs[row * stride..(row + 1) * stride];
@@ -214,6 +219,11 @@ pub fn build<E: FieldElement<BaseField = Felt>>(
         let th = inv[num_lookups].mul_base(main.get(layout.multiplicity, row));
         cols[ax.table_helper][row] = th;
         row_sum[row] -= th;
+        for (k, (tc, &h)) in layout.tables.iter().zip(&ax.table_helpers).enumerate() {
+            let th = inv[num_lookups + 1 + k].mul_base(main.get(tc.multiplicity, row));
+            cols[h][row] = th;
+            row_sum[row] -= th;
+        }
     }
     for row in 0..n - 1 {
         cols[ax.s][row + 1] = cols[ax.s][row] + row_sum[row];

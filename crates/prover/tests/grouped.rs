@@ -34,6 +34,7 @@ fn model() -> QuantizedModel {
             groups,
             conv: None,
             patch: None,
+            table: None,
         }
     };
     QuantizedModel {

@@ -55,6 +55,7 @@ fn patch(
             out_channels: o_n,
             out_order: order,
         }),
+        table: None,
     }
 }
 
@@ -102,6 +103,7 @@ fn model(shift: usize) -> Program {
         groups: 1,
         conv: None,
         patch: None,
+        table: None,
     };
     let descriptor = ModelDescriptor {
         trace_len: 1024,
@@ -179,6 +181,7 @@ fn dense_kernel_model() -> Program {
                 groups: 1,
                 conv: None,
                 patch: None,
+                table: None,
             },
         ],
         input_scale: 1.0 / 127.0,

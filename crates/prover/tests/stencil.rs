@@ -87,6 +87,7 @@ fn build(
                 groups: 1,
                 conv: stencil.then_some(shape),
                 patch: None,
+                table: None,
             },
             LayerDescriptor {
                 n_in: n_out,
@@ -96,6 +97,7 @@ fn build(
                 groups: 1,
                 conv: None,
                 patch: None,
+                table: None,
             },
         ],
         input_scale: 1.0 / 127.0,

@@ -144,7 +144,7 @@ impl Model {
     }
 
     /// Float-vs-integer agreement on the calibration samples (`None` without calibration, or
-    /// for a model loaded from a file), with each smooth activation's ramp fit under
+    /// for a model loaded from a file), with each smooth activation's table under
     /// `activations` (`layer`, `function`, `segments`, `range`, `max_error`, `mean_error`).
     #[getter]
     fn fidelity<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {

@@ -48,6 +48,7 @@ pub fn model(shape: &[usize], seed: u64) -> QuantizedModel {
             groups: 1,
             conv: None,
             patch: None,
+            table: None,
         })
         .collect();
     QuantizedModel {

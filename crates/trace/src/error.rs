@@ -18,6 +18,12 @@ pub enum CompileError {
         /// Layer index.
         layer: usize,
     },
+    /// An activation table does not have 256 values within `-255..=255`.
+    #[error("layer {layer}'s activation table needs 256 values within -255..=255")]
+    Table {
+        /// Layer index.
+        layer: usize,
+    },
     /// A convolution stored as a stencil has a weight off its stencil.
     #[error("layer {layer} has a weight off its convolution stencil")]
     OffStencil {

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use glassbox_air::{
-    DescriptorError, Felt, LayerDescriptor, Layout, ModelDescriptor, ModelDigest, WeightCommitment,
-    RANGE_TABLE_SIZE,
+    ActivationTable, DescriptorError, Felt, LayerDescriptor, Layout, ModelDescriptor, ModelDigest,
+    WeightCommitment, RANGE_TABLE_SIZE,
 };
 use glassbox_model::QuantizedModel;
 
@@ -60,9 +60,13 @@ impl Program {
                 groups: l.groups,
                 conv: None,
                 patch: l.patch.as_ref().and_then(|g| g.shape()),
+                table: l.table.clone().and_then(ActivationTable::new),
             })
             .collect();
         for (l, layer) in model.layers.iter().enumerate() {
+            if layer.table.is_some() && layers[l].table.is_none() {
+                return Err(CompileError::Table { layer: l });
+            }
             if layer.patch.is_some() && layers[l].patch.is_none() {
                 return Err(CompileError::PatchOrder { layer: l });
             }

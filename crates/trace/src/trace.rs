@@ -3,8 +3,9 @@
 use std::sync::Arc;
 
 use glassbox_air::{
-    felt_from_i64 as descriptor_felt, felt_to_i64, lookup_value, ActivationCells, BundlePosition,
-    Felt, Layout, PublicInputs, RegionKind, WeightCommitment, RANGE_TABLE_SIZE,
+    felt_from_i64 as descriptor_felt, felt_to_i64, lookup_value, ActivationCells, ActivationTable,
+    BundlePosition, Felt, Layout, LookupValue, PublicInputs, RegionKind, WeightCommitment,
+    ACT_CELLS, RANGE_TABLE_SIZE,
 };
 use winter_math::FieldElement;
 
@@ -88,14 +89,19 @@ impl Program {
                             columns[base][row] = descriptor_felt(v);
                         }
                         RegionKind::Activation { layer, .. } => {
-                            let cells = if b >= live {
-                                ActivationCells::zero()
+                            let (cells, x) = if b >= live {
+                                (ActivationCells::zero(), 0)
                             } else {
                                 let q = exec.hidden[layer][b][j];
-                                ActivationCells::witness(q.t, q.remainder)
+                                (ActivationCells::witness(q.t, q.remainder), q.x)
                             };
                             for (col, v) in region.activation(t).zip(cells) {
                                 columns[col][row] = descriptor_felt(v);
+                            }
+                            if let Some(col) = region.table_output(t) {
+                                let table = self.descriptor.layers[layer].table.as_ref();
+                                let y = table.map_or(0, |tb| tb.get(x));
+                                columns[col][row] = descriptor_felt(y);
                             }
                         }
                     }
@@ -124,30 +130,56 @@ impl Program {
 }
 
 impl Trace {
-    /// Fills the range-table column and recounts every range-checked value into the
-    /// multiplicity column (values outside the table are not counted, so they cannot balance).
+    /// Fills the range-table column (value `i` on rows `i·N/256 ..`) and each activation
+    /// table's value column, and recounts every looked-up value into the multiplicity columns
+    /// (values outside a table, or pairs that are not a table's entry, are not counted, so they
+    /// cannot balance).
     pub fn recount_lookups(&mut self) {
         let layout = &self.layout;
         let columns = &mut self.columns;
         let n = layout.trace_len;
+        let tables: Vec<&ActivationTable> = (self.public.descriptor.layers.iter())
+            .filter_map(|l| l.table.as_ref())
+            .collect();
         // count with the AIR's own definition of each looked-up value, so the multiplicities
-        // balance exactly what the constraints check (values outside the table are not counted)
+        // balance exactly what the constraints check
         let mut counts = vec![0u64; RANGE_TABLE_SIZE];
+        let mut table_counts = vec![vec![0u64; RANGE_TABLE_SIZE]; tables.len()];
         let mut cells = vec![Felt::ZERO; layout.main_width];
         for row in 0..n {
             for (cell, col) in cells.iter_mut().zip(columns.iter()) {
                 *cell = col[row];
             }
             for v in layout.lookup_groups.iter().flatten() {
-                let value = felt_to_i64(lookup_value(&cells, v));
-                if let Some(slot) = usize::try_from(value).ok().and_then(|i| counts.get_mut(i)) {
+                let x = felt_to_i64(lookup_value(&cells, v));
+                let Ok(i) = usize::try_from(x) else { continue };
+                let slot = match *v {
+                    LookupValue::Tabled { base, table } => {
+                        let y = felt_to_i64(cells[base + ACT_CELLS]);
+                        let entry = tables.get(table).map(|t| t.get(x));
+                        if i >= RANGE_TABLE_SIZE || entry != Some(y) {
+                            continue;
+                        }
+                        table_counts.get_mut(table).and_then(|c| c.get_mut(i))
+                    }
+                    _ => counts.get_mut(i),
+                };
+                if let Some(slot) = slot {
                     *slot += 1;
                 }
             }
         }
+        let stride = layout.table_stride();
         for row in 0..n {
-            columns[layout.table][row] = Felt::new(row.min(RANGE_TABLE_SIZE - 1) as u64);
-            columns[layout.multiplicity][row] = Felt::new(counts.get(row).copied().unwrap_or(0));
+            let i = (row / stride).min(RANGE_TABLE_SIZE - 1);
+            // each entry's multiplicity sits on the first row of its run
+            let at = |c: &[u64]| Felt::new(if row % stride == 0 { c[i] } else { 0 });
+            columns[layout.table][row] = Felt::new(i as u64);
+            columns[layout.multiplicity][row] = at(&counts);
+            for ((cols, table), c) in layout.tables.iter().zip(&tables).zip(&table_counts) {
+                columns[cols.values][row] = descriptor_felt(table.values()[i]);
+                columns[cols.multiplicity][row] = at(c);
+            }
         }
     }
 

@@ -3,9 +3,9 @@
 //! decoder or decodes to an envelope with a second encoding.
 
 use glassbox_air::{
-    BundlePosition, EnvelopeError, Felt, InputEncoding, LayerDescriptor, ModelDescriptor,
-    Projection, ProofEnvelope, PublicInputs, SecurityLevel, WeightOpening, ENVELOPE_MAGIC,
-    ENVELOPE_VERSION,
+    ActivationTable, BundlePosition, EnvelopeError, Felt, InputEncoding, LayerDescriptor,
+    ModelDescriptor, Projection, ProofEnvelope, PublicInputs, SecurityLevel, WeightOpening,
+    ENVELOPE_MAGIC, ENVELOPE_VERSION,
 };
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -14,9 +14,15 @@ use winter_verifier::math::StarkField;
 fn layer(n_in: usize, n_out: usize) -> impl Strategy<Value = LayerDescriptor> {
     (
         prop::collection::vec(any::<i64>(), n_out),
-        prop_oneof![Just(None), (1u32..).prop_map(Some)],
+        // the multiplier field's top bit marks an activation table (valid multipliers are far
+        // below it)
+        prop_oneof![Just(None), (1u32..1 << 31).prop_map(Some)],
+        prop_oneof![
+            Just(None),
+            prop::collection::vec(-255i64..=255, 256).prop_map(ActivationTable::new)
+        ],
     )
-        .prop_map(move |(bias, multiplier)| LayerDescriptor {
+        .prop_map(move |(bias, multiplier, table)| LayerDescriptor {
             n_in,
             n_out,
             multiplier,
@@ -24,6 +30,7 @@ fn layer(n_in: usize, n_out: usize) -> impl Strategy<Value = LayerDescriptor> {
             groups: 1,
             conv: None,
             patch: None,
+            table,
         })
 }
 

@@ -65,6 +65,7 @@ fn program() -> Program {
                 groups: 1,
                 conv: Some(shape),
                 patch: None,
+                table: None,
             },
             LayerDescriptor {
                 n_in: n_out,
@@ -74,6 +75,7 @@ fn program() -> Program {
                 groups: 1,
                 conv: None,
                 patch: None,
+                table: None,
             },
         ],
         input_scale: 1.0 / 127.0,

@@ -6,18 +6,9 @@ use super::plane_term;
 use crate::challenges::Challenges;
 use crate::field::Felt;
 use crate::frame::AuxFrame;
-use crate::layout::{Layout, RegionKind};
+use crate::layout::Layout;
 use crate::sink::{Assertions, Constraints, Degree};
 use crate::units::product::rows::{input_row_sum, weight_row_sum};
-
-/// Degree of a region's input values in the trace cells.
-pub(crate) fn input_degree(layout: &Layout, l: usize) -> usize {
-    if layout.regions[l].kind == RegionKind::Input {
-        1
-    } else {
-        3
-    }
-}
 
 /// The row's block totals of patch layer `l`, from row `row` (main) and `aux` (its auxiliary
 /// values): `(D_q, ρ^q, g_q)` where the row is a block's last.
@@ -64,7 +55,7 @@ pub fn constraints<F, E>(
         // `last − plane_last` on the trace: each term then has one periodic factor, and the
         // degree is exactly the one declared (the plane flag's)
         let step = last - plane_last;
-        let deg = input_degree(layout, l);
+        let deg = layout.regions[l].value_degree();
         out.push(
             Degree::cyclic(1, span),
             an[d] - ac[d] + last * ac[d] - step * rho * d_q,
@@ -114,7 +105,7 @@ where
 /// Degree of [`accumulator_term`] for layer `l` (`None` unless it is a patch layer).
 pub fn accumulator_degree(layout: &Layout, l: usize) -> Option<(usize, usize)> {
     let span = layout.layers[l].plane_span()?;
-    Some((2 + input_degree(layout, l), span))
+    Some((2 + layout.regions[l].value_degree(), span))
 }
 
 /// Auxiliary assertions: every patch layer's `D`, `E1`, `E2` start at zero.

@@ -8,19 +8,10 @@ use super::rows::{accumulator_row_sum, input_row_sum, weight_row_sum, weight_ste
 use crate::challenges::{counter_column, counter_table, Challenges};
 use crate::field::{felt_from_i64, Felt};
 use crate::frame::AuxFrame;
-use crate::layout::{Counter, LayerLayout, Layout, RegionKind, RegionLayout};
+use crate::layout::{Counter, LayerLayout, Layout};
 use crate::public::PublicInputs;
 use crate::sink::{Assertions, Constraints, Degree};
 use crate::units::patch;
-
-/// Degree of a region's input values in the trace cells (an activation is a cubic in `t, c`).
-fn input_degree(region: &RegionLayout) -> usize {
-    if region.kind == RegionKind::Input {
-        1
-    } else {
-        3
-    }
-}
 
 /// Auxiliary: the Horner sums `U` (each layer's weight blocks), `V` (each region's inputs) and
 /// `Q` (region `l`'s accumulators of layer `l − 1`), each restarting after its blocks.
@@ -54,7 +45,7 @@ pub fn running_sums<F, E>(
         let v = ax.v[l];
         let row = input_row_sum(layout, ch, r, mc, l);
         out.push(
-            Degree::cyclic(input_degree(reg), reg.block_len),
+            Degree::cyclic(reg.value_degree(), reg.block_len),
             an[v] - (one - last) * (ac[v] + row) * step,
         );
     }
@@ -117,7 +108,7 @@ fn accumulator_degree(layout: &Layout) -> Degree {
     let mut z_terms: Vec<(usize, usize)> = Vec::new();
     for (region, layer) in layout.regions.iter().zip(&layout.layers) {
         let deg_g = usize::from(layer.factor.is_some());
-        z_terms.push((1 + input_degree(region) + deg_g, region.block_len));
+        z_terms.push((1 + region.value_degree() + deg_g, region.block_len));
         z_terms.push((2, region.block_len));
     }
     z_terms.extend(

@@ -7,7 +7,7 @@ use winter_math::{ExtensionOf, FieldElement};
 
 use crate::challenges::Challenges;
 use crate::field::Felt;
-use crate::layout::{Layout, RegionKind};
+use crate::layout::{Layout, RegionKind, ACT_CELLS};
 use crate::units::requant::constraints::{accumulator, activation};
 
 /// `Σ_t pows[start + w − 1 − t] · v_t` over one row's `w` cells.
@@ -69,7 +69,9 @@ where
     let reg = &layout.regions[l];
     let xs = (0..reg.lanes_per_row).map(|t| match reg.kind {
         RegionKind::Input => row[reg.lane_col(t)],
-        RegionKind::Activation { .. } => activation(row, reg.lane_col(t)),
+        // a tabled activation's layer reads its table output y
+        RegionKind::Activation { table: Some(_), .. } => row[reg.lane_col(t) + ACT_CELLS],
+        RegionKind::Activation { table: None, .. } => activation(row, reg.lane_col(t)),
     });
     horner(xs, r, ch.beta_pows[l], reg.lanes_per_row)
 }

@@ -113,8 +113,8 @@ impl Args {
                     );
                     for a in &r.activations {
                         say!(
-                            "  activation after layer {}: {} as {} ramps per neuron on [{:.3}, {:.3}]; \
-                             fit error max {:.5}, mean {:.5}",
+                            "  activation after layer {}: {} through a {}-entry table on [{:.3}, {:.3}]; \
+                             table error max {:.5}, mean {:.5}",
                             a.layer,
                             a.function,
                             a.segments,

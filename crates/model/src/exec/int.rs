@@ -132,6 +132,7 @@ impl QuantizedModel {
                     out_channels: g.out_channels,
                     order: crate::exec::int_layers::PatchOrder::List(&g.out_order),
                 }),
+                table: l.table.as_deref(),
             })
             .collect()
     }
@@ -178,6 +179,7 @@ mod tests {
                     groups: 1,
                     conv: None,
                     patch: None,
+                    table: None,
                 },
                 QuantizedDense {
                     n_in: 2,
@@ -188,6 +190,7 @@ mod tests {
                     groups: 1,
                     conv: None,
                     patch: None,
+                    table: None,
                 },
             ],
             output_scale: 1.0,

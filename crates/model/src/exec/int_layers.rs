@@ -27,6 +27,8 @@ pub struct IntLayer<'a> {
     pub multiplier: Option<u32>,
     /// `Some` for a patch layer: `weights` are then its kernel rows (`[O][n_in]`).
     pub patch: Option<PatchOp<'a>>,
+    /// A hidden layer's activation table: the next layer reads `table[x]` (256 values).
+    pub table: Option<&'a [i64]>,
 }
 
 /// Sees what [`execute_layers`] computes, one call per layer, in order.
@@ -130,7 +132,7 @@ pub fn execute_layers(
                     .map(|(i, &a)| requantize_at(a, m, li, i))
                     .collect::<Result<Vec<_>>>()?;
                 recorder.layer(li, layer, &x, &acc, Some(&rq));
-                x = rq.iter().map(|r| r.x).collect();
+                x = rq.iter().map(|r| through_table(layer.table, r.x)).collect();
             }
             None => {
                 recorder.layer(li, layer, &x, &acc, None);
@@ -139,6 +141,17 @@ pub fn execute_layers(
         }
     }
     Ok(x)
+}
+
+/// `table[x]`, or `x` itself without a table (`x` is a clamped activation, `0..=255`).
+pub fn through_table(table: Option<&[i64]>, x: i64) -> i64 {
+    match table {
+        Some(t) => usize::try_from(x)
+            .ok()
+            .and_then(|i| t.get(i))
+            .map_or(0, |&v| v),
+        None => x,
+    }
 }
 
 #[cfg(test)]
@@ -157,6 +170,7 @@ mod tests {
             bias: &[10, 0, 0, -1],
             multiplier: None,
             patch: None,
+            table: None,
         };
         let acc = accumulate(&layer, &[1, 1, 2, 3]).unwrap();
         assert_eq!(acc, vec![13, 7, -8, 27]);

@@ -20,14 +20,18 @@ pub struct FloatDense {
     pub bias: Vec<f32>,
     /// ReLU after the affine map.
     pub relu: bool,
-    /// With `relu`: clip at this value too, `min(max(v, 0), cap)` (the ramps of a smooth
-    /// activation; the activation scale is then `cap/255` exactly).
+    /// With `relu`: clip at this value too, `min(max(v, 0), cap)` (the ramps of the RBF's first
+    /// layer; the activation scale is then `cap/255` exactly).
     #[serde(default)]
     pub cap: Option<f32>,
-    /// A smooth activation instead of ReLU (rewritten into capped ramps before quantization,
-    /// see [`crate::lower::smooth`]).
+    /// A smooth activation instead of ReLU (proven through an activation table over
+    /// [`FloatDense::table_range`], see [`crate::lower::smooth`]).
     #[serde(default)]
     pub smooth: Option<ScalarFn>,
+    /// With `smooth`: the pre-activation range `[lo, hi]` its table spans (set by calibration;
+    /// quantization needs it).
+    #[serde(default)]
+    pub table_range: Option<(f64, f64)>,
 }
 
 impl FloatDense {
@@ -110,6 +114,7 @@ pub(crate) fn dense_from_weight(
         relu: false,
         cap: None,
         smooth: None,
+        table_range: None,
     })
 }
 

@@ -7,7 +7,6 @@ use crate::error::Result;
 use crate::ir::graph::{Graph, Op, Operand};
 use crate::lower::dense::{FloatDense, FloatMlp};
 use crate::lower::smooth::expand::expand;
-use crate::lower::smooth::ramps::DEFAULT_SEGMENTS;
 use crate::lower::tabular::linear::{affine_encoding, to_codes};
 use crate::lower::tabular::prefix::{affine_prefix, check_affine, is_affine};
 use crate::quant::calibrate::quantize_codes;
@@ -80,7 +79,7 @@ pub(crate) fn lower_graph(
     folded.validate()?;
     let codes = to_codes(calibration, &offset, &step);
     let samples = (!codes.is_empty()).then_some(codes.as_slice());
-    let (proven, activations) = expand(&folded, samples, DEFAULT_SEGMENTS)?;
+    let (proven, activations) = expand(&folded, samples)?;
     let mut q = quantize_codes(&proven, samples)?;
     q.input_encoding = InputEncoding::Affine { offset, step };
     q.input_scale = 1.0;

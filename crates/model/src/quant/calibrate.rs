@@ -3,6 +3,7 @@
 
 use crate::error::{ModelError, Result};
 use crate::lower::dense::FloatMlp;
+use crate::lower::smooth::table::TableQuant;
 use crate::quant::encoding::InputEncoding;
 use crate::quant::model::{QuantizedDense, QuantizedModel, BIAS_LIMIT, DEFAULT_INPUT_RANGE};
 use crate::quant::requant::{ACT_MAX, MAX_MULTIPLIER, MULTIPLIER_SHIFT};
@@ -61,9 +62,13 @@ fn quantize_inner(
     fixed_input_range: Option<f64>,
 ) -> Result<(QuantizedModel, QuantizationInfo)> {
     mlp.validate()?;
-    if mlp.layers.iter().any(|l| l.smooth.is_some()) {
+    if mlp
+        .layers
+        .iter()
+        .any(|l| l.smooth.is_some() && l.table_range.is_none())
+    {
         return Err(ModelError::InvalidModel(
-            "a smooth activation must be rewritten into ramps before quantization".into(),
+            "a smooth activation needs its calibrated table range before quantization".into(),
         ));
     }
     let samples = calibration.filter(|s| !s.is_empty());
@@ -98,9 +103,15 @@ fn quantize_inner(
             .map(|&w| (f64::from(w) / s_w).round().clamp(-127.0, 127.0) as i8)
             .collect();
         let s_acc = s_in * s_w;
+        // a smooth hidden layer: its table's index starts at the range's low end
+        let table = match (&l.smooth, l.table_range) {
+            (Some(f), Some(range)) if li < n_hidden => Some(TableQuant::new(f, range, s_acc)?),
+            _ => None,
+        };
+        let lo = table.as_ref().map_or(0.0, |t| t.lo);
         let mut bias = Vec::with_capacity(l.n_out);
         for (i, &b) in l.bias.iter().enumerate() {
-            let q = (f64::from(b) / s_acc).round();
+            let q = ((f64::from(b) - lo) / s_acc).round();
             if !q.is_finite() || q.abs() >= BIAS_LIMIT as f64 {
                 return Err(ModelError::BiasOverflow {
                     layer: li,
@@ -112,6 +123,13 @@ fn quantize_inner(
         }
         info.weight_scales.push(s_w);
         let multiplier = match act_max.get(li) {
+            _ if table.is_some() => {
+                let t = table.as_ref().map_or(1, |t| t.multiplier);
+                s_in = table.as_ref().map_or(1.0, |t| t.out_scale);
+                info.adjusted.push(false);
+                info.activation_scales.push(s_in);
+                Some(t)
+            }
             Some(&a) if li < n_hidden => {
                 // a capped ReLU (a ramp) saturates exactly at its cap: its scale is cap/255,
                 // with the multiplier range the AIR allows
@@ -144,6 +162,7 @@ fn quantize_inner(
             groups: 1,
             conv: None,
             patch: None,
+            table: table.map(|t| t.values),
         });
     }
     let model = QuantizedModel {

@@ -74,6 +74,7 @@ mod tests {
                 groups: 1,
                 conv: None,
                 patch: None,
+                table: None,
             }],
             output_scale: 1.0,
             classifier: false,

@@ -99,7 +99,7 @@ impl fmt::Display for FidelityReport {
         for a in &self.activations {
             write!(
                 f,
-                "\n  activation after layer {}: {} as {} ramps on [{:.3}, {:.3}], fit error max {:.5}, mean {:.5}",
+                "\n  activation after layer {}: {} through a {}-entry table on [{:.3}, {:.3}], table error max {:.5}, mean {:.5}",
                 a.layer, a.function, a.segments, a.range.0, a.range.1, a.error.max, a.error.mean
             )?;
         }

@@ -66,6 +66,10 @@ pub struct QuantizedDense {
     /// `Some` for a patch layer: a cyclic correlation over planes ([`PatchGeometry`]), whose
     /// `weights` are its `out_channels` kernel rows of `n_in` cells (`groups` is 1, `conv` None).
     pub patch: Option<PatchGeometry>,
+    /// `Some` for a hidden layer whose outputs pass through an activation table: the next layer
+    /// reads `table[x]` (256 values, `|v| ≤ 255`) for each requantized output `x`. This is how
+    /// smooth activations are computed (see `glassbox_air::table`).
+    pub table: Option<Vec<i64>>,
 }
 
 /// A patch layer's sizes (see `glassbox_air::conv::PatchShape` for the operator it computes and
@@ -295,6 +299,14 @@ impl QuantizedModel {
             if let Some(patch) = &l.patch {
                 if g != 1 || l.conv.is_some() || !patch.fits(l.n_in, l.n_out) {
                     return bad(format!("layer {li} has an inconsistent patch geometry"));
+                }
+            }
+            if let Some(table) = &l.table {
+                let ok = table.len() == 256 && table.iter().all(|v| v.abs() <= 255);
+                if !ok || l.multiplier.is_none() {
+                    return bad(format!(
+                        "layer {li}'s activation table needs a hidden layer and 256 values within -255..=255"
+                    ));
                 }
             }
             if let Some(conv) = &l.conv {

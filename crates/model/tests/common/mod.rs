@@ -36,6 +36,7 @@ pub fn layers(
                     groups: 1,
                     conv: None,
                     patch: None,
+                    table: None,
                 })
                 .boxed()
         })

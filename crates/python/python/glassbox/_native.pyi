@@ -70,7 +70,7 @@ class Model:
     @property
     def fidelity(self) -> Optional[Dict[str, Any]]:
         """Agreement on the calibration samples, and ``activations``: each smooth activation's
-        ramp fit (``layer``, ``function``, ``segments``, ``range``, ``max_error``,
+        activation table (``layer``, ``function``, ``segments``, ``range``, ``max_error``,
         ``mean_error``)."""
     def run(self, x: _Batch) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
         """Integer inference: ``(outputs, labels)``."""

@@ -109,6 +109,7 @@ pub(crate) fn quantize(
                     groups: 1,
                     conv: a.conv.clone(),
                     patch: None,
+                    table: None,
                 });
             }
             Stage::MaxPool { windows, size } => {
@@ -139,6 +140,7 @@ pub(crate) fn quantize(
                     groups: windows,
                     conv: None,
                     patch: None,
+                    table: None,
                 });
             }
         }
@@ -233,6 +235,7 @@ fn quantize_patch(
             out_channels: p.out_channels,
             out_order: p.order.clone(),
         }),
+        table: None,
     };
     Ok(((layer, top), s * s_w * 65536.0 / m))
 }
@@ -248,6 +251,7 @@ fn tile(pattern: &[i8], n_in: usize, n_out: usize) -> QuantizedDense {
         groups: n_in / 4,
         conv: None,
         patch: None,
+        table: None,
     }
 }
 

@@ -7,13 +7,11 @@
 //! - **RBF**: `exp(−gamma·‖z − s_v‖²)` needs squares. A first layer of ramps
 //!   `clip((z_j − c_jk)/w_j, 0, 1)` over each feature's calibrated range gives both `z_j` and
 //!   `z_j²` as linear functions of the same ramps (slope `w_j`, and the chords of the square), so
-//!   the second layer computes `D_v = Σ_j (z_j − s_vj)²` directly, clipped to `[0, D_max]`
-//!   (`exp(−gamma·D_max) = 10⁻³`, so nothing is lost beyond). A third layer applies
-//!   `exp(−gamma·D)` to each `D_v` alone: its ramps read one input each, so it is stored
-//!   block-diagonal ([`compact_groups`]) and costs `K` weights per support vector, not
-//!   `K × 8·K` (the support vectors are padded to a power of two for that layout).
+//!   the second layer computes `D_v = Σ_j (z_j − s_vj)²` directly, and its activation table
+//!   gives `exp(−gamma·D_v)` on `[0, D_max]` (`exp(−gamma·D_max) = 10⁻³`, so nothing is lost
+//!   beyond: the table's index saturates there).
 //!
-//! The smooth activations become ramps like any other ([`crate::lower::smooth`]), and the output
+//! The smooth activations are activation tables like any other ([`crate::lower::smooth`]), and the output
 //! layer is the decision `Σ_v coef_v·K_v + rho`: `[d]` for a regressor, `[d, 0]` for two classes
 //! (onnxruntime's label is class 0 exactly when `d > 0`), and for more classes a step layer over
 //! the class pairs and a vote count, as for the linear kernel.
@@ -24,7 +22,6 @@ use crate::ir::svm::{Kernel, SvmModel};
 use crate::ir::unary::Unary;
 use crate::lower::dense::{FloatDense, FloatMlp};
 use crate::lower::smooth::expand::{expand, ActivationFidelity};
-use crate::lower::smooth::ramps::DEFAULT_SEGMENTS;
 use crate::lower::smooth::scalar::ScalarFn;
 use crate::lower::tabular::linear::{affine_encoding, to_codes};
 use crate::lower::tabular::prefix::AffinePrefix;
@@ -34,9 +31,8 @@ use crate::quant::compact::compact_groups;
 use crate::quant::encoding::InputEncoding;
 use crate::quant::model::QuantizedModel;
 
-/// Ramps per feature for the RBF's squares and per support vector for its `exp` (on
-/// `[0, D_max]`), for classifiers: the cells of a sample grow with `support vectors × this`, the
-/// RBF's main cost, and 8 keep the label (see the fixtures' agreement).
+/// Ramps per feature for the RBF's squares, for classifiers (8 keep the label, see the
+/// fixtures' agreement).
 const RBF_SEGMENTS: usize = 8;
 /// The same for regressors, whose score carries every error (16 measured: 8 % of the target's
 /// mean deviation on diabetes, against 28 % with 8).
@@ -62,11 +58,7 @@ pub(crate) fn lower_kernel_svm(
     // z as a function of the codes u: z = A·(offset + step⊙u) + c
     let over_codes = prefix.over_codes(&offset, &step);
     let codes = to_codes(calibration, &offset, &step);
-    let n_sv = match m.kernel {
-        // padded to a power of two for the block-diagonal exp layer
-        Kernel::Rbf { .. } => m.n_sv().next_power_of_two(),
-        _ => m.n_sv(),
-    };
+    let n_sv = m.n_sv();
     let mut layers = match m.kernel {
         Kernel::Rbf { gamma } => {
             let zs: Vec<Vec<f64>> = codes.iter().map(|u| over_codes.apply(u)).collect();
@@ -99,11 +91,7 @@ pub(crate) fn lower_kernel_svm(
     };
     mlp.validate()?;
     let samples = (!codes.is_empty()).then_some(codes.as_slice());
-    let segments = match m.kernel {
-        Kernel::Rbf { .. } => rbf_segments,
-        _ => DEFAULT_SEGMENTS,
-    };
-    let (proven, reports) = expand(&mlp, samples, segments)?;
+    let (proven, reports) = expand(&mlp, samples)?;
     let mut q = quantize_codes(&proven, samples)?;
     compact_groups(&mut q);
     q.input_encoding = InputEncoding::Affine { offset, step };
@@ -138,6 +126,7 @@ fn head(
         relu: false,
         cap: None,
         smooth: None,
+        table_range: None,
     };
     if m.is_regressor() {
         return Ok(vec![plain(1, rows, rho)]);
@@ -190,6 +179,7 @@ fn head(
         relu: false,
         cap: None,
         smooth: None,
+        table_range: None,
     };
     Ok(vec![step, votes])
 }
@@ -223,5 +213,6 @@ fn dot_layer(m: &SvmModel, z: &AffinePrefix, gamma: f32, coef0: f32, f: ScalarFn
         relu: false,
         cap: None,
         smooth: Some(f),
+        table_range: None,
     }
 }

@@ -56,6 +56,7 @@ pub(crate) fn lower_linear(
             groups: 1,
             conv: None,
             patch: None,
+            table: None,
         }],
         output_scale: layer.scale,
         classifier: l.classes.is_some(),

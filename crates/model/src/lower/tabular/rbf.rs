@@ -1,6 +1,6 @@
 //! The RBF kernel's two hidden layers (see [`super::kernel`]): ramps of every feature, which
-//! give both `z_j` and `z_j²` linearly, then the distances `D_v = ‖z − s_v‖²` clipped where
-//! `exp(−gamma·D)` is `10⁻³`, then `exp(−gamma·D)` per support vector.
+//! give both `z_j` and `z_j²` linearly, then the distances `D_v = ‖z − s_v‖²` through the
+//! activation table of `exp(−gamma·D)` on `[0, D_max]` (`exp(−gamma·D_max) = 10⁻³`).
 
 use crate::ir::graph::{Op, Operand};
 use crate::ir::svm::SvmModel;
@@ -9,8 +9,8 @@ use crate::lower::dense::FloatDense;
 use crate::lower::smooth::scalar::ScalarFn;
 use crate::lower::tabular::prefix::AffinePrefix;
 
-/// The RBF's three hidden layers: ramps of every `z_j`, the clipped distances `D_v`, then
-/// `exp(−gamma·D)` per support vector.
+/// The RBF's two hidden layers: ramps of every `z_j`, then the distances `D_v` through the table
+/// of `exp(−gamma·D)`.
 pub(crate) fn rbf_layers(
     m: &SvmModel,
     z: &AffinePrefix,
@@ -55,8 +55,9 @@ pub(crate) fn rbf_layers(
         relu: true,
         cap: Some(1.0),
         smooth: None,
+        table_range: None,
     };
-    let padded = m.n_sv().next_power_of_two();
+    let padded = m.n_sv();
     let mut weights = Vec::with_capacity(padded * n_z * k);
     let mut bias = Vec::with_capacity(padded);
     let mut d_max = 0f64;
@@ -82,23 +83,11 @@ pub(crate) fn rbf_layers(
             d_max = d_max.max(d);
         }
     }
-    // padding vectors: D = 0, read by nothing
-    weights.resize(padded * n_z * k, 0.0);
-    bias.resize(padded, 0.0);
     let cutoff = 1000f64.ln() / gamma.max(f64::MIN_POSITIVE);
     let d_cap = if d_max > 0.0 {
         d_max.min(cutoff)
     } else {
         cutoff
-    };
-    let distances = FloatDense {
-        n_in: n_z * k,
-        n_out: padded,
-        weights,
-        bias,
-        relu: true,
-        cap: Some(d_cap as f32),
-        smooth: None,
     };
     let exp = ScalarFn::from_ops(
         vec![
@@ -108,15 +97,14 @@ pub(crate) fn rbf_layers(
         vec![-(gamma as f32)],
     );
     let kernels = FloatDense {
-        n_in: padded,
+        n_in: n_z * k,
         n_out: padded,
-        weights: (0..padded * padded)
-            .map(|i| if i / padded == i % padded { 1.0 } else { 0.0 })
-            .collect(),
-        bias: vec![0.0; padded],
+        weights,
+        bias,
         relu: false,
         cap: None,
         smooth: Some(exp),
+        table_range: Some((0.0, d_cap)),
     };
-    vec![ramps, distances, kernels]
+    vec![ramps, kernels]
 }

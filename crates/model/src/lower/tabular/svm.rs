@@ -141,6 +141,7 @@ fn dense(
         groups: 1,
         conv: None,
         patch: None,
+        table: None,
     }
 }
 

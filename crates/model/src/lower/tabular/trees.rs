@@ -217,6 +217,7 @@ pub(crate) fn lower_trees_over(
                 groups: 1,
                 conv: None,
                 patch: None,
+                table: None,
             },
             QuantizedDense {
                 n_in: n_bits,
@@ -227,6 +228,7 @@ pub(crate) fn lower_trees_over(
                 groups,
                 conv: None,
                 patch: None,
+                table: None,
             },
             QuantizedDense {
                 n_in: n_leaves,
@@ -237,6 +239,7 @@ pub(crate) fn lower_trees_over(
                 groups: 1,
                 conv: None,
                 patch: None,
+                table: None,
             },
         ],
         output_scale: s / 255.0,
