@@ -12,17 +12,19 @@
 //!   for windows outside the pooled image.
 //! - **AveragePool 2×2/2**: the same window order and one layer summing each window (`÷ 4`,
 //!   exact), zero outside.
-//! - **Stride 2**: the stride-1 correlation in window order and one layer that keeps each
-//!   window's first cell (`(2y, 2x)`), zero outside. (The same stride-2 outputs as a correlation
-//!   over the four phase planes would need the input split into phases first: a layer of its
-//!   own for the model's input, and one plane per phase and channel.)
+//! - **a stride-2 convolution next**: the same, with the outputs (or the pooled windows) in
+//!   phase order ([`boxes::grid_cell`]: each box as its four half-size phase planes). The
+//!   stride-2 convolution is then one patch layer over `4·C` phase planes writing half-size
+//!   boxes ([`boxes::phase_kernel_rows`]), which a pool may follow like any convolution.
+//! - **stride 2 on the model's input** (not in phases): the stride-1 correlation in window order
+//!   and one layer that keeps each window's first cell (`(2y, 2x)`), zero outside.
 //! - **another convolution**: natural order, then a mask layer (one activation per group) that
 //!   zeroes the spare cells, which the convolution filled with `relu(b + …)`.
 //! - **the head**: natural order; the first dense layer reads the image's cells only and folds
 //!   a global average pool into its weights ([`head`]).
 //!
-//! Anything else (other strides or pools, a pool after a stride-2 convolution, skips) returns
-//! `None`, and the general lowering takes the graph.
+//! Anything else (other strides or pools, a pool after a stride-2 convolution of the input,
+//! skips) returns `None`, and the general lowering takes the graph.
 
 mod boxes;
 mod chain;
@@ -33,7 +35,9 @@ mod tests;
 use crate::error::Result;
 use crate::exec::conv::output_dim;
 use crate::ir::graph::{Graph, Op};
-use crate::lower::convnet::patches::boxes::{kernel_rows, window_mask, window_order, Image};
+use crate::lower::convnet::patches::boxes::{
+    grid_order, kernel_rows, phase_kernel_rows, window_mask, window_order, Image,
+};
 use crate::lower::convnet::patches::chain::Chain;
 use crate::lower::convnet::patches::head::dense_head;
 use crate::lower::convnet::stages::{Act, PatchStage, Stage, MAX_ACTIVATIONS};
@@ -59,6 +63,7 @@ pub(crate) fn patch_stages(graph: &Graph) -> Result<Option<Vec<Stage>>> {
             bh,
             bw,
             clean: true,
+            phased: false,
         };
         match walk(&chain, img)? {
             Walk::Done(stages) => return Ok(Some(stages)),
@@ -84,7 +89,7 @@ enum Walk {
 enum Post {
     MaxPool,
     AvgPool,
-    /// The convolution has stride 2: keep every other output.
+    /// The convolution has stride 2 on unphased input: keep every other output.
     Subsample,
     /// Nothing: another convolution or the head.
     None,
@@ -116,11 +121,27 @@ fn walk(chain: &Chain<'_>, mut img: Image) -> Result<Walk> {
             Some(Op::MaxPool { .. } | Op::AveragePool { .. }) => return Ok(Walk::No),
             _ => Post::None,
         };
+        // a stride-2 convolution reads phase planes if the layer before wrote them
+        let phase_in = *strides == [2, 2] && img.phased;
         let post = match (strides, pool) {
             ([1, 1], p) => p,
+            ([2, 2], p) if phase_in => p,
             ([2, 2], Post::None) => Post::Subsample,
             _ => return Ok(Walk::No),
         };
+        // the outputs go to phase planes if a stride-2 convolution reads them next
+        let skip = if matches!(post, Post::MaxPool | Post::AvgPool) {
+            3
+        } else {
+            2
+        };
+        let phase_out = matches!(
+            chain.op(k + skip),
+            Some(Op::Conv {
+                strides: [2, 2],
+                ..
+            })
+        );
         let consts = chain.consts(k);
         let (Some(Op::Relu), Some(weight)) = (chain.op(k + 1), consts.first()) else {
             return Ok(Walk::No);
@@ -150,7 +171,8 @@ fn walk(chain: &Chain<'_>, mut img: Image) -> Result<Walk> {
         }
         // reads above/left of the image wrap to the box's last rows/columns, reads below/right
         // land in the spare ones; the outputs must fit too, and windows need two cells a side
-        let least = if post == Post::None { 1 } else { 2 };
+        // of the output box (half the input box for phase planes)
+        let least = if post == Post::None { 1 } else { 2 } << u32::from(phase_in);
         let need_h = (img.h + pt.max(pb)).max(ho).max(least);
         let need_w = (img.w + pl.max(pr)).max(wo).max(least);
         if need_h > img.bh || need_w > img.bw {
@@ -158,7 +180,14 @@ fn walk(chain: &Chain<'_>, mut img: Image) -> Result<Walk> {
             return Ok(Walk::Grow(grow(need_h), grow(need_w)));
         }
         let plane = img.plane();
-        if m * plane > MAX_ACTIVATIONS {
+        // the output box, and the stride-1 output grid it holds
+        let (boxes, ho, wo) = if phase_in {
+            ((img.bh / 2, img.bw / 2), ho.div_ceil(2), wo.div_ceil(2))
+        } else {
+            ((img.bh, img.bw), ho, wo)
+        };
+        let out_plane = boxes.0 * boxes.1;
+        if m * out_plane > MAX_ACTIVATIONS {
             return Ok(Walk::No);
         }
         let bias = (0..m)
@@ -170,20 +199,24 @@ fn walk(chain: &Chain<'_>, mut img: Image) -> Result<Walk> {
             })
             .collect();
         let order = if post == Post::None {
-            (0..(m * plane) as u32).collect()
+            grid_order(m, boxes, phase_out)
         } else {
-            window_order(m, img.bh, img.bw)
+            window_order(m, boxes, phase_out)
+        };
+        let (planes, kernel) = if phase_in {
+            (4 * img.c, phase_kernel_rows(weight, pt, pl, img.bw, plane))
+        } else {
+            (img.c, kernel_rows(weight, pt, pl, img.bw, plane))
         };
         stages.push(Stage::Patch(PatchStage {
-            planes: img.c,
-            plane,
+            planes,
+            plane: out_plane,
             out_channels: m,
-            kernel: kernel_rows(weight, pt, pl, img.bw, plane),
+            kernel,
             bias,
             act: Act::Relu,
             order,
         }));
-        let boxes = (img.bh, img.bw);
         let (h, w) = match post {
             Post::MaxPool | Post::AvgPool => (ho / 2, wo / 2),
             Post::Subsample => (ho.div_ceil(2), wo.div_ceil(2)),
@@ -196,7 +229,7 @@ fn walk(chain: &Chain<'_>, mut img: Image) -> Result<Walk> {
                     windows: m * plane / 4,
                     size: 4,
                 });
-                let mask = window_mask(m, boxes, (h, w), &[1.0; 2]);
+                let mask = window_mask(m, boxes, (h, w), &[1.0; 2], phase_out);
                 stages.push(Stage::AvgPool {
                     size: 2,
                     divisor: 1,
@@ -204,7 +237,7 @@ fn walk(chain: &Chain<'_>, mut img: Image) -> Result<Walk> {
                 });
             }
             Post::AvgPool => {
-                let mask = window_mask(m, boxes, (h, w), &[1.0; 4]);
+                let mask = window_mask(m, boxes, (h, w), &[1.0; 4], phase_out);
                 stages.push(Stage::AvgPool {
                     size: 4,
                     divisor: 4,
@@ -212,7 +245,7 @@ fn walk(chain: &Chain<'_>, mut img: Image) -> Result<Walk> {
                 });
             }
             Post::Subsample => {
-                let mask = window_mask(m, boxes, (h, w), &[1.0, 0.0, 0.0, 0.0]);
+                let mask = window_mask(m, boxes, (h, w), &[1.0, 0.0, 0.0, 0.0], phase_out);
                 stages.push(Stage::AvgPool {
                     size: 4,
                     divisor: 1,
@@ -226,19 +259,16 @@ fn walk(chain: &Chain<'_>, mut img: Image) -> Result<Walk> {
             c: m,
             h,
             w,
-            bh: if halved { img.bh / 2 } else { img.bh },
-            bw: if halved { img.bw / 2 } else { img.bw },
+            bh: if halved { boxes.0 / 2 } else { boxes.0 },
+            bw: if halved { boxes.1 / 2 } else { boxes.1 },
             clean: halved,
+            phased: phase_out,
         };
         if h == 0 || w == 0 {
             return Ok(Walk::No);
         }
-        level += u32::from(halved);
-        k += if matches!(post, Post::MaxPool | Post::AvgPool) {
-            3
-        } else {
-            2
-        };
+        level += u32::from(halved) + u32::from(phase_in);
+        k += skip;
     }
     if k == 0 {
         return Ok(Walk::No);

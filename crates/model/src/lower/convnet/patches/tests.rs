@@ -198,7 +198,31 @@ fn unpooled_and_average_pooled_convolutions_are_patch_layers() {
 }
 
 #[test]
-fn a_pool_after_a_stride_two_convolution_is_left_to_the_general_lowering() {
+fn stride_two_convolutions_after_a_layer_read_its_phase_planes() {
+    // conv → stride 2 (phases after a mask) → max pool → stride 2 (phases after the pool)
+    let mut n = net();
+    n.conv(1, 2, 3, 1, [1; 4])
+        .conv(2, 3, 5, 2, [2, 1, 2, 2])
+        .pool(true)
+        .conv(3, 2, 3, 2, [1; 4])
+        .head(2 * 2);
+    let stages = assert_patch_path(&n.graph(vec![1, 1, 13, 11]));
+    // no stride-1 correlation is subsampled: the phase layers write half boxes directly
+    assert!(!stages
+        .iter()
+        .any(|s| matches!(s, Stage::AvgPool { mask, size: 4, .. } if mask[1] == 0.0)));
+    let planes: Vec<usize> = stages
+        .iter()
+        .filter_map(|s| match s {
+            Stage::Patch(p) => Some(p.planes),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(planes, [1, 8, 12]);
+}
+
+#[test]
+fn a_pool_after_a_stride_two_convolution_of_the_input_is_left_to_the_general_lowering() {
     let mut n = net();
     n.conv(1, 2, 3, 2, [1; 4]).pool(true).head(2 * 3 * 3);
     assert!(patch_stages(&n.graph(vec![1, 1, 13, 13]))
