@@ -80,7 +80,8 @@ fn proves_and_rejects_a_changed_output(name: &str) {
 
 #[test]
 fn strided_convolutions_and_a_global_average_pool_are_patch_layers() {
-    // conv, keep (stride 2), conv, keep, conv, mask-free head (the pool folds into the Gemm)
+    // conv, keep every other output (stride 2 on the input), conv over the phase planes, mask,
+    // conv, Gemm (the global average pool folds into it)
     agrees_with_onnxruntime("cnn_stride2_digits28", &[0, 2, 4]);
 }
 
