@@ -1,0 +1,283 @@
+//! Convolutional chains as patch layers: `(Conv → Relu → [MaxPool 2×2/2 | AveragePool 2×2/2])+
+//! → [GlobalAveragePool] → Flatten → (Gemm → Relu)* → Gemm`, convolutions of stride 1 or 2 with
+//! any kernel and padding: LeNet-5 and most small image classifiers people export.
+//!
+//! Each image lives in a power-of-two box ([`boxes::Image`]; `glassbox_air::conv::PatchShape`)
+//! large enough for every later padding, so a convolution is one patch layer whose kernel is
+//! stored once. What follows the convolution decides its output order and the block-diagonal
+//! layers after it, each of which leaves the next image in half-size boxes with zero spare cells
+//! (the next convolution's padding):
+//! - **MaxPool 2×2/2**: each 2×2 window's four cells consecutive (bits `[dx, dy, px, py, o]` of
+//!   the row), the usual tournament, then a layer that adds each window's pair and writes zero
+//!   for windows outside the pooled image.
+//! - **AveragePool 2×2/2**: the same window order and one layer summing each window (`÷ 4`,
+//!   exact), zero outside.
+//! - **a stride-2 convolution next**: the same, with the outputs (or the pooled windows) in
+//!   phase order ([`boxes::grid_cell`]: each box as its four half-size phase planes). The
+//!   stride-2 convolution is then one patch layer over `4·C` phase planes writing half-size
+//!   boxes ([`boxes::phase_kernel_rows`]), which a pool may follow like any convolution.
+//! - **stride 2 on the model's input** (not in phases): the stride-1 correlation in window order
+//!   and one layer that keeps each window's first cell (`(2y, 2x)`), zero outside.
+//! - **another convolution**: natural order, then a mask layer (one activation per group) that
+//!   zeroes the spare cells, which the convolution filled with `relu(b + …)`.
+//! - **the head**: natural order; the first dense layer reads the image's cells only and folds
+//!   a global average pool into its weights ([`head`]).
+//!
+//! Anything else (other strides or pools, a pool after a stride-2 convolution of the input,
+//! skips) returns `None`, and the general lowering takes the graph.
+
+mod boxes;
+mod chain;
+mod head;
+#[cfg(test)]
+mod tests;
+
+use crate::error::Result;
+use crate::exec::conv::output_dim;
+use crate::ir::graph::{Graph, Op};
+use crate::lower::convnet::patches::boxes::{
+    grid_order, kernel_rows, phase_kernel_rows, window_mask, window_order, Image,
+};
+use crate::lower::convnet::patches::chain::Chain;
+use crate::lower::convnet::patches::head::dense_head;
+use crate::lower::convnet::stages::{Act, PatchStage, Stage, MAX_ACTIVATIONS};
+
+/// The float stages of `graph` as patch layers, or `None` if it is not such a chain or its
+/// boxes do not fit the proof's layer width.
+pub(crate) fn patch_stages(graph: &Graph) -> Result<Option<Vec<Stage>>> {
+    let [c, h, w] = match graph.input_shape.as_slice() {
+        [1, c, h, w] => [*c, *h, *w],
+        _ => return Ok(None),
+    };
+    let Some(chain) = Chain::new(graph).filter(|_| !graph.binary_head) else {
+        return Ok(None);
+    };
+    // the input's box: as small as the first convolution allows, then grown until every later
+    // (halved) box holds its image and padding
+    let (mut bh, mut bw) = (1, 1);
+    for _ in 0..16 {
+        let img = Image {
+            c,
+            h,
+            w,
+            bh,
+            bw,
+            clean: true,
+            phased: false,
+        };
+        match walk(&chain, img)? {
+            Walk::Done(stages) => return Ok(Some(stages)),
+            Walk::Grow(gh, gw) => (bh, bw) = (bh.max(gh), bw.max(gw)),
+            Walk::No => return Ok(None),
+        }
+    }
+    Ok(None)
+}
+
+/// The outcome of lowering a chain with a given input box.
+enum Walk {
+    /// The stages.
+    Done(Vec<Stage>),
+    /// The input box must be at least this large.
+    Grow(usize, usize),
+    /// Not a chain of the patch path.
+    No,
+}
+
+/// What follows a convolution and its ReLU.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Post {
+    MaxPool,
+    AvgPool,
+    /// The convolution has stride 2 on unphased input: keep every other output.
+    Subsample,
+    /// Nothing: another convolution or the head.
+    None,
+}
+
+/// The stages of `chain` with the input in boxes of `img`.
+fn walk(chain: &Chain<'_>, mut img: Image) -> Result<Walk> {
+    let mut stages = vec![Stage::Boxed {
+        height: img.h,
+        width: img.w,
+        box_h: img.bh,
+        box_w: img.bw,
+    }];
+    let mut level = 0u32;
+    let mut k = 0;
+    while let Some(Op::Conv { strides, pads }) = chain.op(k) {
+        let pool = match chain.op(k + 2) {
+            Some(Op::MaxPool {
+                kernel: [2, 2],
+                strides: [2, 2],
+                pads: [0, 0, 0, 0],
+            }) => Post::MaxPool,
+            Some(Op::AveragePool {
+                kernel: [2, 2],
+                strides: [2, 2],
+                pads: [0, 0, 0, 0],
+                ..
+            }) => Post::AvgPool,
+            Some(Op::MaxPool { .. } | Op::AveragePool { .. }) => return Ok(Walk::No),
+            _ => Post::None,
+        };
+        // a stride-2 convolution reads phase planes if the layer before wrote them
+        let phase_in = *strides == [2, 2] && img.phased;
+        let post = match (strides, pool) {
+            ([1, 1], p) => p,
+            ([2, 2], p) if phase_in => p,
+            ([2, 2], Post::None) => Post::Subsample,
+            _ => return Ok(Walk::No),
+        };
+        // the outputs go to phase planes if a stride-2 convolution reads them next
+        let skip = if matches!(post, Post::MaxPool | Post::AvgPool) {
+            3
+        } else {
+            2
+        };
+        let phase_out = matches!(
+            chain.op(k + skip),
+            Some(Op::Conv {
+                strides: [2, 2],
+                ..
+            })
+        );
+        let consts = chain.consts(k);
+        let (Some(Op::Relu), Some(weight)) = (chain.op(k + 1), consts.first()) else {
+            return Ok(Walk::No);
+        };
+        let [m, wc, kh, kw] = match weight.shape.as_slice() {
+            [m, wc, kh, kw] => [*m, *wc, *kh, *kw],
+            _ => return Ok(Walk::No),
+        };
+        let [pt, pl, pb, pr] = *pads;
+        // the stride-1 outputs (a stride-2 convolution keeps every other one)
+        let (Some(ho), Some(wo)) = (
+            output_dim(img.h, kh, 1, pt, pb),
+            output_dim(img.w, kw, 1, pl, pr),
+        ) else {
+            return Ok(Walk::No);
+        };
+        if wc != img.c {
+            return Ok(Walk::No);
+        }
+        if !img.clean {
+            stages.push(Stage::AvgPool {
+                size: 1,
+                divisor: 1,
+                mask: img.inside_mask(),
+            });
+            img.clean = true;
+        }
+        // reads above/left of the image wrap to the box's last rows/columns, reads below/right
+        // land in the spare ones; the outputs must fit too, and windows need two cells a side
+        // of the output box (half the input box for phase planes)
+        let least = if post == Post::None { 1 } else { 2 } << u32::from(phase_in);
+        let need_h = (img.h + pt.max(pb)).max(ho).max(least);
+        let need_w = (img.w + pl.max(pr)).max(wo).max(least);
+        if need_h > img.bh || need_w > img.bw {
+            let grow = |n: usize| n.next_power_of_two() << level;
+            return Ok(Walk::Grow(grow(need_h), grow(need_w)));
+        }
+        let plane = img.plane();
+        // the output box, and the stride-1 output grid it holds
+        let (boxes, ho, wo) = if phase_in {
+            ((img.bh / 2, img.bw / 2), ho.div_ceil(2), wo.div_ceil(2))
+        } else {
+            ((img.bh, img.bw), ho, wo)
+        };
+        let out_plane = boxes.0 * boxes.1;
+        if m * out_plane > MAX_ACTIVATIONS {
+            return Ok(Walk::No);
+        }
+        let bias = (0..m)
+            .map(|o| {
+                consts
+                    .get(1)
+                    .and_then(|t| t.data.get(o))
+                    .map_or(0.0, |&v| f64::from(v))
+            })
+            .collect();
+        let order = if post == Post::None {
+            grid_order(m, boxes, phase_out)
+        } else {
+            window_order(m, boxes, phase_out)
+        };
+        let (planes, kernel) = if phase_in {
+            (4 * img.c, phase_kernel_rows(weight, pt, pl, img.bw, plane))
+        } else {
+            (img.c, kernel_rows(weight, pt, pl, img.bw, plane))
+        };
+        stages.push(Stage::Patch(PatchStage {
+            planes,
+            plane: out_plane,
+            out_channels: m,
+            kernel,
+            bias,
+            act: Act::Relu,
+            order,
+        }));
+        let (h, w) = match post {
+            Post::MaxPool | Post::AvgPool => (ho / 2, wo / 2),
+            Post::Subsample => (ho.div_ceil(2), wo.div_ceil(2)),
+            Post::None => (ho, wo),
+        };
+        match post {
+            Post::MaxPool => {
+                // a tournament per window, then each window's pair added (zero outside)
+                stages.push(Stage::MaxPool {
+                    windows: m * plane / 4,
+                    size: 4,
+                });
+                let mask = window_mask(m, boxes, (h, w), &[1.0; 2], phase_out);
+                stages.push(Stage::AvgPool {
+                    size: 2,
+                    divisor: 1,
+                    mask,
+                });
+            }
+            Post::AvgPool => {
+                let mask = window_mask(m, boxes, (h, w), &[1.0; 4], phase_out);
+                stages.push(Stage::AvgPool {
+                    size: 4,
+                    divisor: 4,
+                    mask,
+                });
+            }
+            Post::Subsample => {
+                let mask = window_mask(m, boxes, (h, w), &[1.0, 0.0, 0.0, 0.0], phase_out);
+                stages.push(Stage::AvgPool {
+                    size: 4,
+                    divisor: 1,
+                    mask,
+                });
+            }
+            Post::None => {}
+        }
+        let halved = post != Post::None;
+        img = Image {
+            c: m,
+            h,
+            w,
+            bh: if halved { boxes.0 / 2 } else { boxes.0 },
+            bw: if halved { boxes.1 / 2 } else { boxes.1 },
+            clean: halved,
+            phased: phase_out,
+        };
+        if h == 0 || w == 0 {
+            return Ok(Walk::No);
+        }
+        level += u32::from(halved) + u32::from(phase_in);
+        k += skip;
+    }
+    if k == 0 {
+        return Ok(Walk::No);
+    }
+    Ok(match dense_head(chain, k, img)? {
+        Some(head) => {
+            stages.extend(head);
+            Walk::Done(stages)
+        }
+        None => Walk::No,
+    })
+}

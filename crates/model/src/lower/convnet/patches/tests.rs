@@ -1,0 +1,231 @@
+//! Patch-path tests: strided, unpooled and average-pooled chains on images whose sides are not
+//! powers of two lower to patch layers that compute what the float graph computes.
+
+use super::patch_stages;
+use crate::ir::graph::{Graph, Node, Op, Operand, Tensor};
+use crate::lower::convnet::lower_graph;
+use crate::lower::convnet::stages::{forward, Stage};
+
+/// Seeded values in `[-0.5, 0.5)`.
+fn tensor(shape: Vec<usize>, seed: u64) -> Tensor {
+    let n = shape.iter().product();
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    let data = (0..n)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+        })
+        .collect();
+    Tensor::new(shape, data).unwrap()
+}
+
+/// A graph under construction: each node reads the previous value.
+struct Net {
+    nodes: Vec<Node>,
+    consts: Vec<Tensor>,
+}
+
+impl Net {
+    fn push(&mut self, op: Op, consts: Vec<Tensor>) -> &mut Self {
+        let k = self.nodes.len();
+        let mut inputs = vec![Operand::Value(k)];
+        for t in consts {
+            inputs.push(Operand::Const(self.consts.len()));
+            self.consts.push(t);
+        }
+        self.nodes.push(Node {
+            name: format!("n{k}"),
+            op_type: op.name().into(),
+            op,
+            inputs,
+        });
+        self
+    }
+
+    /// `Conv(c → m, k×k, stride, pad)` and its Relu.
+    fn conv(&mut self, c: usize, m: usize, k: usize, stride: usize, pads: [usize; 4]) -> &mut Self {
+        let seed = self.consts.len() as u64;
+        let op = Op::Conv {
+            strides: [stride; 2],
+            pads,
+        };
+        self.push(
+            op,
+            vec![tensor(vec![m, c, k, k], seed), tensor(vec![m], seed + 1)],
+        )
+        .push(Op::Relu, vec![])
+    }
+
+    fn pool(&mut self, max: bool) -> &mut Self {
+        let op = if max {
+            Op::MaxPool {
+                kernel: [2, 2],
+                strides: [2, 2],
+                pads: [0; 4],
+            }
+        } else {
+            Op::AveragePool {
+                kernel: [2, 2],
+                strides: [2, 2],
+                pads: [0; 4],
+                count_include_pad: false,
+            }
+        };
+        self.push(op, vec![])
+    }
+
+    /// Flatten and `Gemm(n → 3)`.
+    fn head(&mut self, n: usize) -> &mut Self {
+        let seed = self.consts.len() as u64;
+        let gemm = Op::Gemm {
+            alpha: 1.0,
+            beta: 1.0,
+            trans_a: false,
+            trans_b: true,
+        };
+        self.push(Op::Flatten { axis: 1 }, vec![]).push(
+            gemm,
+            vec![tensor(vec![3, n], seed), tensor(vec![3], seed + 1)],
+        )
+    }
+
+    fn graph(&self, input_shape: Vec<usize>) -> Graph {
+        let n = self.nodes.len();
+        Graph {
+            name: "t".into(),
+            input_name: "x".into(),
+            input_len: input_shape.iter().product(),
+            input_shape,
+            constants: self.consts.clone(),
+            nodes: self.nodes.clone(),
+            output_name: "y".into(),
+            output: n,
+            logits: n,
+            classifier: false,
+            binary_head: false,
+        }
+    }
+}
+
+fn net() -> Net {
+    Net {
+        nodes: Vec::new(),
+        consts: Vec::new(),
+    }
+}
+
+/// Lowers `g` to patch stages, checks them against the float graph on seeded inputs in
+/// `[0, 1)`, and returns them.
+fn assert_patch_path(g: &Graph) -> Vec<Stage> {
+    let stages = patch_stages(g).unwrap().expect("a patch-path chain");
+    for seed in 0..4 {
+        let x: Vec<f32> = tensor(vec![g.input_len], 900 + seed)
+            .data
+            .iter()
+            .map(|v| v + 0.5)
+            .collect();
+        let want = g.run_f32(&x).unwrap();
+        let xs: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
+        let got = forward(&stages, &xs).pop().unwrap();
+        assert_eq!(got.len(), want.len());
+        for (a, b) in got.iter().zip(&want) {
+            assert!((a - f64::from(*b)).abs() < 1e-4, "{a} vs {b}");
+        }
+    }
+    stages
+}
+
+fn patches(stages: &[Stage]) -> usize {
+    stages
+        .iter()
+        .filter(|s| matches!(s, Stage::Patch(_)))
+        .count()
+}
+
+#[test]
+fn stride_two_convolutions_and_a_global_average_pool_are_patch_layers() {
+    // 13×13 → 7×7 → 4×4, then the mean of each of 4 channels
+    let mut n = net();
+    n.conv(1, 3, 3, 2, [1; 4])
+        .conv(3, 4, 3, 2, [1; 4])
+        .push(Op::GlobalAveragePool, vec![])
+        .head(4);
+    let stages = assert_patch_path(&n.graph(vec![1, 1, 13, 13]));
+    assert_eq!(patches(&stages), 2);
+    // a 7×7 kernel, stride 2, uneven padding, on two channels of 9×10
+    let mut n = net();
+    n.conv(2, 3, 7, 2, [3, 2, 1, 3]).head(3 * 4 * 5);
+    assert_patch_path(&n.graph(vec![1, 2, 9, 10]));
+}
+
+#[test]
+fn unpooled_and_average_pooled_convolutions_are_patch_layers() {
+    // 14×14 → conv 5×5 pad 2 → avg pool → 7×7 → conv pad 1 → conv pad 0 (5×5) → max pool → 2×2
+    let mut n = net();
+    n.conv(1, 2, 5, 1, [2; 4])
+        .pool(false)
+        .conv(2, 3, 3, 1, [1; 4])
+        .conv(3, 2, 3, 1, [0; 4])
+        .pool(true)
+        .head(2 * 2 * 2);
+    let g = n.graph(vec![1, 1, 14, 14]);
+    let stages = assert_patch_path(&g);
+    assert_eq!(patches(&stages), 3);
+    // the unpooled convolution's spare cells are cleared before the next one reads them
+    assert!(stages
+        .iter()
+        .any(|s| matches!(s, Stage::AvgPool { size: 1, .. })));
+    // and the quantized model keeps them as patch layers
+    let calib: Vec<Vec<f32>> = (0..4)
+        .map(|s| {
+            tensor(vec![196], 40 + s)
+                .data
+                .iter()
+                .map(|v| v + 0.5)
+                .collect()
+        })
+        .collect();
+    let (q, _) = lower_graph(&g, Some(&calib)).unwrap().unwrap();
+    assert_eq!(q.layers.iter().filter(|l| l.patch.is_some()).count(), 3);
+    // a convolution straight into the head, on a box grown for the second one's padding
+    let mut n = net();
+    n.conv(1, 2, 3, 1, [0; 4])
+        .conv(2, 2, 3, 1, [5; 4])
+        .head(2 * 12 * 12);
+    assert_patch_path(&n.graph(vec![1, 1, 6, 6]));
+}
+
+#[test]
+fn stride_two_convolutions_after_a_layer_read_its_phase_planes() {
+    // conv → stride 2 (phases after a mask) → max pool → stride 2 (phases after the pool)
+    let mut n = net();
+    n.conv(1, 2, 3, 1, [1; 4])
+        .conv(2, 3, 5, 2, [2, 1, 2, 2])
+        .pool(true)
+        .conv(3, 2, 3, 2, [1; 4])
+        .head(2 * 2);
+    let stages = assert_patch_path(&n.graph(vec![1, 1, 13, 11]));
+    // no stride-1 correlation is subsampled: the phase layers write half boxes directly
+    assert!(!stages
+        .iter()
+        .any(|s| matches!(s, Stage::AvgPool { mask, size: 4, .. } if mask[1] == 0.0)));
+    let planes: Vec<usize> = stages
+        .iter()
+        .filter_map(|s| match s {
+            Stage::Patch(p) => Some(p.planes),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(planes, [1, 8, 12]);
+}
+
+#[test]
+fn a_pool_after_a_stride_two_convolution_of_the_input_is_left_to_the_general_lowering() {
+    let mut n = net();
+    n.conv(1, 2, 3, 2, [1; 4]).pool(true).head(2 * 3 * 3);
+    assert!(patch_stages(&n.graph(vec![1, 1, 13, 13]))
+        .unwrap()
+        .is_none());
+}

@@ -1,0 +1,102 @@
+//! Patch-path CNNs beyond LeNet on 28×28 digits (fixtures/cnn_stride2_digits28.onnx: stride-2
+//! convolutions, an unpooled convolution and a global average pool; fixtures/
+//! cnn_avgpool_digits28.onnx: an average pool, two convolutions without a pool between them and
+//! a max pool): every convolution compiles to a patch layer, the integer labels agree with
+//! onnxruntime's on the stored test samples, and a proof of one inference verifies with the
+//! reference outputs while a proof of a changed output is rejected.
+
+use glassbox_air::SecurityLevel;
+use glassbox_model::{compile_onnx, parse_input_json, QuantizedModel};
+use glassbox_prover::prove_trace;
+use glassbox_trace::Program;
+use glassbox_verifier::verify;
+
+fn fixture(name: &str) -> String {
+    format!("{}/../../fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn samples(name: &str) -> Vec<Vec<f32>> {
+    parse_input_json(&std::fs::read_to_string(fixture(name)).unwrap(), Some(784)).unwrap()
+}
+
+fn compile(name: &str) -> QuantizedModel {
+    let onnx = std::fs::read(fixture(&format!("{name}.onnx"))).unwrap();
+    let calib = samples(&format!("{name}.calib.json"));
+    compile_onnx(&onnx, Some(&calib)).unwrap().0
+}
+
+/// `name`'s patch layers are the `patches` listed, and its integer labels agree with
+/// onnxruntime's on at least 97 % of the stored test samples.
+fn agrees_with_onnxruntime(name: &str, patches: &[usize]) {
+    let q = compile(name);
+    let found: Vec<usize> = (0..q.layers.len())
+        .filter(|&l| q.layers[l].patch.is_some())
+        .collect();
+    assert_eq!(found, patches, "{name}: patch layers");
+    let expected: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture(&format!("{name}.expected.json"))).unwrap(),
+    )
+    .unwrap();
+    let labels: Vec<u64> = expected["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    let runs = q.run_f32(&samples(&format!("{name}.test.json"))).unwrap();
+    let agree = runs
+        .iter()
+        .zip(&labels)
+        .filter(|(e, &l)| e.label as u64 == l)
+        .count();
+    assert!(
+        agree * 100 >= 97 * labels.len(),
+        "{name}: {agree} of {} labels agree",
+        labels.len()
+    );
+}
+
+/// One inference of `name` proves and verifies with the reference outputs; the proof with one
+/// logit of its statement changed does not.
+fn proves_and_rejects_a_changed_output(name: &str) {
+    let mut q = compile(name);
+    q.proof_batch = Some(1);
+    let program = Program::compile(&q).unwrap();
+    let xs: Vec<Vec<i64>> = samples(&format!("{name}.test.json"))
+        .iter()
+        .take(1)
+        .map(|x| q.quantize_input(x).unwrap())
+        .collect();
+    let honest = program.trace(&xs).unwrap();
+    let env = prove_trace(honest.clone(), SecurityLevel::Bits100).unwrap();
+    let claim = verify(&env.to_bytes(), &program.digest(), 100).unwrap();
+    let reference: Vec<Vec<i64>> = q.run(&xs).unwrap().into_iter().map(|e| e.outputs).collect();
+    assert_eq!(claim.outputs, reference);
+    // the same proof claiming a first logit one higher
+    let mut bad = env;
+    bad.public.outputs[0][0] += 1;
+    assert!(verify(&bad.to_bytes(), &program.digest(), 100).is_err());
+}
+
+#[test]
+fn strided_convolutions_and_a_global_average_pool_are_patch_layers() {
+    // conv, keep every other output (stride 2 on the input), conv over the phase planes, mask,
+    // conv, Gemm (the global average pool folds into it)
+    agrees_with_onnxruntime("cnn_stride2_digits28", &[0, 2, 4]);
+}
+
+#[test]
+fn average_pooled_and_unpooled_convolutions_are_patch_layers() {
+    // conv, avg pool, conv, mask, conv, tournament (two halvings and the pair sum), two Gemms
+    agrees_with_onnxruntime("cnn_avgpool_digits28", &[0, 2, 4]);
+}
+
+#[test]
+fn a_strided_cnn_proof_verifies_and_a_changed_output_is_rejected() {
+    proves_and_rejects_a_changed_output("cnn_stride2_digits28");
+}
+
+#[test]
+fn an_average_pooled_cnn_proof_verifies_and_a_changed_output_is_rejected() {
+    proves_and_rejects_a_changed_output("cnn_avgpool_digits28");
+}
