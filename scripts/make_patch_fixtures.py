@@ -2,7 +2,8 @@
 """Regenerate the patch-path CNN fixtures: strided, unpooled and average-pooled convolutions on 28x28
 digits (deterministic, no downloads, numpy only for training).
 
-Usage: python3 scripts/make_patch_fixtures.py   (from the repository root; ~1 minute on one core)
+Usage: python3 scripts/make_patch_fixtures.py [NAME ...]   (from the repository root; ~1 minute
+on one core per fixture; without names, every fixture)
 
 The data, upsampling (bilinear to 28x28 on the 1/16 grid), Adam settings and fixture formats are those
 of make_lenet_fixtures.py; the networks are a list of layers trained here in numpy (strided im2col
@@ -16,6 +17,12 @@ Writes
   cnn_avgpool_digits28.onnx  [N, 1, 28, 28] -> Conv(1->6, 5x5, pads 2) -> Relu -> AveragePool 2x2/2
                              -> Conv(6->12, 3x3, pads 1) -> Relu -> Conv(12->16, 3x3, pads 1) -> Relu
                              -> MaxPool 2x2/2 -> Flatten -> Gemm(784->64) -> Relu -> Gemm(64->10).
+  cnn_tanh_digits.onnx       [N, 1, 8, 8] -> Conv(1->8, 3x3, pads 1) -> Tanh -> Conv(8->8, 3x3, pads 1)
+                             -> Sigmoid -> Flatten -> Gemm(512->10): smooth activations after
+                             convolutions (the stencil path).
+  lenet_tanh_digits28.onnx   LeNet-5 (Conv 5x5 pad 2 -> Relu -> MaxPool -> Conv 5x5 -> Relu -> MaxPool)
+                             with a Tanh head: Gemm(400->120) -> Tanh -> Gemm(120->84) -> Tanh
+                             -> Gemm(84->10).
   <name>.test.json / .calib.json / .expected.json  as make_lenet_fixtures.py writes them, with N_TEST
                              test samples and N_CALIB training samples (the files stay under 300 KB).
 Accuracies are onnxruntime's on the whole test split (540 samples); the numpy float64 forward pass is
@@ -41,8 +48,8 @@ from make_lenet_fixtures import gray28, he, pool, unpool  # noqa: E402
 N_TEST = 64
 N_CALIB = 48
 
-# layers: ("conv", name, c_in, c_out, k, stride, pad) | ("relu",) | ("maxpool",) | ("avgpool",)
-#         | ("gap",) | ("flatten",) | ("gemm", name, n_in, n_out)
+# layers: ("conv", name, c_in, c_out, k, stride, pad) | ("relu",) | ("tanh",) | ("sigmoid",)
+#         | ("maxpool",) | ("avgpool",) | ("gap",) | ("flatten",) | ("gemm", name, n_in, n_out)
 NETS = {
     "cnn_stride2_digits28": [
         ("conv", "conv1", 1, 8, 3, 2, 1), ("relu",),
@@ -56,7 +63,22 @@ NETS = {
         ("conv", "conv3", 12, 16, 3, 1, 1), ("relu",), ("maxpool",),
         ("flatten",), ("gemm", "fc1", 784, 64), ("relu",), ("gemm", "fc2", 64, 10),
     ],
+    # smooth activations after convolutions (8x8 digits: the stencil path) and in a LeNet head
+    "cnn_tanh_digits": [
+        ("conv", "conv1", 1, 8, 3, 1, 1), ("tanh",),
+        ("conv", "conv2", 8, 8, 3, 1, 1), ("sigmoid",),
+        ("flatten",), ("gemm", "fc", 512, 10),
+    ],
+    "lenet_tanh_digits28": [
+        ("conv", "conv1", 1, 6, 5, 1, 2), ("relu",), ("maxpool",),
+        ("conv", "conv2", 6, 16, 5, 1, 0), ("relu",), ("maxpool",),
+        ("flatten",), ("gemm", "fc1", 400, 120), ("tanh",), ("gemm", "fc2", 120, 84), ("tanh",),
+        ("gemm", "fc3", 84, 10),
+    ],
 }
+
+# input side per net (the 8x8 digits as they are, or upsampled to 28x28)
+SIDE = {"cnn_tanh_digits": 8}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -103,6 +125,12 @@ def forward(name, p, x):
         elif kind == "relu":
             out = np.maximum(a, 0.0)
             cache.append(a > 0)
+        elif kind == "tanh":
+            out = np.tanh(a)
+            cache.append(1.0 - out * out)
+        elif kind == "sigmoid":
+            out = 1.0 / (1.0 + np.exp(-a))
+            cache.append(out * (1.0 - out))
         elif kind == "maxpool":
             out, mask = pool(a)
             cache.append(mask)
@@ -131,7 +159,7 @@ def backward(name, p, cache, d):
             w = p[layer[1] + ".weight"]
             g[layer[1] + ".weight"], g[layer[1] + ".bias"], d = conv_backward(
                 d, c[1], w, c[0], layer[5], layer[6])
-        elif kind == "relu":
+        elif kind in ("relu", "tanh", "sigmoid"):
             d = d * c
         elif kind == "maxpool":
             d = unpool(d, c)
@@ -208,8 +236,9 @@ def to_onnx(name, p):
             nodes.append(helper.make_node(
                 "Conv", [cur, layer[1] + ".weight", layer[1] + ".bias"], [out], name=f"/{layer[1]}",
                 dilations=[1, 1], group=1, kernel_shape=[k, k], pads=[pad] * 4, strides=[s, s]))
-        elif kind == "relu":
-            nodes.append(helper.make_node("Relu", [cur], [out], name=f"/relu{i}"))
+        elif kind in ("relu", "tanh", "sigmoid"):
+            op = {"relu": "Relu", "tanh": "Tanh", "sigmoid": "Sigmoid"}[kind]
+            nodes.append(helper.make_node(op, [cur], [out], name=f"/{kind}{i}"))
         elif kind in ("maxpool", "avgpool"):
             op = "MaxPool" if kind == "maxpool" else "AveragePool"
             nodes.append(helper.make_node(op, [cur], [out], name=f"/{kind}{i}", ceil_mode=0,
@@ -222,7 +251,8 @@ def to_onnx(name, p):
             nodes.append(helper.make_node("Gemm", [cur, layer[1] + ".weight", layer[1] + ".bias"],
                                           [out], name=f"/{layer[1]}", alpha=1.0, beta=1.0, transB=1))
         cur = out
-    return onnx_model(nodes, name, ["N", 1, 28, 28], ["N", 10], inits)
+    side = SIDE.get(name, 28)
+    return onnx_model(nodes, name, ["N", 1, side, side], ["N", 10], inits)
 
 
 def fixture(name, x_train, y_train, x_test, y_test, epochs):
@@ -257,7 +287,7 @@ def fixture(name, x_train, y_train, x_test, y_test, epochs):
         "kind": "logits",
         "note": f"onnxruntime {ort.__version__} float logits and their argmax for the {N_TEST} samples "
                 f"of {name}.test.json (the first {N_TEST} of the 540 digits test samples, "
-                f"bilinear-upsampled to [1, 1, 28, 28] on the 1/16 grid); true_labels are the digits; "
+                f"{shape_note(name)}); true_labels are the digits; "
                 f"accuracy on all 540: {acc:.4f}",
         "labels": [int(v) for v in logits[:N_TEST].argmax(1)],
         "outputs": [floats(o) for o in logits[:N_TEST]],
@@ -270,12 +300,25 @@ def fixture(name, x_train, y_train, x_test, y_test, epochs):
     return acc
 
 
+def shape_note(name):
+    if SIDE.get(name, 28) == 8:
+        return "as [1, 1, 8, 8]"
+    return "bilinear-upsampled to [1, 1, 28, 28] on the 1/16 grid"
+
+
 def main():
+    """Every fixture, or those named on the command line."""
     os.makedirs(OUT, exist_ok=True)
     x_train, x_test, y_train, y_test = data()
-    x_train, x_test = gray28(x_train), gray28(x_test)
-    for name, epochs in (("cnn_stride2_digits28", 30), ("cnn_avgpool_digits28", 20)):
-        acc = fixture(name, x_train, y_train, x_test, y_test, epochs)
+    images = {28: (gray28(x_train), gray28(x_test)),
+              8: (x_train.reshape(-1, 1, 8, 8), x_test.reshape(-1, 1, 8, 8))}
+    wanted = sys.argv[1:]
+    for name, epochs in (("cnn_stride2_digits28", 30), ("cnn_avgpool_digits28", 20),
+                         ("cnn_tanh_digits", 30), ("lenet_tanh_digits28", 15)):
+        if wanted and name not in wanted:
+            continue
+        tr, te = images[SIDE.get(name, 28)]
+        acc = fixture(name, tr, y_train, te, y_test, epochs)
         assert acc >= 0.95, (name, acc)
 
 

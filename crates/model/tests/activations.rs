@@ -49,3 +49,35 @@ fn smooth_activations_agree_with_onnxruntime() {
         assert!(agree as f64 >= 0.98 * test.len() as f64, "{name}: {agree}");
     }
 }
+
+/// Smooth activations in convolutional networks (scripts/make_patch_fixtures.py): after
+/// convolutions (`Conv → Tanh → Conv → Sigmoid`, the stencil path) and in a LeNet-5 head
+/// (`Gemm → Tanh → Gemm → Tanh`, the patch path), each a table on its layer.
+#[test]
+fn smooth_activations_in_cnns_agree_with_onnxruntime() {
+    for (name, tables) in [("cnn_tanh_digits", 2), ("lenet_tanh_digits28", 2)] {
+        let calib = samples(&format!("{name}.calib.json"), None);
+        let test = samples(&format!("{name}.test.json"), None);
+        let (q, report) = compile_onnx(&fixture(&format!("{name}.onnx")), Some(&calib)).unwrap();
+        let report = report.unwrap();
+        assert_eq!(report.activations.len(), tables, "{name}");
+        assert_eq!(
+            q.layers.iter().filter(|l| l.table.is_some()).count(),
+            tables,
+            "{name}"
+        );
+        let expected = labels(&format!("{name}.expected.json"));
+        let agree = label_agreement(&q, &test, &expected);
+        for a in &report.activations {
+            println!(
+                "{name}: layer {} {} on [{:.2}, {:.2}], table error max {:.4}",
+                a.layer, a.function, a.range.0, a.range.1, a.error.max
+            );
+        }
+        println!(
+            "{name}: {agree}/{} labels agree with onnxruntime",
+            test.len()
+        );
+        assert!(agree as f64 >= 0.98 * test.len() as f64, "{name}: {agree}");
+    }
+}

@@ -111,6 +111,7 @@ impl Builder {
             b: bias,
             act: Act::None,
             conv: None,
+            smooth: None,
         }));
         self.parts = (0..n_out).map(|o| vec![(o, 1.0)]).collect();
         self.width = row;

@@ -4,20 +4,26 @@
 use crate::error::{ModelError, Result};
 use crate::ir::graph::Graph;
 use crate::lower::convnet::stages::{forward, Act, PatchStage, Stage, IDENTITY};
+use crate::lower::smooth::expand::{table_range, ActivationFidelity};
+use crate::lower::smooth::table::{table_error, TableQuant};
 use crate::quant::encoding::InputEncoding;
 use crate::quant::fidelity::{fidelity_against, FidelityReport};
 use crate::quant::model::{
     PatchGeometry, QuantizedDense, QuantizedModel, BIAS_LIMIT, DEFAULT_INPUT_RANGE,
 };
 
+/// The integer model of `stages`, and the fit of each smooth activation's table.
 pub(crate) fn quantize(
     graph: &Graph,
     stages: &[Stage],
     samples: Option<&[Vec<f32>]>,
-) -> Result<QuantizedModel> {
+) -> Result<(QuantizedModel, Vec<ActivationFidelity>)> {
+    let mut reports = Vec::new();
     // calibration: input range and the largest activation after every dense stage
     let mut x_max = 0f64;
     let mut act_max = vec![0f64; stages.len()];
+    // the pre-activation range of every smooth stage (its table's range)
+    let mut pre = vec![(f64::INFINITY, f64::NEG_INFINITY); stages.len()];
     for s in samples.unwrap_or_default() {
         if s.len() != graph.input_len || s.iter().any(|v| !v.is_finite()) {
             return Err(ModelError::NonFinite {
@@ -26,7 +32,19 @@ pub(crate) fn quantize(
         }
         let x: Vec<f64> = s.iter().map(|&v| f64::from(v)).collect();
         x_max = x.iter().fold(x_max, |m, v| m.max(v.abs()));
-        for (m, a) in act_max.iter_mut().zip(forward(stages, &x)) {
+        let outs = forward(stages, &x);
+        for (si, stage) in stages.iter().enumerate() {
+            if let Stage::Affine(a) = stage {
+                if a.act == Act::Smooth {
+                    let input = if si == 0 { &x } else { &outs[si - 1] };
+                    let (lo, hi) = &mut pre[si];
+                    for z in a.affine(input) {
+                        (*lo, *hi) = (lo.min(z), hi.max(z));
+                    }
+                }
+            }
+        }
+        for (m, a) in act_max.iter_mut().zip(outs) {
             *m = a.iter().fold(*m, |m, v| m.max(*v));
         }
     }
@@ -69,6 +87,36 @@ pub(crate) fn quantize(
                 bound = layer.1;
                 s = scale;
                 layers.push(layer.0);
+            }
+            Stage::Affine(a) if a.act == Act::Smooth && si != last => {
+                let (weights, s_w) = quantize_weights(&a.w);
+                let f = a.smooth.as_ref().ok_or_else(|| {
+                    ModelError::InvalidModel("a smooth stage without its function".into())
+                })?;
+                let range = table_range(f, pre[si])?;
+                let table = TableQuant::new(f, range, s * s_w)?;
+                reports.push(ActivationFidelity {
+                    layer: li,
+                    function: f.describe(),
+                    range,
+                    segments: table.values.len(),
+                    error: table_error(f, &table, range, s * s_w)?,
+                });
+                let shifted: Vec<f64> = a.b.iter().map(|b| b - table.lo).collect();
+                let bias = quantize_bias(&shifted, s * s_w, li)?;
+                s = table.out_scale;
+                bound = 255.0 * s;
+                layers.push(QuantizedDense {
+                    n_in: a.n_in,
+                    n_out: a.n_out,
+                    weights,
+                    bias,
+                    multiplier: Some(table.multiplier),
+                    groups: 1,
+                    conv: a.conv.clone(),
+                    patch: None,
+                    table: Some(table.values),
+                });
             }
             Stage::Affine(a) => {
                 let (weights, s_w) = quantize_weights(&a.w);
@@ -156,7 +204,7 @@ pub(crate) fn quantize(
         proof_batch: None,
     };
     model.validate()?;
-    Ok(model)
+    Ok((model, reports))
 }
 
 /// Int8 weights on one symmetric scale (the largest magnitude is 127), and that scale.

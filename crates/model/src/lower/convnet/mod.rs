@@ -87,8 +87,11 @@ pub(crate) fn lower_graph(
         }
     };
     let samples = calibration.filter(|c| !c.is_empty());
-    let model = quantize(graph, &stages, samples)?;
-    let report = samples.map(|s| fidelity(graph, &model, s)).transpose()?;
+    let (model, activations) = quantize(graph, &stages, samples)?;
+    let report = samples
+        .map(|s| fidelity(graph, &model, s))
+        .transpose()?
+        .map(|r| FidelityReport { activations, ..r });
     Ok(Some((model, report)))
 }
 

@@ -10,6 +10,7 @@ use crate::lower::convnet::builder::{input_copies, Builder};
 use crate::lower::convnet::stages::{unsupported, Act, Skip, Stage, MAX_ACTIVATIONS};
 use crate::lower::convnet::windows::{pad_windows, pool, windows};
 use crate::lower::dense_layer::{add_bias, dense_from_weight};
+use crate::lower::smooth::scalar::ScalarFn;
 use crate::quant::model::ConvGeometry;
 
 pub(crate) fn float_stages(graph: &Graph) -> Result<Vec<Stage>> {
@@ -55,7 +56,15 @@ pub(crate) fn float_stages(graph: &Graph) -> Result<Vec<Stage>> {
             .push(Skip::new(0, last_reader[0], true, b.parts.clone()));
     }
     let mut current = 0usize;
+    let mut skip_to = 0usize;
     for (k, node) in graph.nodes.iter().enumerate().take(graph.logits) {
+        if k < skip_to {
+            continue;
+        }
+        if let Some(end) = smooth_activation(graph, &mut b, k, current, &last_reader)? {
+            (current, skip_to) = (end, end);
+            continue;
+        }
         let consts: Vec<&Tensor> = node
             .inputs
             .iter()
@@ -205,6 +214,13 @@ pub(crate) fn float_stages(graph: &Graph) -> Result<Vec<Stage>> {
                     _ => return Err(unsupported(node, "an activation must follow a Conv/Gemm")),
                 }
             }
+            Op::MaxPool { .. } | Op::AveragePool { .. } | Op::GlobalAveragePool if matches!(b.stages.last(), Some(Stage::Affine(a)) if a.act == Act::Smooth) => {
+                return Err(unsupported(
+                    node,
+                    "a pool after a smooth activation (the pool's layers would clip the table's \
+                     negative values)",
+                ))
+            }
             Op::MaxPool {
                 kernel,
                 strides,
@@ -282,4 +298,51 @@ pub(crate) fn float_stages(graph: &Graph) -> Result<Vec<Stage>> {
             "a convolutional model must end in a Gemm without activation (the logits)".into(),
         )),
     }
+}
+
+/// Reads a smooth activation (`Sigmoid`, `Tanh`, GELU, … as one scalar function) starting at node
+/// `k` after a Conv/Gemm stage without activation, and gives that stage the function: its outputs
+/// then pass through an activation table. Returns the index of the first node after it, or `None`
+/// if node `k` begins no smooth activation.
+///
+/// # Errors
+/// A smooth activation on the logits, on a stage that carries a skip, or whose output (or
+/// input) a skip connection reads again.
+fn smooth_activation(
+    graph: &Graph,
+    b: &mut Builder,
+    k: usize,
+    current: usize,
+    last_reader: &[usize],
+) -> Result<Option<usize>> {
+    let node = &graph.nodes[k];
+    let starts = matches!(node.op, Op::Unary(_) | Op::Mul | Op::Sub | Op::Div);
+    let open = matches!(b.stages.last(), Some(Stage::Affine(a)) if a.act == Act::None);
+    if !starts || !open {
+        return Ok(None);
+    }
+    let Some((f, end)) = ScalarFn::region(graph, k, current)? else {
+        return Ok(None);
+    };
+    if end >= graph.logits {
+        return Err(unsupported(
+            node,
+            "an activation on the output layer (its outputs are the logits)",
+        ));
+    }
+    // value `end` is read next by node `end`; a later reader, or one of the pre-activations
+    // after the function, is a skip
+    let reread = last_reader.get(end).is_some_and(|&r| r > end)
+        || last_reader.get(current).is_some_and(|&r| r >= end);
+    if b.carries() || reread {
+        return Err(unsupported(
+            node,
+            "a smooth activation inside a residual block (a skip would pass through its table)",
+        ));
+    }
+    if let Some(Stage::Affine(a)) = b.stages.last_mut() {
+        a.act = Act::Smooth;
+        a.smooth = Some(f);
+    }
+    Ok(Some(end))
 }

@@ -4,6 +4,7 @@
 
 use crate::error::ModelError;
 use crate::ir::graph::Node;
+use crate::lower::smooth::scalar::ScalarFn;
 use crate::quant::model::ConvGeometry;
 
 /// Widest activation vector the lowering builds (the proof's layer-width limit, 2^14).
@@ -20,13 +21,15 @@ pub(crate) enum Act {
     None,
     Relu,
     Relu6,
+    /// A smooth activation (the stage's `smooth` function), proven through an activation table.
+    Smooth,
 }
 
 impl Act {
-    /// The activation of `v`.
+    /// The activation of `v` (a smooth one is the stage's function, see [`Affine::activate`]).
     pub(crate) fn apply(self, v: f64) -> f64 {
         match self {
-            Act::None => v,
+            Act::None | Act::Smooth => v,
             Act::Relu => v.max(0.0),
             Act::Relu6 => v.clamp(0.0, 6.0),
         }
@@ -44,6 +47,39 @@ pub(crate) struct Affine {
     /// The convolution this stage computes, while its rows are exactly that (no carried skip,
     /// no folded skip, at most a permutation of its outputs).
     pub(crate) conv: Option<ConvGeometry>,
+    /// With [`Act::Smooth`]: the function.
+    pub(crate) smooth: Option<ScalarFn>,
+}
+
+impl Affine {
+    /// The pre-activations of one sample.
+    pub(crate) fn affine(&self, a: &[f64]) -> Vec<f64> {
+        (0..self.n_out)
+            .map(|o| {
+                self.b[o]
+                    + self.w[o * self.n_in..(o + 1) * self.n_in]
+                        .iter()
+                        .zip(a)
+                        .map(|(w, x)| w * x)
+                        .sum::<f64>()
+            })
+            .collect()
+    }
+
+    /// The stage's activation of its pre-activations `z`.
+    pub(crate) fn activate(&self, z: Vec<f64>) -> Vec<f64> {
+        match (&self.smooth, self.act) {
+            (Some(f), Act::Smooth) => {
+                let zs: Vec<f32> = z.iter().map(|&v| v as f32).collect();
+                // the function evaluates with the graph's own kernels; a failure there was
+                // already reported when the function was read, so it keeps the values
+                f.eval_many(&zs)
+                    .map(|y| y.into_iter().map(f64::from).collect())
+                    .unwrap_or(z)
+            }
+            (_, act) => z.into_iter().map(|v| act.apply(v)).collect(),
+        }
+    }
 }
 
 /// A convolution as a patch layer (see `glassbox_air::conv::PatchShape`): kernel rows over
@@ -174,17 +210,7 @@ pub(crate) fn forward(stages: &[Stage], x: &[f64]) -> Vec<Vec<f64>> {
                 boxed
             }
             Stage::Patch(p) => p.apply(&a).into_iter().map(|v| p.act.apply(v)).collect(),
-            Stage::Affine(l) => (0..l.n_out)
-                .map(|o| {
-                    let v = l.b[o]
-                        + l.w[o * l.n_in..(o + 1) * l.n_in]
-                            .iter()
-                            .zip(&a)
-                            .map(|(w, x)| w * x)
-                            .sum::<f64>();
-                    l.act.apply(v)
-                })
-                .collect(),
+            Stage::Affine(l) => l.activate(l.affine(&a)),
             Stage::MaxPool { size, .. } => a
                 .chunks(*size)
                 .flat_map(|q| {

@@ -50,7 +50,7 @@ pub(crate) fn expand(
         let Some(f) = &l.smooth else { continue };
         let range = match l.table_range {
             Some(r) => r,
-            None => trim_flat(f, ranges[li])?,
+            None => table_range(f, ranges[li])?,
         };
         l.table_range = Some(range);
         // the table's own error, at an accumulator scale that makes the index step exact
@@ -67,6 +67,20 @@ pub(crate) fn expand(
     }
     out.validate()?;
     Ok((out, reports))
+}
+
+/// The range of `f`'s table for pre-activations calibrated on `(lo, hi)` (`±8` if there were
+/// none, or all were equal): the part where `f` is not flat.
+///
+/// # Errors
+/// Evaluation errors of `f`.
+pub(crate) fn table_range(f: &ScalarFn, (lo, hi): (f64, f64)) -> Result<(f64, f64)> {
+    let range = if lo.is_finite() && hi > lo {
+        (lo, hi)
+    } else {
+        (-DEFAULT_RANGE, DEFAULT_RANGE)
+    };
+    trim_flat(f, range)
 }
 
 /// The part of `[lo, hi]` where `f` is not flat: a saturating function (`Sigmoid`, `Tanh`,

@@ -1,7 +1,9 @@
 //! The nodes of a plain chain: every node reads the value before it (and constants), so the
 //! patch path can walk them by index.
 
+use crate::error::Result;
 use crate::ir::graph::{Graph, Node, Op, Operand, Tensor};
+use crate::lower::smooth::scalar::ScalarFn;
 
 /// The nodes of `graph` up to its logits, if each reads exactly the previous value.
 pub(super) struct Chain<'a> {
@@ -37,6 +39,19 @@ impl<'a> Chain<'a> {
     /// The op of node `k`.
     pub fn op(&self, k: usize) -> Option<&'a Op> {
         self.nodes.get(k).map(|n| &n.op)
+    }
+
+    /// The smooth activation starting at node `k` (reading value `k`, node `k − 1`'s output)
+    /// and the index of the first node after it, if node `k` begins one before the logits.
+    ///
+    /// # Errors
+    /// A non-scalar constant inside the run.
+    pub fn smooth(&self, k: usize) -> Result<Option<(ScalarFn, usize)>> {
+        if k >= self.nodes.len() {
+            return Ok(None);
+        }
+        let found = ScalarFn::region(self.graph, k, k)?;
+        Ok(found.filter(|&(_, end)| end < self.nodes.len()))
     }
 
     /// The constants node `k` reads, in operand order.

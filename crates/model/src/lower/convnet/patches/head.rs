@@ -73,17 +73,32 @@ pub(super) fn dense_head(
             }
         }
         let relu = matches!(nodes.op(k + 1), Some(Op::Relu));
+        // a smooth activation (node k's output is value k + 1), proven through a table
+        let smooth = match relu {
+            true => None,
+            false => nodes.smooth(k + 1)?,
+        };
+        let act = match (relu, &smooth) {
+            (true, _) => Act::Relu,
+            (false, Some(_)) => Act::Smooth,
+            (false, None) => Act::None,
+        };
+        let next = match &smooth {
+            Some((_, end)) => *end,
+            None => k + if relu { 2 } else { 1 },
+        };
         stages.push(Stage::Affine(Affine {
             n_in: width,
             n_out,
             w: dense,
             b: layer.bias.iter().map(|&v| f64::from(v)).collect(),
-            act: if relu { Act::Relu } else { Act::None },
+            act,
             conv: None,
+            smooth: smooth.map(|(f, _)| f),
         }));
         width = n_out;
         first = false;
-        k += if relu { 2 } else { 1 };
+        k = next;
     }
     let ends_in_logits = matches!(stages.last(), Some(Stage::Affine(a)) if a.act == Act::None);
     Ok((!first && ends_in_logits).then_some(stages))
