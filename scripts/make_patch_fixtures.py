@@ -20,9 +20,15 @@ Writes
   cnn_tanh_digits.onnx       [N, 1, 8, 8] -> Conv(1->8, 3x3, pads 1) -> Tanh -> Conv(8->8, 3x3, pads 1)
                              -> Sigmoid -> Flatten -> Gemm(512->10): smooth activations after
                              convolutions (the stencil path).
+  cnn_tanh_pool_digits.onnx  [N, 1, 8, 8] -> Conv(1->8, 3x3, pads 1) -> Tanh -> MaxPool 2x2/2
+                             -> Conv(8->16, 3x3, pads 1) -> Tanh -> AveragePool 2x2/2 -> Flatten
+                             -> Gemm(64->10): smooth activations before pools.
   lenet_tanh_digits28.onnx   LeNet-5 (Conv 5x5 pad 2 -> Relu -> MaxPool -> Conv 5x5 -> Relu -> MaxPool)
                              with a Tanh head: Gemm(400->120) -> Tanh -> Gemm(120->84) -> Tanh
                              -> Gemm(84->10).
+  lenet5_classic_digits28.onnx  LeNet-5 as LeCun et al. drew it: Conv 5x5 pad 2 -> Tanh -> AveragePool
+                             -> Conv 5x5 -> Tanh -> AveragePool -> Gemm(400->120) -> Tanh
+                             -> Gemm(120->84) -> Tanh -> Gemm(84->10).
   <name>.test.json / .calib.json / .expected.json  as make_lenet_fixtures.py writes them, with N_TEST
                              test samples and N_CALIB training samples (the files stay under 300 KB).
 Accuracies are onnxruntime's on the whole test split (540 samples); the numpy float64 forward pass is
@@ -69,6 +75,17 @@ NETS = {
         ("conv", "conv2", 8, 8, 3, 1, 1), ("sigmoid",),
         ("flatten",), ("gemm", "fc", 512, 10),
     ],
+    "cnn_tanh_pool_digits": [
+        ("conv", "conv1", 1, 8, 3, 1, 1), ("tanh",), ("maxpool",),
+        ("conv", "conv2", 8, 16, 3, 1, 1), ("tanh",), ("avgpool",),
+        ("flatten",), ("gemm", "fc", 64, 10),
+    ],
+    "lenet5_classic_digits28": [
+        ("conv", "conv1", 1, 6, 5, 1, 2), ("tanh",), ("avgpool",),
+        ("conv", "conv2", 6, 16, 5, 1, 0), ("tanh",), ("avgpool",),
+        ("flatten",), ("gemm", "fc1", 400, 120), ("tanh",), ("gemm", "fc2", 120, 84), ("tanh",),
+        ("gemm", "fc3", 84, 10),
+    ],
     "lenet_tanh_digits28": [
         ("conv", "conv1", 1, 6, 5, 1, 2), ("relu",), ("maxpool",),
         ("conv", "conv2", 6, 16, 5, 1, 0), ("relu",), ("maxpool",),
@@ -78,7 +95,7 @@ NETS = {
 }
 
 # input side per net (the 8x8 digits as they are, or upsampled to 28x28)
-SIDE = {"cnn_tanh_digits": 8}
+SIDE = {"cnn_tanh_digits": 8, "cnn_tanh_pool_digits": 8}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -314,7 +331,8 @@ def main():
               8: (x_train.reshape(-1, 1, 8, 8), x_test.reshape(-1, 1, 8, 8))}
     wanted = sys.argv[1:]
     for name, epochs in (("cnn_stride2_digits28", 30), ("cnn_avgpool_digits28", 20),
-                         ("cnn_tanh_digits", 30), ("lenet_tanh_digits28", 15)):
+                         ("cnn_tanh_digits", 30), ("cnn_tanh_pool_digits", 40),
+                         ("lenet_tanh_digits28", 15), ("lenet5_classic_digits28", 15)):
         if wanted and name not in wanted:
             continue
         tr, te = images[SIDE.get(name, 28)]

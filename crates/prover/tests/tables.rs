@@ -208,3 +208,25 @@ fn smooth_activations_after_convolutions_prove() {
     t.public.outputs[1][3] += 1;
     assert!(rejected(t, &p.digest()));
 }
+
+/// LeNet-5 as drawn in 1998 (fixtures/lenet5_classic_digits28.onnx: Conv → Tanh → AveragePool,
+/// twice, then a Tanh head) on 28×28: its convolutions are patch layers with tables (shifted to
+/// be non-negative before the pools, the shift taken off by the next layer's bias), and one
+/// inference proves with the integer executor's outputs.
+#[test]
+fn the_classic_lenet_proves() {
+    let read = |n: &str| std::fs::read_to_string(fixture(n)).unwrap();
+    let calib = glassbox_model::parse_input_json(&read("lenet5_classic_digits28.calib.json"), None);
+    let onnx = std::fs::read(fixture("lenet5_classic_digits28.onnx")).unwrap();
+    let (mut q, _) = glassbox_model::compile_onnx(&onnx, Some(&calib.unwrap())).unwrap();
+    let tabled: Vec<bool> = q.layers.iter().map(|l| l.table.is_some()).collect();
+    assert_eq!(tabled, [true, false, true, false, true, true, false]);
+    assert!(q.layers[0].patch.is_some() && q.layers[2].patch.is_some());
+    q.proof_batch = Some(1);
+    let test = glassbox_model::parse_input_json(&read("lenet5_classic_digits28.test.json"), None);
+    let xs = vec![q.quantize_input(&test.unwrap()[0]).unwrap()];
+    let p = Program::compile(&q).unwrap();
+    let env = prove(&p, &xs, SecurityLevel::Bits100).unwrap();
+    let claim = verify(&env.to_bytes(), &p.digest(), 100).unwrap();
+    assert_eq!(claim.outputs, vec![q.run(&xs).unwrap()[0].outputs.clone()]);
+}

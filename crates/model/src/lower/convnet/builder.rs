@@ -20,6 +20,10 @@ pub(crate) struct Builder {
     pub(crate) skips: Vec<Skip>,
     /// Index of the node being lowered.
     pub(crate) node: usize,
+    /// Per current ONNX value, the constant it carries above the graph's value: a smooth
+    /// activation before a pool is shifted to be non-negative (the pools' layers clamp at 0), and
+    /// the next Conv/Gemm subtracts what reaches it through its bias.
+    pub(crate) offset: Option<Vec<f64>>,
 }
 
 impl Builder {
@@ -41,6 +45,21 @@ impl Builder {
                 ));
             }
         }
+        // the shift a pooled smooth activation carries comes off through the bias
+        let b = match self.offset.take() {
+            Some(off) => b
+                .iter()
+                .enumerate()
+                .map(|(o, &v)| {
+                    v - off
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| w(o, i) * c)
+                        .sum::<f64>()
+                })
+                .collect(),
+            None => b,
+        };
         let at = self.node;
         self.skips.retain(|s| s.last_reader > at);
         let carried: usize = self
@@ -115,6 +134,62 @@ impl Builder {
         }));
         self.parts = (0..n_out).map(|o| vec![(o, 1.0)]).collect();
         self.width = row;
+        Ok(())
+    }
+
+    /// Before a pool that follows a smooth activation: shifts the activation so that it is
+    /// non-negative, and records the shift as the offset each of the `values` ONNX values carries.
+    ///
+    /// # Errors
+    /// A function unbounded below, or an evaluation error.
+    pub(crate) fn shift_smooth(&mut self, values: usize) -> Result<()> {
+        if let Some(Stage::Affine(a)) = self.stages.last_mut() {
+            if let (Act::Smooth, Some(f)) = (a.act, &a.smooth) {
+                if let Some(c) = f.nonnegative_shift()? {
+                    a.smooth = Some(f.plus(c));
+                    self.offset = Some(vec![f64::from(c); values]);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The offsets after a pool over `windows` (ONNX indices, before padding): a max pool keeps
+    /// its window's common offset, an average divides their sum by `divisor`.
+    ///
+    /// # Errors
+    /// A max pool over values whose offsets differ (then the maximum is not shifted alike).
+    pub(crate) fn pool_offset(
+        &mut self,
+        node: &Node,
+        windows: &[Vec<usize>],
+        divisor: Option<usize>,
+    ) -> Result<()> {
+        let Some(off) = self.offset.take() else {
+            return Ok(());
+        };
+        let mut out = Vec::with_capacity(windows.len());
+        for w in windows {
+            let vals: Vec<f64> = w
+                .iter()
+                .map(|&i| off.get(i).copied().unwrap_or(0.0))
+                .collect();
+            out.push(match divisor {
+                Some(d) => vals.iter().sum::<f64>() / d as f64,
+                None => {
+                    let first = vals.first().copied().unwrap_or(0.0);
+                    if vals.iter().any(|v| (v - first).abs() > 1e-12) {
+                        return Err(unsupported(
+                            node,
+                            "a max pool over values shifted unequally (an average pool with \
+                             padding before it)",
+                        ));
+                    }
+                    first
+                }
+            });
+        }
+        self.offset = Some(out);
         Ok(())
     }
 

@@ -34,14 +34,15 @@ pub(crate) fn quantize(
         x_max = x.iter().fold(x_max, |m, v| m.max(v.abs()));
         let outs = forward(stages, &x);
         for (si, stage) in stages.iter().enumerate() {
-            if let Stage::Affine(a) = stage {
-                if a.act == Act::Smooth {
-                    let input = if si == 0 { &x } else { &outs[si - 1] };
-                    let (lo, hi) = &mut pre[si];
-                    for z in a.affine(input) {
-                        (*lo, *hi) = (lo.min(z), hi.max(z));
-                    }
-                }
+            let input = if si == 0 { &x } else { &outs[si - 1] };
+            let z = match stage {
+                Stage::Affine(a) if a.act == Act::Smooth => a.affine(input),
+                Stage::Patch(p) if p.act == Act::Smooth => p.apply(input),
+                _ => continue,
+            };
+            let (lo, hi) = &mut pre[si];
+            for v in z {
+                (*lo, *hi) = (lo.min(v), hi.max(v));
             }
         }
         for (m, a) in act_max.iter_mut().zip(outs) {
@@ -80,6 +81,31 @@ pub(crate) fn quantize(
                     box_w: *box_w as u32,
                 };
                 input_len = graph.input_len / (height * width) * box_h * box_w;
+            }
+            Stage::Patch(p) if p.act == Act::Smooth => {
+                let f = p.smooth.as_ref().ok_or_else(|| {
+                    ModelError::InvalidModel("a smooth stage without its function".into())
+                })?;
+                let (weights, s_w) = quantize_weights(&p.kernel);
+                let range = table_range(f, pre[si])?;
+                let table = TableQuant::new(f, range, s * s_w)?;
+                reports.push(ActivationFidelity {
+                    layer: li,
+                    function: f.describe(),
+                    range,
+                    segments: table.values.len(),
+                    error: table_error(f, &table, range, s * s_w)?,
+                });
+                let bias = patch_bias(p, table.lo, s * s_w, li)?;
+                s = table.out_scale;
+                bound = 255.0 * s;
+                layers.push(patch_layer(
+                    p,
+                    weights,
+                    bias,
+                    table.multiplier,
+                    Some(table.values),
+                ));
             }
             Stage::Patch(p) => {
                 let (layer, scale) =
@@ -248,12 +274,7 @@ fn quantize_patch(
     li: usize,
 ) -> Result<((QuantizedDense, f64), f64)> {
     let (weights, s_w) = quantize_weights(&p.kernel);
-    let per_channel = quantize_bias(&p.bias, s * s_w, li)?;
-    let bias = p
-        .order
-        .iter()
-        .map(|&i| per_channel[i as usize / p.plane])
-        .collect();
+    let bias = patch_bias(p, 0.0, s * s_w, li)?;
     let n_in = p.planes * p.plane;
     let worst = p
         .kernel
@@ -269,12 +290,39 @@ fn quantize_patch(
     let m = (s * s_w / (top / 255.0) * 65536.0)
         .round()
         .clamp(1.0, 65535.0);
-    let layer = QuantizedDense {
-        n_in,
+    let layer = patch_layer(p, weights, bias, m as u32, None);
+    Ok(((layer, top), s * s_w * 65536.0 / m))
+}
+
+/// The integer bias of each output row of a patch stage: its channel's bias, its own shift (see
+/// [`PatchStage::bias_shift`]) and `−lo` for a table's index, on accumulator scale `s_acc`.
+fn patch_bias(p: &PatchStage, lo: f64, s_acc: f64, li: usize) -> Result<Vec<i64>> {
+    let float: Vec<f64> = p
+        .order
+        .iter()
+        .map(|&i| {
+            let i = i as usize;
+            let shift = p.bias_shift.as_ref().map_or(0.0, |b| b[i]);
+            p.bias[i / p.plane] + shift - lo
+        })
+        .collect();
+    quantize_bias(&float, s_acc, li)
+}
+
+/// The patch layer of `p` with these integer weights, biases, multiplier and table.
+fn patch_layer(
+    p: &PatchStage,
+    weights: Vec<i8>,
+    bias: Vec<i64>,
+    multiplier: u32,
+    table: Option<Vec<i64>>,
+) -> QuantizedDense {
+    QuantizedDense {
+        n_in: p.planes * p.plane,
         n_out: p.out_channels * p.plane,
         weights,
         bias,
-        multiplier: Some(m as u32),
+        multiplier: Some(multiplier),
         groups: 1,
         conv: None,
         patch: Some(PatchGeometry {
@@ -283,9 +331,8 @@ fn quantize_patch(
             out_channels: p.out_channels,
             out_order: p.order.clone(),
         }),
-        table: None,
-    };
-    Ok(((layer, top), s * s_w * 65536.0 / m))
+        table,
+    }
 }
 
 /// A block-diagonal identity-multiplier layer repeating `pattern` (4 inputs per group).

@@ -49,6 +49,7 @@ pub(crate) fn float_stages(graph: &Graph) -> Result<Vec<Stage>> {
         width,
         skips: Vec::new(),
         node: 0,
+        offset: None,
     };
     if last_reader[0] > 0 {
         // the model input is signed
@@ -95,6 +96,29 @@ pub(crate) fn float_stages(graph: &Graph) -> Result<Vec<Stage>> {
             }
         };
         let [c, h, w] = b.shape;
+        let pools = matches!(
+            node.op,
+            Op::MaxPool { .. } | Op::AveragePool { .. } | Op::GlobalAveragePool
+        );
+        if pools {
+            // the pools' layers clamp at 0: a signed smooth activation before them is shifted
+            b.shift_smooth(c * h * w)?;
+        }
+        let passes = pools
+            || matches!(
+                node.op,
+                Op::Conv { .. }
+                    | Op::Gemm { .. }
+                    | Op::Identity
+                    | Op::Flatten { .. }
+                    | Op::Reshape { .. }
+            );
+        if b.offset.is_some() && !passes {
+            return Err(unsupported(
+                node,
+                "after a pooled smooth activation, only pools, Flatten and a Conv/Gemm",
+            ));
+        }
         match &node.op {
             Op::Add => match skip {
                 Some(value) => b.add(node, value)?,
@@ -214,19 +238,13 @@ pub(crate) fn float_stages(graph: &Graph) -> Result<Vec<Stage>> {
                     _ => return Err(unsupported(node, "an activation must follow a Conv/Gemm")),
                 }
             }
-            Op::MaxPool { .. } | Op::AveragePool { .. } | Op::GlobalAveragePool if matches!(b.stages.last(), Some(Stage::Affine(a)) if a.act == Act::Smooth) => {
-                return Err(unsupported(
-                    node,
-                    "a pool after a smooth activation (the pool's layers would clip the table's \
-                     negative values)",
-                ))
-            }
             Op::MaxPool {
                 kernel,
                 strides,
                 pads,
             } => {
                 let (mut windows, ho, wo) = windows(node, [c, h, w], *kernel, *strides, *pads)?;
+                b.pool_offset(node, &windows, None)?;
                 let size = windows.iter().map(Vec::len).max().unwrap_or(1);
                 let size = size.next_power_of_two().max(4);
                 pad_windows(&mut windows, size);
@@ -276,6 +294,12 @@ pub(crate) fn float_stages(graph: &Graph) -> Result<Vec<Stage>> {
         }
         current = k + 1;
         if last_reader[current] > k + 1 {
+            if b.offset.is_some() {
+                return Err(unsupported(
+                    node,
+                    "a skip connection from a pooled smooth activation",
+                ));
+            }
             if matches!(b.stages.last(), Some(Stage::Affine(a)) if a.act == Act::None) {
                 return Err(unsupported(
                     node,

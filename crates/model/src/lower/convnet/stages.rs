@@ -68,17 +68,22 @@ impl Affine {
 
     /// The stage's activation of its pre-activations `z`.
     pub(crate) fn activate(&self, z: Vec<f64>) -> Vec<f64> {
-        match (&self.smooth, self.act) {
-            (Some(f), Act::Smooth) => {
-                let zs: Vec<f32> = z.iter().map(|&v| v as f32).collect();
-                // the function evaluates with the graph's own kernels; a failure there was
-                // already reported when the function was read, so it keeps the values
-                f.eval_many(&zs)
-                    .map(|y| y.into_iter().map(f64::from).collect())
-                    .unwrap_or(z)
-            }
-            (_, act) => z.into_iter().map(|v| act.apply(v)).collect(),
+        activate(self.act, self.smooth.as_ref(), z)
+    }
+}
+
+/// Activation `act` (with its function if smooth) of pre-activations `z`.
+fn activate(act: Act, smooth: Option<&ScalarFn>, z: Vec<f64>) -> Vec<f64> {
+    match (smooth, act) {
+        (Some(f), Act::Smooth) => {
+            let zs: Vec<f32> = z.iter().map(|&v| v as f32).collect();
+            // the function evaluates with the graph's own kernels; a failure there was already
+            // reported when the function was read, so it keeps the values
+            f.eval_many(&zs)
+                .map(|y| y.into_iter().map(f64::from).collect())
+                .unwrap_or(z)
         }
+        (_, act) => z.into_iter().map(|v| act.apply(v)).collect(),
     }
 }
 
@@ -95,16 +100,31 @@ pub(crate) struct PatchStage {
     pub(crate) bias: Vec<f64>,
     pub(crate) act: Act,
     pub(crate) order: Vec<u32>,
+    /// With [`Act::Smooth`]: the function.
+    pub(crate) smooth: Option<ScalarFn>,
+    /// Added to the bias of each natural output `o·P + p` (taking off the shift a pooled smooth
+    /// activation before this stage carries on the image's cells).
+    pub(crate) bias_shift: Option<Vec<f64>>,
 }
 
 impl PatchStage {
+    /// The stage's outputs after its activation.
+    pub(crate) fn forward(&self, x: &[f64]) -> Vec<f64> {
+        activate(self.act, self.smooth.as_ref(), self.apply(x))
+    }
+
     /// The stage's output rows (before its activation): the cyclic correlation, reordered.
-    fn apply(&self, x: &[f64]) -> Vec<f64> {
+    pub(crate) fn apply(&self, x: &[f64]) -> Vec<f64> {
         let (p, n_in) = (self.plane, self.planes * self.plane);
         let mut natural = vec![0f64; self.out_channels * p];
         for (o, row) in self.kernel.chunks(n_in).enumerate() {
             let y = &mut natural[o * p..(o + 1) * p];
             y.iter_mut().for_each(|v| *v = self.bias[o]);
+            if let Some(shift) = &self.bias_shift {
+                y.iter_mut()
+                    .zip(&shift[o * p..(o + 1) * p])
+                    .for_each(|(v, d)| *v += d);
+            }
             for (j, &k) in row.iter().enumerate() {
                 if k != 0.0 {
                     let xs = &x[(j / p) * p..(j / p + 1) * p];
@@ -209,7 +229,7 @@ pub(crate) fn forward(stages: &[Stage], x: &[f64]) -> Vec<Vec<f64>> {
                 }
                 boxed
             }
-            Stage::Patch(p) => p.apply(&a).into_iter().map(|v| p.act.apply(v)).collect(),
+            Stage::Patch(p) => p.forward(&a),
             Stage::Affine(l) => l.activate(l.affine(&a)),
             Stage::MaxPool { size, .. } => a
                 .chunks(*size)

@@ -79,6 +79,7 @@ pub(crate) fn pool(
             "the pooling window must hold 1 to 65536 values",
         ));
     }
+    b.pool_offset(node, &windows, Some(divisor))?;
     let mask = pad_windows(&mut windows, size);
     b.group_outputs(node, &windows)?;
     b.stages.push(Stage::AvgPool {

@@ -57,6 +57,49 @@ impl ScalarFn {
         }
     }
 
+    /// `f + c`: the function with one more node adding the scalar `c`.
+    pub(crate) fn plus(&self, c: f32) -> Self {
+        let mut out = self.clone();
+        let last = Operand::Value(out.nodes.len());
+        out.constants.push(Tensor {
+            shape: vec![],
+            data: vec![c],
+        });
+        let op = Op::Add;
+        out.nodes.push(Node {
+            name: "shift".into(),
+            op_type: op.name().into(),
+            op,
+            inputs: vec![last, Operand::Const(out.constants.len() - 1)],
+        });
+        out
+    }
+
+    /// The shift `c ≥ 0` that makes `f + c` non-negative (`None` if `f` already is), from `f`'s
+    /// minimum over `[−32, 32]`.
+    ///
+    /// # Errors
+    /// [`ModelError::InvalidModel`] if that minimum is at an end of the range (`f` may be
+    /// unbounded below), or an evaluation error.
+    pub(crate) fn nonnegative_shift(&self) -> Result<Option<f32>> {
+        const PROBES: usize = 4096;
+        let points: Vec<f32> = (0..=PROBES)
+            .map(|i| -32.0 + 64.0 * i as f32 / PROBES as f32)
+            .collect();
+        let y = self.eval_many(&points)?;
+        let min = y.iter().copied().fold(f32::INFINITY, f32::min);
+        // still falling at an end of the range (beyond a flat tail's rounding): no lower bound
+        let tol = 1e-5 * y.iter().fold(1f32, |m, v| m.max(v.abs()));
+        let falls = y[0] < y[PROBES / 8] - tol || y[PROBES] < y[PROBES - PROBES / 8] - tol;
+        if !min.is_finite() || (min < 0.0 && falls) {
+            return Err(ModelError::InvalidModel(format!(
+                "{} is not bounded below, so no shift makes it non-negative before a pool",
+                self.describe()
+            )));
+        }
+        Ok((min < 0.0).then_some(-min))
+    }
+
     /// The ops in order, for messages (`Div → Erf → Add → Mul → Mul`).
     pub fn describe(&self) -> String {
         self.nodes

@@ -15,7 +15,9 @@ pub(super) fn dense_head(
     nodes: &Chain<'_>,
     mut k: usize,
     img: Image,
+    shift: Option<f64>,
 ) -> Result<Option<Vec<Stage>>> {
+    let mut shift = shift;
     let gap = matches!(nodes.op(k), Some(Op::GlobalAveragePool));
     k += usize::from(gap);
     if !matches!(nodes.op(k), Some(Op::Flatten { .. } | Op::Reshape { .. })) {
@@ -87,11 +89,20 @@ pub(super) fn dense_head(
             Some((_, end)) => *end,
             None => k + if relu { 2 } else { 1 },
         };
+        // the first layer reads the image's cells only: a smooth activation's shift on them
+        // comes off its bias
+        let c = shift.take().unwrap_or(0.0);
+        let b = layer
+            .bias
+            .iter()
+            .zip(dense.chunks(width))
+            .map(|(&v, row)| f64::from(v) - c * row.iter().sum::<f64>())
+            .collect();
         stages.push(Stage::Affine(Affine {
             n_in: width,
             n_out,
             w: dense,
-            b: layer.bias.iter().map(|&v| f64::from(v)).collect(),
+            b,
             act,
             conv: None,
             smooth: smooth.map(|(f, _)| f),

@@ -105,8 +105,20 @@ fn walk(chain: &Chain<'_>, mut img: Image) -> Result<Walk> {
     }];
     let mut level = 0u32;
     let mut k = 0;
+    // the shift a smooth activation's table carries on the current image's cells
+    let mut shift: Option<f64> = None;
     while let Some(Op::Conv { strides, pads }) = chain.op(k) {
-        let pool = match chain.op(k + 2) {
+        // the activation: ReLU, or a smooth function (made non-negative: the layers after it
+        // clamp at 0) proven through a table
+        let smooth = match chain.op(k + 1) {
+            Some(Op::Relu) => None,
+            _ => match chain.smooth(k + 1)? {
+                Some((f, end)) => Some((f, end - (k + 1))),
+                None => return Ok(Walk::No),
+            },
+        };
+        let act_len = smooth.as_ref().map_or(1, |&(_, n)| n);
+        let pool = match chain.op(k + 1 + act_len) {
             Some(Op::MaxPool {
                 kernel: [2, 2],
                 strides: [2, 2],
@@ -130,11 +142,7 @@ fn walk(chain: &Chain<'_>, mut img: Image) -> Result<Walk> {
             _ => return Ok(Walk::No),
         };
         // the outputs go to phase planes if a stride-2 convolution reads them next
-        let skip = if matches!(post, Post::MaxPool | Post::AvgPool) {
-            3
-        } else {
-            2
-        };
+        let skip = 1 + act_len + usize::from(matches!(post, Post::MaxPool | Post::AvgPool));
         let phase_out = matches!(
             chain.op(k + skip),
             Some(Op::Conv {
@@ -143,7 +151,7 @@ fn walk(chain: &Chain<'_>, mut img: Image) -> Result<Walk> {
             })
         );
         let consts = chain.consts(k);
-        let (Some(Op::Relu), Some(weight)) = (chain.op(k + 1), consts.first()) else {
+        let Some(weight) = consts.first() else {
             return Ok(Walk::No);
         };
         let [m, wc, kh, kw] = match weight.shape.as_slice() {
@@ -208,14 +216,36 @@ fn walk(chain: &Chain<'_>, mut img: Image) -> Result<Walk> {
         } else {
             (img.c, kernel_rows(weight, pt, pl, img.bw, plane))
         };
+        // the previous smooth activation's shift on the image's cells comes off the bias
+        let bias_shift = shift.take().map(|c| {
+            shifted_reads(
+                &kernel,
+                planes * out_plane,
+                out_plane,
+                &img.inside_mask(),
+                c,
+            )
+        });
+        let (act, smooth) = match smooth {
+            Some((f, _)) => match f.nonnegative_shift()? {
+                Some(c) => {
+                    shift = Some(f64::from(c));
+                    (Act::Smooth, Some(f.plus(c)))
+                }
+                None => (Act::Smooth, Some(f)),
+            },
+            None => (Act::Relu, None),
+        };
         stages.push(Stage::Patch(PatchStage {
             planes,
             plane: out_plane,
             out_channels: m,
             kernel,
             bias,
-            act: Act::Relu,
+            act,
             order,
+            smooth,
+            bias_shift,
         }));
         let (h, w) = match post {
             Post::MaxPool | Post::AvgPool => (ho / 2, wo / 2),
@@ -273,11 +303,33 @@ fn walk(chain: &Chain<'_>, mut img: Image) -> Result<Walk> {
     if k == 0 {
         return Ok(Walk::No);
     }
-    Ok(match dense_head(chain, k, img)? {
+    Ok(match dense_head(chain, k, img, shift)? {
         Some(head) => {
             stages.extend(head);
             Walk::Done(stages)
         }
         None => Walk::No,
     })
+}
+
+/// Per natural output `o·P + p` of a patch layer with kernel rows `kernel` (`n_in` cells each,
+/// planes of `plane`), minus the shift `c` its reads of the image's cells carry (`inside`: 1 on
+/// the input's image cells, 0 on spare ones, which the layers before zeroed).
+fn shifted_reads(kernel: &[f64], n_in: usize, plane: usize, inside: &[f64], c: f64) -> Vec<f64> {
+    let mut out = Vec::with_capacity(kernel.len() / n_in.max(1) * plane);
+    for row in kernel.chunks(n_in) {
+        for p in 0..plane {
+            let reads: f64 = row
+                .iter()
+                .enumerate()
+                .filter(|&(_, &k)| k != 0.0)
+                .map(|(j, &k)| {
+                    let cell = (j / plane) * plane + (p + j % plane) % plane;
+                    k * inside.get(cell).copied().unwrap_or(0.0)
+                })
+                .sum();
+            out.push(-c * reads);
+        }
+    }
+    out
 }
