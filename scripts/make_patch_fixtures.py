@@ -23,9 +23,6 @@ Writes
   cnn_tanh_pool_digits.onnx  [N, 1, 8, 8] -> Conv(1->8, 3x3, pads 1) -> Tanh -> MaxPool 2x2/2
                              -> Conv(8->16, 3x3, pads 1) -> Tanh -> AveragePool 2x2/2 -> Flatten
                              -> Gemm(64->10): smooth activations before pools.
-  lenet_tanh_digits28.onnx   LeNet-5 (Conv 5x5 pad 2 -> Relu -> MaxPool -> Conv 5x5 -> Relu -> MaxPool)
-                             with a Tanh head: Gemm(400->120) -> Tanh -> Gemm(120->84) -> Tanh
-                             -> Gemm(84->10).
   lenet5_classic_digits28.onnx  LeNet-5 as LeCun et al. drew it: Conv 5x5 pad 2 -> Tanh -> AveragePool
                              -> Conv 5x5 -> Tanh -> AveragePool -> Gemm(400->120) -> Tanh
                              -> Gemm(120->84) -> Tanh -> Gemm(84->10).
@@ -83,12 +80,6 @@ NETS = {
     "lenet5_classic_digits28": [
         ("conv", "conv1", 1, 6, 5, 1, 2), ("tanh",), ("avgpool",),
         ("conv", "conv2", 6, 16, 5, 1, 0), ("tanh",), ("avgpool",),
-        ("flatten",), ("gemm", "fc1", 400, 120), ("tanh",), ("gemm", "fc2", 120, 84), ("tanh",),
-        ("gemm", "fc3", 84, 10),
-    ],
-    "lenet_tanh_digits28": [
-        ("conv", "conv1", 1, 6, 5, 1, 2), ("relu",), ("maxpool",),
-        ("conv", "conv2", 6, 16, 5, 1, 0), ("relu",), ("maxpool",),
         ("flatten",), ("gemm", "fc1", 400, 120), ("tanh",), ("gemm", "fc2", 120, 84), ("tanh",),
         ("gemm", "fc3", 84, 10),
     ],
@@ -332,7 +323,7 @@ def main():
     wanted = sys.argv[1:]
     for name, epochs in (("cnn_stride2_digits28", 30), ("cnn_avgpool_digits28", 20),
                          ("cnn_tanh_digits", 30), ("cnn_tanh_pool_digits", 40),
-                         ("lenet_tanh_digits28", 15), ("lenet5_classic_digits28", 15)):
+                         ("lenet5_classic_digits28", 15)):
         if wanted and name not in wanted:
             continue
         tr, te = images[SIDE.get(name, 28)]

@@ -53,14 +53,13 @@ fn smooth_activations_agree_with_onnxruntime() {
 /// Smooth activations in convolutional networks (scripts/make_patch_fixtures.py): after
 /// convolutions (`Conv → Tanh → Conv → Sigmoid`, the stencil path), before pools (`Conv → Tanh →
 /// MaxPool`, `Conv → Tanh → AveragePool`: the table shifted to be non-negative, the shift taken
-/// off by the next layer's bias) and in a LeNet-5 head (`Gemm → Tanh → Gemm → Tanh`, the patch
-/// path), each a table on its layer.
+/// off by the next layer's bias) and in LeNet-5 as drawn in 1998 (the patch path: Tanh before
+/// both average pools and in the head), each a table on its layer.
 #[test]
 fn smooth_activations_in_cnns_agree_with_onnxruntime() {
     for (name, tables) in [
         ("cnn_tanh_digits", 2),
         ("cnn_tanh_pool_digits", 2),
-        ("lenet_tanh_digits28", 2),
         ("lenet5_classic_digits28", 4),
     ] {
         let calib = samples(&format!("{name}.calib.json"), None);
