@@ -10,6 +10,7 @@ use core::fmt;
 
 use crate::field::Felt;
 use crate::limits::{MAX_CUTS_PER_FEATURE, MAX_DIM};
+use crate::normalize::Norm;
 use crate::projection::Projection;
 
 /// How a float sample becomes the int8 inputs a proof is about.
@@ -58,6 +59,16 @@ pub enum InputEncoding {
         box_h: u32,
         /// Columns of each box.
         box_w: u32,
+    },
+    /// Each sample divided by its own norm ([`Norm::apply`]: an ONNX-ML `Normalizer` in front of
+    /// the model), then encoded by `inner` ([`InputEncoding::Symmetric`], `Affine` or
+    /// `Thresholds`). Like a projection, the normalization is computed outside the proof, by the
+    /// prover and again by the auditor's `verify --inputs`; the digest commits to it.
+    Normalized {
+        /// The norm.
+        norm: Norm,
+        /// The encoding of the normalized sample.
+        inner: alloc::boxed::Box<InputEncoding>,
     },
 }
 
@@ -164,6 +175,7 @@ impl InputEncoding {
             Self::Thresholds { .. } => 2,
             Self::Projected { .. } => 3,
             Self::Boxed { .. } => 4,
+            Self::Normalized { .. } => 5,
         }
     }
 
@@ -177,6 +189,7 @@ impl InputEncoding {
             Self::Thresholds { cuts } => Some(cuts.len()),
             Self::Projected { map, .. } => Some(map.inputs),
             Self::Boxed { .. } => None,
+            Self::Normalized { inner, .. } => inner.raw_len(),
         }
     }
 
@@ -244,6 +257,14 @@ impl InputEncoding {
                 }
                 Ok(())
             }
+            Self::Normalized { inner, .. } => match **inner {
+                Self::Symmetric | Self::Affine { .. } | Self::Thresholds { .. } => {
+                    inner.validate(input_len)
+                }
+                _ => Err(EncodingError(
+                    "a normalized input encoding wraps a symmetric, affine or threshold encoding",
+                )),
+            },
         }
     }
 
@@ -274,6 +295,12 @@ impl InputEncoding {
                 out[c * bh * bw + y * bw + col] = q;
             }
             return Ok(out);
+        }
+        if let Self::Normalized { norm, inner } = self {
+            if let Some(feature) = x.iter().position(|v| !v.is_finite()) {
+                return Err(EncodeError::NotFinite { feature });
+            }
+            return inner.encode(&norm.apply(x), input_scale);
         }
         let expected = self.raw_len().unwrap_or(x.len());
         if x.len() != expected {
@@ -313,7 +340,7 @@ impl InputEncoding {
                 .zip(cuts)
                 .map(|(&z, c)| threshold_code(z, c))
                 .collect()),
-            Self::Boxed { .. } => Err(EncodeError::Length {
+            Self::Boxed { .. } | Self::Normalized { .. } => Err(EncodeError::Length {
                 expected: 0,
                 got: x.len(),
             }),
@@ -349,6 +376,10 @@ impl InputEncoding {
                 box_h,
                 box_w,
             } => out.extend([height, width, box_h, box_w].map(|&v| Felt::new(u64::from(v)))),
+            Self::Normalized { norm, inner } => {
+                out.push(Felt::new(u64::from(norm.code())));
+                inner.to_elements(out);
+            }
         }
     }
 
@@ -379,6 +410,10 @@ impl InputEncoding {
                 for v in [height, width, box_h, box_w] {
                     w.extend_from_slice(&v.to_le_bytes());
                 }
+            }
+            Self::Normalized { norm, inner } => {
+                w.push(norm.code());
+                inner.write(w);
             }
         }
     }

@@ -39,6 +39,7 @@ pub mod field;
 mod frame;
 mod layout;
 pub mod limits;
+pub mod normalize;
 mod options;
 pub mod projection;
 mod public;
@@ -66,6 +67,7 @@ pub use limits::{
     ACT_MAX, MAX_CUTS_PER_FEATURE, MAX_KERNEL, MAX_MULTIPLIER, MAX_PROJECTION_ENTRIES,
     MAX_PROOF_BYTES, MAX_VERIFIER_WORK, RANGE_TABLE_SIZE, REQUANT_SHIFT, T_MAX, T_MIN,
 };
+pub use normalize::Norm;
 pub use options::SecurityLevel;
 pub use projection::Projection;
 pub use public::PublicInputs;

@@ -225,3 +225,38 @@ fn boxed_images_land_at_the_top_left_of_zeroed_boxes() {
     .to_elements(&mut b);
     assert_ne!(a, b);
 }
+
+#[test]
+fn a_normalized_encoding_codes_the_normalized_sample_and_wraps_one_flat_encoding() {
+    let inner = InputEncoding::Affine {
+        offset: alloc::vec![0.0, 0.0],
+        step: alloc::vec![0.01, 0.01],
+    };
+    let enc = InputEncoding::Normalized {
+        norm: Norm::L2,
+        inner: alloc::boxed::Box::new(inner.clone()),
+    };
+    assert_eq!(enc.validate(2), Ok(()));
+    assert_eq!(enc.raw_len(), Some(2));
+    // [3, 4] and [6, 8] normalize alike: [0.6, 0.8]
+    assert_eq!(enc.encode(&[3.0, 4.0], 1.0), Ok(alloc::vec![60, 80]));
+    assert_eq!(enc.encode(&[6.0, 8.0], 1.0), enc.encode(&[3.0, 4.0], 1.0));
+    assert_eq!(
+        enc.encode(&[3.0, f32::NAN], 1.0),
+        Err(EncodeError::NotFinite { feature: 1 })
+    );
+    let nested = InputEncoding::Normalized {
+        norm: Norm::L1,
+        inner: alloc::boxed::Box::new(enc.clone()),
+    };
+    assert!(nested.validate(2).is_err());
+    // the digest elements and the proof-file form carry the norm
+    let (mut a, mut b) = (alloc::vec::Vec::new(), alloc::vec::Vec::new());
+    enc.to_elements(&mut a);
+    InputEncoding::Normalized {
+        norm: Norm::L1,
+        inner: alloc::boxed::Box::new(inner),
+    }
+    .to_elements(&mut b);
+    assert_ne!(a, b);
+}

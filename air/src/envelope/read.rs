@@ -8,6 +8,7 @@ use super::error::EnvelopeError;
 use crate::conv::{ConvDims, ConvShape, Digit, PatchShape};
 use crate::encoding::InputEncoding;
 use crate::limits::{MAX_CUTS_PER_FEATURE, MAX_PROJECTION_ENTRIES, RANGE_TABLE_SIZE};
+use crate::normalize::Norm;
 use crate::projection::Projection;
 use crate::table::ActivationTable;
 
@@ -72,6 +73,15 @@ pub(super) fn read_encoding(
                 box_h,
                 box_w,
             })
+        }
+        5 => {
+            let norm = Norm::from_code(r.u8(field)?).ok_or(EnvelopeError::Invalid { field })?;
+            // one level only: the inner encoding is symmetric, affine or thresholds
+            if !matches!(r.bytes.get(r.pos), Some(0..=2)) {
+                return Err(EnvelopeError::Invalid { field });
+            }
+            let inner = alloc::boxed::Box::new(read_encoding(r, n_in)?);
+            Ok(InputEncoding::Normalized { norm, inner })
         }
         _ => Err(EnvelopeError::Invalid { field }),
     }

@@ -584,3 +584,51 @@ fn a_pipeline_reports_its_activation_and_checks_raw_inputs() {
         .code(1)
         .stdout(predicate::str::contains("sample 4, feature 3"));
 }
+
+/// A `Normalizer` in front of a logistic regression is part of the committed encoding:
+/// `verify --inputs` normalizes the auditor's raw features before coding them, accepts the right
+/// ones and rejects a changed feature.
+#[test]
+fn a_normalized_pipeline_checks_raw_inputs_through_its_norm() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = glassbox()
+        .args(["compile", "--calibrate"])
+        .arg(fixture("forest_wine.calib.json"))
+        .arg("-o")
+        .arg(dir.path().join("n.gbm"))
+        .arg(fixture("pipe_normalizer_logreg_wine.onnx"))
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let test: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("forest_wine.test.json")).expect("fixture"),
+    )
+    .expect("json");
+    let four =
+        serde_json::json!({ "input_data": test["input_data"].as_array().expect("array")[..4] });
+    std::fs::write(dir.path().join("in.json"), four.to_string()).expect("write");
+    let mut moved = four.clone();
+    let v = moved["input_data"][2][12].as_f64().expect("number");
+    moved["input_data"][2][12] = serde_json::json!(v * 1.5);
+    std::fs::write(dir.path().join("moved.json"), moved.to_string()).expect("write");
+    let proved = json_of(glassbox().current_dir(dir.path()).args([
+        "prove", "n.gbm", "--input", "in.json", "-o", "n.gbp", "--json",
+    ]));
+    let digest = proved["digest"].as_str().expect("digest").to_string();
+    let run = |inputs: &str| {
+        glassbox()
+            .current_dir(dir.path())
+            .args(["verify", "n.gbp", "--digest", &digest, "--inputs", inputs])
+            .assert()
+    };
+    run("in.json").code(0).stdout(predicate::str::contains(
+        "input encoding each sample over its L2 norm, then affine per feature (13 features)",
+    ));
+    run("moved.json")
+        .code(1)
+        .stdout(predicate::str::contains("sample 2, feature"));
+}

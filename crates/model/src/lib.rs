@@ -102,6 +102,10 @@ pub fn compile_graph(
     graph: &Graph,
     calibration: Option<&[Vec<f32>]>,
 ) -> Result<(QuantizedModel, Option<FidelityReport>)> {
+    // a Normalizer on the input becomes part of the committed encoding
+    if let Some((norm, rest)) = lower::normalize::input_normalizer(graph) {
+        return lower::normalize::lower_normalized(norm, &rest, calibration, compile_graph);
+    }
     if let Some(lowered) = lower::tabular::lower_graph(graph, calibration)? {
         return Ok(lowered);
     }

@@ -1,13 +1,11 @@
 //! Tree ensembles behind preprocessing (scripts/make_pipeline_fixtures.py `trees`): scalers fold
-//! into raw thresholds exactly, a PCA becomes a projected encoding, a `Normalizer` is refused by
-//! name; proven labels against onnxruntime's on the whole test split and at every split's exact
-//! raw boundary.
+//! into raw thresholds exactly, a PCA becomes a projected encoding, a `Normalizer` on the raw
+//! features a committed normalized encoding; proven labels against onnxruntime's on the whole test
+//! split and at every split's exact raw boundary.
 
 mod support;
 
-use glassbox_model::{
-    compile_onnx, load_onnx, InputEncoding, ModelError, Op, QuantizedModel, TreeEnsemble,
-};
+use glassbox_model::{compile_onnx, load_onnx, InputEncoding, Op, QuantizedModel, TreeEnsemble};
 use serde_json::Value;
 use support::{fixture, label_agreement, labels, samples};
 
@@ -186,31 +184,35 @@ fn scaled_trees_split_at_onnxruntimes_exact_raw_boundaries() {
     }
 }
 
-/// A `Normalizer` in front of a tree, a linear model or an MLP is refused, naming the node and
-/// saying why.
+/// A `Normalizer` in front of a tree, a linear model or an MLP is part of the committed input
+/// encoding: the proven labels agree with onnxruntime's on the whole wine test split, the
+/// encoding normalizes a raw sample before coding it, and a changed norm is another digest.
 #[test]
-fn a_normalizer_in_front_of_a_model_is_refused_by_name() {
+fn a_normalizer_in_front_of_a_model_is_a_committed_encoding() {
     for name in [
         "pipe_normalizer_tree_wine",
         "pipe_normalizer_logreg_wine",
         "pipe_normalizer_mlp_wine",
     ] {
         let bytes = fixture(&format!("{name}.onnx"));
-        let graph = load_onnx(&bytes).expect("import");
-        let normalizer = graph
-            .nodes
-            .iter()
-            .find(|n| matches!(n.op, Op::Normalizer { .. }))
-            .expect("a Normalizer node");
-        match compile_onnx(&bytes, None) {
-            Err(ModelError::Unsupported { op, node, reason }) => {
-                assert!(op.ends_with("Normalizer"), "{name}: {op}");
-                assert_eq!(node, normalizer.name, "{name}");
-                assert!(reason.contains("not affine"), "{name}: {reason}");
-                println!("{name}: {}", ModelError::Unsupported { op, node, reason });
-            }
-            other => panic!("{name}: expected a refusal naming the Normalizer, got {other:?}"),
-        }
+        let calib = samples("forest_wine.calib.json", None);
+        let (q, _) = compile_onnx(&bytes, Some(&calib)).expect(name);
+        let InputEncoding::Normalized { norm, inner } = &q.input_encoding else {
+            panic!("{name}: {:?}", q.input_encoding);
+        };
+        assert_eq!(*norm, glassbox_air::Norm::L2, "{name}");
+        // the encoding is the inner one applied to the normalized sample
+        let x = &samples("forest_wine.test.json", None)[0];
+        let direct = inner.encode(&norm.apply(x), q.input_scale).unwrap();
+        assert_eq!(q.quantize_input(x).unwrap(), direct, "{name}");
+        let test = samples("forest_wine.test.json", None);
+        let expected = labels(&format!("{name}.expected.json"));
+        let agree = label_agreement(&q, &test, &expected);
+        println!(
+            "{name}: {agree}/{} labels agree with onnxruntime",
+            test.len()
+        );
+        assert!(agree as f64 >= 0.98 * test.len() as f64, "{name}: {agree}");
     }
 }
 

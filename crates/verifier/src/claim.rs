@@ -55,32 +55,7 @@ impl Claim {
     /// feature (30 features)`, `thresholds (412 cuts over 64 features)`, `projected (30 raw
     /// features mapped to 5), thresholds (17 cuts)`).
     pub fn encoding_text(&self) -> String {
-        match &self.input_encoding {
-            InputEncoding::Symmetric => format!("symmetric, scale {}", self.input_scale),
-            InputEncoding::Affine { offset, .. } => {
-                format!("affine per feature ({} features)", offset.len())
-            }
-            InputEncoding::Thresholds { cuts } => format!(
-                "thresholds ({} cuts over {} features)",
-                cuts.iter().map(alloc::vec::Vec::len).sum::<usize>(),
-                cuts.len()
-            ),
-            InputEncoding::Projected { map, cuts } => format!(
-                "projected ({} raw features mapped to {}), thresholds ({} cuts)",
-                map.inputs,
-                cuts.len(),
-                cuts.iter().map(alloc::vec::Vec::len).sum::<usize>()
-            ),
-            InputEncoding::Boxed {
-                height,
-                width,
-                box_h,
-                box_w,
-            } => format!(
-                "symmetric, scale {}, {height}×{width} images in {box_h}×{box_w} boxes",
-                self.input_scale
-            ),
-        }
+        describe(&self.input_encoding, self.input_scale)
     }
 
     /// Outputs in real units.
@@ -89,5 +64,41 @@ impl Claim {
             .iter()
             .map(|y| y.iter().map(|&v| v as f64 * self.output_scale).collect())
             .collect()
+    }
+}
+
+/// [`Claim::encoding_text`] of `encoding` with input scale `scale`.
+fn describe(encoding: &InputEncoding, scale: f64) -> String {
+    match encoding {
+        InputEncoding::Symmetric => format!("symmetric, scale {}", scale),
+        InputEncoding::Affine { offset, .. } => {
+            format!("affine per feature ({} features)", offset.len())
+        }
+        InputEncoding::Thresholds { cuts } => format!(
+            "thresholds ({} cuts over {} features)",
+            cuts.iter().map(alloc::vec::Vec::len).sum::<usize>(),
+            cuts.len()
+        ),
+        InputEncoding::Projected { map, cuts } => format!(
+            "projected ({} raw features mapped to {}), thresholds ({} cuts)",
+            map.inputs,
+            cuts.len(),
+            cuts.iter().map(alloc::vec::Vec::len).sum::<usize>()
+        ),
+        InputEncoding::Boxed {
+            height,
+            width,
+            box_h,
+            box_w,
+        } => format!(
+            "symmetric, scale {}, {height}×{width} images in {box_h}×{box_w} boxes",
+            scale
+        ),
+        InputEncoding::Normalized { norm, inner } => {
+            format!(
+                "each sample over its {norm:?} norm, then {}",
+                describe(inner, scale)
+            )
+        }
     }
 }

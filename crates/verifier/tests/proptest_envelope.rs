@@ -4,7 +4,7 @@
 
 use glassbox_air::{
     ActivationTable, BundlePosition, EnvelopeError, Felt, InputEncoding, LayerDescriptor,
-    ModelDescriptor, Projection, ProofEnvelope, PublicInputs, SecurityLevel, WeightOpening,
+    ModelDescriptor, Norm, Projection, ProofEnvelope, PublicInputs, SecurityLevel, WeightOpening,
     ENVELOPE_MAGIC, ENVELOPE_VERSION,
 };
 use proptest::prelude::*;
@@ -47,6 +47,15 @@ fn encoding(n: usize) -> impl Strategy<Value = InputEncoding> {
             .prop_map(|(offset, step)| InputEncoding::Affine { offset, step }),
         prop::collection::vec(prop::collection::vec(cut.clone(), 0..6), n)
             .prop_map(|cuts| InputEncoding::Thresholds { cuts }),
+        (
+            prop_oneof![Just(Norm::Max), Just(Norm::L1), Just(Norm::L2)],
+            prop::collection::vec(value.clone(), n),
+            prop::collection::vec(value.clone(), n)
+        )
+            .prop_map(|(norm, offset, step)| InputEncoding::Normalized {
+                norm,
+                inner: Box::new(InputEncoding::Affine { offset, step }),
+            }),
         (1usize..=5)
             .prop_flat_map(move |inputs| (
                 Just(inputs),

@@ -74,17 +74,19 @@ impl Norm {
         })
     }
 
-    /// Normalizes one row (a zero norm leaves the row unchanged).
+    /// Normalizes one row (a zero norm leaves the row unchanged), with the arithmetic the
+    /// committed input encoding uses ([`glassbox_air::Norm::apply`]).
     pub fn apply(self, row: &[f32]) -> Vec<f32> {
-        let d = match self {
-            Norm::Max => row.iter().copied().fold(f32::NEG_INFINITY, f32::max),
-            Norm::L1 => row.iter().map(|v| v.abs()).sum(),
-            Norm::L2 => row.iter().map(|v| v * v).sum::<f32>().sqrt(),
-        };
-        if d == 0.0 || !d.is_finite() {
-            return row.to_vec();
+        self.air().apply(row)
+    }
+
+    /// The same norm as the AIR crate names it.
+    pub fn air(self) -> glassbox_air::Norm {
+        match self {
+            Norm::Max => glassbox_air::Norm::Max,
+            Norm::L1 => glassbox_air::Norm::L1,
+            Norm::L2 => glassbox_air::Norm::L2,
         }
-        row.iter().map(|v| v / d).collect()
     }
 }
 

@@ -5,6 +5,7 @@
 pub(crate) mod convnet;
 pub(crate) mod dense;
 pub(crate) mod dense_layer;
+pub(crate) mod normalize;
 pub(crate) mod pipeline;
 pub mod smooth;
 pub mod tabular;

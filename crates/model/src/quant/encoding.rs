@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ModelError, Result};
 
-pub use glassbox_air::{InputEncoding, Projection, MAX_CUTS_PER_FEATURE};
+pub use glassbox_air::{InputEncoding, Norm, Projection, MAX_CUTS_PER_FEATURE};
 
 /// The smallest code `K` (as `q + 128`) with `code >= K ⟺ x > c_i` (`strict`) or `x >= c_i`:
 /// `2i + 2` and `2i + 1` respectively, for the `i`-th cut of a feature.
@@ -66,6 +66,39 @@ pub(crate) enum InputEncodingDef {
         box_h: u32,
         box_w: u32,
     },
+    Normalized {
+        #[serde(with = "NormDef")]
+        norm: Norm,
+        #[serde(with = "boxed_encoding")]
+        inner: Box<InputEncoding>,
+    },
+}
+
+/// [`Norm`] as the artifact stores it (serde's remote derive).
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "Norm")]
+pub(crate) enum NormDef {
+    Max,
+    L1,
+    L2,
+}
+
+/// A boxed inner encoding through [`InputEncodingDef`].
+mod boxed_encoding {
+    use super::{InputEncoding, InputEncodingDef};
+
+    pub(super) fn serialize<S: serde::Serializer>(
+        v: &InputEncoding,
+        s: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        InputEncodingDef::serialize(v, s)
+    }
+
+    pub(super) fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> std::result::Result<Box<InputEncoding>, D::Error> {
+        InputEncodingDef::deserialize(d).map(Box::new)
+    }
 }
 
 /// [`Projection`] as the artifact stores it (serde's remote derive).

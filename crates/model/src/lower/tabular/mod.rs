@@ -38,8 +38,9 @@
 //! Preprocessing in front of a tree ensemble is folded into the encoding instead
 //! ([`preprocessed`]): per-feature steps (scalers) into the raw thresholds, exactly against
 //! onnxruntime's `f32` ([`chains`]); a map that mixes features (a PCA) into a committed
-//! [`InputEncoding::Projected`] encoding. A `Normalizer` in front of any model is refused
-//! ([`prefix::check_affine`]).
+//! [`InputEncoding::Projected`] encoding. A `Normalizer` on the raw features becomes a committed
+//! normalized encoding before any lowering (`crate::lower::normalize`); one after other
+//! preprocessing is refused ([`prefix::check_affine`]).
 //!
 //! # Labels
 //! The outputs are a *decision vector* whose first maximum is the label, for every

@@ -104,12 +104,11 @@ pub(crate) fn check_affine(graph: &Graph, value: usize) -> Result<()> {
     };
     let reason = match node.op {
         Op::Normalizer { norm } => format!(
-            "the Normalizer ({norm:?} norm) in front of the model divides every sample by its own norm, \
-             which depends on all of its features: that map is not affine, so it folds neither \
-             into the model's first layer (linear models, SVMs, MLPs) nor into a per-feature or \
-             projected threshold encoding (trees), and proving the division in the trace is not \
-             supported; normalize the features before they reach the model, or drop the \
-             Normalizer (one after a model, on its scores, is supported)"
+            "the Normalizer ({norm:?} norm) after other preprocessing divides every sample by its \
+             own norm, which depends on all of its features: that map is not affine, so it folds \
+             into no layer, and only a Normalizer on the raw features themselves can become part \
+             of the committed input encoding; move it first, or normalize the features before \
+             they reach the model"
         ),
         _ => "only affine preprocessing (Scaler, Add/Sub/Mul/Div by constants, MatMul by a \
               constant, ArrayFeatureExtractor, Concat) can sit in front of a model"
@@ -172,5 +171,42 @@ mod tests {
         let (rows, b) = p.fold(&[3.0, 4.0], &[5.0]);
         assert_eq!(rows, vec![10.0, -4.0]);
         assert_eq!(b, vec![8.0]);
+    }
+
+    #[test]
+    fn a_normalizer_after_a_scaler_is_refused_by_name() {
+        use crate::ir::graph::{Node, Operand};
+        use crate::ir::scores::Norm;
+        let node = |name: &str, op: Op, input: usize| Node {
+            name: name.into(),
+            op_type: op.name().into(),
+            op,
+            inputs: vec![Operand::Value(input)],
+        };
+        let scaler = Op::Scaler {
+            offset: vec![0.0; 2],
+            scale: vec![2.0; 2],
+        };
+        let normalizer = Op::Normalizer { norm: Norm::L2 };
+        let graph = Graph {
+            name: "g".into(),
+            input_name: "input".into(),
+            input_shape: vec![1, 2],
+            input_len: 2,
+            constants: vec![],
+            nodes: vec![node("scale", scaler, 0), node("norm", normalizer, 1)],
+            output_name: "out".into(),
+            output: 2,
+            logits: 2,
+            classifier: false,
+            binary_head: false,
+        };
+        match check_affine(&graph, 2) {
+            Err(crate::ModelError::Unsupported { node, reason, .. }) => {
+                assert_eq!(node, "norm");
+                assert!(reason.contains("after other preprocessing"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }
