@@ -17,12 +17,10 @@ pub(super) const WIDE_LOOKUP_DEGREE_BUDGET: usize = 8;
 pub enum LookupValue {
     /// The cell itself.
     Cell(usize),
-    /// The activation `x` of the group starting at this column (degree 3 in the cells).
-    Activation(usize),
     /// The pair `(x, y)` of a tabled activation whose group starts at `base`, looked up in
-    /// table `table` (its key has degree 3; see [`crate::table`]).
+    /// table `table` (see [`crate::table`]).
     Tabled {
-        /// First column of the activation's cells (`y` is the seventh).
+        /// First column of the activation's cells (`y` follows them).
         base: usize,
         /// The table's index among the layout's tables.
         table: usize,
@@ -30,12 +28,9 @@ pub enum LookupValue {
 }
 
 impl LookupValue {
-    /// Degree of the value in the trace cells.
+    /// Degree of the value in the trace cells (every value is a cell, or a pair of cells).
     pub fn degree(&self) -> usize {
-        match self {
-            Self::Cell(_) => 1,
-            Self::Activation(_) | Self::Tabled { .. } => 3,
-        }
+        1
     }
 }
 
@@ -53,7 +48,7 @@ pub(super) fn range_checked(regions: &[RegionLayout]) -> Vec<LookupValue> {
                         base: cells.t,
                         table,
                     },
-                    None => LookupValue::Activation(cells.t),
+                    None => LookupValue::Cell(cells.x),
                 });
                 values.extend(cells.limbs().map(LookupValue::Cell));
             }
