@@ -7,7 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 glassbox=target/release/glassbox
-[ -x "$glassbox" ] || cargo build --release -p glassbox-cli
+# always (re)build: a stale binary would write a proof in the previous format
+cargo build --release -p glassbox-cli
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 digest=$("$glassbox" compile fixtures/mlp_64_32_10.onnx -o "$tmp/m.gbm" --json \
