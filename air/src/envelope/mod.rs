@@ -13,9 +13,7 @@
 //! committed input encoding; version 6 patch layers (a `groups` field of `u32::MAX`, then the
 //! shape and output order); version 7 activation tables (the top bit of a layer's multiplier
 //! field, then 256 `i16` values after its bias) and the range table pinned row by row (see
-//! [`crate::table`]), which changed the proofs themselves; version 8 a cell for each activation
-//! (the clamp checked once, so every other constraint reads a cell; again the proofs changed) and
-//! the normalized input encoding (tag 5). Older versions are refused with
+//! [`crate::table`]), which changed the proofs themselves. Older versions are refused with
 //! [`EnvelopeError::Version`].
 
 use alloc::vec::Vec;

@@ -1,14 +1,13 @@
-//! The seven cells of one activation's requantization witness, by name.
+//! The six cells of one activation's requantization witness, by name.
 //!
 //! An activation cell group holds `t` (the requantized value before clamping), `c` (0: in range,
-//! 1: negative, 2: saturated), the remainder limbs `r0, r1`, the range witness limbs `d0, d1`,
-//! and the activation `x = clamp(t, 0, 255)` itself: a cell, so that every constraint reading an
-//! activation stays low-degree (the clamp is a cubic in `t, c`, checked once). [`ActivationCells<usize>`] names their columns; the values an honest prover writes
+//! 1: negative, 2: saturated), the remainder limbs `r0, r1` and the range witness limbs
+//! `d0, d1`. [`ActivationCells<usize>`] names their columns; the values an honest prover writes
 //! there are [`ActivationCells::witness`] (in [`crate::units::requant`], beside the constraints
 //! that check them).
 
-/// Cells per activation: `t, c, r0, r1, d0, d1, x`.
-pub const ACT_CELLS: usize = 7;
+/// Cells per activation: `t, c, r0, r1, d0, d1`.
+pub const ACT_CELLS: usize = 6;
 
 /// One activation's cells: their columns (`T = usize`), or the values they hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,8 +24,6 @@ pub struct ActivationCells<T = usize> {
     pub d0: T,
     /// High limb of the range witness.
     pub d1: T,
-    /// The activation `clamp(t, 0, 255)`.
-    pub x: T,
 }
 
 impl ActivationCells {
@@ -42,7 +39,6 @@ impl ActivationCells {
             r1: base + 3,
             d0: base + 4,
             d1: base + 5,
-            x: base + 6,
         }
     }
 
@@ -51,7 +47,7 @@ impl ActivationCells {
         self.map(|col| row[col])
     }
 
-    /// The limbs the lookup unit range-checks (`x` is checked too, or looked up in a table).
+    /// The limbs the lookup unit range-checks (`x` itself is checked too, as a value of `t, c`).
     pub fn limbs(self) -> [usize; 4] {
         [self.r0, self.r1, self.d0, self.d1]
     }
@@ -60,7 +56,7 @@ impl ActivationCells {
 impl<T> ActivationCells<T> {
     /// The cells in column order.
     pub fn to_array(self) -> [T; ACT_CELLS] {
-        [self.t, self.c, self.r0, self.r1, self.d0, self.d1, self.x]
+        [self.t, self.c, self.r0, self.r1, self.d0, self.d1]
     }
 
     /// Applies `f` to every cell.
@@ -72,16 +68,15 @@ impl<T> ActivationCells<T> {
             r1: f(self.r1),
             d0: f(self.d0),
             d1: f(self.d1),
-            x: f(self.x),
         }
     }
 
     /// Pairs each cell with the same cell of `other` (columns with values, say), in column
     /// order.
     pub fn zip<U>(self, other: ActivationCells<U>) -> [(T, U); ACT_CELLS] {
-        let [a, b, c, d, e, f, g] = self.to_array();
-        let [u, v, w, x, y, z, o] = other.to_array();
-        [(a, u), (b, v), (c, w), (d, x), (e, y), (f, z), (g, o)]
+        let [a, b, c, d, e, f] = self.to_array();
+        let [u, v, w, x, y, z] = other.to_array();
+        [(a, u), (b, v), (c, w), (d, x), (e, y), (f, z)]
     }
 }
 
@@ -97,26 +92,21 @@ pub const ACT_R1: usize = ActivationCells::OFFSETS.r1;
 pub const ACT_D0: usize = ActivationCells::OFFSETS.d0;
 /// Offset of the high range-witness limb.
 pub const ACT_D1: usize = ActivationCells::OFFSETS.d1;
-/// Offset of the activation `x`.
-pub const ACT_X: usize = ActivationCells::OFFSETS.x;
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn the_cells_are_seven_consecutive_columns_in_order() {
+    fn the_cells_are_six_consecutive_columns_in_order() {
         let cells = ActivationCells::at(40);
-        assert_eq!(cells.to_array(), [40, 41, 42, 43, 44, 45, 46]);
+        assert_eq!(cells.to_array(), [40, 41, 42, 43, 44, 45]);
         assert_eq!(
-            [ACT_T, ACT_C, ACT_R0, ACT_R1, ACT_D0, ACT_D1, ACT_X],
-            [0, 1, 2, 3, 4, 5, 6]
+            [ACT_T, ACT_C, ACT_R0, ACT_R1, ACT_D0, ACT_D1],
+            [0, 1, 2, 3, 4, 5]
         );
         let row: [u32; 48] = core::array::from_fn(|i| 100 + i as u32);
-        assert_eq!(
-            cells.read(&row).to_array(),
-            [140, 141, 142, 143, 144, 145, 146]
-        );
+        assert_eq!(cells.read(&row).to_array(), [140, 141, 142, 143, 144, 145]);
         assert_eq!(cells.limbs(), [42, 43, 44, 45]);
     }
 }

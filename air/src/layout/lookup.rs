@@ -17,10 +17,12 @@ pub(super) const WIDE_LOOKUP_DEGREE_BUDGET: usize = 8;
 pub enum LookupValue {
     /// The cell itself.
     Cell(usize),
+    /// The activation `x` of the group starting at this column (degree 3 in the cells).
+    Activation(usize),
     /// The pair `(x, y)` of a tabled activation whose group starts at `base`, looked up in
-    /// table `table` (see [`crate::table`]).
+    /// table `table` (its key has degree 3; see [`crate::table`]).
     Tabled {
-        /// First column of the activation's cells (`y` follows them).
+        /// First column of the activation's cells (`y` is the seventh).
         base: usize,
         /// The table's index among the layout's tables.
         table: usize,
@@ -28,9 +30,12 @@ pub enum LookupValue {
 }
 
 impl LookupValue {
-    /// Degree of the value in the trace cells (every value is a cell, or a pair of cells).
+    /// Degree of the value in the trace cells.
     pub fn degree(&self) -> usize {
-        1
+        match self {
+            Self::Cell(_) => 1,
+            Self::Activation(_) | Self::Tabled { .. } => 3,
+        }
     }
 }
 
@@ -48,7 +53,7 @@ pub(super) fn range_checked(regions: &[RegionLayout]) -> Vec<LookupValue> {
                         base: cells.t,
                         table,
                     },
-                    None => LookupValue::Cell(cells.x),
+                    None => LookupValue::Activation(cells.t),
                 });
                 values.extend(cells.limbs().map(LookupValue::Cell));
             }

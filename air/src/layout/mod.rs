@@ -28,7 +28,7 @@
 //! when the batch is small.
 //!
 //! One file per thing laid out: [`LayerLayout`] (weights), [`RegionLayout`] (layer inputs, with
-//! [`ActivationCells`] naming an activation's seven cells), [`LookupValue`] (range checks),
+//! [`ActivationCells`] naming an activation's six cells), [`LookupValue`] (range checks),
 //! [`AuxLayout`] (the auxiliary segment), [`Counter`] (per-block power columns) and
 //! [`TableColumns`] (activation tables, after the regions).
 
@@ -47,9 +47,7 @@ mod table;
 #[cfg(test)]
 mod tests;
 
-pub use activation::{
-    ActivationCells, ACT_C, ACT_CELLS, ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_T, ACT_X,
-};
+pub use activation::{ActivationCells, ACT_C, ACT_CELLS, ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_T};
 pub use aux::AuxLayout;
 pub use counter::Counter;
 pub use layer::LayerLayout;

@@ -219,7 +219,7 @@ mod tests {
         let units = Units::new(layout, public);
         let mut expected = alloc::vec![TransitionConstraintDegree::new(2)];
         expected.extend((0..3 * SKETCHES).map(|_| TransitionConstraintDegree::new(1)));
-        expected.extend((0..6 * activations).map(|_| TransitionConstraintDegree::new(3)));
+        expected.extend((0..4 * activations).map(|_| TransitionConstraintDegree::new(3)));
         assert_eq!(units.main_degrees(), expected);
         // the range table's pinned values (one row per value here: even and odd rows, and no
         // separate last row)

@@ -45,7 +45,7 @@ pub fn running_sums<F, E>(
         let v = ax.v[l];
         let row = input_row_sum(layout, ch, r, mc, l);
         out.push(
-            Degree::cyclic(1, reg.block_len),
+            Degree::cyclic(reg.value_degree(), reg.block_len),
             an[v] - (one - last) * (ac[v] + row) * step,
         );
     }
@@ -108,7 +108,7 @@ fn accumulator_degree(layout: &Layout) -> Degree {
     let mut z_terms: Vec<(usize, usize)> = Vec::new();
     for (region, layer) in layout.regions.iter().zip(&layout.layers) {
         let deg_g = usize::from(layer.factor.is_some());
-        z_terms.push((2 + deg_g, region.block_len));
+        z_terms.push((1 + region.value_degree() + deg_g, region.block_len));
         z_terms.push((2, region.block_len));
     }
     z_terms.extend(

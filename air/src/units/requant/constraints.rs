@@ -34,22 +34,21 @@ pub fn accumulator_of<E: FieldElement<BaseField = Felt>>(v: &ActivationCells<E>,
     (v.t * shift + r - half) * E::from(inv_m)
 }
 
-/// The three row constraints of one activation (degree 3 each): `c` is a case, the range
-/// witness matches the case, and the cell `x` is [`clamped`].
-pub fn row_constraints<E: FieldElement<BaseField = Felt>>(v: &ActivationCells<E>) -> [E; 3] {
+/// The two row constraints of one activation (degree 3 each): `c` is a case, and the range
+/// witness matches the case.
+pub fn row_constraints<E: FieldElement<BaseField = Felt>>(v: &ActivationCells<E>) -> [E; 2] {
     let one = E::ONE;
     let (_, e1, e2) = cases(v.c);
     let d = v.d0 + v.d1 * E::from(256u32);
     [
         v.c * (v.c - one) * (v.c - one - one),
         d - e1 * (E::ZERO - v.t - one) - e2 * (v.t - E::from(ACT_MAX as u32 + 1)),
-        v.x - clamped(v),
     ]
 }
 
-/// The activation `x` (its cell) of the activation whose cells start at column `base` of `row`.
+/// [`clamped`] for the activation whose cells start at column `base` of `row`.
 pub fn activation<E: FieldElement<BaseField = Felt>>(row: &[E], base: usize) -> E {
-    row[ActivationCells::at(base).x]
+    clamped(&ActivationCells::at(base).read(row))
 }
 
 /// [`accumulator_of`] for the activation whose cells start at column `base` of `row`.
@@ -59,14 +58,13 @@ pub fn accumulator<E: FieldElement<BaseField = Felt>>(row: &[E], base: usize, in
 
 /// [`row_constraints`] for the activation whose cells start at column `base` of `row`.
 pub fn activation_row<E: FieldElement<BaseField = Felt>>(row: &[E], base: usize, out: &mut [E]) {
-    let [a, b, c] = row_constraints(&ActivationCells::at(base).read(row));
+    let [a, b] = row_constraints(&ActivationCells::at(base).read(row));
     out[0] = a;
     out[1] = b;
-    out[2] = c;
 }
 
-/// Main: every activation's three row constraints, in current- and next-row form (so the last
-/// row is covered too).
+/// Main: every activation's two row constraints, in current- and next-row form (so the last row
+/// is covered too).
 pub fn constraints<E: FieldElement<BaseField = Felt>>(
     layout: &Layout,
     f: &MainFrame<'_, E>,

@@ -17,7 +17,7 @@ fn cells(t: i64, r: i64) -> ActivationCells<Felt> {
 fn honest_cells_satisfy_the_row_constraints() {
     for t in [-65536, -300, -1, 0, 1, 77, 255, 256, 1000, 65536 + 255] {
         let v = cells(t, 12345);
-        assert_eq!(row_constraints(&v), [Felt::ZERO; 3], "t = {t}");
+        assert_eq!(row_constraints(&v), [Felt::ZERO; 2], "t = {t}");
         assert_eq!(clamped(&v), felt_from_i64(t.clamp(0, ACT_MAX)), "t = {t}");
     }
 }
@@ -36,10 +36,6 @@ fn each_wrong_cell_breaks_its_constraint() {
     let mut v = cells(300, 0);
     v.d0 += Felt::ONE;
     assert_ne!(row_constraints(&v)[1], Felt::ZERO);
-    // an activation cell that is not the clamp of t
-    let mut v = cells(300, 0);
-    v.x -= Felt::ONE;
-    assert_ne!(row_constraints(&v)[2], Felt::ZERO);
     // saturation claimed for a negative t
     let mut v = cells(-5, 0);
     v.c = Felt::new(2);
@@ -61,7 +57,7 @@ fn accumulator_inverts_the_requantization() {
         );
         let v = w.map(felt_from_i64);
         assert_eq!(accumulator_of(&v, inv), felt_from_i64(acc), "acc = {acc}");
-        assert_eq!(row_constraints(&v), [Felt::ZERO; 3], "acc = {acc}");
+        assert_eq!(row_constraints(&v), [Felt::ZERO; 2], "acc = {acc}");
     }
     assert_eq!(ActivationCells::requantize(i64::MAX, m), None);
 }
@@ -75,7 +71,7 @@ fn a_zero_accumulator_has_the_same_witness_under_every_multiplier() {
         );
     }
     let zero = ActivationCells::zero();
-    assert_eq!(zero.to_array(), [0, 0, 0, 128, 0, 0, 0]);
+    assert_eq!(zero.to_array(), [0, 0, 0, 128, 0, 0]);
 }
 
 #[test]
@@ -84,10 +80,9 @@ fn the_row_helpers_read_the_named_cells() {
     let mut row = alloc::vec![Felt::new(99); 3];
     row.extend(v.to_array());
     assert_eq!(super::activation(&row, 3), clamped(&v));
-    assert_eq!(super::activation(&row, 3), v.x);
     let inv = Felt::new(7).inv();
     assert_eq!(super::accumulator(&row, 3, inv), accumulator_of(&v, inv));
-    let mut out = [Felt::ONE; 3];
+    let mut out = [Felt::ONE; 2];
     super::activation_row(&row, 3, &mut out);
     assert_eq!(out, row_constraints(&v));
 }

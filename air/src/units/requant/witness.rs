@@ -1,4 +1,4 @@
-//! The witness of one activation: the values of `t, c, r0, r1, d0, d1, x` for a given
+//! The witness of one activation: the values of `t, c, r0, r1, d0, d1` for a given
 //! requantization, written once for the trace builder and the tests.
 
 use crate::layout::ActivationCells;
@@ -23,7 +23,6 @@ impl ActivationCells<i64> {
             r1: remainder >> 8,
             d0: d & 0xff,
             d1: d >> 8,
-            x: t.clamp(0, ACT_MAX),
         }
     }
 
