@@ -5,6 +5,7 @@ use crate::error::{ModelError, Result};
 use crate::ir::graph::Graph;
 use crate::lower::convnet::stages::{forward, Act, PatchStage, Stage, IDENTITY};
 use crate::lower::smooth::expand::{table_range, ActivationFidelity};
+use crate::lower::smooth::scalar::ScalarFn;
 use crate::lower::smooth::table::{table_error, TableQuant};
 use crate::quant::encoding::InputEncoding;
 use crate::quant::fidelity::{fidelity_against, FidelityReport};
@@ -83,19 +84,8 @@ pub(crate) fn quantize(
                 input_len = graph.input_len / (height * width) * box_h * box_w;
             }
             Stage::Patch(p) if p.act == Act::Smooth => {
-                let f = p.smooth.as_ref().ok_or_else(|| {
-                    ModelError::InvalidModel("a smooth stage without its function".into())
-                })?;
                 let (weights, s_w) = quantize_weights(&p.kernel);
-                let range = table_range(f, pre[si])?;
-                let table = TableQuant::new(f, range, s * s_w)?;
-                reports.push(ActivationFidelity {
-                    layer: li,
-                    function: f.describe(),
-                    range,
-                    segments: table.values.len(),
-                    error: table_error(f, &table, range, s * s_w)?,
-                });
+                let table = smooth_table(p.smooth.as_ref(), pre[si], s * s_w, li, &mut reports)?;
                 let bias = patch_bias(p, table.lo, s * s_w, li)?;
                 s = table.out_scale;
                 bound = 255.0 * s;
@@ -116,18 +106,7 @@ pub(crate) fn quantize(
             }
             Stage::Affine(a) if a.act == Act::Smooth && si != last => {
                 let (weights, s_w) = quantize_weights(&a.w);
-                let f = a.smooth.as_ref().ok_or_else(|| {
-                    ModelError::InvalidModel("a smooth stage without its function".into())
-                })?;
-                let range = table_range(f, pre[si])?;
-                let table = TableQuant::new(f, range, s * s_w)?;
-                reports.push(ActivationFidelity {
-                    layer: li,
-                    function: f.describe(),
-                    range,
-                    segments: table.values.len(),
-                    error: table_error(f, &table, range, s * s_w)?,
-                });
+                let table = smooth_table(a.smooth.as_ref(), pre[si], s * s_w, li, &mut reports)?;
                 let shifted: Vec<f64> = a.b.iter().map(|b| b - table.lo).collect();
                 let bias = quantize_bias(&shifted, s * s_w, li)?;
                 s = table.out_scale;
@@ -292,6 +271,29 @@ fn quantize_patch(
         .clamp(1.0, 65535.0);
     let layer = patch_layer(p, weights, bias, m as u32, None);
     Ok(((layer, top), s * s_w * 65536.0 / m))
+}
+
+/// The table of a smooth stage (function `f`, pre-activations calibrated on `pre`, accumulators
+/// of scale `s_acc`) that becomes layer `li`, with its fit added to `reports`.
+fn smooth_table(
+    f: Option<&ScalarFn>,
+    pre: (f64, f64),
+    s_acc: f64,
+    li: usize,
+    reports: &mut Vec<ActivationFidelity>,
+) -> Result<TableQuant> {
+    let f =
+        f.ok_or_else(|| ModelError::InvalidModel("a smooth stage without its function".into()))?;
+    let range = table_range(f, pre)?;
+    let table = TableQuant::new(f, range, s_acc)?;
+    reports.push(ActivationFidelity {
+        layer: li,
+        function: f.describe(),
+        range,
+        segments: table.values.len(),
+        error: table_error(f, &table, range, s_acc)?,
+    });
+    Ok(table)
 }
 
 /// The integer bias of each output row of a patch stage: its channel's bias, its own shift (see
