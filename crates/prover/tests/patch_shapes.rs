@@ -5,75 +5,35 @@
 //! onnxruntime's on the stored test samples, and a proof of one inference verifies with the
 //! reference outputs while a proof of a changed output is rejected.
 
-use glassbox_air::SecurityLevel;
-use glassbox_model::{compile_onnx, parse_input_json, QuantizedModel};
-use glassbox_prover::prove_trace;
+mod common;
+
 use glassbox_trace::Program;
 use glassbox_verifier::verify;
-
-fn fixture(name: &str) -> String {
-    format!("{}/../../fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn samples(name: &str) -> Vec<Vec<f32>> {
-    parse_input_json(&std::fs::read_to_string(fixture(name)).unwrap(), Some(784)).unwrap()
-}
-
-fn compile(name: &str) -> QuantizedModel {
-    let onnx = std::fs::read(fixture(&format!("{name}.onnx"))).unwrap();
-    let calib = samples(&format!("{name}.calib.json"));
-    compile_onnx(&onnx, Some(&calib)).unwrap().0
-}
 
 /// `name`'s patch layers are the `patches` listed, and its integer labels agree with
 /// onnxruntime's on at least 97 % of the stored test samples.
 fn agrees_with_onnxruntime(name: &str, patches: &[usize]) {
-    let q = compile(name);
+    let q = common::compile_fixture(name);
     let found: Vec<usize> = (0..q.layers.len())
         .filter(|&l| q.layers[l].patch.is_some())
         .collect();
     assert_eq!(found, patches, "{name}: patch layers");
-    let expected: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(fixture(&format!("{name}.expected.json"))).unwrap(),
-    )
-    .unwrap();
-    let labels: Vec<u64> = expected["labels"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap())
-        .collect();
-    let runs = q.run_f32(&samples(&format!("{name}.test.json"))).unwrap();
-    let agree = runs
-        .iter()
-        .zip(&labels)
-        .filter(|(e, &l)| e.label as u64 == l)
-        .count();
+    let (agree, total) = common::fixture_agreement(&q, name);
     assert!(
-        agree * 100 >= 97 * labels.len(),
-        "{name}: {agree} of {} labels agree",
-        labels.len()
+        agree * 100 >= 97 * total,
+        "{name}: {agree} of {total} labels agree"
     );
 }
 
 /// One inference of `name` proves and verifies with the reference outputs; the proof with one
 /// logit of its statement changed does not.
 fn proves_and_rejects_a_changed_output(name: &str) {
-    let mut q = compile(name);
+    let mut q = common::compile_fixture(name);
     q.proof_batch = Some(1);
     let program = Program::compile(&q).unwrap();
-    let xs: Vec<Vec<i64>> = samples(&format!("{name}.test.json"))
-        .iter()
-        .take(1)
-        .map(|x| q.quantize_input(x).unwrap())
-        .collect();
-    let honest = program.trace(&xs).unwrap();
-    let env = prove_trace(honest.clone(), SecurityLevel::Bits100).unwrap();
-    let claim = verify(&env.to_bytes(), &program.digest(), 100).unwrap();
-    let reference: Vec<Vec<i64>> = q.run(&xs).unwrap().into_iter().map(|e| e.outputs).collect();
-    assert_eq!(claim.outputs, reference);
+    let xs = common::fixture_inputs(&q, name, 1);
     // the same proof claiming a first logit one higher
-    let mut bad = env;
+    let mut bad = common::proves_what_the_model_computes(&q, &program, &xs);
     bad.public.outputs[0][0] += 1;
     assert!(verify(&bad.to_bytes(), &program.digest(), 100).is_err());
 }

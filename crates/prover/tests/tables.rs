@@ -181,29 +181,15 @@ fn a_tabled_proof_file_round_trips_and_a_bad_table_in_it_is_refused() {
     assert!(verify(&bad, &p.digest(), 100).is_err());
 }
 
-fn fixture(name: &str) -> String {
-    format!("{}/../../fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
 /// A CNN with `Conv → Tanh → Conv → Sigmoid` (fixtures/cnn_tanh_digits.onnx): a batch proves
 /// with the integer executor's outputs, and a proof claiming a changed logit is rejected.
 #[test]
 fn smooth_activations_after_convolutions_prove() {
-    let read = |n: &str| std::fs::read_to_string(fixture(n)).unwrap();
-    let calib = glassbox_model::parse_input_json(&read("cnn_tanh_digits.calib.json"), Some(64));
-    let onnx = std::fs::read(fixture("cnn_tanh_digits.onnx")).unwrap();
-    let (q, _) = glassbox_model::compile_onnx(&onnx, Some(&calib.unwrap())).unwrap();
+    let q = common::compile_fixture("cnn_tanh_digits");
     assert_eq!(q.layers.iter().filter(|l| l.table.is_some()).count(), 2);
-    let test = glassbox_model::parse_input_json(&read("cnn_tanh_digits.test.json"), Some(64));
-    let xs: Vec<Vec<i64>> = test.unwrap()[..4]
-        .iter()
-        .map(|s| q.quantize_input(s).unwrap())
-        .collect();
+    let xs = common::fixture_inputs(&q, "cnn_tanh_digits", 4);
     let p = Program::compile(&q).unwrap();
-    let env = prove(&p, &xs, SecurityLevel::Bits100).unwrap();
-    let claim = verify(&env.to_bytes(), &p.digest(), 100).unwrap();
-    let expected: Vec<Vec<i64>> = q.run(&xs).unwrap().into_iter().map(|e| e.outputs).collect();
-    assert_eq!(claim.outputs, expected);
+    common::proves_what_the_model_computes(&q, &p, &xs);
     let mut t = p.trace(&xs).unwrap();
     t.public.outputs[1][3] += 1;
     assert!(rejected(t, &p.digest()));
@@ -215,18 +201,12 @@ fn smooth_activations_after_convolutions_prove() {
 /// inference proves with the integer executor's outputs.
 #[test]
 fn the_classic_lenet_proves() {
-    let read = |n: &str| std::fs::read_to_string(fixture(n)).unwrap();
-    let calib = glassbox_model::parse_input_json(&read("lenet5_classic_digits28.calib.json"), None);
-    let onnx = std::fs::read(fixture("lenet5_classic_digits28.onnx")).unwrap();
-    let (mut q, _) = glassbox_model::compile_onnx(&onnx, Some(&calib.unwrap())).unwrap();
+    let mut q = common::compile_fixture("lenet5_classic_digits28");
     let tabled: Vec<bool> = q.layers.iter().map(|l| l.table.is_some()).collect();
     assert_eq!(tabled, [true, false, true, false, true, true, false]);
     assert!(q.layers[0].patch.is_some() && q.layers[2].patch.is_some());
     q.proof_batch = Some(1);
-    let test = glassbox_model::parse_input_json(&read("lenet5_classic_digits28.test.json"), None);
-    let xs = vec![q.quantize_input(&test.unwrap()[0]).unwrap()];
+    let xs = common::fixture_inputs(&q, "lenet5_classic_digits28", 1);
     let p = Program::compile(&q).unwrap();
-    let env = prove(&p, &xs, SecurityLevel::Bits100).unwrap();
-    let claim = verify(&env.to_bytes(), &p.digest(), 100).unwrap();
-    assert_eq!(claim.outputs, vec![q.run(&xs).unwrap()[0].outputs.clone()]);
+    common::proves_what_the_model_computes(&q, &p, &xs);
 }
