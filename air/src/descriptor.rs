@@ -198,6 +198,14 @@ impl ModelDescriptor {
         self.layers.first().map_or(0, |l| l.n_in)
     }
 
+    /// The activation tables, tabled layers in order (table `k` of the layout is the `k`-th).
+    pub fn tables(&self) -> Vec<&ActivationTable> {
+        self.layers
+            .iter()
+            .filter_map(|l| l.table.as_ref())
+            .collect()
+    }
+
     /// Number of model outputs per sample.
     pub fn output_len(&self) -> usize {
         self.layers.last().map_or(0, |l| l.n_out)

@@ -86,9 +86,7 @@ impl Units {
 
     /// The main segment's assertions.
     pub fn main_assertions(&self, out: &mut Assertions<Felt>) {
-        let tables: Vec<_> = (self.public.descriptor.layers.iter())
-            .filter_map(|l| l.table.as_ref())
-            .collect();
+        let tables = self.public.descriptor.tables();
         lookup::constraints::table_assertions(&self.layout, &tables, out);
         sketch::constraints::assertions(&self.layout, &self.public, out);
     }

@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use glassbox_air::{
-    felt_from_i64 as descriptor_felt, felt_to_i64, lookup_value, ActivationCells, ActivationTable,
-    BundlePosition, Felt, Layout, LookupValue, PublicInputs, RegionKind, WeightCommitment,
-    ACT_CELLS, RANGE_TABLE_SIZE,
+    felt_from_i64 as descriptor_felt, felt_to_i64, lookup_value, ActivationCells, BundlePosition,
+    Felt, Layout, LookupValue, PublicInputs, RegionKind, WeightCommitment, ACT_CELLS,
+    RANGE_TABLE_SIZE,
 };
 use winter_math::FieldElement;
 
@@ -138,9 +138,7 @@ impl Trace {
         let layout = &self.layout;
         let columns = &mut self.columns;
         let n = layout.trace_len;
-        let tables: Vec<&ActivationTable> = (self.public.descriptor.layers.iter())
-            .filter_map(|l| l.table.as_ref())
-            .collect();
+        let tables = self.public.descriptor.tables();
         // count with the AIR's own definition of each looked-up value, so the multiplicities
         // balance exactly what the constraints check
         let mut counts = vec![0u64; RANGE_TABLE_SIZE];
