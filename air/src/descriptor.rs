@@ -9,6 +9,7 @@ use crate::field::{felt_from_i64, Felt};
 use crate::limits::{
     MAX_BIAS, MAX_DIM, MAX_LAYERS, MAX_MULTIPLIER, MAX_TRACE_LEN, RANGE_TABLE_SIZE,
 };
+use crate::runs::{hashed_as_runs, runs, DIGEST_RUNS_MARK};
 use crate::table::{ActivationTable, DIGEST_TABLE_MARK};
 
 /// Version of the descriptor encoding; part of every digest.
@@ -230,6 +231,10 @@ impl ModelDescriptor {
             } else {
                 0
             };
+            // biases repeated enough are hashed as runs, marked likewise (see `crate::runs`)
+            let bias_runs = runs(&layer.bias);
+            let as_runs = hashed_as_runs(&bias_runs, layer.bias.len());
+            let mark = mark + if as_runs { DIGEST_RUNS_MARK } else { 0 };
             out.push(Felt::new(u64::from(layer.multiplier.unwrap_or(0)) + mark));
             let order = |out: &mut Vec<Felt>, digits: &[crate::conv::Digit]| {
                 out.push(Felt::new(digits.len() as u64));
@@ -253,7 +258,15 @@ impl ModelDescriptor {
                 }
                 (None, None) => out.push(Felt::new(layer.groups as u64)),
             }
-            out.extend(layer.bias.iter().map(|&b| felt_from_i64(b)));
+            if as_runs {
+                out.push(Felt::new(bias_runs.len() as u64));
+                for &(len, b) in &bias_runs {
+                    out.push(Felt::new(len as u64));
+                    out.push(felt_from_i64(b));
+                }
+            } else {
+                out.extend(layer.bias.iter().map(|&b| felt_from_i64(b)));
+            }
             if let Some(table) = &layer.table {
                 out.extend(table.values().iter().map(|&v| felt_from_i64(v)));
             }
@@ -311,5 +324,33 @@ mod tests {
                 "M = {m:?}"
             );
         }
+    }
+
+    #[test]
+    fn repeated_biases_are_hashed_as_runs_and_every_bias_still_counts() {
+        let wide = |bias: Vec<i64>| {
+            let mut d = two_layers(Some(1));
+            d.layers[0].n_out = bias.len();
+            d.layers[0].bias = bias;
+            d.layers[1].n_in = d.layers[0].n_out;
+            d
+        };
+        let channels: Vec<i64> = (0..4).flat_map(|c| vec![c - 2; 256]).collect();
+        let plain = wide(vec![0; 3]).to_elements().len();
+        let runs = wide(channels.clone()).to_elements();
+        // 1024 biases as 4 runs: the count and two elements per run, not 1024 elements
+        assert_eq!(runs.len(), plain + 1 + 2 * 4 - 3);
+        let mark = Felt::new(1 + DIGEST_RUNS_MARK);
+        assert!(runs.contains(&mark));
+        // one bias changed inside a run, or a run moved by one, changes the elements
+        for (i, v) in [(300, 7), (511, 0), (512, -1)] {
+            let mut changed = channels.clone();
+            changed[i] = v;
+            assert_ne!(wide(changed).to_elements(), runs, "bias {i} = {v}");
+        }
+        // distinct biases are hashed as before, with no mark
+        let distinct = wide((0..16).collect()).to_elements();
+        assert!(!distinct.contains(&mark));
+        assert_eq!(distinct.len(), plain - 3 + 16);
     }
 }

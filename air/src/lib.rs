@@ -44,6 +44,7 @@ mod options;
 pub mod projection;
 mod public;
 mod queries;
+mod runs;
 mod sink;
 pub mod table;
 pub mod units;

@@ -7,7 +7,7 @@ use crate::limits::MAX_PROOF_BYTES;
 /// First bytes of every proof file.
 pub const ENVELOPE_MAGIC: [u8; 8] = *b"GBPROOF\0";
 /// Current envelope format version.
-pub const ENVELOPE_VERSION: u16 = 7;
+pub const ENVELOPE_VERSION: u16 = 8;
 
 /// Why bytes are not a proof envelope.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -13,8 +13,9 @@
 //! committed input encoding; version 6 patch layers (a `groups` field of `u32::MAX`, then the
 //! shape and output order); version 7 activation tables (the top bit of a layer's multiplier
 //! field, then 256 `i16` values after its bias) and the range table pinned row by row (see
-//! [`crate::table`]), which changed the proofs themselves. Older versions are refused with
-//! [`EnvelopeError::Version`].
+//! [`crate::table`]), which changed the proofs themselves; version 8 biases as runs of equal
+//! values (`runs`), with the digest hashing repeated biases as runs too. Older versions are
+//! refused with [`EnvelopeError::Version`].
 
 use alloc::vec::Vec;
 
@@ -32,9 +33,11 @@ use crate::table::ENVELOPE_TABLE_MARK;
 
 mod error;
 mod read;
+mod runs;
 
 pub use error::{EnvelopeError, ENVELOPE_MAGIC, ENVELOPE_VERSION};
 use read::{read_conv, read_encoding, read_patch, read_table, Reader};
+use runs::{read_bias, write_bias};
 
 /// A proof together with the statement it proves.
 #[derive(Clone, Debug, PartialEq)]
@@ -94,9 +97,7 @@ impl ProofEnvelope {
                 }
                 (None, None) => w.extend_from_slice(&(layer.groups as u32).to_le_bytes()),
             }
-            for &b in &layer.bias {
-                w.extend_from_slice(&b.to_le_bytes());
-            }
+            write_bias(&mut w, &layer.bias);
             if let Some(table) = &layer.table {
                 for &v in table.values() {
                     w.extend_from_slice(&(v as i16).to_le_bytes());
@@ -199,10 +200,7 @@ impl ProofEnvelope {
                 None
             };
             let groups = if patch.is_some() { 1 } else { groups };
-            r.need(n_out * 8, "bias")?;
-            let bias = (0..n_out)
-                .map(|_| r.i64("bias"))
-                .collect::<Result<Vec<_>, _>>()?;
+            let bias = read_bias(&mut r, n_out)?;
             let table = if tabled {
                 Some(read_table(&mut r)?)
             } else {
