@@ -61,7 +61,7 @@ pub use envelope::{EnvelopeError, ProofEnvelope, ENVELOPE_MAGIC, ENVELOPE_VERSIO
 pub use field::{felt_from_i64, felt_to_i64, Felt};
 pub use layout::{
     ActivationCells, AuxLayout, Counter, LayerLayout, Layout, LookupValue, RegionKind,
-    RegionLayout, TableColumns, ACT_C, ACT_CELLS, ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_T,
+    RegionLayout, TableColumns, ACT_C, ACT_CELLS, ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_X,
     SKETCH_COLUMNS,
 };
 pub use limits::{

@@ -14,7 +14,8 @@
 //! shape and output order); version 7 activation tables (the top bit of a layer's multiplier
 //! field, then 256 `i16` values after its bias) and the range table pinned row by row (see
 //! [`crate::table`]), which changed the proofs themselves; version 8 biases as runs of equal
-//! values (`runs`), with the digest hashing repeated biases as runs too. Older versions are
+//! values (`runs`), with the digest hashing repeated biases as runs too, and the activation
+//! stored as a cell of its own (see [`crate::units::requant`]), which changed the proofs again. Older versions are
 //! refused with [`EnvelopeError::Version`].
 
 use alloc::vec::Vec;

@@ -1,20 +1,20 @@
 //! The six cells of one activation's requantization witness, by name.
 //!
-//! An activation cell group holds `t` (the requantized value before clamping), `c` (0: in range,
-//! 1: negative, 2: saturated), the remainder limbs `r0, r1` and the range witness limbs
-//! `d0, d1`. [`ActivationCells<usize>`] names their columns; the values an honest prover writes
+//! An activation cell group holds `x` (the activation, `0..=255`), `c` (−1: the requantized value
+//! `t` is negative, 0: in range, 1: saturated), the remainder limbs `r0, r1` and the range witness
+//! limbs `d0, d1`; `t = x + c·(1 + d)`. [`ActivationCells<usize>`] names their columns; the values an honest prover writes
 //! there are [`ActivationCells::witness`] (in [`crate::units::requant`], beside the constraints
 //! that check them).
 
-/// Cells per activation: `t, c, r0, r1, d0, d1`.
+/// Cells per activation: `x, c, r0, r1, d0, d1`.
 pub const ACT_CELLS: usize = 6;
 
 /// One activation's cells: their columns (`T = usize`), or the values they hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ActivationCells<T = usize> {
-    /// The requantized value before clamping.
-    pub t: T,
-    /// The case selector: 0 in range, 1 negative, 2 saturated.
+    /// The activation `x = clamp(t, 0, 255)`.
+    pub x: T,
+    /// The case selector: −1 if `t < 0`, 0 if `0 ≤ t ≤ 255`, 1 if `t > 255`.
     pub c: T,
     /// Low limb of the remainder `r = r0 + 256·r1`.
     pub r0: T,
@@ -33,7 +33,7 @@ impl ActivationCells {
     /// The columns of the group whose first column is `base`.
     pub const fn at(base: usize) -> Self {
         Self {
-            t: base,
+            x: base,
             c: base + 1,
             r0: base + 2,
             r1: base + 3,
@@ -47,7 +47,7 @@ impl ActivationCells {
         self.map(|col| row[col])
     }
 
-    /// The limbs the lookup unit range-checks (`x` itself is checked too, as a value of `t, c`).
+    /// The limbs the lookup unit range-checks (`x` is checked too).
     pub fn limbs(self) -> [usize; 4] {
         [self.r0, self.r1, self.d0, self.d1]
     }
@@ -56,13 +56,13 @@ impl ActivationCells {
 impl<T> ActivationCells<T> {
     /// The cells in column order.
     pub fn to_array(self) -> [T; ACT_CELLS] {
-        [self.t, self.c, self.r0, self.r1, self.d0, self.d1]
+        [self.x, self.c, self.r0, self.r1, self.d0, self.d1]
     }
 
     /// Applies `f` to every cell.
     pub fn map<U>(self, mut f: impl FnMut(T) -> U) -> ActivationCells<U> {
         ActivationCells {
-            t: f(self.t),
+            x: f(self.x),
             c: f(self.c),
             r0: f(self.r0),
             r1: f(self.r1),
@@ -80,8 +80,8 @@ impl<T> ActivationCells<T> {
     }
 }
 
-/// Offset of `t` in an activation cell group.
-pub const ACT_T: usize = ActivationCells::OFFSETS.t;
+/// Offset of the activation `x` in an activation cell group.
+pub const ACT_X: usize = ActivationCells::OFFSETS.x;
 /// Offset of the case selector `c`.
 pub const ACT_C: usize = ActivationCells::OFFSETS.c;
 /// Offset of the low remainder limb.
@@ -102,7 +102,7 @@ mod tests {
         let cells = ActivationCells::at(40);
         assert_eq!(cells.to_array(), [40, 41, 42, 43, 44, 45]);
         assert_eq!(
-            [ACT_T, ACT_C, ACT_R0, ACT_R1, ACT_D0, ACT_D1],
+            [ACT_X, ACT_C, ACT_R0, ACT_R1, ACT_D0, ACT_D1],
             [0, 1, 2, 3, 4, 5]
         );
         let row: [u32; 48] = core::array::from_fn(|i| 100 + i as u32);

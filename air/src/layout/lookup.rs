@@ -15,12 +15,10 @@ pub(super) const WIDE_LOOKUP_DEGREE_BUDGET: usize = 8;
 /// One value range-checked against the table `0..256`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LookupValue {
-    /// The cell itself.
+    /// The cell itself (an activation's `x`, or one of its limbs).
     Cell(usize),
-    /// The activation `x` of the group starting at this column (degree 3 in the cells).
-    Activation(usize),
     /// The pair `(x, y)` of a tabled activation whose group starts at `base`, looked up in
-    /// table `table` (its key has degree 3; see [`crate::table`]).
+    /// table `table` (see [`crate::table`]).
     Tabled {
         /// First column of the activation's cells (`y` is the seventh).
         base: usize,
@@ -30,12 +28,10 @@ pub enum LookupValue {
 }
 
 impl LookupValue {
-    /// Degree of the value in the trace cells.
+    /// Degree of the value (or key) in the trace cells: every value is a cell, and a tabled
+    /// key is linear in its two cells.
     pub fn degree(&self) -> usize {
-        match self {
-            Self::Cell(_) => 1,
-            Self::Activation(_) | Self::Tabled { .. } => 3,
-        }
+        1
     }
 }
 
@@ -50,10 +46,10 @@ pub(super) fn range_checked(regions: &[RegionLayout]) -> Vec<LookupValue> {
                 values.push(match table {
                     // the table lookup range-checks x as well
                     Some(table) => LookupValue::Tabled {
-                        base: cells.t,
+                        base: cells.x,
                         table,
                     },
-                    None => LookupValue::Activation(cells.t),
+                    None => LookupValue::Cell(cells.x),
                 });
                 values.extend(cells.limbs().map(LookupValue::Cell));
             }

@@ -47,7 +47,7 @@ mod table;
 #[cfg(test)]
 mod tests;
 
-pub use activation::{ActivationCells, ACT_C, ACT_CELLS, ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_T};
+pub use activation::{ActivationCells, ACT_C, ACT_CELLS, ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_X};
 pub use aux::AuxLayout;
 pub use counter::Counter;
 pub use layer::LayerLayout;

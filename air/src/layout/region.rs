@@ -74,15 +74,6 @@ impl RegionLayout {
         ActivationCells::at(self.lane_col(t))
     }
 
-    /// Degree of the values the consuming layer reads, in the trace cells: an activation is a
-    /// cubic in `t, c`; an input, or a tabled activation's table output `y`, is a cell.
-    pub fn value_degree(&self) -> usize {
-        match self.kind {
-            RegionKind::Input | RegionKind::Activation { table: Some(_), .. } => 1,
-            RegionKind::Activation { table: None, .. } => 3,
-        }
-    }
-
     /// Lanes this region holds (at least the layout's batch capacity).
     pub fn lanes(&self) -> usize {
         self.lanes_per_row * self.block_len

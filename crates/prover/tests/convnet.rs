@@ -2,7 +2,7 @@
 //! weight changed under the original digest, a wrong pooled value and a wrong value on a residual
 //! skip connection are rejected; the 16×16 CNN proves with its convolutions stored as stencils.
 
-use glassbox_air::{felt_from_i64, felt_to_i64, RegionKind, SecurityLevel, ACT_C, ACT_T};
+use glassbox_air::{felt_from_i64, felt_to_i64, RegionKind, SecurityLevel, ACT_C, ACT_X};
 use glassbox_model::{compile_onnx, parse_input_json, QuantizedModel};
 use glassbox_prover::prove_trace;
 use glassbox_trace::{Program, Trace};
@@ -106,13 +106,13 @@ fn a_wrong_pooled_value_is_rejected() {
     for row in 0..honest.layout.trace_len {
         let (c, tv) = (
             felt_to_i64(honest.columns[base + ACT_C][row]),
-            felt_to_i64(honest.columns[base + ACT_T][row]),
+            felt_to_i64(honest.columns[base + ACT_X][row]),
         );
         if c != 0 || tv == 0 || tv >= 255 {
             continue;
         }
         let mut t = honest.clone();
-        t.columns[base + ACT_T][row] = felt_from_i64(tv - 1); // a smaller "maximum"
+        t.columns[base + ACT_X][row] = felt_from_i64(tv - 1); // a smaller "maximum"
         t.recount_lookups();
         assert!(!accepted(t, &program), "row {row}");
         tried += 1;
@@ -141,12 +141,12 @@ fn the_residual_cnn_proves_and_a_wrong_skip_value_is_rejected() {
     let base = region.lane_col(0);
     let carried = (128 * region.block_len..honest.layout.trace_len).find(|&row| {
         felt_to_i64(honest.columns[base + ACT_C][row]) == 0
-            && felt_to_i64(honest.columns[base + ACT_T][row]) > 0
+            && felt_to_i64(honest.columns[base + ACT_X][row]) > 0
     });
     let row = carried.expect("a non-zero carried skip value");
     let mut t = honest.clone();
-    let tv = felt_to_i64(t.columns[base + ACT_T][row]);
-    t.columns[base + ACT_T][row] = felt_from_i64(tv - 1);
+    let tv = felt_to_i64(t.columns[base + ACT_X][row]);
+    t.columns[base + ACT_X][row] = felt_from_i64(tv - 1);
     t.recount_lookups();
     assert!(!accepted(t, &program), "row {row}");
 }

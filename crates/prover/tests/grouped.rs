@@ -2,7 +2,7 @@
 //! that only a grouped layer's extra machinery could let through are rejected: a weight changed
 //! under the original digest, a wrong group output, and every cell of the group-factor column.
 
-use glassbox_air::{felt_from_i64, felt_to_i64, RegionKind, SecurityLevel, ACT_C, ACT_T};
+use glassbox_air::{felt_from_i64, felt_to_i64, RegionKind, SecurityLevel, ACT_C, ACT_X};
 use glassbox_model::{InputEncoding, QuantizedDense, QuantizedModel};
 use glassbox_prover::{prove_trace, prove_trace_tampered, AuxTamper};
 use glassbox_trace::{Program, Trace};
@@ -123,12 +123,12 @@ fn a_wrong_output_of_a_grouped_layer_is_rejected() {
         let mut t = honest.clone();
         let (c, tv) = (
             felt_to_i64(t.columns[base + ACT_C][row]),
-            felt_to_i64(t.columns[base + ACT_T][row]),
+            felt_to_i64(t.columns[base + ACT_X][row]),
         );
         if c != 0 || tv >= 255 {
             continue; // keep the case cells honest: only the product check may object
         }
-        t.columns[base + ACT_T][row] = felt_from_i64(tv + 1);
+        t.columns[base + ACT_X][row] = felt_from_i64(tv + 1);
         t.recount_lookups();
         assert!(!accepted(t, &program), "row {row}");
         tried += 1;

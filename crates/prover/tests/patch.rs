@@ -293,7 +293,7 @@ fn lies_about_a_patch_layer_are_rejected() {
     // an activation of the first patch layer changed (its output and the next layer's input)
     let region = &honest.layout.regions[1];
     let mut t = honest.clone();
-    let cell = region.activation(0).t;
+    let cell = region.activation(0).x;
     let row = common::live_row(region, 5 * region.block_len + 1);
     let v = felt_to_i64(t.columns[cell][row]);
     t.columns[cell][row] = felt_from_i64(if v < 200 { v + 1 } else { v - 1 });

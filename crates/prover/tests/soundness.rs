@@ -8,7 +8,7 @@ mod common;
 
 use glassbox_air::{
     felt_to_i64, ModelDigest, ProofEnvelope, RegionKind, RegionLayout, SecurityLevel, ACT_C,
-    ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_T,
+    ACT_D0, ACT_D1, ACT_R0, ACT_R1, ACT_X,
 };
 use glassbox_prover::{prove_trace, prove_trace_tampered, AuxTamper};
 use glassbox_trace::{Program, Trace};
@@ -38,6 +38,22 @@ fn set(trace: &mut Trace, col: usize, row: usize, v: i64) {
 
 fn get(trace: &Trace, col: usize, row: usize) -> i64 {
     felt_to_i64(trace.columns[col][row])
+}
+
+/// The requantized value `t = x + c·(1 + d)` of the activation whose cells start at `base`.
+fn get_t(trace: &Trace, base: usize, row: usize) -> i64 {
+    let d = get(trace, base + ACT_D0, row) + 256 * get(trace, base + ACT_D1, row);
+    get(trace, base + ACT_X, row) + get(trace, base + ACT_C, row) * (1 + d)
+}
+
+/// Rewrites the activation at `base` as the honest cells of `t` with its remainder kept, so
+/// every row constraint and range check still holds and only the product checks can object.
+fn set_t(trace: &mut Trace, base: usize, row: usize, t: i64) {
+    let r = get(trace, base + ACT_R0, row) + 256 * get(trace, base + ACT_R1, row);
+    let cells = glassbox_air::ActivationCells::witness(t, r);
+    for (col, v) in glassbox_air::ActivationCells::at(base).zip(cells) {
+        set(trace, col, row, v);
+    }
 }
 
 /// First column of lane column 0 of the first activation region.
@@ -223,15 +239,9 @@ fn wrong_activation_is_rejected() {
         .chain([edit(&regions[1], 0), edit(&regions[1], n - 1)]);
     for (base, row) in edits {
         let mut t = honest(&p);
-        let (c, tv) = (get(&t, base + ACT_C, row), get(&t, base + ACT_T, row));
         // move t by one and keep the case cells consistent, so only the product checks object
-        let nt = tv + 1;
-        set(&mut t, base + ACT_T, row, nt);
-        if c == 1 && nt < 0 {
-            let d = -nt - 1;
-            set(&mut t, base + ACT_D0, row, d & 0xff);
-            set(&mut t, base + ACT_D1, row, d >> 8);
-        }
+        let nt = get_t(&t, base, row) + 1;
+        set_t(&mut t, base, row, nt);
         t.recount_lookups();
         assert_rejected(t, &p.digest());
     }
@@ -251,6 +261,30 @@ fn model_input_cell_edits_are_rejected_on_edge_rows() {
     }
 }
 
+/// The activation's case cells: a negative `t` whose `x` is not 0, and the same `t` claimed in
+/// range with `x = 0` (so the derived `t` is 0): the first breaks the case constraint, the second
+/// the product checks.
+#[test]
+fn a_wrong_case_or_activation_is_rejected() {
+    let p = program();
+    let n = p.descriptor.trace_len;
+    let honest_trace = honest(&p);
+    let base = act_base(&honest_trace);
+    let row = (0..n)
+        .find(|&r| get(&honest_trace, base + ACT_C, r) == -1 && get_t(&honest_trace, base, r) < -2)
+        .expect("a negative activation");
+    let mut t = honest_trace.clone();
+    set(&mut t, base + ACT_X, row, 1);
+    t.recount_lookups();
+    assert_rejected(t, &p.digest());
+    let mut t = honest_trace;
+    for (cell, v) in [(ACT_C, 0), (ACT_X, 0), (ACT_D0, 0), (ACT_D1, 0)] {
+        set(&mut t, base + cell, row, v);
+    }
+    t.recount_lookups();
+    assert_rejected(t, &p.digest());
+}
+
 #[test]
 fn negative_remainder_is_rejected() {
     let p = program();
@@ -260,13 +294,10 @@ fn negative_remainder_is_rejected() {
     // a negative activation whose remainder we shift by 2^16 while raising t by one:
     // acc·M + 2^15 = (t+1)·2^16 + (r − 2^16) still holds, but r leaves 0..2^16.
     let row = (0..n)
-        .find(|&r| get(&t, base + ACT_C, r) == 1 && get(&t, base + ACT_T, r) < -2)
+        .find(|&r| get(&t, base + ACT_C, r) == -1 && get_t(&t, base, r) < -2)
         .expect("a negative activation");
-    let nt = get(&t, base + ACT_T, row) + 1;
-    set(&mut t, base + ACT_T, row, nt);
-    let d = -nt - 1;
-    set(&mut t, base + ACT_D0, row, d & 0xff);
-    set(&mut t, base + ACT_D1, row, d >> 8);
+    let nt = get_t(&t, base, row) + 1;
+    set_t(&mut t, base, row, nt);
     let r1 = get(&t, base + ACT_R1, row);
     set(&mut t, base + ACT_R1, row, r1 - 256);
     t.recount_lookups();
@@ -425,10 +456,11 @@ fn dead_lanes_are_outside_the_statement_and_the_first_live_row_is_bound() {
     );
     let digest = p.digest();
     let bump = |t: &mut Trace, r: &RegionLayout, row: usize| {
-        // a value move that keeps every row constraint satisfied (t stays in 0..=255)
+        // a value move that keeps every row constraint satisfied (x stays in 0..=255, and a
+        // dead lane's zero is in range)
         let col = match r.kind {
             RegionKind::Input => r.lane_col(0),
-            RegionKind::Activation { .. } => r.lane_col(0) + ACT_T,
+            RegionKind::Activation { .. } => r.lane_col(0) + ACT_X,
         };
         let v = get(t, col, row);
         set(t, col, row, if v < 100 { v + 1 } else { v - 1 });

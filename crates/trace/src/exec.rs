@@ -193,8 +193,10 @@ mod tests {
                 let air = ActivationCells::requantize(acc, m).expect("no overflow");
                 match requantize(acc, m) {
                     Some(r) => {
-                        assert_eq!((r.t, r.remainder), (air.t, air.r0 + 256 * air.r1));
-                        assert_eq!(r.x, r.t.clamp(0, glassbox_air::ACT_MAX));
+                        // the AIR stores x and derives t = x + c·(1 + d)
+                        let t = air.x + air.c * (1 + air.d0 + 256 * air.d1);
+                        assert_eq!((r.t, r.remainder), (t, air.r0 + 256 * air.r1));
+                        assert_eq!((r.x, air.x), (r.t.clamp(0, glassbox_air::ACT_MAX), r.x));
                     }
                     // outside the provable range: the AIR's range witness would not fit 16 bits
                     None => assert!(air.d0 + 256 * air.d1 >= 1 << 16 || air.d1 > 255),

@@ -29,7 +29,7 @@ pub fn fraction_sum<E: FieldElement>(gamma: E, values: impl IntoIterator<Item = 
 pub fn lookup_value<F: FieldElement<BaseField = Felt>>(row: &[F], v: &LookupValue) -> F {
     match *v {
         LookupValue::Cell(c) => row[c],
-        LookupValue::Activation(base) | LookupValue::Tabled { base, .. } => activation(row, base),
+        LookupValue::Tabled { base, .. } => activation(row, base),
     }
 }
 

@@ -55,17 +55,16 @@ pub fn constraints<F, E>(
         // `last − plane_last` on the trace: each term then has one periodic factor, and the
         // degree is exactly the one declared (the plane flag's)
         let step = last - plane_last;
-        let deg = layout.regions[l].value_degree();
         out.push(
             Degree::cyclic(1, span),
             an[d] - ac[d] + last * ac[d] - step * rho * d_q,
         );
         out.push(
-            Degree::cyclic(1 + deg, span),
+            Degree::cyclic(2, span),
             an[e1] - ac[e1] + last * ac[e1] - step * (ac[e1] + pos * g_q),
         );
         out.push(
-            Degree::cyclic(1 + deg, span),
+            Degree::cyclic(2, span),
             an[e2] - ac[e2] + last * ac[e2] - step * (ac[e2] + d_q * g_q),
         );
     }
@@ -105,7 +104,8 @@ where
 /// Degree of [`accumulator_term`] for layer `l` (`None` unless it is a patch layer).
 pub fn accumulator_degree(layout: &Layout, l: usize) -> Option<(usize, usize)> {
     let span = layout.layers[l].plane_span()?;
-    Some((2 + layout.regions[l].value_degree(), span))
+    // the plane sums times a lane total (activations are cells)
+    Some((3, span))
 }
 
 /// Auxiliary assertions: every patch layer's `D`, `E1`, `E2` start at zero.

@@ -44,8 +44,9 @@ pub fn running_sums<F, E>(
         let step = r[ch.beta_pows[l] + reg.lanes_per_row];
         let v = ax.v[l];
         let row = input_row_sum(layout, ch, r, mc, l);
+        // activations and inputs are cells
         out.push(
-            Degree::cyclic(reg.value_degree(), reg.block_len),
+            Degree::cyclic(1, reg.block_len),
             an[v] - (one - last) * (ac[v] + row) * step,
         );
     }
@@ -55,8 +56,9 @@ pub fn running_sums<F, E>(
         let step = r[ch.beta_pows[l - 1] + reg.lanes_per_row];
         let q = ax.q[l].unwrap_or(0);
         let row = accumulator_row_sum(layout, ch, r, mc, l, inv_multipliers[l]);
+        // an accumulator is degree 2 in its cells (`t = x + c·(1 + d)`)
         out.push(
-            Degree::cyclic(1, reg.block_len),
+            Degree::cyclic(2, reg.block_len),
             an[q] - (one - last) * (ac[q] + row) * step,
         );
     }
@@ -106,10 +108,11 @@ pub fn accumulator<F, E>(
 fn accumulator_degree(layout: &Layout) -> Degree {
     let n = layout.trace_len;
     let mut z_terms: Vec<(usize, usize)> = Vec::new();
-    for (region, layer) in layout.regions.iter().zip(&layout.layers) {
+    for (l, (region, layer)) in layout.regions.iter().zip(&layout.layers).enumerate() {
         let deg_g = usize::from(layer.factor.is_some());
-        z_terms.push((1 + region.value_degree() + deg_g, region.block_len));
-        z_terms.push((2, region.block_len));
+        // ρ·W·X (·G); A·Y with the accumulators Y of degree 2, or A·X for the model inputs
+        z_terms.push((2 + deg_g, region.block_len));
+        z_terms.push((if l == 0 { 2 } else { 3 }, region.block_len));
     }
     z_terms.extend(
         (0..layout.layers.len()).filter_map(|l| patch::constraints::accumulator_degree(layout, l)),

@@ -8,47 +8,33 @@ use crate::layout::{ActivationCells, Layout, RegionKind};
 use crate::limits::{ACT_MAX, REQUANT_SHIFT};
 use crate::sink::{Constraints, Degree};
 
-/// Lagrange selectors of the case cell `c ∈ {0, 1, 2}`.
-pub fn cases<E: FieldElement<BaseField = Felt>>(c: E) -> (E, E, E) {
-    let one = E::ONE;
-    let two = one + one;
-    // (p + 1) / 2, the inverse of two
-    let half = E::from(Felt::new(0x7fff_ffff_8000_0001));
-    let e0 = (c - one) * (c - two) * half;
-    let e1 = c * (two - c);
-    let e2 = c * (c - one) * half;
-    (e0, e1, e2)
+/// The requantized value `t = x + c·(1 + d)` (degree 2): `x` in range, `−1 − d` below it,
+/// `256 + d` above it.
+pub fn requantized<E: FieldElement<BaseField = Felt>>(v: &ActivationCells<E>) -> E {
+    let d = v.d0 + v.d1 * E::from(256u32);
+    v.x + v.c * (E::ONE + d)
 }
 
-/// The activation `x = clamp(t, 0, 255)` as a polynomial in the cells `t, c` (degree 3).
-pub fn clamped<E: FieldElement<BaseField = Felt>>(v: &ActivationCells<E>) -> E {
-    let (e0, _, e2) = cases(v.c);
-    e0 * v.t + e2 * E::from(ACT_MAX as u32)
-}
-
-/// The layer accumulator `acc = M⁻¹·(t·2^16 + r0 + 256·r1 − 2^15)` (degree 1).
+/// The layer accumulator `acc = M⁻¹·(t·2^16 + r0 + 256·r1 − 2^15)` (degree 2).
 pub fn accumulator_of<E: FieldElement<BaseField = Felt>>(v: &ActivationCells<E>, inv_m: Felt) -> E {
     let shift = E::from(Felt::new(1 << REQUANT_SHIFT));
     let half = E::from(Felt::new(1 << (REQUANT_SHIFT - 1)));
     let r = v.r0 + v.r1 * E::from(256u32);
-    (v.t * shift + r - half) * E::from(inv_m)
+    (requantized(v) * shift + r - half) * E::from(inv_m)
 }
 
-/// The two row constraints of one activation (degree 3 each): `c` is a case, and the range
-/// witness matches the case.
+/// The two row constraints of one activation (degree 3 each): `c ∈ {−1, 0, 1}`, and
+/// `c·(2c·x − 255c − 255) = 0`, which is `2x` for `c = −1` (so `x = 0`), `2x − 510` for `c = 1`
+/// (so `x = 255`) and nothing in range.
 pub fn row_constraints<E: FieldElement<BaseField = Felt>>(v: &ActivationCells<E>) -> [E; 2] {
-    let one = E::ONE;
-    let (_, e1, e2) = cases(v.c);
-    let d = v.d0 + v.d1 * E::from(256u32);
-    [
-        v.c * (v.c - one) * (v.c - one - one),
-        d - e1 * (E::ZERO - v.t - one) - e2 * (v.t - E::from(ACT_MAX as u32 + 1)),
-    ]
+    let max = E::from(ACT_MAX as u32);
+    let c = v.c;
+    [c * c * c - c, c * (c * v.x * E::from(2u32) - max * c - max)]
 }
 
-/// [`clamped`] for the activation whose cells start at column `base` of `row`.
+/// The activation `x` whose cells start at column `base` of `row`.
 pub fn activation<E: FieldElement<BaseField = Felt>>(row: &[E], base: usize) -> E {
-    clamped(&ActivationCells::at(base).read(row))
+    row[ActivationCells::at(base).x]
 }
 
 /// [`accumulator_of`] for the activation whose cells start at column `base` of `row`.
