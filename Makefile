@@ -20,6 +20,7 @@ validate:
 	$(CARGO) test --profile validate -p glassbox-prover --test stencil a_stencil_layer_passes
 	$(CARGO) test --profile validate -p glassbox-prover --test patch a_patch_layer_passes
 	$(CARGO) test --profile validate -p glassbox-prover --test tables a_tabled_layer_passes
+	$(CARGO) test --profile validate -p glassbox-prover --test one_row_blocks a_one_row_layout_passes
 
 ## The malicious prover (its own workspace, adversary/): every forged protocol step must be
 ## rejected by the unmodified verifier. Built into the main target directory with the same test

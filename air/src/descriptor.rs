@@ -3,7 +3,7 @@
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::conv::{ConvShape, PatchShape};
+use crate::conv::{natural_index, ConvShape, PatchShape};
 use crate::encoding::InputEncoding;
 use crate::field::{felt_from_i64, Felt};
 use crate::limits::{
@@ -180,8 +180,10 @@ impl ModelDescriptor {
             if !ok || (layer.table.is_some() && layer.multiplier.is_none()) {
                 return Err(DescriptorError::Multiplier { layer: l });
             }
-            // every block needs at least two rows (the Horner sums finish on the second-to-last)
-            if n / layer.n_in.next_power_of_two() < 2 {
+            // every block needs at least two rows (the Horner sums finish on the second-to-last),
+            // or one row where the last block is outside the statement (see `one_row_blocks_ok`)
+            let rows = n / layer.n_in.next_power_of_two();
+            if rows == 0 || rows == 1 && !(l > 0 && self.one_row_blocks_ok(l)) {
                 return Err(DescriptorError::Layout { layer: l });
             }
         }
@@ -192,6 +194,25 @@ impl ModelDescriptor {
         self.input_encoding
             .validate(self.input_len())
             .map_err(|e| DescriptorError::Encoding(e.0))
+    }
+
+    /// True if layer `l`'s input region may have one-row blocks: its last block, which the
+    /// accumulator never adds (see `units::product::constraints::accumulator`), is a padding
+    /// input of layer `l` (a zero weight column) and the padding output of layer `l − 1` that
+    /// its output order puts there.
+    fn one_row_blocks_ok(&self, l: usize) -> bool {
+        let (Some(prev), Some(layer)) = (self.layers.get(l.wrapping_sub(1)), self.layers.get(l))
+        else {
+            return false;
+        };
+        let last = layer.n_in.next_power_of_two() - 1;
+        let order = match (&prev.conv, &prev.patch) {
+            (Some(c), _) => Some(&c.out_order),
+            (None, Some(p)) => Some(&p.out_order),
+            (None, None) => None,
+        };
+        let natural = order.map_or(last as u64, |o| natural_index(o, last));
+        layer.n_in <= last && natural >= prev.n_out as u64
     }
 
     /// Number of model inputs per sample.
@@ -352,5 +373,42 @@ mod tests {
         let distinct = wide((0..16).collect()).to_elements();
         assert!(!distinct.contains(&mark));
         assert_eq!(distinct.len(), plain - 3 + 16);
+    }
+
+    #[test]
+    fn one_row_blocks_need_a_padding_last_block() {
+        // 4 → 200 → 2 in a 256-row trace: the hidden region's 256 blocks are single rows, and
+        // block 255 is a padding input of layer 1 and no output of layer 0
+        let mut d = two_layers(Some(1));
+        d.layers[0].n_out = 200;
+        d.layers[0].bias = vec![0; 200];
+        d.layers[1].n_in = 200;
+        assert_eq!(d.validate(), Ok(()));
+        // 256 real activations: the last block would be a real one, never added
+        d.layers[0].n_out = 256;
+        d.layers[0].bias = vec![0; 256];
+        d.layers[1].n_in = 256;
+        assert_eq!(d.validate(), Err(DescriptorError::Layout { layer: 1 }));
+        // the model inputs never have one-row blocks
+        let mut d = two_layers(Some(1));
+        d.layers[0].n_in = 200;
+        assert_eq!(d.validate(), Err(DescriptorError::Layout { layer: 0 }));
+    }
+
+    #[test]
+    fn one_row_blocks_follow_the_output_order() {
+        // a patch layer of 3 planes of 64 (192 outputs) whose order puts output 0 in the
+        // last physical block is refused; the natural order puts a padding output there
+        let patch = |order| PatchShape::from_fields([1, 64, 3], order);
+        let reversed = vec![crate::conv::Digit { bits: 8, coef: 0 }];
+        let mut d = two_layers(Some(1));
+        d.layers[0].n_in = 64;
+        d.layers[0].n_out = 192;
+        d.layers[0].bias = vec![0; 192];
+        d.layers[1].n_in = 192;
+        d.layers[0].patch = Some(patch(crate::conv::natural_order(256)));
+        assert!(d.one_row_blocks_ok(1));
+        d.layers[0].patch = Some(patch(reversed));
+        assert!(!d.one_row_blocks_ok(1));
     }
 }

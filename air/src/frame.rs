@@ -55,6 +55,11 @@ where
 {
     /// The flags of the last and second-to-last row of every `block_len`-row block.
     pub fn flags(&self, layout: &Layout, block_len: usize) -> (E, E) {
+        // a one-row block: every row is its last, and none is its second-to-last (the
+        // accumulator adds such blocks from the current row, see `units::product`)
+        if block_len == 1 {
+            return (E::ONE, E::ZERO);
+        }
         let bi = layout.block_len_index(block_len);
         (
             E::from(self.periodic[flag_last(bi)]),

@@ -28,10 +28,11 @@ impl Degree {
     }
 
     /// Degree `base` in the trace cells, times a periodic column of `cycle` rows.
+    /// A cycle of one row is a constant: no periodic factor.
     pub const fn cyclic(base: usize, cycle: usize) -> Self {
         Self {
             base,
-            cycle: Some(cycle),
+            cycle: if cycle >= 2 { Some(cycle) } else { None },
         }
     }
 

@@ -213,6 +213,8 @@ impl Layout {
             .collect();
         block_lens.sort_unstable();
         block_lens.dedup();
+        // one-row blocks need no flag: every row is their last (see `AuxFrame::flags`)
+        block_lens.retain(|&len| len >= 2);
         let mut restart_flags: Vec<(usize, usize)> = regions
             .iter()
             .filter(|r| r.dead_rows > 0)

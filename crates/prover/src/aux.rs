@@ -159,9 +159,9 @@ pub fn build<E: FieldElement<BaseField = Felt>>(
         }
     }
 
-    // Z: block totals from next-row values on each block's second-to-last row
+    // Z: block totals from next-row values on each block's second-to-last row (a one-row
+    // block's from its own row)
     for row in 0..n - 1 {
-        let next = &sums[row + 1];
         let mut dz = E::ZERO;
         for (l, lay) in layout.layers.iter().enumerate() {
             let (Some([_, e1, e2]), Some(span), Some(g), Some(at)) =
@@ -177,11 +177,14 @@ pub fn build<E: FieldElement<BaseField = Felt>>(
             }
         }
         for (l, reg) in layout.regions.iter().enumerate() {
-            if row % reg.block_len != reg.block_len - 2 {
-                continue;
-            }
-            let w_total = cols[ax.u[l]][row + 1] + next.w[l];
-            let x_total = cols[ax.v[l]][row + 1] + next.x[l];
+            let at = match reg.block_len {
+                1 => row,
+                len if row % len == len - 2 => row + 1,
+                _ => continue,
+            };
+            let sum = &sums[at];
+            let w_total = cols[ax.u[l]][at] + sum.w[l];
+            let x_total = cols[ax.v[l]][at] + sum.x[l];
             let patch = layout.layers[l].patch.is_some();
             let mut term = if patch {
                 E::ZERO
@@ -189,13 +192,13 @@ pub fn build<E: FieldElement<BaseField = Felt>>(
                 r[ch.rho[l]] * w_total * x_total
             };
             if let Some(g) = ax.g[l].filter(|_| !patch) {
-                term *= cols[g][row + 1];
+                term *= cols[g][at];
             }
             if l == 0 {
-                term += cols[ax.a[0]][row + 1] * x_total;
+                term += cols[ax.a[0]][at] * x_total;
             } else {
                 let q = ax.q[l].unwrap_or(0);
-                term -= cols[ax.a[l]][row + 1] * (cols[q][row + 1] + next.y[l]);
+                term -= cols[ax.a[l]][at] * (cols[q][at] + sum.y[l]);
             }
             dz += term;
         }

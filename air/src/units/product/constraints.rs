@@ -58,14 +58,27 @@ pub fn running_sums<F, E>(
         let row = accumulator_row_sum(layout, ch, r, mc, l, inv_multipliers[l]);
         // an accumulator is degree 2 in its cells (`t = x + c·(1 + d)`)
         out.push(
-            Degree::cyclic(2, reg.block_len),
+            sum_degree(2, reg.block_len),
             an[q] - (one - last) * (ac[q] + row) * step,
         );
     }
 }
 
+/// The degree of a Horner sum's constraint over `block_len`-row blocks whose rows add terms of
+/// degree `base`: a one-row block restarts on every row, so the constraint is the cell itself.
+fn sum_degree(base: usize, block_len: usize) -> Degree {
+    if block_len == 1 {
+        Degree::new(1)
+    } else {
+        Degree::cyclic(base, block_len)
+    }
+}
+
 /// Auxiliary: `Z` adds every block's product term on the block's second-to-last row (from the
-/// next row's totals, so the last row is included).
+/// next row's totals, so the last row is included). A one-row block's term is added on its own
+/// row instead, so the trace's last row, which no transition leaves, is never such a block's
+/// term: [`crate::ModelDescriptor::validate`] allows one-row blocks only where the last one is a
+/// padding input and output, outside the statement.
 pub fn accumulator<F, E>(
     layout: &Layout,
     ch: &Challenges,
@@ -76,32 +89,55 @@ pub fn accumulator<F, E>(
     F: FieldElement<BaseField = Felt>,
     E: FieldElement<BaseField = Felt> + ExtensionOf<F>,
 {
-    let (r, ax) = (f.r, &layout.aux);
-    let (mn, an) = (f.main.next, f.next);
+    let ax = &layout.aux;
     let mut dz = E::ZERO;
     for (l, reg) in layout.regions.iter().enumerate() {
-        let (_, penult) = f.flags(layout, reg.block_len);
-        let w_total = an[ax.u[l]] + weight_row_sum(layout, ch, r, mn, l);
-        let x_total = an[ax.v[l]] + input_row_sum(layout, ch, r, mn, l);
-        // a patch layer's product term is per plane (the patch unit's)
-        let mut term = if layout.layers[l].patch.is_some() {
-            E::ZERO
+        let inv_m = inv_multipliers[l];
+        if reg.block_len == 1 {
+            dz += block_term(layout, ch, inv_m, f.r, f.main.cur, f.cur, l);
         } else {
-            r[ch.rho[l]] * w_total * x_total
-        };
-        if let Some(g) = ax.g[l].filter(|_| layout.layers[l].patch.is_none()) {
-            term *= an[g];
+            let (_, penult) = f.flags(layout, reg.block_len);
+            dz += penult * block_term(layout, ch, inv_m, f.r, f.main.next, f.next, l);
         }
-        if l == 0 {
-            term += an[ax.a[0]] * x_total;
-        } else {
-            let y_row = accumulator_row_sum(layout, ch, r, mn, l, inv_multipliers[l]);
-            let y_total = an[ax.q[l].unwrap_or(0)] + y_row;
-            term -= an[ax.a[l]] * y_total;
-        }
-        dz += penult * term + patch::constraints::accumulator_term(layout, ch, f, l);
+        dz += patch::constraints::accumulator_term(layout, ch, f, l);
     }
-    out.push(accumulator_degree(layout), an[ax.z] - f.cur[ax.z] - dz);
+    out.push(accumulator_degree(layout), f.next[ax.z] - f.cur[ax.z] - dz);
+}
+
+/// Region `l`'s block term from the block's last row (`main`, `aux`): `ρ·F_j·g_j` (times the
+/// block factor `G`; a patch layer's product term is per plane, the patch unit's), plus `A·g_0`
+/// for the model inputs or minus `A·Σ_b β^b Y_ib` for the accumulators of layer `l − 1`.
+fn block_term<F, E>(
+    layout: &Layout,
+    ch: &Challenges,
+    inv_m: Felt,
+    r: &[E],
+    main: &[F],
+    aux: &[E],
+    l: usize,
+) -> E
+where
+    F: FieldElement<BaseField = Felt>,
+    E: FieldElement<BaseField = Felt> + ExtensionOf<F>,
+{
+    let ax = &layout.aux;
+    let w_total = aux[ax.u[l]] + weight_row_sum(layout, ch, r, main, l);
+    let x_total = aux[ax.v[l]] + input_row_sum(layout, ch, r, main, l);
+    let patch = layout.layers[l].patch.is_some();
+    let mut term = if patch {
+        E::ZERO
+    } else {
+        r[ch.rho[l]] * w_total * x_total
+    };
+    if let Some(g) = ax.g[l].filter(|_| !patch) {
+        term *= aux[g];
+    }
+    if l == 0 {
+        term + aux[ax.a[0]] * x_total
+    } else {
+        let y_row = accumulator_row_sum(layout, ch, r, main, l, inv_m);
+        term - aux[ax.a[l]] * (aux[ax.q[l].unwrap_or(0)] + y_row)
+    }
 }
 
 /// The degree of `Z`'s constraint: its highest-degree term decides.
