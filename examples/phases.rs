@@ -1,5 +1,5 @@
-//! Times trace generation separately from proving (one inference of a fixture model, compiled
-//! for one sample per proof). With `GB_TRACE=1`, winterfell's phases are printed as they close
+//! Times trace generation separately from proving (`phases <model.onnx> [batch]`: one inference
+//! of a fixture model by default, compiled for as many samples per proof as it proves). With `GB_TRACE=1`, winterfell's phases are printed as they close
 //! (trace extension, constraint evaluation, composition, FRI, queries).
 use std::time::Instant;
 
@@ -17,12 +17,17 @@ fn main() {
         .unwrap_or_else(|| "fixtures/mlp_64_128_64_10.onnx".into());
     let (mut q, _) =
         model::compile_onnx(&std::fs::read(&path).expect("model"), None).expect("compile");
-    q.proof_batch = Some(1);
+    let batch: u32 = std::env::args()
+        .nth(2)
+        .map_or(1, |b| b.parse().expect("batch"));
+    q.proof_batch = Some(batch);
     let program = Program::compile(&q).expect("program");
-    let x = vec![q
-        .quantize_input(&vec![0.5; q.raw_input_len()])
-        .expect("input")];
-    for _ in 0..3 {
+    let x = vec![
+        q.quantize_input(&vec![0.5; q.raw_input_len()])
+            .expect("input");
+        batch as usize
+    ];
+    for _ in 0..if batch > 1 { 1 } else { 3 } {
         let t = Instant::now();
         let trace = program.trace(&x).expect("trace");
         let tg = t.elapsed();

@@ -10,9 +10,10 @@ use super::region::RegionLayout;
 pub struct AuxLayout {
     /// Horner sums over each layer's weight blocks.
     pub u: Vec<usize>,
-    /// Horner sums over each region's layer inputs.
-    pub v: Vec<usize>,
-    /// Horner sums over region `l`'s accumulators of layer `l − 1` (`None` for region 0).
+    /// Horner sums over each region's layer inputs (`None` where a block has one live row).
+    pub v: Vec<Option<usize>>,
+    /// Horner sums over region `l`'s accumulators of layer `l − 1` (`None` for region 0, and
+    /// where a block has one live row).
     pub q: Vec<Option<usize>>,
     /// Per-block challenge powers of each region.
     pub a: Vec<usize>,
@@ -51,11 +52,14 @@ impl AuxLayout {
             a - 1
         };
         let u = layers.iter().map(|_| next()).collect();
-        let v = regions.iter().map(|_| next()).collect();
+        let v = regions
+            .iter()
+            .map(|r| (!r.single_live_row()).then(&mut next))
+            .collect();
         let q = regions
             .iter()
             .enumerate()
-            .map(|(l, _)| (l > 0).then(&mut next))
+            .map(|(l, r)| (l > 0 && !r.single_live_row()).then(&mut next))
             .collect();
         let a_cols = regions.iter().map(|_| next()).collect();
         let g = layers

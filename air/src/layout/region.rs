@@ -85,6 +85,12 @@ impl RegionLayout {
         p == self.block_len - 1 || p + 1 == self.dead_rows
     }
 
+    /// True if every block holds one live lane, on its last row (a one-sample proof): the lane
+    /// sums `V` and `Q` over the block are then that row's values, and need no column.
+    pub fn single_live_row(&self) -> bool {
+        self.lanes_per_row == 1 && self.dead_rows + 1 == self.block_len
+    }
+
     /// Columns this region occupies.
     pub fn width(&self) -> usize {
         self.lanes_per_row * self.cells()

@@ -224,7 +224,11 @@ mod tests {
         assert_eq!(units.layout.table_stride(), 1);
         assert_eq!(units.num_main_assertions(), 2 + 2 * SKETCHES);
         let l = &units.layout;
-        let aux = l.layers.len() + 3 * l.regions.len() - 1 + 4 + l.aux.g.iter().flatten().count();
+        // U per layer, A per region, V and Q where blocks have several live rows, Z's two, S
+        // and T, G per factored layer
+        let sums = |c: &[Option<usize>]| c.iter().flatten().count();
+        let aux = l.layers.len() + l.regions.len() + sums(&l.aux.v) + sums(&l.aux.q) + 4;
+        let aux = aux + sums(&l.aux.g);
         assert_eq!(units.num_aux_assertions(), aux);
     }
 }

@@ -31,8 +31,17 @@ fn patch_block<E: FieldElement<BaseField = Felt>>(
 ) -> (E, E) {
     let [d, _, _] = ax.patch[l].unwrap_or_default();
     let f_q = cols[ax.u[l]][row] + sums[row].w[l];
-    let g_q = cols[ax.v[l]][row] + sums[row].x[l];
+    let g_q = lane_total(cols, ax.v[l], row) + sums[row].x[l];
     (cols[d][row] + f_q, g_q)
+}
+
+/// A lane sum's value on `row` (zero without the column: a block's one live row completes it).
+fn lane_total<E: FieldElement<BaseField = Felt>>(
+    cols: &[Vec<E>],
+    column: Option<usize>,
+    row: usize,
+) -> E {
+    column.map_or(E::ZERO, |c| cols[c][row])
 }
 
 /// Builds every auxiliary column.
@@ -104,14 +113,15 @@ pub fn build<E: FieldElement<BaseField = Felt>>(
     }
     for (l, reg) in layout.regions.iter().enumerate() {
         let step = r[ch.beta_pows[l] + reg.lanes_per_row];
-        let c = ax.v[l];
         let restarts = |row: usize| reg.restarts_after(row % reg.block_len);
-        for row in 0..n - 1 {
-            cols[c][row + 1] = if restarts(row) {
-                E::ZERO
-            } else {
-                (cols[c][row] + sums[row].x[l]) * step
-            };
+        if let Some(c) = ax.v[l] {
+            for row in 0..n - 1 {
+                cols[c][row + 1] = if restarts(row) {
+                    E::ZERO
+                } else {
+                    (cols[c][row] + sums[row].x[l]) * step
+                };
+            }
         }
         if let Some(q) = ax.q[l] {
             let step = r[ch.beta_pows[l - 1] + reg.lanes_per_row];
@@ -184,7 +194,7 @@ pub fn build<E: FieldElement<BaseField = Felt>>(
             };
             let sum = &sums[at];
             let w_total = cols[ax.u[l]][at] + sum.w[l];
-            let x_total = cols[ax.v[l]][at] + sum.x[l];
+            let x_total = lane_total(&cols, ax.v[l], at) + sum.x[l];
             let patch = layout.layers[l].patch.is_some();
             let mut term = if patch {
                 E::ZERO
@@ -197,8 +207,7 @@ pub fn build<E: FieldElement<BaseField = Felt>>(
             if l == 0 {
                 term += cols[ax.a[0]][at] * x_total;
             } else {
-                let q = ax.q[l].unwrap_or(0);
-                term -= cols[ax.a[l]][at] * (cols[q][at] + sum.y[l]);
+                term -= cols[ax.a[l]][at] * (lane_total(&cols, ax.q[l], at) + sum.y[l]);
             }
             dz += term;
         }

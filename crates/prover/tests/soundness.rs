@@ -375,7 +375,7 @@ fn auxiliary_values_cannot_balance_the_bus_or_the_products() {
         (aux.u[0], 0),
         (aux.helpers[0], 7),
         (aux.s, n - 1),
-        (aux.v[1], n - 1),
+        (aux.v[1].unwrap(), n - 1),
     ] {
         let tamper = AuxTamper {
             column,
@@ -539,4 +539,41 @@ fn padding_outputs_are_stated_exactly_when_a_padding_lane_proves_them() {
         seen.1 |= !spare;
     }
     assert!(seen.0 && seen.1, "both full and padded batches");
+}
+
+/// A one-sample proof has no lane-sum columns (`V`, `Q`): each block's one live row is its last,
+/// and its own values complete the sums. A changed input or activation there is still rejected,
+/// and so is a changed dead cell's neighbour, the live one.
+#[test]
+fn one_sample_proofs_without_lane_sums_reject_changed_values() {
+    let mut q = common::model(&[16, 32, 8, 4], 11);
+    q.proof_batch = Some(1);
+    let p = Program::compile(&q).unwrap();
+    let honest = p.trace(&common::inputs(1, 16, 5)).unwrap();
+    let layout = honest.layout.clone();
+    assert!(layout.regions.iter().all(|r| r.single_live_row()));
+    assert!(layout
+        .aux
+        .v
+        .iter()
+        .chain(&layout.aux.q)
+        .all(Option::is_none));
+    assert!(verdict(honest.clone(), &p.digest()).is_ok());
+    for (l, region) in layout.regions.iter().enumerate() {
+        let col = match region.kind {
+            RegionKind::Input => region.lane_col(0),
+            RegionKind::Activation { .. } => region.lane_col(0) + ACT_X,
+        };
+        // the live (last) row of the first and last blocks
+        for row in [region.block_len - 1, layout.trace_len - 1] {
+            let mut t = honest.clone();
+            let v = get(&t, col, row);
+            set(&mut t, col, row, if v < 100 { v + 1 } else { v - 1 });
+            t.recount_lookups();
+            assert!(
+                verdict(t, &p.digest()).is_err(),
+                "region {l}, row {row}: accepted"
+            );
+        }
+    }
 }

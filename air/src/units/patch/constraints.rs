@@ -8,6 +8,7 @@ use crate::field::Felt;
 use crate::frame::AuxFrame;
 use crate::layout::Layout;
 use crate::sink::{Assertions, Constraints, Degree};
+use crate::units::product::constraints::lane_sum;
 use crate::units::product::rows::{input_row_sum, weight_row_sum};
 
 /// The row's block totals of patch layer `l`, from row `row` (main) and `aux` (its auxiliary
@@ -27,7 +28,7 @@ where
     let ax = &layout.aux;
     let [d, _, _] = ax.patch[l].unwrap_or_default();
     let f_q = aux[ax.u[l]] + weight_row_sum(layout, ch, r, main, l);
-    let g_q = aux[ax.v[l]] + input_row_sum(layout, ch, r, main, l);
+    let g_q = lane_sum(aux, ax.v[l]) + input_row_sum(layout, ch, r, main, l);
     (aux[d] + f_q, aux[ax.g[l].unwrap_or(0)], g_q)
 }
 

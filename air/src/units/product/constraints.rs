@@ -38,11 +38,11 @@ pub fn running_sums<F, E>(
             an[u] - (one - last) * (ac[u] + row) * step,
         );
     }
-    // V
+    // V (where a block has more than one live row)
     for (l, reg) in layout.regions.iter().enumerate() {
+        let Some(v) = ax.v[l] else { continue };
         let last = f.restart(layout, reg);
         let step = r[ch.beta_pows[l] + reg.lanes_per_row];
-        let v = ax.v[l];
         let row = input_row_sum(layout, ch, r, mc, l);
         // activations and inputs are cells
         out.push(
@@ -52,9 +52,9 @@ pub fn running_sums<F, E>(
     }
     // Q
     for (l, reg) in layout.regions.iter().enumerate().skip(1) {
+        let Some(q) = ax.q[l] else { continue };
         let last = f.restart(layout, reg);
         let step = r[ch.beta_pows[l - 1] + reg.lanes_per_row];
-        let q = ax.q[l].unwrap_or(0);
         let row = accumulator_row_sum(layout, ch, r, mc, l, inv_multipliers[l]);
         // an accumulator is degree 2 in its cells (`t = x + c·(1 + d)`)
         out.push(
@@ -122,7 +122,7 @@ where
 {
     let ax = &layout.aux;
     let w_total = aux[ax.u[l]] + weight_row_sum(layout, ch, r, main, l);
-    let x_total = aux[ax.v[l]] + input_row_sum(layout, ch, r, main, l);
+    let x_total = lane_sum(aux, ax.v[l]) + input_row_sum(layout, ch, r, main, l);
     let patch = layout.layers[l].patch.is_some();
     let mut term = if patch {
         E::ZERO
@@ -136,8 +136,14 @@ where
         term + aux[ax.a[0]] * x_total
     } else {
         let y_row = accumulator_row_sum(layout, ch, r, main, l, inv_m);
-        term - aux[ax.a[l]] * (aux[ax.q[l].unwrap_or(0)] + y_row)
+        term - aux[ax.a[l]] * (lane_sum(aux, ax.q[l]) + y_row)
     }
+}
+
+/// A lane sum's value on this row (zero without the column: the block's one live row is its
+/// last, whose own values complete the sum).
+pub fn lane_sum<E: FieldElement>(aux: &[E], column: Option<usize>) -> E {
+    column.map_or(E::ZERO, |c| aux[c])
 }
 
 /// The degree of `Z`'s constraint: its highest-degree term decides.
@@ -171,7 +177,7 @@ pub fn running_sum_assertions<E: FieldElement<BaseField = Felt>>(
     for &u in &ax.u {
         out.single(u, 0, || E::ZERO);
     }
-    for &v in &ax.v {
+    for &v in ax.v.iter().flatten() {
         out.single(v, 0, || E::ZERO);
     }
     for &q in ax.q.iter().flatten() {
