@@ -5,6 +5,7 @@
 //! parallel first; the running sums are then cheap sequential passes.
 
 use glassbox_air::units::patch::plane_term;
+use glassbox_air::units::product::constraints::BlockTotals;
 use glassbox_air::{
     accumulator_row_sum, counter_column, input_row_sum, inverse_multipliers, lookup_key, table_key,
     weight_row_sum, weight_step, Challenges, Felt, Layout,
@@ -193,23 +194,14 @@ pub fn build<E: FieldElement<BaseField = Felt>>(
                 _ => continue,
             };
             let sum = &sums[at];
-            let w_total = cols[ax.u[l]][at] + sum.w[l];
-            let x_total = lane_total(&cols, ax.v[l], at) + sum.x[l];
-            let patch = layout.layers[l].patch.is_some();
-            let mut term = if patch {
-                E::ZERO
-            } else {
-                r[ch.rho[l]] * w_total * x_total
+            let totals = BlockTotals {
+                w: cols[ax.u[l]][at] + sum.w[l],
+                x: lane_total(&cols, ax.v[l], at) + sum.x[l],
+                y: lane_total(&cols, ax.q[l], at) + sum.y[l],
+                a: cols[ax.a[l]][at],
+                g: ax.g[l].map(|g| cols[g][at]),
             };
-            if let Some(g) = ax.g[l].filter(|_| !patch) {
-                term *= cols[g][at];
-            }
-            if l == 0 {
-                term += cols[ax.a[0]][at] * x_total;
-            } else {
-                term -= cols[ax.a[l]][at] * (lane_total(&cols, ax.q[l], at) + sum.y[l]);
-            }
-            dz += term;
+            dz += totals.term(layout, r[ch.rho[l]], l);
         }
         cols[ax.z][row + 1] = cols[ax.z][row] + dz;
     }

@@ -121,22 +121,55 @@ where
     E: FieldElement<BaseField = Felt> + ExtensionOf<F>,
 {
     let ax = &layout.aux;
-    let w_total = aux[ax.u[l]] + weight_row_sum(layout, ch, r, main, l);
-    let x_total = lane_sum(aux, ax.v[l]) + input_row_sum(layout, ch, r, main, l);
-    let patch = layout.layers[l].patch.is_some();
-    let mut term = if patch {
+    let y = if l == 0 {
         E::ZERO
     } else {
-        r[ch.rho[l]] * w_total * x_total
+        lane_sum(aux, ax.q[l]) + accumulator_row_sum(layout, ch, r, main, l, inv_m)
     };
-    if let Some(g) = ax.g[l].filter(|_| !patch) {
-        term *= aux[g];
-    }
-    if l == 0 {
-        term + aux[ax.a[0]] * x_total
-    } else {
-        let y_row = accumulator_row_sum(layout, ch, r, main, l, inv_m);
-        term - aux[ax.a[l]] * (lane_sum(aux, ax.q[l]) + y_row)
+    let totals = BlockTotals {
+        w: aux[ax.u[l]] + weight_row_sum(layout, ch, r, main, l),
+        x: lane_sum(aux, ax.v[l]) + input_row_sum(layout, ch, r, main, l),
+        y,
+        a: aux[ax.a[l]],
+        g: ax.g[l].map(|g| aux[g]),
+    };
+    totals.term(layout, r[ch.rho[l]], l)
+}
+
+/// One block's totals as the product check reads them on the block's last row: its weight
+/// Horner `w`, lane sums of the layer's inputs `x` and of the previous layer's accumulators `y`
+/// (unused for the model inputs), its output power `A` and its factor `G`, if any.
+pub struct BlockTotals<E> {
+    /// `Σ_i ρ^i W_ij` of the block (up to its factor).
+    pub w: E,
+    /// `Σ_b β^b X_jb`.
+    pub x: E,
+    /// `Σ_b β^b Y_jb` (region `l ≥ 1`).
+    pub y: E,
+    /// The region's per-block power `A`.
+    pub a: E,
+    /// The layer's per-block factor `G`.
+    pub g: Option<E>,
+}
+
+impl<E: FieldElement> BlockTotals<E> {
+    /// Region `l`'s block term: `ρ·w·x` (times `G`; zero for a patch layer, whose product term
+    /// is per plane, the patch unit's), plus `A·x` for the model inputs or minus `A·y`.
+    pub fn term(&self, layout: &Layout, rho: E, l: usize) -> E {
+        let patch = layout.layers[l].patch.is_some();
+        let mut term = if patch {
+            E::ZERO
+        } else {
+            rho * self.w * self.x
+        };
+        if let Some(g) = self.g.filter(|_| !patch) {
+            term *= g;
+        }
+        if l == 0 {
+            term + self.a * self.x
+        } else {
+            term - self.a * self.y
+        }
     }
 }
 
