@@ -73,10 +73,7 @@ pub(crate) fn accumulate_patch(layer: Layer<'_>, op: &PatchOp<'_>, x: &[i64]) ->
                 continue;
             }
             let (plane, s) = (j / p, j % p);
-            let xs = &x[plane * p..(plane + 1) * p];
-            for (q, acc) in y.iter_mut().enumerate() {
-                *acc += i64::from(k) * xs[(q + s) % p];
-            }
+            add_shifted(y, &x[plane * p..(plane + 1) * p], i64::from(k), s);
         }
     }
     (0..layer.n_out)
@@ -89,9 +86,35 @@ pub(crate) fn accumulate_patch(layer: Layer<'_>, op: &PatchOp<'_>, x: &[i64]) ->
         .collect()
 }
 
+/// `y[q] += k · xs[(q + s) mod P]` for every `q` (`P = xs.len() = y.len()`, `s < P`): the reads
+/// up to the plane's end, then the ones that wrap to its start, each a contiguous run.
+pub(crate) fn add_shifted<T>(y: &mut [T], xs: &[T], k: T, s: usize)
+where
+    T: Copy + core::ops::Mul<Output = T> + core::ops::AddAssign,
+{
+    let (head, tail) = y.split_at_mut(xs.len() - s);
+    for (acc, &v) in head.iter_mut().zip(&xs[s..]) {
+        *acc += k * v;
+    }
+    for (acc, &v) in tail.iter_mut().zip(xs) {
+        *acc += k * v;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shifted_add_wraps_around_the_plane() {
+        let xs: Vec<i64> = (1..=8).collect();
+        for s in 0..8 {
+            let mut y = vec![100i64; 8];
+            add_shifted(&mut y, &xs, 3, s);
+            let expected: Vec<i64> = (0..8).map(|q| 100 + 3 * xs[(q + s) % 8]).collect();
+            assert_eq!(y, expected, "s = {s}");
+        }
+    }
 
     #[test]
     fn a_patch_layer_correlates_cyclically_and_orders_its_rows() {

@@ -3,6 +3,7 @@
 //! the float forward pass over the stages.
 
 use crate::error::ModelError;
+use crate::exec::patch::add_shifted;
 use crate::ir::graph::Node;
 use crate::lower::smooth::scalar::ScalarFn;
 use crate::quant::model::ConvGeometry;
@@ -127,10 +128,7 @@ impl PatchStage {
             }
             for (j, &k) in row.iter().enumerate() {
                 if k != 0.0 {
-                    let xs = &x[(j / p) * p..(j / p + 1) * p];
-                    for (q, acc) in y.iter_mut().enumerate() {
-                        *acc += k * xs[(q + j % p) % p];
-                    }
+                    add_shifted(y, &x[(j / p) * p..(j / p + 1) * p], k, j % p);
                 }
             }
         }
