@@ -86,7 +86,8 @@ pub struct Layout {
     /// Range-checked values, grouped so each group's helper constraint stays within degree 5 (8
     /// where that keeps the trace within [`MAX_WIDTH`]).
     pub lookup_groups: Vec<Vec<LookupValue>>,
-    /// Distinct block lengths, each with a pair of periodic flags.
+    /// Distinct block lengths of two rows or more, each with a pair of periodic flags (a one-row
+    /// block needs none: every row is its last).
     pub block_lens: Vec<usize>,
     /// Distinct `(block_len, dead_rows)` of regions with dead rows, each with a periodic restart
     /// flag (see [`RegionLayout::restarts_after`]).
