@@ -27,14 +27,6 @@ pub enum LookupValue {
     },
 }
 
-impl LookupValue {
-    /// Degree of the value (or key) in the trace cells: every value is a cell, and a tabled
-    /// key is linear in its two cells.
-    pub fn degree(&self) -> usize {
-        1
-    }
-}
-
 /// Every range-checked value: per activation `x` (or the pair `(x, y)` of a tabled one), `r0`,
 /// `r1`, `d0`, `d1` (the weights are the committed ones, the inputs are public).
 pub(super) fn range_checked(regions: &[RegionLayout]) -> Vec<LookupValue> {
@@ -58,21 +50,8 @@ pub(super) fn range_checked(regions: &[RegionLayout]) -> Vec<LookupValue> {
     values
 }
 
-/// `values` in order, cut into groups whose helper constraint stays within degree `budget`.
+/// `values` in order, cut into groups whose helper constraint stays within degree `budget`: every
+/// value (or tabled key) is linear in the cells, so a group of `k` has degree `k + 1`.
 pub(super) fn group_lookups(values: &[LookupValue], budget: usize) -> Vec<Vec<LookupValue>> {
-    let mut groups: Vec<Vec<LookupValue>> = Vec::new();
-    let mut current: Vec<LookupValue> = Vec::new();
-    let mut degree = 1;
-    for &v in values {
-        if degree + v.degree() > budget {
-            groups.push(core::mem::take(&mut current));
-            degree = 1;
-        }
-        degree += v.degree();
-        current.push(v);
-    }
-    if !current.is_empty() {
-        groups.push(current);
-    }
-    groups
+    values.chunks(budget - 1).map(<[_]>::to_vec).collect()
 }

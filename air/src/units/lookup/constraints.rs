@@ -123,7 +123,8 @@ pub fn logup<F, E>(
     let mut sums = [E::ZERO; 2];
     for (g, group) in layout.lookup_groups.iter().enumerate() {
         let h = ax.helpers[g];
-        let degree = Degree::new(1 + group.iter().map(LookupValue::degree).sum::<usize>());
+        // each looked-up value or key is linear in the cells
+        let degree = Degree::new(1 + group.len());
         for (row, aux_row, sum) in [(mc, ac, 0), (mn, an, 1)] {
             let values = group.iter().map(|v| lookup_key(row, v, lambda));
             let (den, num) = fraction_sum(gamma, values);
