@@ -13,7 +13,7 @@ test:
 	$(CARGO) test --workspace --doc
 
 ## End-to-end tests with winterfell's debug trace validation switched on (dense, grouped,
-## stencil, patch and tabled layers).
+## stencil, patch, pooled and tabled layers).
 validate:
 	$(CARGO) test --profile validate -p glassbox-prover --test synthetic
 	$(CARGO) test --profile validate -p glassbox-prover --test grouped a_grouped_layer_proves
@@ -21,6 +21,7 @@ validate:
 	$(CARGO) test --profile validate -p glassbox-prover --test patch a_patch_layer_passes
 	$(CARGO) test --profile validate -p glassbox-prover --test tables a_tabled_layer_passes
 	$(CARGO) test --profile validate -p glassbox-prover --test one_row_blocks a_one_row_layout_passes
+	$(CARGO) test --profile validate -p glassbox-prover --test pool a_pooled_layer_passes
 
 ## The malicious prover (its own workspace, adversary/): every forged protocol step must be
 ## rejected by the unmodified verifier. Built into the main target directory with the same test

@@ -8,6 +8,7 @@ use alloc::vec::Vec;
 
 use winter_math::FieldElement;
 
+use crate::conv::natural_index;
 use crate::layout::{Counter, Layout};
 
 /// Positions of each challenge and power in the flat element list.
@@ -37,6 +38,9 @@ pub struct Challenges {
     pub conv: Vec<Option<usize>>,
     /// Per patch layer: `ρ_l²` and `ρ_l·(ρ_l^P − 1)`, the weights of its sums `E1`, `E2`.
     pub patch: Vec<Option<usize>>,
+    /// Per region `l` holding a pooled layer's windows: `ρ_(l−1)^(o_k)` for each activation `k`
+    /// of a window, `o_k` its output's natural index past the window's first.
+    pub window: Vec<Option<usize>>,
     /// Number of drawn (random) elements.
     pub num_drawn: usize,
     /// Total length of the expanded list.
@@ -84,6 +88,14 @@ impl Challenges {
                 at - 2
             }));
         }
+        let mut window = Vec::new();
+        for region in &layout.regions {
+            let k = region.window();
+            window.push((k > 1).then(|| {
+                at += k;
+                at - k
+            }));
+        }
         Self {
             gamma,
             lambda,
@@ -96,6 +108,7 @@ impl Challenges {
             factor,
             conv,
             patch,
+            window,
             num_drawn,
             len: at,
         }
@@ -144,6 +157,15 @@ impl Challenges {
                 let rho_p = rho.exp((shape.plane as u64).into());
                 out.push(rho * rho);
                 out.push(rho * (rho_p - E::ONE));
+            }
+        }
+        for (l, region) in layout.regions.iter().enumerate().skip(1) {
+            if region.window() > 1 {
+                let rho = out[self.rho[l - 1]];
+                let order = &layout.layers[l - 1].out_order;
+                for k in 0..region.window() {
+                    out.push(rho.exp(natural_index(order, k).into()));
+                }
             }
         }
         out

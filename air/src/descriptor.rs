@@ -43,6 +43,14 @@ pub struct LayerDescriptor {
     pub table: Option<ActivationTable>,
 }
 
+impl LayerDescriptor {
+    /// Outputs of this layer per input of the next: [`POOL_WINDOW`](crate::conv::POOL_WINDOW)
+    /// for a pooled patch layer, else 1.
+    pub fn window(&self) -> usize {
+        self.patch.as_ref().map_or(1, PatchShape::window)
+    }
+}
+
 /// The public part of a compiled model: everything the verifier needs except the weights.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ModelDescriptor {
@@ -148,7 +156,8 @@ impl ModelDescriptor {
             {
                 return Err(DescriptorError::Shape { layer: l });
             }
-            if l > 0 && self.layers[l - 1].n_out != layer.n_in {
+            // a pooled layer's outputs are read a window at a time
+            if l > 0 && self.layers[l - 1].n_out != layer.n_in * self.layers[l - 1].window() {
                 return Err(DescriptorError::Shape { layer: l });
             }
             let g = layer.groups;
@@ -165,7 +174,14 @@ impl ModelDescriptor {
                 }
             }
             if let Some(shape) = &layer.patch {
-                if g != 1 || layer.conv.is_some() || !shape.is_valid(layer.n_in, layer.n_out) {
+                // a pooled layer is hidden and plain: its outputs are activations the pool unit
+                // compares
+                let pool_ok = !shape.pooled || (l < last && layer.table.is_none());
+                if g != 1
+                    || layer.conv.is_some()
+                    || !shape.is_valid(layer.n_in, layer.n_out)
+                    || !pool_ok
+                {
                     return Err(DescriptorError::Shape { layer: l });
                 }
             }
@@ -211,8 +227,10 @@ impl ModelDescriptor {
             (None, Some(p)) => Some(&p.out_order),
             (None, None) => None,
         };
-        let natural = order.map_or(last as u64, |o| natural_index(o, last));
-        layer.n_in <= last && natural >= prev.n_out as u64
+        // every output of the last block's window is a padding output
+        let window = prev.window();
+        let natural = |b: usize| order.map_or(b as u64, |o| natural_index(o, b));
+        layer.n_in <= last && (0..window).all(|k| natural(last * window + k) >= prev.n_out as u64)
     }
 
     /// Number of model inputs per sample.
@@ -410,5 +428,55 @@ mod tests {
         assert!(d.one_row_blocks_ok(1));
         d.layers[0].patch = Some(patch(reversed));
         assert!(!d.one_row_blocks_ok(1));
+    }
+
+    #[test]
+    fn a_pooled_layer_hands_on_one_input_per_window_of_four() {
+        // a patch layer of 3 planes of 64 (192 outputs), pooled: the next layer reads 48
+        let pooled = |order| PatchShape::from_fields([1, 64, 3 | crate::conv::POOL_MARK], order);
+        let mut d = two_layers(Some(1));
+        d.layers[0].n_in = 64;
+        d.layers[0].n_out = 192;
+        d.layers[0].bias = vec![0; 192];
+        d.layers[1].n_in = 48;
+        d.layers[0].patch = Some(pooled(crate::conv::natural_order(256)));
+        assert_eq!(d.layers[0].window(), 4);
+        assert_eq!(d.validate(), Ok(()));
+        // the mark round-trips, and an unpooled layer's fields are unchanged
+        let Some(shape) = d.layers[0].patch.clone() else {
+            panic!("a patch layer")
+        };
+        assert!(shape.pooled);
+        assert_eq!(shape.out_channels, 3);
+        assert_eq!(
+            PatchShape::from_fields(shape.fields(), shape.out_order.clone()),
+            shape
+        );
+        let plain = PatchShape {
+            pooled: false,
+            ..shape.clone()
+        };
+        assert_eq!(plain.fields(), [1, 64, 3]);
+        // and the digest tells them apart
+        let mut unpooled = d.clone();
+        unpooled.layers[0].patch = Some(plain);
+        unpooled.layers[1].n_in = 192;
+        assert_ne!(unpooled.to_elements(), d.to_elements());
+        // the next layer must read one input per window
+        d.layers[1].n_in = 192;
+        assert_eq!(d.validate(), Err(DescriptorError::Shape { layer: 1 }));
+        d.layers[1].n_in = 48;
+        // a pooled layer is hidden and untabled
+        let mut tabled = d.clone();
+        tabled.layers[0].table = crate::table::ActivationTable::new((0..256).collect());
+        assert!(tabled.layers[0].table.is_some());
+        assert_eq!(tabled.validate(), Err(DescriptorError::Shape { layer: 0 }));
+        let mut last = d.clone();
+        last.layers.truncate(1);
+        last.layers[0].multiplier = None;
+        assert_eq!(last.validate(), Err(DescriptorError::Shape { layer: 0 }));
+        // one-row blocks need every output of the last window to be padding: 48 windows in 64
+        // blocks put outputs 252..256 there, padding in the natural order
+        assert!(d.one_row_blocks_ok(1));
     }
 }

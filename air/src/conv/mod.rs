@@ -31,8 +31,8 @@ mod order;
 mod patch;
 
 pub use dims::ConvDims;
-pub use order::{natural_index, natural_order, order_is_valid, order_steps, Digit};
-pub use patch::PatchShape;
+pub use order::{natural_index, natural_order, order_is_valid, order_steps, windows_of, Digit};
+pub use patch::{PatchShape, POOL_MARK, POOL_WINDOW};
 
 /// A convolution stored as a stencil layer (stride 1, dilation 1, one group): its sizes and the
 /// physical order of its outputs.

@@ -55,6 +55,26 @@ pub fn natural_index(order: &[Digit], b: usize) -> u64 {
     out
 }
 
+/// The order of windows of `2^bits` consecutive blocks: window `w`'s natural index is that of
+/// its first block, `natural_index(order, w << bits)` (the digits below `bits` are dropped, and a
+/// digit cut by it keeps its upper part).
+pub fn windows_of(order: &[Digit], bits: u32) -> Vec<Digit> {
+    let mut drop = bits;
+    let mut out = Vec::new();
+    for d in order {
+        if d.bits <= drop {
+            drop -= d.bits;
+            continue;
+        }
+        out.push(Digit {
+            bits: d.bits - drop,
+            coef: d.coef << drop,
+        });
+        drop = 0;
+    }
+    out
+}
+
 /// Per digit `s`: the row span after which it increments (`block_len·2^(bits below s)`) and the
 /// exponent of the factor applied then, `coef_s − Σ_{t<s} (2^bits_t − 1)·coef_t`. Digits whose
 /// factor equals the one below (so that the flag's term vanishes) are left out.
@@ -105,6 +125,16 @@ mod tests {
                 .map_or(0, |s| steps[s].1);
             value += level;
         }
+        // its windows of four: bits [px, py, c] of the window index
+        let windows = windows_of(&order, 2);
+        for w in 0..32usize {
+            assert_eq!(natural_index(&windows, w), natural_index(&order, 4 * w));
+        }
+        // a digit cut by the window keeps its upper part
+        let natural = natural_order(64);
+        let cut = windows_of(&natural, 2);
+        assert_eq!(cut, vec![Digit { bits: 4, coef: 4 }]);
+        assert_eq!(natural_index(&cut, 5), 20);
         // two digits of one weight, or a gap, are not one-to-one
         let mut twice = order.clone();
         twice[1].coef = 1;

@@ -44,15 +44,29 @@ pub struct PatchShape {
     pub out_channels: usize,
     /// Physical output `b` is natural output `natural_index(out_order, b)`.
     pub out_order: Vec<Digit>,
+    /// True if the next layer reads the maxima of windows of [`POOL_WINDOW`] consecutive
+    /// (physical) outputs instead of the outputs themselves: a 2×2 max pool in the pool unit
+    /// (see [`crate::units::pool`]).
+    pub pooled: bool,
 }
+
+/// Outputs per window of a pooled patch layer.
+pub const POOL_WINDOW: usize = 4;
+
+/// The mark a pooled patch layer carries on its `out_channels` field in the digest and the
+/// envelope (`out_channels` is at most `MAX_DIM`, so the mark is unambiguous and unpooled
+/// layers keep their encodings).
+pub const POOL_MARK: usize = 1 << 31;
 
 impl PatchShape {
     /// Number of integer fields ([`PatchShape::fields`]).
     pub const FIELDS: usize = 3;
 
-    /// The integer fields, in digest and envelope order (the order's digits follow them).
+    /// The integer fields, in digest and envelope order (the order's digits follow them); a
+    /// pooled layer's `out_channels` carries [`POOL_MARK`].
     pub fn fields(&self) -> [usize; Self::FIELDS] {
-        [self.planes, self.plane, self.out_channels]
+        let mark = if self.pooled { POOL_MARK } else { 0 };
+        [self.planes, self.plane, self.out_channels | mark]
     }
 
     /// The shape with integer fields `f` (in [`PatchShape::fields`] order) and output order.
@@ -61,8 +75,19 @@ impl PatchShape {
         Self {
             planes,
             plane,
-            out_channels,
+            out_channels: out_channels & !POOL_MARK,
             out_order,
+            pooled: out_channels & POOL_MARK != 0,
+        }
+    }
+
+    /// Activations the next layer reads per output of this one: 1, or a window of
+    /// [`POOL_WINDOW`] for a pooled layer.
+    pub fn window(&self) -> usize {
+        if self.pooled {
+            POOL_WINDOW
+        } else {
+            1
         }
     }
 
@@ -70,7 +95,7 @@ impl PatchShape {
     /// power-of-two plane, and an output order that maps the padded outputs one-to-one.
     pub fn is_valid(&self, n_in: usize, n_out: usize) -> bool {
         self.plane.is_power_of_two()
-            && self.plane >= 2
+            && self.plane >= 2 * self.window()
             && self.planes.checked_mul(self.plane) == Some(n_in)
             && self.out_channels.checked_mul(self.plane) == Some(n_out)
             && order_is_valid(&self.out_order, n_out.next_power_of_two())
@@ -104,6 +129,7 @@ mod tests {
             plane: 64,
             out_channels: 6,
             out_order: natural_order(512),
+            pooled: false,
         };
         assert!(shape.is_valid(192, 384));
         assert!(!shape.is_valid(191, 384));

@@ -25,25 +25,42 @@ pub enum LookupValue {
         /// The table's index among the layout's tables.
         table: usize,
     },
+    /// The difference of two cells, `row[high] − row[low]` (a window maximum minus one of its
+    /// activations: checking it is `0..256` proves the maximum is at least the activation).
+    Gap {
+        /// The minuend's column.
+        high: usize,
+        /// The subtrahend's column.
+        low: usize,
+    },
 }
 
 /// Every range-checked value: per activation `x` (or the pair `(x, y)` of a tabled one), `r0`,
-/// `r1`, `d0`, `d1` (the weights are the committed ones, the inputs are public).
+/// `r1`, `d0`, `d1`, and per pooled window `m − x_k` for each of its activations (the weights
+/// are the committed ones, the inputs are public).
 pub(super) fn range_checked(regions: &[RegionLayout]) -> Vec<LookupValue> {
     let mut values = Vec::new();
     for region in regions {
-        if let RegionKind::Activation { table, .. } = region.kind {
+        if let RegionKind::Activation { table, window, .. } = region.kind {
             for t in 0..region.lanes_per_row {
-                let cells = region.activation(t);
-                values.push(match table {
-                    // the table lookup range-checks x as well
-                    Some(table) => LookupValue::Tabled {
-                        base: cells.x,
-                        table,
-                    },
-                    None => LookupValue::Cell(cells.x),
-                });
-                values.extend(cells.limbs().map(LookupValue::Cell));
+                for k in 0..window {
+                    let cells = region.window_activation(t, k);
+                    values.push(match table {
+                        // the table lookup range-checks x as well
+                        Some(table) => LookupValue::Tabled {
+                            base: cells.x,
+                            table,
+                        },
+                        None => LookupValue::Cell(cells.x),
+                    });
+                    values.extend(cells.limbs().map(LookupValue::Cell));
+                }
+                if let Some(m) = region.window_max(t) {
+                    values.extend((0..window).map(|k| LookupValue::Gap {
+                        high: m,
+                        low: region.window_activation(t, k).x,
+                    }));
+                }
             }
         }
     }

@@ -1,7 +1,9 @@
 //! Where a layer's inputs go: one region per layer, holding the model inputs (region 0) or the
-//! requantization witnesses of the previous layer's outputs, one lane per batch sample.
+//! requantization witnesses of the previous layer's outputs, one lane per batch sample. After a
+//! pooled layer a lane holds a window: the witnesses of its four outputs and their maximum, which
+//! the layer reads (see [`crate::units::pool`]).
 
-use crate::conv::natural_order;
+use crate::conv::{natural_order, windows_of};
 use crate::descriptor::{DescriptorError, ModelDescriptor};
 
 use super::activation::{ActivationCells, ACT_CELLS};
@@ -22,6 +24,9 @@ pub enum RegionKind {
         /// The index among the layout's tables of that layer's activation table, if it has one
         /// (then each activation has a seventh cell, `y = T[x]`, which the next layer reads).
         table: Option<usize>,
+        /// Activations per lane: 1, or a pooled layer's window (then a lane's cells are the
+        /// window's activations and their maximum `m`, which the next layer reads).
+        window: usize,
     },
 }
 
@@ -46,13 +51,35 @@ pub struct RegionLayout {
 }
 
 impl RegionLayout {
-    /// Cells per lane (six per activation, seven if it passes through a table).
+    /// Cells per lane (six per activation, seven if it passes through a table; a window's
+    /// activations and their maximum).
     pub fn cells(&self) -> usize {
         match self.kind {
             RegionKind::Input => 1,
-            RegionKind::Activation { table: None, .. } => ACT_CELLS,
             RegionKind::Activation { table: Some(_), .. } => ACT_CELLS + 1,
+            RegionKind::Activation { window: 1, .. } => ACT_CELLS,
+            RegionKind::Activation { window, .. } => window * ACT_CELLS + 1,
         }
+    }
+
+    /// Activations per lane (1 unless the region holds a pooled layer's windows; 0 for the
+    /// model inputs).
+    pub fn window(&self) -> usize {
+        match self.kind {
+            RegionKind::Input => 0,
+            RegionKind::Activation { window, .. } => window,
+        }
+    }
+
+    /// The cells of activation `k` of the window in lane column `t`.
+    pub fn window_activation(&self, t: usize, k: usize) -> ActivationCells {
+        ActivationCells::at(self.lane_col(t) + k * ACT_CELLS)
+    }
+
+    /// The column of the window maximum `m` in lane column `t` (`None` unless the region holds
+    /// a pooled layer's windows).
+    pub fn window_max(&self, t: usize) -> Option<usize> {
+        (self.window() > 1).then(|| self.lane_col(t) + self.window() * ACT_CELLS)
     }
 
     /// The column of the table output `y` of the activation in lane column `t` (`None` unless
@@ -126,6 +153,7 @@ impl RegionLayout {
                 layer: l - 1,
                 multiplier,
                 table,
+                window: descriptor.layers[l - 1].window(),
             }
         };
         let lanes_per_row = capacity.div_ceil(layer.block_len);
@@ -133,9 +161,14 @@ impl RegionLayout {
         if l > 0 && !extra.is_multiple_of(lanes_per_row) {
             return Err(DescriptorError::Layout { layer: l });
         }
+        // block j's power is that of the first output of its window
         let (order, shift) = match l {
             0 => (natural_order(layer.blocks), 0),
-            _ => (layers[l - 1].out_order.clone(), layers[l - 1].out_shift()),
+            _ => {
+                let window = descriptor.layers[l - 1].window();
+                let order = windows_of(&layers[l - 1].out_order, window.trailing_zeros());
+                (order, layers[l - 1].out_shift())
+            }
         };
         Ok(Self {
             kind,

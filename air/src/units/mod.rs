@@ -10,6 +10,7 @@
 //! | [`product`] | | the Horner sums `U`, `V`, `Q` and the accumulator `Z` |
 //! | [`counter`] | | the per-block powers `A` and factors `G` |
 //! | [`patch`] | | each patch layer's plane sums `D`, `E1`, `E2` |
+//! | [`pool`] | each pooled window's maximum | |
 //!
 //! A new constraint is one `out.push(degree, value)` in its unit; a new unit adds one line to
 //! each method of [`Units`] it takes part in.
@@ -29,6 +30,7 @@ use crate::sink::{Assertions, Constraints};
 pub mod counter;
 pub mod lookup;
 pub mod patch;
+pub mod pool;
 pub mod product;
 pub mod requant;
 pub mod sketch;
@@ -68,6 +70,7 @@ impl Units {
         lookup::constraints::table_step(&self.layout, f, out);
         self.sketches.constraints(&self.layout, f, out);
         requant::constraints::constraints(&self.layout, f, out);
+        pool::constraints::constraints(&self.layout, f, out);
     }
 
     /// The auxiliary segment's transition constraints.

@@ -1,5 +1,6 @@
 //! LeNet-5 on 28×28 digits (fixtures/lenet5_digits28.onnx): its convolutions compile to patch
-//! layers (28 is not a power of two, so the stencil path cannot take them), the proven labels
+//! layers (28 is not a power of two, so the stencil path cannot take them) whose max pools are the
+//! pool unit's, the proven labels
 //! agree with onnxruntime's on the stored test split, and a proof of one inference verifies with
 //! the reference outputs while a changed convolution weight is rejected.
 
@@ -18,7 +19,11 @@ fn lenet_lowers_to_patch_layers_and_agrees_with_onnxruntime() {
     let patches: Vec<usize> = (0..q.layers.len())
         .filter(|&l| q.layers[l].patch.is_some())
         .collect();
-    assert_eq!(patches, [0, 4], "both convolutions are patch layers");
+    assert_eq!(patches, [0, 1], "both convolutions are patch layers");
+    // and both max pools are the pool unit's: no layers of their own
+    assert!(patches
+        .iter()
+        .all(|&l| q.layers[l].patch.as_ref().is_some_and(|p| p.pooled)));
     let (agree, total) = common::fixture_agreement(&q, LENET);
     assert!(agree * 100 >= 97 * total, "{agree} of {total} labels agree");
 }
@@ -32,7 +37,7 @@ fn a_lenet_proof_verifies_and_a_changed_convolution_weight_is_rejected() {
     common::proves_what_the_model_computes(&q, &program, &xs);
     let honest = program.trace(&xs).unwrap();
     // the first nonzero kernel cell of the second convolution, changed under the same digest
-    let lay = honest.layout.layers[4].clone();
+    let lay = honest.layout.layers[1].clone();
     let n = honest.layout.trace_len;
     let (col, row) = (lay.w_start..lay.w_start + lay.k)
         .flat_map(|c| (0..n).map(move |r| (c, r)))

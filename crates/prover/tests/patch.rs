@@ -54,6 +54,7 @@ fn patch(
             plane: P,
             out_channels: o_n,
             out_order: order,
+            pooled: false,
         }),
         table: None,
     }

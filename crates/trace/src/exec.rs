@@ -84,6 +84,7 @@ impl Program {
                     plane: p.plane,
                     out_channels: p.out_channels,
                     order: PatchOrder::Digits(&p.out_order),
+                    pooled: p.pooled,
                 }),
                 table: d.table.as_ref().map(|t| t.values()),
             })

@@ -88,15 +88,26 @@ impl Program {
                                 .unwrap_or(0);
                             columns[base][row] = descriptor_felt(v);
                         }
-                        RegionKind::Activation { layer, .. } => {
-                            let (cells, x) = if b >= live {
-                                (ActivationCells::zero(), 0)
-                            } else {
-                                let q = exec.hidden[layer][b][j];
-                                (ActivationCells::witness(q.t, q.remainder), q.x)
-                            };
-                            for (col, v) in region.activation(t).zip(cells) {
-                                columns[col][row] = descriptor_felt(v);
+                        RegionKind::Activation { layer, window, .. } => {
+                            // a window's activations (one unless the layer is pooled) and
+                            // their maximum
+                            let mut max = 0;
+                            let mut x = 0;
+                            for k in 0..window {
+                                let cells = if b >= live {
+                                    ActivationCells::zero()
+                                } else {
+                                    let q = exec.hidden[layer][b][j * window + k];
+                                    x = q.x;
+                                    ActivationCells::witness(q.t, q.remainder)
+                                };
+                                max = max.max(cells.x);
+                                for (col, v) in region.window_activation(t, k).zip(cells) {
+                                    columns[col][row] = descriptor_felt(v);
+                                }
+                            }
+                            if let Some(col) = region.window_max(t) {
+                                columns[col][row] = descriptor_felt(max);
                             }
                             if let Some(col) = region.table_output(t) {
                                 let table = self.descriptor.layers[layer].table.as_ref();

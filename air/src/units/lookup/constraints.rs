@@ -30,6 +30,7 @@ pub fn lookup_value<F: FieldElement<BaseField = Felt>>(row: &[F], v: &LookupValu
     match *v {
         LookupValue::Cell(c) => row[c],
         LookupValue::Tabled { base, .. } => activation(row, base),
+        LookupValue::Gap { high, low } => row[high] - row[low],
     }
 }
 

@@ -138,6 +138,7 @@ fn an_honest_logup_row_pair_gives_zeros_and_each_wrong_cell_breaks_its_constrain
     match layout.lookup_groups[0][0] {
         LookupValue::Cell(c) => bad[c] += Felt::ONE,
         LookupValue::Tabled { base, .. } => bad[base + crate::layout::ACT_X] += Felt::ONE,
+        LookupValue::Gap { high, .. } => bad[high] += Felt::ONE,
     }
     assert_ne!(lookup_value(&bad, &layout.lookup_groups[0][0]), before);
     nonzero([&mc, &bad], [&ac, &an], 1, "logup.helper, next row");

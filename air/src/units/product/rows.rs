@@ -71,7 +71,11 @@ where
         RegionKind::Input => row[reg.lane_col(t)],
         // a tabled activation's layer reads its table output y
         RegionKind::Activation { table: Some(_), .. } => row[reg.lane_col(t) + ACT_CELLS],
-        RegionKind::Activation { table: None, .. } => activation(row, reg.lane_col(t)),
+        // a window's maximum
+        RegionKind::Activation { window: 2.., .. } => {
+            row[reg.lane_col(t) + reg.window() * ACT_CELLS]
+        }
+        RegionKind::Activation { .. } => activation(row, reg.lane_col(t)),
     });
     horner(xs, r, ch.beta_pows[l], reg.lanes_per_row)
 }
@@ -90,8 +94,21 @@ where
     E: FieldElement<BaseField = Felt> + ExtensionOf<F>,
 {
     let reg = &layout.regions[l];
-    let ys = (0..reg.lanes_per_row).map(|t| accumulator(row, reg.lane_col(t), inv_m));
-    horner(ys, r, ch.beta_pows[l - 1], reg.lanes_per_row)
+    let Some(at) = ch.window[l] else {
+        let ys = (0..reg.lanes_per_row).map(|t| accumulator(row, reg.lane_col(t), inv_m));
+        return horner(ys, r, ch.beta_pows[l - 1], reg.lanes_per_row);
+    };
+    // a window's accumulators, each at its output's power past the window's first
+    let mut acc = E::ZERO;
+    for t in 0..reg.lanes_per_row {
+        let mut lane = E::ZERO;
+        for k in 0..reg.window() {
+            let y = accumulator(row, reg.window_activation(t, k).x, inv_m);
+            lane += r[at + k].mul_base(y);
+        }
+        acc += r[ch.beta_pows[l - 1] + reg.lanes_per_row - 1 - t] * lane;
+    }
+    acc
 }
 
 /// `M⁻¹` for each region's multiplier (one for the input region).

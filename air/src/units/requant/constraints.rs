@@ -57,12 +57,14 @@ pub fn constraints<E: FieldElement<BaseField = Felt>>(
     out: &mut Constraints<'_, E>,
 ) {
     for region in &layout.regions {
-        if let RegionKind::Activation { .. } = region.kind {
+        if let RegionKind::Activation { window, .. } = region.kind {
             for t in 0..region.lanes_per_row {
-                let cells = region.activation(t);
-                for row in [f.cur, f.next] {
-                    for value in row_constraints(&cells.read(row)) {
-                        out.push(Degree::new(3), value);
+                for k in 0..window {
+                    let cells = region.window_activation(t, k);
+                    for row in [f.cur, f.next] {
+                        for value in row_constraints(&cells.read(row)) {
+                            out.push(Degree::new(3), value);
+                        }
                     }
                 }
             }

@@ -131,6 +131,7 @@ impl QuantizedModel {
                     plane: g.plane,
                     out_channels: g.out_channels,
                     order: crate::exec::int_layers::PatchOrder::List(&g.out_order),
+                    pooled: g.pooled,
                 }),
                 table: l.table.as_deref(),
             })

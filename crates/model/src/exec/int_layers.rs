@@ -133,6 +133,9 @@ pub fn execute_layers(
                     .collect::<Result<Vec<_>>>()?;
                 recorder.layer(li, layer, &x, &acc, Some(&rq));
                 x = rq.iter().map(|r| through_table(layer.table, r.x)).collect();
+                if layer.patch.is_some_and(|p| p.pooled) {
+                    x = max_pool(&x);
+                }
             }
             None => {
                 recorder.layer(li, layer, &x, &acc, None);
@@ -141,6 +144,14 @@ pub fn execute_layers(
         }
     }
     Ok(x)
+}
+
+/// The maximum of each window of four consecutive values (a pooled patch layer's outputs as the
+/// next layer reads them).
+pub fn max_pool(x: &[i64]) -> Vec<i64> {
+    x.chunks(glassbox_air::conv::POOL_WINDOW)
+        .map(|w| w.iter().copied().max().unwrap_or(0))
+        .collect()
 }
 
 /// `table[x]`, or `x` itself without a table (`x` is a clamped activation, `0..=255`).

@@ -13,6 +13,8 @@ pub struct PatchOp<'a> {
     pub out_channels: usize,
     /// The natural output index of each output row.
     pub order: PatchOrder<'a>,
+    /// True if the next layer reads the maximum of each window of four consecutive output rows.
+    pub pooled: bool,
 }
 
 /// The natural output index of each output row of a patch layer, as a list or as the AIR's
@@ -131,6 +133,7 @@ mod tests {
             plane: 4,
             out_channels: 2,
             order: PatchOrder::List(&order),
+            pooled: false,
         };
         let x = [1, 2, 3, 4];
         // plane 0: x[p] + 2·x[p + 3 mod 4]; plane 1: −x[p + 1 mod 4]
@@ -173,6 +176,7 @@ mod tests {
             plane: 16,
             out_channels: 1,
             order: PatchOrder::List(&order),
+            pooled: false,
         };
         let layer = Layer {
             n_in: 16,

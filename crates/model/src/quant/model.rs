@@ -85,13 +85,26 @@ pub struct PatchGeometry {
     pub out_channels: usize,
     /// Natural output index of each output row.
     pub out_order: Vec<u32>,
+    /// True if the next layer reads the maximum of each window of four consecutive output rows
+    /// (a 2×2 max pool, proven by the AIR's pool unit) instead of the rows themselves.
+    #[serde(default)]
+    pub pooled: bool,
 }
 
 impl PatchGeometry {
+    /// Output rows per input of the next layer: 4 if pooled, else 1.
+    pub fn window(&self) -> usize {
+        if self.pooled {
+            glassbox_air::conv::POOL_WINDOW
+        } else {
+            1
+        }
+    }
+
     /// True if the geometry is consistent with a layer of `n_in` inputs and `n_out` outputs.
     pub fn fits(&self, n_in: usize, n_out: usize) -> bool {
         self.plane.is_power_of_two()
-            && self.plane >= 2
+            && self.plane >= 2 * self.window()
             && self.planes.checked_mul(self.plane) == Some(n_in)
             && self.out_channels.checked_mul(self.plane) == Some(n_out)
             && is_permutation(self.out_order.iter().map(|&i| i as usize), n_out)
@@ -108,6 +121,7 @@ impl PatchGeometry {
                 &self.out_order,
                 self.out_order.len().next_power_of_two(),
             )?,
+            pooled: self.pooled,
         })
     }
 }
@@ -297,7 +311,8 @@ impl QuantizedModel {
                 return bad(format!("layer {li} has inconsistent weight or bias length"));
             }
             if let Some(patch) = &l.patch {
-                if g != 1 || l.conv.is_some() || !patch.fits(l.n_in, l.n_out) {
+                let pool_ok = !patch.pooled || (li + 1 < n && l.table.is_none());
+                if g != 1 || l.conv.is_some() || !patch.fits(l.n_in, l.n_out) || !pool_ok {
                     return bad(format!("layer {li} has an inconsistent patch geometry"));
                 }
             }
@@ -339,7 +354,7 @@ impl QuantizedModel {
                     ))
                 }
             }
-            width = l.n_out;
+            width = l.n_out / l.patch.as_ref().map_or(1, PatchGeometry::window);
         }
         Ok(())
     }

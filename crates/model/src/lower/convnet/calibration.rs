@@ -332,6 +332,7 @@ fn patch_layer(
             plane: p.plane,
             out_channels: p.out_channels,
             out_order: p.order.clone(),
+            pooled: p.pooled,
         }),
         table,
     }

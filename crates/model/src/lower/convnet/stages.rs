@@ -106,12 +106,21 @@ pub(crate) struct PatchStage {
     /// Added to the bias of each natural output `o·P + p` (taking off the shift a pooled smooth
     /// activation before this stage carries on the image's cells).
     pub(crate) bias_shift: Option<Vec<f64>>,
+    /// True if the next stage reads the maximum of each window of four consecutive output rows
+    /// (a 2×2 max pool in the AIR's pool unit).
+    pub(crate) pooled: bool,
 }
 
 impl PatchStage {
     /// The stage's outputs after its activation.
     pub(crate) fn forward(&self, x: &[f64]) -> Vec<f64> {
-        activate(self.act, self.smooth.as_ref(), self.apply(x))
+        let y = activate(self.act, self.smooth.as_ref(), self.apply(x));
+        if !self.pooled {
+            return y;
+        }
+        y.chunks(4)
+            .map(|w| w.iter().copied().fold(f64::MIN, f64::max))
+            .collect()
     }
 
     /// The stage's output rows (before its activation): the cyclic correlation, reordered.

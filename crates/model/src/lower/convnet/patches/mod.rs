@@ -169,7 +169,10 @@ fn walk(chain: &Chain<'_>, mut img: Image) -> Result<Walk> {
         if wc != img.c {
             return Ok(Walk::No);
         }
-        if !img.clean {
+        // a convolution without padding reads only the image's cells for its outputs inside
+        // the image (the others are never read), so only a padded one needs the box cleaned
+        let padded = pads.iter().any(|&p| p > 0) || phase_in;
+        if !img.clean && padded {
             stages.push(Stage::AvgPool {
                 size: 1,
                 divisor: 1,
@@ -226,6 +229,9 @@ fn walk(chain: &Chain<'_>, mut img: Image) -> Result<Walk> {
                 c,
             )
         });
+        // a ReLU convolution's 2×2 max pool is the pool unit's (a smooth activation's is built
+        // from layers)
+        let pooled = post == Post::MaxPool && smooth.is_none();
         let (act, smooth) = match smooth {
             Some((f, _)) => match f.nonnegative_shift()? {
                 Some(c) => {
@@ -246,6 +252,7 @@ fn walk(chain: &Chain<'_>, mut img: Image) -> Result<Walk> {
             order,
             smooth,
             bias_shift,
+            pooled,
         }));
         let (h, w) = match post {
             Post::MaxPool | Post::AvgPool => (ho / 2, wo / 2),
@@ -253,6 +260,7 @@ fn walk(chain: &Chain<'_>, mut img: Image) -> Result<Walk> {
             Post::None => (ho, wo),
         };
         match post {
+            Post::MaxPool if pooled => {}
             Post::MaxPool => {
                 // a tournament per window, then each window's pair added (zero outside)
                 stages.push(Stage::MaxPool {
@@ -291,7 +299,7 @@ fn walk(chain: &Chain<'_>, mut img: Image) -> Result<Walk> {
             w,
             bh: if halved { boxes.0 / 2 } else { boxes.0 },
             bw: if halved { boxes.1 / 2 } else { boxes.1 },
-            clean: halved,
+            clean: halved && !pooled,
             phased: phase_out,
         };
         if h == 0 || w == 0 {

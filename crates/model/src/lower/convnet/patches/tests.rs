@@ -173,10 +173,27 @@ fn unpooled_and_average_pooled_convolutions_are_patch_layers() {
     let g = n.graph(vec![1, 1, 14, 14]);
     let stages = assert_patch_path(&g);
     assert_eq!(patches(&stages), 3);
-    // the unpooled convolution's spare cells are cleared before the next one reads them
-    assert!(stages
-        .iter()
-        .any(|s| matches!(s, Stage::AvgPool { size: 1, .. })));
+    // the unpooled convolution's spare cells are not cleared: the next one has no padding, so
+    // its outputs inside the image read only the image
+    let masks = |stages: &[Stage]| {
+        stages
+            .iter()
+            .filter(|s| matches!(s, Stage::AvgPool { size: 1, .. }))
+            .count()
+    };
+    assert_eq!(masks(&stages), 0);
+    // with padding they are cleared before it reads them, and after the pool unit's max pool
+    // too, before a padded convolution
+    let mut n = net();
+    n.conv(1, 2, 5, 1, [2; 4])
+        .pool(false)
+        .conv(2, 3, 3, 1, [1; 4])
+        .conv(3, 2, 3, 1, [1; 4])
+        .pool(true)
+        .conv(2, 2, 3, 1, [1; 4])
+        .head(2 * 3 * 3);
+    let padded = assert_patch_path(&n.graph(vec![1, 1, 14, 14]));
+    assert_eq!(masks(&padded), 2);
     // and the quantized model keeps them as patch layers
     let calib: Vec<Vec<f32>> = (0..4)
         .map(|s| {
