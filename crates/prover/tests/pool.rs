@@ -16,7 +16,7 @@ use glassbox_verifier::verify;
 /// Box side (plane `B × B`), input planes, output planes, outputs of the dense layer.
 const B: usize = 8;
 const P: usize = B * B;
-const PLANES: usize = 2;
+const PLANES: usize = 1;
 const O: usize = 4;
 const OUT: usize = 10;
 /// Windows the pooled layer hands on (`O·P / 4`).
@@ -46,9 +46,10 @@ fn window_order() -> Vec<Digit> {
     ]
 }
 
-/// A pooled patch layer (a weight at every offset, so that no column repeats and winterfell's
-/// exact-degree check applies under `make validate`) and a dense output layer reading the
-/// window maxima; its weights, row-major `[OUT][WINDOWS]`, and biases are returned too.
+/// A pooled patch layer (one input plane and a weight at every offset, so that no column
+/// repeats and winterfell's exact-degree check applies under `make validate`) and a dense output
+/// layer reading the window maxima; its weights, row-major `[OUT][WINDOWS]`, and biases are
+/// returned too.
 fn model() -> (Program, Vec<i8>, Vec<i64>) {
     let mut s = 31u64;
     let kernel: Vec<i8> = (0..O * PLANES * P)
