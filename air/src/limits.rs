@@ -23,7 +23,7 @@ pub const RANGE_TABLE_SIZE: usize = 256;
 /// Largest supported trace length (2^20 rows).
 pub const MAX_TRACE_LEN: usize = 1 << 20;
 /// Largest supported layer dimension.
-pub const MAX_DIM: usize = 1 << 14;
+pub const MAX_DIM: usize = 1 << 16;
 /// Largest supported number of layers.
 pub const MAX_LAYERS: usize = 16;
 /// Biases must satisfy `|b| < MAX_BIAS`.
@@ -31,7 +31,8 @@ pub const MAX_BIAS: i64 = 1 << 31;
 /// Requantization multipliers must satisfy `1 <= M < MAX_MULTIPLIER` (2^24).
 ///
 /// The requantization unit checks `acc·M + 2^15 = t·2^16 + r` in the field. It is an integer
-/// equation because both sides are far below `p/2`: `|acc| < MAX_DIM·127·255 + MAX_BIAS < 2^32`,
+/// equation because both sides are far below `p/2`: `|acc| < MAX_DIM·127·255 + MAX_BIAS < 2^32`
+/// (`2^16·127·255 < 2^31`),
 /// so `|acc·M| < 2^56`, and the range checks bound `|t·2^16 + r| < 2^34`. Multipliers of 2^16 and
 /// above turn a layer into a step (`M = 255·2^16` maps `acc >= 1` to 255 and `acc <= 0` to 0),
 /// which is how decision-tree comparisons are proven.

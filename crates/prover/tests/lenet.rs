@@ -50,3 +50,24 @@ fn a_lenet_proof_verifies_and_a_changed_convolution_weight_is_rejected() {
     let env = prove_trace(t, SecurityLevel::Bits100).unwrap();
     assert!(verify(&env.to_bytes(), &program.digest(), 100).is_err());
 }
+
+const RGB: &str = "rgb_cnn32";
+
+/// The 3×32×32 RGB CNN: three same-padded convolutions, each a pooled patch layer over 64×64,
+/// 32×32 and 16×16 boxes (its first layer has 65,536 outputs), with the boxes cleared between
+/// them; its labels agree with onnxruntime's and one inference proves and verifies.
+#[test]
+fn an_rgb_cnn_lowers_to_pooled_patch_layers_and_proves() {
+    let mut q = common::compile_fixture(RGB);
+    let pooled: Vec<usize> = (0..q.layers.len())
+        .filter(|&l| q.layers[l].patch.as_ref().is_some_and(|p| p.pooled))
+        .collect();
+    assert_eq!(pooled.len(), 3, "three pooled convolutions");
+    assert_eq!(q.layers[pooled[0]].n_out, 16 * 64 * 64);
+    let (agree, total) = common::fixture_agreement(&q, RGB);
+    assert!(agree * 100 >= 97 * total, "{agree} of {total} labels agree");
+    q.proof_batch = Some(1);
+    let program = Program::compile(&q).unwrap();
+    let xs = common::fixture_inputs(&q, RGB, 1);
+    common::proves_what_the_model_computes(&q, &program, &xs);
+}

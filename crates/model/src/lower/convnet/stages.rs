@@ -8,8 +8,8 @@ use crate::ir::graph::Node;
 use crate::lower::smooth::scalar::ScalarFn;
 use crate::quant::model::ConvGeometry;
 
-/// Widest activation vector the lowering builds (the proof's layer-width limit, 2^14).
-pub(crate) const MAX_ACTIVATIONS: usize = 1 << 14;
+/// Widest activation vector the lowering builds (the proof's layer-width limit, 2^16).
+pub(crate) const MAX_ACTIVATIONS: usize = glassbox_air::limits::MAX_DIM;
 
 /// Largest dense layer (weights) a convolution or Gemm may lower to.
 pub(crate) const MAX_DENSE_CELLS: usize = 1 << 24;

@@ -39,14 +39,14 @@ fn conv(weight: usize) -> Node {
 #[test]
 fn oversized_convolutions_are_refused_before_allocating() {
     let w = Tensor::new(vec![8, 1, 3, 3], vec![0.5; 72]).unwrap();
-    // 256×256 input: 65,536 values, beyond the proof's layer width
-    let g = graph(vec![1, 1, 256, 256], vec![conv(0)], vec![w.clone()]);
+    // 512×512 input: 262,144 values, beyond the proof's layer width
+    let g = graph(vec![1, 1, 512, 512], vec![conv(0)], vec![w.clone()]);
     assert!(matches!(
         lower_graph(&g, None),
         Err(ModelError::TooLarge { .. })
     ));
-    // 64×64 input fits, but 8 output channels make 32,768 outputs
-    let g = graph(vec![1, 1, 64, 64], vec![conv(0)], vec![w]);
+    // 128×128 input fits, but 8 output channels make 131,072 outputs
+    let g = graph(vec![1, 1, 128, 128], vec![conv(0)], vec![w]);
     assert!(matches!(
         lower_graph(&g, None),
         Err(ModelError::Unsupported { .. })
