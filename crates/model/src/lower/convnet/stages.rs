@@ -109,18 +109,28 @@ pub(crate) struct PatchStage {
     /// True if the next stage reads the maximum of each window of four consecutive output rows
     /// (a 2×2 max pool in the AIR's pool unit).
     pub(crate) pooled: bool,
+    /// Per value the next stage reads (a window's maximum if pooled): 1 on the next image's
+    /// cells, 0 on its spare cells, which the stage makes zero (a ReLU stage whose next
+    /// convolution reads them as padding). The quantizer gives their outputs a bias no input can
+    /// overcome, or adds a mask layer where no such bias fits the requantization's range.
+    pub(crate) clear: Option<Vec<f64>>,
 }
 
 impl PatchStage {
     /// The stage's outputs after its activation.
     pub(crate) fn forward(&self, x: &[f64]) -> Vec<f64> {
         let y = activate(self.act, self.smooth.as_ref(), self.apply(x));
-        if !self.pooled {
-            return y;
+        let mut y: Vec<f64> = if self.pooled {
+            y.chunks(4)
+                .map(|w| w.iter().copied().fold(f64::MIN, f64::max))
+                .collect()
+        } else {
+            y
+        };
+        if let Some(clear) = &self.clear {
+            y.iter_mut().zip(clear).for_each(|(v, c)| *v *= c);
         }
-        y.chunks(4)
-            .map(|w| w.iter().copied().fold(f64::MIN, f64::max))
-            .collect()
+        y
     }
 
     /// The stage's output rows (before its activation): the cyclic correlation, reordered.

@@ -242,6 +242,26 @@ fn walk(chain: &Chain<'_>, mut img: Image) -> Result<Walk> {
             },
             None => (Act::Relu, None),
         };
+        let (h, w) = match post {
+            Post::MaxPool | Post::AvgPool => (ho / 2, wo / 2),
+            Post::Subsample => (ho.div_ceil(2), wo.div_ceil(2)),
+            Post::None => (ho, wo),
+        };
+        let halved = post != Post::None;
+        let next = Image {
+            c: m,
+            h,
+            w,
+            bh: if halved { boxes.0 / 2 } else { boxes.0 },
+            bw: if halved { boxes.1 / 2 } else { boxes.1 },
+            clean: true,
+            phased: phase_out,
+        };
+        // a ReLU convolution whose image a padded convolution reads next clears its own spare
+        // cells (see `PatchStage::clear`), so no mask layer follows it
+        let cleared = (pooled || post == Post::None)
+            && act == Act::Relu
+            && next_is_padded(chain.op(k + skip), phase_out);
         stages.push(Stage::Patch(PatchStage {
             planes,
             plane: out_plane,
@@ -253,12 +273,8 @@ fn walk(chain: &Chain<'_>, mut img: Image) -> Result<Walk> {
             smooth,
             bias_shift,
             pooled,
+            clear: cleared.then(|| next.inside_mask()),
         }));
-        let (h, w) = match post {
-            Post::MaxPool | Post::AvgPool => (ho / 2, wo / 2),
-            Post::Subsample => (ho.div_ceil(2), wo.div_ceil(2)),
-            Post::None => (ho, wo),
-        };
         match post {
             Post::MaxPool if pooled => {}
             Post::MaxPool => {
@@ -292,15 +308,9 @@ fn walk(chain: &Chain<'_>, mut img: Image) -> Result<Walk> {
             }
             Post::None => {}
         }
-        let halved = post != Post::None;
         img = Image {
-            c: m,
-            h,
-            w,
-            bh: if halved { boxes.0 / 2 } else { boxes.0 },
-            bw: if halved { boxes.1 / 2 } else { boxes.1 },
-            clean: halved && !pooled,
-            phased: phase_out,
+            clean: (halved && !pooled) || cleared,
+            ..next
         };
         if h == 0 || w == 0 {
             return Ok(Walk::No);
@@ -318,6 +328,16 @@ fn walk(chain: &Chain<'_>, mut img: Image) -> Result<Walk> {
         }
         None => Walk::No,
     })
+}
+
+/// True if `op`, the op after a convolution's activation and pool, is a convolution that reads
+/// spare cells of the image for outputs inside it: one with padding, or a stride-2 one reading
+/// phase planes.
+fn next_is_padded(op: Option<&Op>, phase_out: bool) -> bool {
+    match op {
+        Some(Op::Conv { pads, .. }) => phase_out || pads.iter().any(|&p| p > 0),
+        _ => false,
+    }
 }
 
 /// Per natural output `o·P + p` of a patch layer with kernel rows `kernel` (`n_in` cells each,

@@ -192,8 +192,15 @@ fn unpooled_and_average_pooled_convolutions_are_patch_layers() {
         .pool(true)
         .conv(2, 2, 3, 1, [1; 4])
         .head(2 * 3 * 3);
-    let padded = assert_patch_path(&n.graph(vec![1, 1, 14, 14]));
-    assert_eq!(masks(&padded), 2);
+    let padded_graph = n.graph(vec![1, 1, 14, 14]);
+    let padded = assert_patch_path(&padded_graph);
+    // by the convolutions themselves (their biases), not by mask layers
+    assert_eq!(masks(&padded), 0);
+    let cleared = padded
+        .iter()
+        .filter(|s| matches!(s, Stage::Patch(p) if p.clear.is_some()))
+        .count();
+    assert_eq!(cleared, 2);
     // and the quantized model keeps them as patch layers
     let calib: Vec<Vec<f32>> = (0..4)
         .map(|s| {
@@ -206,6 +213,15 @@ fn unpooled_and_average_pooled_convolutions_are_patch_layers() {
         .collect();
     let (q, _) = lower_graph(&g, Some(&calib)).unwrap().unwrap();
     assert_eq!(q.layers.iter().filter(|l| l.patch.is_some()).count(), 3);
+    // the padded chain quantizes without mask layers (one input per group): four patch layers,
+    // the average pool and the head, and the integer model's labels are the float model's on
+    // the calibration samples
+    let (q, report) = lower_graph(&padded_graph, Some(&calib)).unwrap().unwrap();
+    assert_eq!(q.layers.len(), 6);
+    assert_eq!(q.layers.iter().filter(|l| l.patch.is_some()).count(), 4);
+    assert!(!q.layers.iter().any(|l| l.groups > 1 && l.groups == l.n_in));
+    let report = report.unwrap();
+    assert!(report.argmax_agreement >= 0.75, "{report:?}");
     // a convolution straight into the head, on a box grown for the second one's padding
     let mut n = net();
     n.conv(1, 2, 3, 1, [0; 4])
