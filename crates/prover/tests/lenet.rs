@@ -68,8 +68,16 @@ fn an_rgb_cnn_lowers_to_pooled_patch_layers_and_proves() {
     assert_eq!(q.layers[pooled[0]].n_out, 16 * 64 * 64);
     let (agree, total) = common::fixture_agreement(&q, RGB);
     assert!(agree * 100 >= 97 * total, "{agree} of {total} labels agree");
+    // a default compile leaves room for 64 samples per proof only within 2 GiB of proving
+    // memory: here the single-inference layout, and bundles for big batches (LeNet-5 keeps its
+    // 64-sample layout)
+    let default = Program::compile(&q).unwrap();
+    assert!(default.max_batch() < glassbox_trace::DEFAULT_PROOF_BATCH);
+    let lenet = Program::compile(&common::compile_fixture(LENET)).unwrap();
+    assert!(lenet.max_batch() >= glassbox_trace::DEFAULT_PROOF_BATCH);
     q.proof_batch = Some(1);
     let program = Program::compile(&q).unwrap();
+    assert_eq!(program.descriptor.trace_len, default.descriptor.trace_len);
     let xs = common::fixture_inputs(&q, RGB, 1);
     common::proves_what_the_model_computes(&q, &program, &xs);
 }

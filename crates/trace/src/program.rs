@@ -44,7 +44,8 @@ impl Program {
     /// storage). With [`QuantizedModel::proof_batch`] `= Some(k)`, the layout that holds `k`
     /// samples per proof with the fewest committed cells; without, the one that minimises the
     /// committed cells of a single-inference proof among those that fit
-    /// [`DEFAULT_PROOF_BATCH`] samples per proof (or, failing that, any sample).
+    /// [`DEFAULT_PROOF_BATCH`] samples per proof within [`ROOMY_PEAK_BYTES`] of estimated
+    /// proving memory (or, failing that, any sample: larger batches are then proven as bundles).
     ///
     /// # Errors
     /// Inconsistent weight arrays, no layout fits, or none holds `proof_batch` samples.
@@ -115,8 +116,7 @@ impl Program {
             match Layout::new(d, batch) {
                 Ok(layout) => {
                     let cost = committed_cells(&layout);
-                    let roomy =
-                        model.proof_batch.is_some() || Layout::new(d, DEFAULT_PROOF_BATCH).is_ok();
+                    let roomy = model.proof_batch.is_some() || roomy(d);
                     let better = match &best {
                         None => true,
                         Some((r, c, _)) => (roomy && !r) || (roomy == *r && cost < *c),
@@ -273,6 +273,20 @@ const BASE_BYTES: u64 = 16 << 20;
 
 /// Samples per proof a default compile leaves room for (see [`Program::compile`]).
 pub const DEFAULT_PROOF_BATCH: usize = 64;
+
+/// The estimated proving memory within which a default compile leaves room for
+/// [`DEFAULT_PROOF_BATCH`] samples per proof (2 GiB): beyond it, a larger trace would slow every
+/// single inference for a proof few machines hold, and a bundle of smaller proofs serves big
+/// batches.
+pub const ROOMY_PEAK_BYTES: u64 = 2 << 30;
+
+/// True if a proof of [`DEFAULT_PROOF_BATCH`] samples fits `d`'s layout within
+/// [`ROOMY_PEAK_BYTES`] of estimated memory.
+fn roomy(d: &ModelDescriptor) -> bool {
+    Layout::new(d, DEFAULT_PROOF_BATCH).is_ok_and(|layout| {
+        committed_cells(&layout) as u64 * BYTES_PER_CELL + BASE_BYTES <= ROOMY_PEAK_BYTES
+    })
+}
 
 /// Longest trace `compile` considers (2^18 rows: about 4.7 GB of proving memory at 128 columns).
 const MAX_COMPILE_TRACE_LEN: usize = 1 << 18;
