@@ -13,7 +13,7 @@ test:
 	$(CARGO) test --workspace --doc
 
 ## End-to-end tests with winterfell's debug trace validation switched on (dense, grouped,
-## stencil, patch, pooled and tabled layers).
+## stencil, patch (cyclic and linear), pooled and tabled layers).
 validate:
 	$(CARGO) test --profile validate -p glassbox-prover --test synthetic
 	$(CARGO) test --profile validate -p glassbox-prover --test grouped a_grouped_layer_proves

@@ -36,7 +36,8 @@ pub struct Challenges {
     pub factor: Vec<Option<usize>>,
     /// Per stencil layer: `ρ_l^(e_t)` for every tap, then the Horner step `ρ_l^(Ho·Wo)`.
     pub conv: Vec<Option<usize>>,
-    /// Per patch layer: `ρ_l²` and `ρ_l·(ρ_l^P − 1)`, the weights of its sums `E1`, `E2`.
+    /// Per patch layer: `ρ_l²`, `ρ_l·(ρ_l^P − 1)` and `ρ_l·(ρ_l^P + 1)`, the weights of its
+    /// plane sums (see [`crate::units::patch::plane_term`]).
     pub patch: Vec<Option<usize>>,
     /// Per region `l` holding a pooled layer's windows: `ρ_(l−1)^(o_k)` for each activation `k`
     /// of a window, `o_k` its output's natural index past the window's first.
@@ -84,8 +85,8 @@ impl Challenges {
                 at - shape.taps() - 1
             }));
             patch.push(layer.patch.as_ref().map(|_| {
-                at += 2;
-                at - 2
+                at += 3;
+                at - 3
             }));
         }
         let mut window = Vec::new();
@@ -157,6 +158,7 @@ impl Challenges {
                 let rho_p = rho.exp((shape.plane as u64).into());
                 out.push(rho * rho);
                 out.push(rho * (rho_p - E::ONE));
+                out.push(rho * (rho_p + E::ONE));
             }
         }
         for (l, region) in layout.regions.iter().enumerate().skip(1) {

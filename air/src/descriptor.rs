@@ -457,6 +457,14 @@ mod tests {
             ..shape.clone()
         };
         assert_eq!(plain.fields(), [1, 64, 3]);
+        // a linear layer's mark round-trips beside it
+        let linear = PatchShape {
+            linear: true,
+            ..shape.clone()
+        };
+        let back = PatchShape::from_fields(linear.fields(), linear.out_order.clone());
+        assert_eq!(back, linear);
+        assert!(back.pooled && back.linear && back.out_channels == 3);
         // and the digest tells them apart
         let mut unpooled = d.clone();
         unpooled.layers[0].patch = Some(plain);

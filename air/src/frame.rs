@@ -4,7 +4,8 @@
 //!
 //! Periodic columns: two flags per distinct block length (its last and second-to-last row),
 //! then one restart flag per region shape with dead rows (see
-//! [`RegionLayout::restarts_after`]).
+//! [`RegionLayout::restarts_after`]), then one upper-half flag per linear patch layer shape (see
+//! [`Layout::half_flags`]).
 
 use alloc::vec::Vec;
 
@@ -67,6 +68,15 @@ where
         )
     }
 
+    /// The flag on the last rows of the blocks in the upper half of each `span`-row plane of
+    /// `block_len`-row blocks (a linear patch layer's back-reading offsets).
+    pub fn half(&self, layout: &Layout, span: usize, block_len: usize) -> E {
+        let at = 2 * layout.block_lens.len()
+            + layout.restart_flags.len()
+            + layout.half_flag_index(span, block_len);
+        E::from(self.periodic[at])
+    }
+
     /// Where a region's lane sums restart: after each block, and after its dead rows.
     pub fn restart(&self, layout: &Layout, region: &RegionLayout) -> E {
         match layout.restart_flag_index(region) {
@@ -99,6 +109,12 @@ pub fn periodic_columns(layout: &Layout) -> Vec<Vec<Felt>> {
         let mut c = alloc::vec![Felt::ZERO; len];
         c[len - 1] = Felt::ONE;
         c[dead - 1] = Felt::ONE;
+        cols.push(c);
+    }
+    for &(span, block_len) in &layout.half_flags {
+        let c = (0..span)
+            .map(|r| Felt::from(u8::from(r >= span / 2 && r % block_len == block_len - 1)))
+            .collect();
         cols.push(c);
     }
     cols

@@ -32,7 +32,7 @@ mod patch;
 
 pub use dims::ConvDims;
 pub use order::{natural_index, natural_order, order_is_valid, order_steps, windows_of, Digit};
-pub use patch::{PatchShape, POOL_MARK, POOL_WINDOW};
+pub use patch::{PatchShape, LINEAR_MARK, POOL_MARK, POOL_WINDOW};
 
 /// A convolution stored as a stencil layer (stride 1, dilation 1, one group): its sizes and the
 /// physical order of its outputs.

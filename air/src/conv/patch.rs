@@ -28,6 +28,13 @@
 //! columns (zero but at the kernel's taps), three auxiliary sums per layer (`D`, `E1`, `E2`) and
 //! the position power `ρ^q` (a per-block counter): the cost grows with the activations, not with
 //! taps × positions.
+//!
+//! **Linear planes** ([`PatchShape::linear`]). Offsets `s < P/2` read forward and keep only the
+//! reads with `q ≥ s` (`Σ_p ρ^p X_lin = ρ^(−s) Σ_(q ≥ s) ρ^q X_q`); offsets `s ≥ P/2` read back by
+//! `P − s` and keep only the reads with `q < s` (`ρ^(P−s)(Σ_q ρ^q X_q − Σ_(q ≥ s) ρ^q X_q)`).
+//! With `D⁻` and `E2⁻` the sums `D` and `E2` over the back-reading offsets alone (a periodic flag
+//! marks the plane's upper half), the plane's share is
+//! `ρ·E2 + ρ²·D⁻_(P−1)·E1 − ρ(ρ^P + 1)·E2⁻`: two more auxiliary sums per layer.
 
 use alloc::vec::Vec;
 
@@ -48,6 +55,11 @@ pub struct PatchShape {
     /// (physical) outputs instead of the outputs themselves: a 2×2 max pool in the pool unit
     /// (see [`crate::units::pool`]).
     pub pooled: bool,
+    /// True if reads beyond either end of a plane are zero instead of wrapping around: a linear
+    /// correlation, `Y[o·P + p] = b + Σ_π Σ_s K[o][π·P + s]·X_π[p + δ_s]` with `δ_s = s` for
+    /// `s < P/2` and `s − P` above (taps that read back), `X_π` zero outside `0..P`. An image
+    /// as tall as its box then reads its top and bottom padding from outside the plane.
+    pub linear: bool,
 }
 
 /// Outputs per window of a pooled patch layer.
@@ -58,6 +70,10 @@ pub const POOL_WINDOW: usize = 4;
 /// layers keep their encodings).
 pub const POOL_MARK: usize = 1 << 31;
 
+/// The mark a linear patch layer (see [`PatchShape::linear`]) carries on its `out_channels`
+/// field, like [`POOL_MARK`].
+pub const LINEAR_MARK: usize = 1 << 30;
+
 impl PatchShape {
     /// Number of integer fields ([`PatchShape::fields`]).
     pub const FIELDS: usize = 3;
@@ -65,8 +81,9 @@ impl PatchShape {
     /// The integer fields, in digest and envelope order (the order's digits follow them); a
     /// pooled layer's `out_channels` carries [`POOL_MARK`].
     pub fn fields(&self) -> [usize; Self::FIELDS] {
-        let mark = if self.pooled { POOL_MARK } else { 0 };
-        [self.planes, self.plane, self.out_channels | mark]
+        let pool = if self.pooled { POOL_MARK } else { 0 };
+        let linear = if self.linear { LINEAR_MARK } else { 0 };
+        [self.planes, self.plane, self.out_channels | pool | linear]
     }
 
     /// The shape with integer fields `f` (in [`PatchShape::fields`] order) and output order.
@@ -75,9 +92,10 @@ impl PatchShape {
         Self {
             planes,
             plane,
-            out_channels: out_channels & !POOL_MARK,
+            out_channels: out_channels & !(POOL_MARK | LINEAR_MARK),
             out_order,
             pooled: out_channels & POOL_MARK != 0,
+            linear: out_channels & LINEAR_MARK != 0,
         }
     }
 
@@ -130,6 +148,7 @@ mod tests {
             out_channels: 6,
             out_order: natural_order(512),
             pooled: false,
+            linear: false,
         };
         assert!(shape.is_valid(192, 384));
         assert!(!shape.is_valid(191, 384));

@@ -21,6 +21,8 @@ pub struct AuxLayout {
     pub g: Vec<Option<usize>>,
     /// Per patch layer: its sums `D`, `E1`, `E2` (see [`crate::conv::PatchShape`]).
     pub patch: Vec<Option<[usize; 3]>>,
+    /// Per linear patch layer: its sums `D⁻`, `E2⁻` over the back-reading offsets.
+    pub patch_back: Vec<Option<[usize; 2]>>,
     /// The product-check accumulator.
     pub z: usize,
     /// LogUp running sum (exclusive of the current row).
@@ -70,6 +72,15 @@ impl AuxLayout {
             .iter()
             .map(|l| l.patch.is_some().then(|| [next(), next(), next()]))
             .collect();
+        let patch_back = layers
+            .iter()
+            .map(|l| {
+                l.patch
+                    .as_ref()
+                    .is_some_and(|p| p.linear)
+                    .then(|| [next(), next()])
+            })
+            .collect();
         let z = next();
         let s = next();
         let t = next();
@@ -83,6 +94,7 @@ impl AuxLayout {
             a: a_cols,
             g,
             patch,
+            patch_back,
             z,
             s,
             t,

@@ -92,6 +92,10 @@ pub struct Layout {
     /// Distinct `(block_len, dead_rows)` of regions with dead rows, each with a periodic restart
     /// flag (see [`RegionLayout::restarts_after`]).
     pub restart_flags: Vec<(usize, usize)>,
+    /// Distinct `(plane span, block_len)` of linear patch layers, each with a periodic flag on
+    /// the last rows of the blocks in the plane's upper half (its back-reading offsets, see
+    /// [`crate::conv::PatchShape::linear`]).
+    pub half_flags: Vec<(usize, usize)>,
     /// Auxiliary column map.
     pub aux: AuxLayout,
 }
@@ -223,6 +227,13 @@ impl Layout {
             .collect();
         restart_flags.sort_unstable();
         restart_flags.dedup();
+        let mut half_flags: Vec<(usize, usize)> = layers
+            .iter()
+            .filter(|l| l.patch.as_ref().is_some_and(|p| p.linear))
+            .filter_map(|l| l.plane_span().map(|span| (span, l.block_len)))
+            .collect();
+        half_flags.sort_unstable();
+        half_flags.dedup();
 
         if main_width + aux.width > MAX_WIDTH {
             return Err(DescriptorError::TooWide {
@@ -242,6 +253,7 @@ impl Layout {
             lookup_groups,
             block_lens,
             restart_flags,
+            half_flags,
             aux,
         };
         let work = layout.verifier_work();
@@ -265,6 +277,15 @@ impl Layout {
         self.restart_flags
             .iter()
             .position(|&f| f == (region.block_len, region.dead_rows))
+    }
+
+    /// Index of the upper-half flag of a linear patch layer with these plane span and block
+    /// length.
+    pub fn half_flag_index(&self, span: usize, block_len: usize) -> usize {
+        self.half_flags
+            .iter()
+            .position(|&f| f == (span, block_len))
+            .unwrap_or(0)
     }
 
     /// Index of the periodic flag pair for `block_len`.
@@ -301,6 +322,7 @@ impl Layout {
             .chain(
                 self.restart_flags
                     .iter()
+                    .chain(&self.half_flags)
                     .map(|&(r, _)| r * (r.ilog2() as usize + 1)),
             )
             .sum();

@@ -160,7 +160,9 @@ impl Units {
     }
 
     fn num_periodic(&self) -> usize {
-        2 * self.layout.block_lens.len() + self.layout.restart_flags.len()
+        2 * self.layout.block_lens.len()
+            + self.layout.restart_flags.len()
+            + self.layout.half_flags.len()
     }
 }
 

@@ -4,7 +4,7 @@
 //! Everything that is per row (the Horner row sums and every lookup denominator) is computed in
 //! parallel first; the running sums are then cheap sequential passes.
 
-use glassbox_air::units::patch::plane_term;
+use glassbox_air::units::patch::{layer_plane_term, BackTotals};
 use glassbox_air::units::product::constraints::BlockTotals;
 use glassbox_air::{
     accumulator_row_sum, counter_column, input_row_sum, inverse_multipliers, lookup_key, table_key,
@@ -168,6 +168,25 @@ pub fn build<E: FieldElement<BaseField = Felt>>(
             cols[e1][row + 1] = ne1;
             cols[e2][row + 1] = ne2;
         }
+        // a linear layer's D⁻ and E2⁻: the same over the plane's upper half's weights
+        let Some([dm, em]) = ax.patch_back[l] else {
+            continue;
+        };
+        for row in 0..n - 1 {
+            let (nd, ne) = if !is_last(row, lay.block_len) {
+                (cols[dm][row], cols[em][row])
+            } else if is_last(row, span) {
+                (E::ZERO, E::ZERO)
+            } else {
+                let (_, g_q) = patch_block(&cols, &sums, ax, l, row);
+                let upper = row % span >= span / 2;
+                let f_q = cols[ax.u[l]][row] + sums[row].w[l];
+                let d_q = cols[dm][row] + if upper { f_q } else { E::ZERO };
+                (rho * d_q, cols[em][row] + d_q * g_q)
+            };
+            cols[dm][row + 1] = nd;
+            cols[em][row + 1] = ne;
+        }
     }
 
     // Z: block totals from next-row values on each block's second-to-last row (a one-row
@@ -181,10 +200,19 @@ pub fn build<E: FieldElement<BaseField = Felt>>(
                 continue;
             };
             if row % span == span - 2 {
-                let (d_q, g_q) = patch_block(&cols, &sums, ax, l, row + 1);
-                let e1_total = cols[e1][row + 1] + cols[g][row + 1] * g_q;
-                let e2_total = cols[e2][row + 1] + d_q * g_q;
-                dz += plane_term(r[at], r[at + 1], d_q, e1_total, e2_total);
+                let last = row + 1;
+                let (d_q, g_q) = patch_block(&cols, &sums, ax, l, last);
+                let e1_total = cols[e1][last] + cols[g][last] * g_q;
+                let e2_total = cols[e2][last] + d_q * g_q;
+                let back = ax.patch_back[l].map(|[dm, em]| {
+                    let d = cols[dm][last] + cols[ax.u[l]][last] + sums[last].w[l];
+                    BackTotals {
+                        d,
+                        e2: cols[em][last] + d * g_q,
+                    }
+                });
+                let c = [r[at], r[at + 1], r[at + 2]];
+                dz += layer_plane_term(c, r[ch.rho[l]], d_q, e1_total, e2_total, back);
             }
         }
         for (l, reg) in layout.regions.iter().enumerate() {

@@ -53,10 +53,11 @@ fn a_lenet_proof_verifies_and_a_changed_convolution_weight_is_rejected() {
 
 const RGB: &str = "rgb_cnn32";
 
-/// The 3×32×32 RGB CNN: three same-padded convolutions, each a pooled patch layer over 64×64,
-/// 32×32 and 16×16 boxes (its first layer has 65,536 outputs) that clears the next box's spare
-/// cells through its biases (no mask layers: four layers in all); its labels agree with
-/// onnxruntime's and one inference proves and verifies.
+/// The 3×32×32 RGB CNN: three same-padded convolutions, each a pooled, linear patch layer over
+/// boxes as tall as the image and one spare column wider (32×64, 16×32, 8×16: its first layer has
+/// 32,768 outputs) that clears the next box's spare cells through its biases (no mask layers:
+/// four layers in all); its labels agree with onnxruntime's and one inference proves and
+/// verifies.
 #[test]
 fn an_rgb_cnn_lowers_to_pooled_patch_layers_and_proves() {
     let mut q = common::compile_fixture(RGB);
@@ -65,7 +66,10 @@ fn an_rgb_cnn_lowers_to_pooled_patch_layers_and_proves() {
         .collect();
     assert_eq!(pooled.len(), 3, "three pooled convolutions");
     assert_eq!(q.layers.len(), 4, "and the head, no mask layers");
-    assert_eq!(q.layers[pooled[0]].n_out, 16 * 64 * 64);
+    assert_eq!(q.layers[pooled[0]].n_out, 16 * 32 * 64);
+    assert!(pooled
+        .iter()
+        .all(|&l| q.layers[l].patch.as_ref().is_some_and(|p| p.linear)));
     let (agree, total) = common::fixture_agreement(&q, RGB);
     assert!(agree * 100 >= 97 * total, "{agree} of {total} labels agree");
     // a default compile leaves room for 64 samples per proof only within 2 GiB of proving

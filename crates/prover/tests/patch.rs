@@ -1,7 +1,8 @@
 //! Patch layers (a convolution's kernel stored once, checked as a cyclic correlation over
-//! power-of-two planes): an honest proof verifies with the outputs the integer executor computes,
-//! and every way to lie about a patch layer is rejected, including a prover that reads its
-//! inputs one position off while committing the honest kernel.
+//! power-of-two planes, or as a linear correlation whose reads beyond a plane are zero): an honest
+//! proof verifies with the outputs the integer executor computes, and every way to lie about a
+//! patch layer is rejected, including a prover that reads its inputs one position off while
+//! committing the honest kernel, and one that wraps a linear layer's reads around the plane.
 
 mod common;
 
@@ -40,6 +41,7 @@ fn patch(
     o_n: usize,
     multiplier: u32,
     order: Vec<Digit>,
+    linear: bool,
     s: &mut u64,
 ) -> LayerDescriptor {
     LayerDescriptor {
@@ -55,6 +57,7 @@ fn patch(
             out_channels: o_n,
             out_order: order,
             pooled: false,
+            linear,
         }),
         table: None,
     }
@@ -86,7 +89,7 @@ fn pooled(o_n: usize) -> Vec<Digit> {
 
 /// Two patch layers (2 → 4 planes, pooled order; 4 → 3 planes) and a dense layer to 10 outputs,
 /// with the kernel `shift`ed by that many positions in the first layer.
-fn model(shift: usize) -> Program {
+fn model(shift: usize, linear: bool) -> Program {
     let mut s = 11u64;
     let mut first = kernel_rows(4, 2, &mut s);
     for row in first.chunks_mut(P) {
@@ -109,8 +112,8 @@ fn model(shift: usize) -> Program {
     let descriptor = ModelDescriptor {
         trace_len: 1024,
         layers: vec![
-            patch(2, 4, 700, pooled(4), &mut s),
-            patch(4, 3, 900, natural_order(256), &mut s),
+            patch(2, 4, 700, pooled(4), linear, &mut s),
+            patch(4, 3, 900, natural_order(256), linear, &mut s),
             last,
         ],
         input_scale: 1.0 / 127.0,
@@ -142,27 +145,65 @@ fn inputs(n: usize) -> Vec<Vec<i64>> {
 
 #[test]
 fn a_patch_layer_proves_what_the_integer_executor_computes() {
-    let p = model(0);
-    let layout = p.layout(3).unwrap();
-    assert_eq!(
-        layout.layers[0].k,
-        4usize.div_ceil(layout.layers[0].block_len)
+    for linear in [false, true] {
+        let p = model(0, linear);
+        let layout = p.layout(3).unwrap();
+        assert_eq!(
+            layout.layers[0].k,
+            4usize.div_ceil(layout.layers[0].block_len)
+        );
+        // a linear layer keeps two more plane sums
+        let back = layout.aux.patch_back.iter().flatten().count();
+        assert_eq!(back, if linear { 2 } else { 0 });
+        let xs = inputs(3);
+        let env = prove(&p, &xs, SecurityLevel::Bits100).unwrap();
+        let claim = verify(&env.to_bytes(), &p.digest(), 100).unwrap();
+        assert_eq!(claim.outputs, p.execute(&xs, 3).unwrap().outputs);
+        // a shifted kernel is another model: its digest differs, its outputs too
+        let shifted = model(1, linear);
+        assert_ne!(shifted.digest(), p.digest());
+        assert_ne!(shifted.execute(&xs, 3).unwrap().outputs, claim.outputs);
+    }
+}
+
+/// The honest trace of `claimed` with every region cell (the inputs, and the activations after
+/// each layer) taken from `computed`'s trace of the same inputs, and `computed`'s outputs: a
+/// prover that runs another operator on the claimed model's committed weights.
+fn run_as(claimed: &Program, computed: &Program, xs: &[Vec<i64>]) -> Trace {
+    let honest = claimed.trace(xs).unwrap();
+    let other = computed.trace(xs).unwrap();
+    let mut forged = honest.clone();
+    for c in honest.layout.regions[0].start..honest.layout.main_width {
+        forged.columns[c] = other.columns[c].clone();
+    }
+    forged.public.outputs = other.public.outputs.clone();
+    forged.recount_lookups();
+    forged
+}
+
+#[test]
+fn a_linear_layer_proven_with_wrapped_reads_is_rejected() {
+    // full planes, so that the reads around the plane's ends see nonzero values
+    let xs = common::inputs(2, 2 * P, 12);
+    let (linear, cyclic) = (model(0, true), model(0, false));
+    assert_ne!(linear.digest(), cyclic.digest());
+    let (l_out, c_out) = (
+        linear.execute(&xs, 2).unwrap().outputs,
+        cyclic.execute(&xs, 2).unwrap().outputs,
     );
-    let xs = inputs(3);
-    let env = prove(&p, &xs, SecurityLevel::Bits100).unwrap();
-    let claim = verify(&env.to_bytes(), &p.digest(), 100).unwrap();
-    assert_eq!(claim.outputs, p.execute(&xs, 3).unwrap().outputs);
-    // a shifted kernel is another model: its digest differs, its outputs too
-    let shifted = model(1);
-    assert_ne!(shifted.digest(), p.digest());
-    assert_ne!(shifted.execute(&xs, 3).unwrap().outputs, claim.outputs);
+    assert_ne!(l_out, c_out, "the wrapped reads change the outputs");
+    // the harness: a linear program run as itself verifies
+    assert!(!rejected(run_as(&linear, &linear, &xs), &linear.digest()));
+    // reads that wrap around the plane, claimed as the linear layer, and the other way round
+    assert!(rejected(run_as(&linear, &cyclic, &xs), &linear.digest()));
+    assert!(rejected(run_as(&cyclic, &linear, &xs), &cyclic.digest()));
 }
 
 /// One patch layer (one input plane, a kernel with a weight at every offset) and a dense layer:
 /// no column repeats, so winterfell's exact-degree check applies (a position power over several
 /// planes, or a kernel that is zero but at its taps, has a lower degree than the bound the AIR
 /// declares, which that check flags though the trace is valid).
-fn dense_kernel_model() -> Program {
+fn dense_kernel_model(linear: bool) -> Program {
     let mut s = 23u64;
     let kernel: Vec<i8> = (0..4 * P)
         .map(|_| (common::lcg(&mut s) % 121 - 60) as i8)
@@ -173,7 +214,7 @@ fn dense_kernel_model() -> Program {
     let descriptor = ModelDescriptor {
         trace_len: 1024,
         layers: vec![
-            patch(1, 4, 600, pooled(4), &mut s),
+            patch(1, 4, 600, pooled(4), linear, &mut s),
             LayerDescriptor {
                 n_in: 4 * P,
                 n_out: 10,
@@ -196,12 +237,14 @@ fn dense_kernel_model() -> Program {
 /// row by row and every constraint's declared degree.
 #[test]
 fn a_patch_layer_passes_winterfells_debug_checks() {
-    let p = dense_kernel_model();
-    let lanes = p.layout(1).unwrap().regions[0].block_len;
-    let xs = common::inputs(lanes, P, 6);
-    let env = prove(&p, &xs, SecurityLevel::Bits100).unwrap();
-    let claim = verify(&env.to_bytes(), &p.digest(), 100).unwrap();
-    assert_eq!(claim.outputs, p.execute(&xs, lanes).unwrap().outputs);
+    for linear in [false, true] {
+        let p = dense_kernel_model(linear);
+        let lanes = p.layout(1).unwrap().regions[0].block_len;
+        let xs = common::inputs(lanes, P, 6);
+        let env = prove(&p, &xs, SecurityLevel::Bits100).unwrap();
+        let claim = verify(&env.to_bytes(), &p.digest(), 100).unwrap();
+        assert_eq!(claim.outputs, p.execute(&xs, lanes).unwrap().outputs);
+    }
 }
 
 fn rejected(t: Trace, digest: &glassbox_air::ModelDigest) -> bool {
@@ -211,12 +254,18 @@ fn rejected(t: Trace, digest: &glassbox_air::ModelDigest) -> bool {
 
 #[test]
 fn a_prover_that_reads_its_patches_one_position_off_is_rejected() {
-    let honest_program = model(0);
+    for linear in [false, true] {
+        reads_one_position_off(linear);
+    }
+}
+
+fn reads_one_position_off(linear: bool) {
+    let honest_program = model(0, linear);
     let digest = honest_program.digest();
     let xs = inputs(2);
     let honest = honest_program.trace(&xs).unwrap();
     // the forger runs the shifted kernel but commits to (and shows the columns of) the honest one
-    let mut forged = model(1).trace(&xs).unwrap();
+    let mut forged = model(1, linear).trace(&xs).unwrap();
     assert_ne!(forged.public.outputs, honest.public.outputs);
     let weights = honest.layout.weight_range().start..honest.layout.regions[0].start;
     for c in weights {
@@ -232,7 +281,13 @@ fn a_prover_that_reads_its_patches_one_position_off_is_rejected() {
 
 #[test]
 fn lies_about_a_patch_layer_are_rejected() {
-    let p = model(0);
+    for linear in [false, true] {
+        lies_about_a_patch_layer(linear);
+    }
+}
+
+fn lies_about_a_patch_layer(linear: bool) {
+    let p = model(0, linear);
     let digest = p.digest();
     let honest = p.trace(&inputs(2)).unwrap();
     let n = honest.layout.trace_len;
@@ -266,14 +321,19 @@ fn lies_about_a_patch_layer_are_rejected() {
         let [d, e1, e2] = honest.layout.aux.patch[l].unwrap();
         let g = honest.layout.aux.g[l].unwrap();
         let span = lay.plane_span().unwrap();
-        for (column, row) in [
+        let mut cells = vec![
             (d, 0),
             (e1, 0),
             (d, span),
             (e2, span + lay.block_len),
             (e1, n - 1),
             (g, span),
-        ] {
+        ];
+        // a linear layer's back-reading sums: at row 0, in a plane's upper half, on the last row
+        if let Some([dm, em]) = honest.layout.aux.patch_back[l] {
+            cells.extend([(dm, 0), (em, 0), (dm, span + span / 2), (em, n - 1)]);
+        }
+        for (column, row) in cells {
             let tamper = AuxTamper {
                 column,
                 row,

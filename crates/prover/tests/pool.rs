@@ -77,6 +77,7 @@ fn model() -> (Program, Vec<i8>, Vec<i64>) {
                     out_channels: O,
                     out_order: window_order(),
                     pooled: true,
+                    linear: false,
                 }),
                 table: None,
             },

@@ -85,6 +85,7 @@ impl Program {
                     out_channels: p.out_channels,
                     order: PatchOrder::Digits(&p.out_order),
                     pooled: p.pooled,
+                    linear: p.linear,
                 }),
                 table: d.table.as_ref().map(|t| t.values()),
             })

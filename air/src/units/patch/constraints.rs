@@ -2,7 +2,7 @@
 
 use winter_math::{ExtensionOf, FieldElement};
 
-use super::plane_term;
+use super::{layer_plane_term, BackTotals};
 use crate::challenges::Challenges;
 use crate::field::Felt;
 use crate::frame::AuxFrame;
@@ -11,8 +11,20 @@ use crate::sink::{Assertions, Constraints, Degree};
 use crate::units::product::constraints::lane_sum;
 use crate::units::product::rows::{input_row_sum, weight_row_sum};
 
+/// A block's totals in patch layer `l`, read on its last row.
+struct Block<E> {
+    /// The block's weight total `F_q`.
+    f: E,
+    /// The kernel prefix completed by it, `D_q`.
+    d: E,
+    /// The position power `ρ^q`.
+    pos: E,
+    /// The block's lane total `g_q`.
+    g: E,
+}
+
 /// The row's block totals of patch layer `l`, from row `row` (main) and `aux` (its auxiliary
-/// values): `(D_q, ρ^q, g_q)` where the row is a block's last.
+/// values), meaningful where the row is a block's last.
 fn block_totals<F, E>(
     layout: &Layout,
     ch: &Challenges,
@@ -20,16 +32,21 @@ fn block_totals<F, E>(
     main: &[F],
     aux: &[E],
     l: usize,
-) -> (E, E, E)
+) -> Block<E>
 where
     F: FieldElement<BaseField = Felt>,
     E: FieldElement<BaseField = Felt> + ExtensionOf<F>,
 {
     let ax = &layout.aux;
     let [d, _, _] = ax.patch[l].unwrap_or_default();
-    let f_q = aux[ax.u[l]] + weight_row_sum(layout, ch, r, main, l);
-    let g_q = lane_sum(aux, ax.v[l]) + input_row_sum(layout, ch, r, main, l);
-    (aux[d] + f_q, aux[ax.g[l].unwrap_or(0)], g_q)
+    let f = aux[ax.u[l]] + weight_row_sum(layout, ch, r, main, l);
+    let g = lane_sum(aux, ax.v[l]) + input_row_sum(layout, ch, r, main, l);
+    Block {
+        f,
+        d: aux[d] + f,
+        pos: aux[ax.g[l].unwrap_or(0)],
+        g,
+    }
 }
 
 /// Auxiliary: per patch layer, `D`, `E1` and `E2` hold inside a block, step after its last row,
@@ -51,22 +68,37 @@ pub fn constraints<F, E>(
         let (last, _) = f.flags(layout, lay.block_len);
         let (plane_last, _) = f.flags(layout, span);
         let rho = f.r[ch.rho[l]];
-        let (d_q, pos, g_q) = block_totals(layout, ch, f.r, f.main.cur, ac, l);
+        let b = block_totals(layout, ch, f.r, f.main.cur, ac, l);
         // a plane's last row is a block's last row, so `last·(1 − plane_last)` is
         // `last − plane_last` on the trace: each term then has one periodic factor, and the
         // degree is exactly the one declared (the plane flag's)
         let step = last - plane_last;
         out.push(
             Degree::cyclic(1, span),
-            an[d] - ac[d] + last * ac[d] - step * rho * d_q,
+            an[d] - ac[d] + last * ac[d] - step * rho * b.d,
         );
         out.push(
             Degree::cyclic(2, span),
-            an[e1] - ac[e1] + last * ac[e1] - step * (ac[e1] + pos * g_q),
+            an[e1] - ac[e1] + last * ac[e1] - step * (ac[e1] + b.pos * b.g),
         );
         out.push(
             Degree::cyclic(2, span),
-            an[e2] - ac[e2] + last * ac[e2] - step * (ac[e2] + d_q * g_q),
+            an[e2] - ac[e2] + last * ac[e2] - step * (ac[e2] + b.d * b.g),
+        );
+        // a linear layer's back-reading sums: the block's weights enter only in the plane's
+        // upper half (flag `h`); `step·h` is `half − plane_last` with `half` the flag of the
+        // upper half's block ends (the plane's last row is one), again one periodic factor a term
+        let Some([dm, em]) = layout.aux.patch_back[l] else {
+            continue;
+        };
+        let step_h = f.half(layout, span, lay.block_len) - plane_last;
+        out.push(
+            Degree::cyclic(1, span),
+            an[dm] - ac[dm] + last * ac[dm] - step * rho * ac[dm] - step_h * rho * b.f,
+        );
+        out.push(
+            Degree::cyclic(2, span),
+            an[em] - ac[em] + last * ac[em] - step * (ac[em] + ac[dm] * b.g) - step_h * b.f * b.g,
         );
     }
 }
@@ -91,13 +123,22 @@ where
     };
     let (_, penult) = f.flags(layout, span);
     let an = f.next;
-    let (d_q, pos, g_q) = block_totals(layout, ch, f.r, f.main.next, an, l);
-    let term = plane_term(
-        f.r[at],
-        f.r[at + 1],
-        d_q,
-        an[e1] + pos * g_q,
-        an[e2] + d_q * g_q,
+    let b = block_totals(layout, ch, f.r, f.main.next, an, l);
+    // the plane's last block is in its upper half: its weights complete `D⁻`
+    let back = layout.aux.patch_back[l].map(|[dm, em]| {
+        let d = an[dm] + b.f;
+        BackTotals {
+            d,
+            e2: an[em] + d * b.g,
+        }
+    });
+    let term = layer_plane_term(
+        [f.r[at], f.r[at + 1], f.r[at + 2]],
+        f.r[ch.rho[l]],
+        b.d,
+        an[e1] + b.pos * b.g,
+        an[e2] + b.d * b.g,
+        back,
     );
     penult * term
 }
@@ -109,9 +150,15 @@ pub fn accumulator_degree(layout: &Layout, l: usize) -> Option<(usize, usize)> {
     Some((3, span))
 }
 
-/// Auxiliary assertions: every patch layer's `D`, `E1`, `E2` start at zero.
+/// Auxiliary assertions: every patch layer's `D`, `E1`, `E2` (and a linear one's `D⁻`, `E2⁻`)
+/// start at zero.
 pub fn assertions<E: FieldElement<BaseField = Felt>>(layout: &Layout, out: &mut Assertions<E>) {
     for cols in layout.aux.patch.iter().flatten() {
+        for &c in cols {
+            out.single(c, 0, || E::ZERO);
+        }
+    }
+    for cols in layout.aux.patch_back.iter().flatten() {
         for &c in cols {
             out.single(c, 0, || E::ZERO);
         }

@@ -132,6 +132,7 @@ impl QuantizedModel {
                     out_channels: g.out_channels,
                     order: crate::exec::int_layers::PatchOrder::List(&g.out_order),
                     pooled: g.pooled,
+                    linear: g.linear,
                 }),
                 table: l.table.as_deref(),
             })

@@ -15,6 +15,9 @@ pub struct PatchOp<'a> {
     pub order: PatchOrder<'a>,
     /// True if the next layer reads the maximum of each window of four consecutive output rows.
     pub pooled: bool,
+    /// True if reads beyond a plane's ends are zero (offsets `s ≥ P/2` read back by `P − s`)
+    /// instead of wrapping around.
+    pub linear: bool,
 }
 
 /// The natural output index of each output row of a patch layer, as a list or as the AIR's
@@ -75,7 +78,13 @@ pub(crate) fn accumulate_patch(layer: Layer<'_>, op: &PatchOp<'_>, x: &[i64]) ->
                 continue;
             }
             let (plane, s) = (j / p, j % p);
-            add_shifted(y, &x[plane * p..(plane + 1) * p], i64::from(k), s);
+            add_shifted(
+                y,
+                &x[plane * p..(plane + 1) * p],
+                i64::from(k),
+                s,
+                op.linear,
+            );
         }
     }
     (0..layer.n_out)
@@ -89,17 +98,24 @@ pub(crate) fn accumulate_patch(layer: Layer<'_>, op: &PatchOp<'_>, x: &[i64]) ->
 }
 
 /// `y[q] += k · xs[(q + s) mod P]` for every `q` (`P = xs.len() = y.len()`, `s < P`): the reads
-/// up to the plane's end, then the ones that wrap to its start, each a contiguous run.
-pub(crate) fn add_shifted<T>(y: &mut [T], xs: &[T], k: T, s: usize)
+/// up to the plane's end, then the ones that wrap to its start, each a contiguous run. With
+/// `linear`, only the first run for `s < P/2` (reads past the end are zero) and only the second
+/// for `s ≥ P/2` (the offset reads back by `P − s`; reads before the start are zero).
+pub(crate) fn add_shifted<T>(y: &mut [T], xs: &[T], k: T, s: usize, linear: bool)
 where
     T: Copy + core::ops::Mul<Output = T> + core::ops::AddAssign,
 {
+    let back = s >= xs.len() / 2;
     let (head, tail) = y.split_at_mut(xs.len() - s);
-    for (acc, &v) in head.iter_mut().zip(&xs[s..]) {
-        *acc += k * v;
+    if !linear || !back {
+        for (acc, &v) in head.iter_mut().zip(&xs[s..]) {
+            *acc += k * v;
+        }
     }
-    for (acc, &v) in tail.iter_mut().zip(xs) {
-        *acc += k * v;
+    if !linear || back {
+        for (acc, &v) in tail.iter_mut().zip(xs) {
+            *acc += k * v;
+        }
     }
 }
 
@@ -112,9 +128,24 @@ mod tests {
         let xs: Vec<i64> = (1..=8).collect();
         for s in 0..8 {
             let mut y = vec![100i64; 8];
-            add_shifted(&mut y, &xs, 3, s);
+            add_shifted(&mut y, &xs, 3, s, false);
             let expected: Vec<i64> = (0..8).map(|q| 100 + 3 * xs[(q + s) % 8]).collect();
             assert_eq!(y, expected, "s = {s}");
+            // linear: offsets below 4 read forward, the others back by 8 − s, zero outside
+            let mut y = vec![100i64; 8];
+            add_shifted(&mut y, &xs, 3, s, true);
+            let delta = if s < 4 { s as i64 } else { s as i64 - 8 };
+            let expected: Vec<i64> = (0..8i64)
+                .map(|q| {
+                    let at = q + delta;
+                    100 + if (0..8).contains(&at) {
+                        3 * xs[at as usize]
+                    } else {
+                        0
+                    }
+                })
+                .collect();
+            assert_eq!(y, expected, "linear, s = {s}");
         }
     }
 
@@ -134,6 +165,7 @@ mod tests {
             out_channels: 2,
             order: PatchOrder::List(&order),
             pooled: false,
+            linear: false,
         };
         let x = [1, 2, 3, 4];
         // plane 0: x[p] + 2·x[p + 3 mod 4]; plane 1: −x[p + 1 mod 4]
@@ -177,6 +209,7 @@ mod tests {
             out_channels: 1,
             order: PatchOrder::List(&order),
             pooled: false,
+            linear: false,
         };
         let layer = Layer {
             n_in: 16,

@@ -89,6 +89,10 @@ pub struct PatchGeometry {
     /// (a 2×2 max pool, proven by the AIR's pool unit) instead of the rows themselves.
     #[serde(default)]
     pub pooled: bool,
+    /// True if reads beyond a plane's ends are zero instead of wrapping around (offsets
+    /// `s ≥ P/2` read back by `P − s`; see `glassbox_air::conv::PatchShape::linear`).
+    #[serde(default)]
+    pub linear: bool,
 }
 
 impl PatchGeometry {
@@ -122,6 +126,7 @@ impl PatchGeometry {
                 self.out_order.len().next_power_of_two(),
             )?,
             pooled: self.pooled,
+            linear: self.linear,
         })
     }
 }

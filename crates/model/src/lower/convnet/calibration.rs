@@ -406,6 +406,7 @@ fn patch_layer(
             out_channels: p.out_channels,
             out_order: p.order.clone(),
             pooled: p.pooled,
+            linear: p.linear,
         }),
         table,
     }
@@ -457,6 +458,7 @@ mod tests {
                 out_channels: 2,
                 out_order: (0..8).collect(),
                 pooled: true,
+                linear: false,
             }),
             table: None,
         }

@@ -114,6 +114,9 @@ pub(crate) struct PatchStage {
     /// convolution reads them as padding). The quantizer gives their outputs a bias no input can
     /// overcome, or adds a mask layer where no such bias fits the requantization's range.
     pub(crate) clear: Option<Vec<f64>>,
+    /// True if reads beyond a plane's ends are zero instead of wrapping around (see
+    /// `glassbox_air::conv::PatchShape::linear`): the image may fill its box's height.
+    pub(crate) linear: bool,
 }
 
 impl PatchStage {
@@ -147,7 +150,7 @@ impl PatchStage {
             }
             for (j, &k) in row.iter().enumerate() {
                 if k != 0.0 {
-                    add_shifted(y, &x[(j / p) * p..(j / p + 1) * p], k, j % p);
+                    add_shifted(y, &x[(j / p) * p..(j / p + 1) * p], k, j % p, self.linear);
                 }
             }
         }

@@ -180,12 +180,29 @@ fn walk(chain: &Chain<'_>, mut img: Image) -> Result<Walk> {
             });
             img.clean = true;
         }
-        // reads above/left of the image wrap to the box's last rows/columns, reads below/right
-        // land in the spare ones; the outputs must fit too, and windows need two cells a side
-        // of the output box (half the input box for phase planes)
+        // a linear correlation (reads beyond the plane are zero) reads its top and bottom
+        // padding from outside the plane, so the image may fill the box's height: where no
+        // smooth shift is taken off its reads, it reads unphased planes and its taps reach less
+        // than half a plane either way (a box too small to tell asks for the linear size first)
         let least = if post == Post::None { 1 } else { 2 } << u32::from(phase_in);
-        let need_h = (img.h + pt.max(pb)).max(ho).max(least);
         let need_w = (img.w + pl.max(pr)).max(wo).max(least);
+        let linear_h = img.h.max(ho).max(least);
+        let fits = img.bh >= linear_h && img.bw >= need_w;
+        let linear = !phase_in && shift.is_none() && {
+            let (plane, bw) = (img.plane(), img.bw);
+            let back = pt * bw + pl;
+            let ahead = (kh - 1).saturating_sub(pt) * bw + (kw - 1).saturating_sub(pl);
+            !fits || (2 * back <= plane && 2 * ahead < plane)
+        };
+        // reads above/left of the image wrap to the box's last rows/columns (or, linear, read
+        // zero above the plane), reads below/right land in the spare ones; the outputs must fit
+        // too, and windows need two cells a side of the output box (half the input box for
+        // phase planes)
+        let need_h = if linear {
+            linear_h
+        } else {
+            (img.h + pt.max(pb)).max(ho).max(least)
+        };
         if need_h > img.bh || need_w > img.bw {
             let grow = |n: usize| n.next_power_of_two() << level;
             return Ok(Walk::Grow(grow(need_h), grow(need_w)));
@@ -274,6 +291,7 @@ fn walk(chain: &Chain<'_>, mut img: Image) -> Result<Walk> {
             bias_shift,
             pooled,
             clear: cleared.then(|| next.inside_mask()),
+            linear,
         }));
         match post {
             Post::MaxPool if pooled => {}
