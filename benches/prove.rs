@@ -1,6 +1,6 @@
 //! Criterion benches: proving, trace generation and verification of the digits fixtures, and
 //! proving the wine random forest (a tree ensemble) at 1 and 256 predictions, the digits CNN at 1
-//! and 64 inferences, and LeNet-5 (compile, 1 and 64 inferences).
+//! and 64 inferences, and the patch-path CNNs LeNet-5 and the 3×32×32 RGB CNN (compile, 1 and 64).
 //!
 //! `cargo bench --bench prove` (add `-- 64_128` to filter). Each proof is one sample of the
 //! criterion loop, so expect a few minutes; `glassbox bench` prints the same numbers as a table.
@@ -106,34 +106,40 @@ fn cnn_benches(c: &mut Criterion) {
     group.finish();
 }
 
-/// LeNet-5 on 28×28 digits (patch layers): one inference, compiled for one sample per proof
-/// (`compile --proof-batch 1`), and 64 in one proof.
-fn lenet_benches(c: &mut Criterion) {
-    let read = |n: &str| model::parse_input_json(&String::from_utf8(fixture(n)).unwrap(), None);
-    let onnx = fixture("lenet5_digits28.onnx");
-    let calib = read("lenet5_digits28.calib.json").unwrap();
-    let (mut q, _) = model::compile_onnx(&onnx, Some(&calib)).expect("compile");
-    let test = read("lenet5_digits28.test.json").unwrap();
-    let xs: Vec<Vec<i64>> = test
-        .iter()
-        .take(64)
-        .map(|x| q.quantize_input(x).unwrap())
-        .collect();
-    let mut group = c.benchmark_group("lenet5_digits28");
-    group.sample_size(10);
-    group.bench_function("compile", |b| {
-        b.iter(|| model::compile_onnx(&onnx, Some(&calib)).expect("compile"))
-    });
-    let roomy = Program::compile(&q).expect("program");
-    q.proof_batch = Some(1);
-    let single = Program::compile(&q).expect("program");
-    group.bench_function("prove/1", |b| {
-        b.iter(|| glassbox::prove(&single, &xs[..1], SecurityLevel::Bits100).unwrap())
-    });
-    group.bench_function("prove/64", |b| {
-        b.iter(|| glassbox::prove(&roomy, &xs, SecurityLevel::Bits100).unwrap())
-    });
-    group.finish();
+/// The patch-path CNNs: LeNet-5 on 28×28 digits and the 3×32×32 RGB CNN. Compile, one inference
+/// compiled for one sample per proof (`compile --proof-batch 1`), and 64 with the default layout
+/// (one proof for LeNet-5, a bundle of the most one proof holds for the RGB CNN).
+fn patch_cnn_benches(c: &mut Criterion) {
+    for name in ["lenet5_digits28", "rgb_cnn32"] {
+        let read = |n: &str| model::parse_input_json(&String::from_utf8(fixture(n)).unwrap(), None);
+        let onnx = fixture(&format!("{name}.onnx"));
+        let calib = read(&format!("{name}.calib.json")).unwrap();
+        let (mut q, _) = model::compile_onnx(&onnx, Some(&calib)).expect("compile");
+        let test = read(&format!("{name}.test.json")).unwrap();
+        let xs: Vec<Vec<i64>> = test
+            .iter()
+            .take(64)
+            .map(|x| q.quantize_input(x).unwrap())
+            .collect();
+        let mut group = c.benchmark_group(name);
+        group.sample_size(10);
+        group.bench_function("compile", |b| {
+            b.iter(|| model::compile_onnx(&onnx, Some(&calib)).expect("compile"))
+        });
+        let roomy = Program::compile(&q).expect("program");
+        q.proof_batch = Some(1);
+        let single = Program::compile(&q).expect("program");
+        group.bench_function("prove/1", |b| {
+            b.iter(|| glassbox::prove(&single, &xs[..1], SecurityLevel::Bits100).unwrap())
+        });
+        let per_proof = roomy.max_batch();
+        group.bench_function("prove/64", |b| {
+            b.iter(|| {
+                glassbox::prove_bundle(&roomy, &xs, per_proof, SecurityLevel::Bits100).unwrap()
+            })
+        });
+        group.finish();
+    }
 }
 
 criterion_group!(
@@ -141,6 +147,6 @@ criterion_group!(
     benches,
     tree_benches,
     cnn_benches,
-    lenet_benches
+    patch_cnn_benches
 );
 criterion_main!(prove_benches);
