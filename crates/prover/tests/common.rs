@@ -73,3 +73,30 @@ pub fn proves_what_the_model_computes(
     assert_eq!(claim.outputs, reference);
     env
 }
+
+/// The output order of a patch layer of `channels` planes over `side × side` boxes with each 2×2
+/// window's four cells consecutive: bits `[dx, dy, px, py, o]` of the row.
+pub fn window_order(side: usize, channels: usize) -> Vec<glassbox_air::Digit> {
+    use glassbox_air::Digit;
+    let half = (side / 2).trailing_zeros();
+    let side = side as u64;
+    vec![
+        Digit { bits: 1, coef: 1 },
+        Digit {
+            bits: 1,
+            coef: side,
+        },
+        Digit {
+            bits: half,
+            coef: 2,
+        },
+        Digit {
+            bits: half,
+            coef: 2 * side,
+        },
+        Digit {
+            bits: channels.next_power_of_two().trailing_zeros(),
+            coef: side * side,
+        },
+    ]
+}

@@ -63,28 +63,9 @@ fn patch(
     }
 }
 
-/// Pool-style order of `o_n` output planes: 2×2 windows consecutive, bits `[dx, dy, px, py, o]`.
+/// Pool-style order of `o_n` output planes: 2×2 windows consecutive.
 fn pooled(o_n: usize) -> Vec<Digit> {
-    let half = (B / 2).trailing_zeros();
-    vec![
-        Digit { bits: 1, coef: 1 },
-        Digit {
-            bits: 1,
-            coef: B as u64,
-        },
-        Digit {
-            bits: half,
-            coef: 2,
-        },
-        Digit {
-            bits: half,
-            coef: 2 * B as u64,
-        },
-        Digit {
-            bits: o_n.next_power_of_two().trailing_zeros(),
-            coef: P as u64,
-        },
-    ]
+    common::window_order(B, o_n)
 }
 
 /// Two patch layers (2 → 4 planes, pooled order; 4 → 3 planes) and a dense layer to 10 outputs,

@@ -7,7 +7,7 @@
 mod common;
 
 use glassbox_air::conv::{PatchShape, POOL_WINDOW};
-use glassbox_air::{felt_from_i64, felt_to_i64, Digit, LayerDescriptor, ModelDescriptor};
+use glassbox_air::{felt_from_i64, felt_to_i64, LayerDescriptor, ModelDescriptor};
 use glassbox_air::{SecurityLevel, ACT_CELLS};
 use glassbox_prover::{prove, prove_trace};
 use glassbox_trace::{Program, Trace};
@@ -21,30 +21,6 @@ const O: usize = 4;
 const OUT: usize = 10;
 /// Windows the pooled layer hands on (`O·P / 4`).
 const WINDOWS: usize = O * P / POOL_WINDOW;
-
-/// 2×2 windows consecutive, bits `[dx, dy, px, py, o]`.
-fn window_order() -> Vec<Digit> {
-    let half = (B / 2).trailing_zeros();
-    vec![
-        Digit { bits: 1, coef: 1 },
-        Digit {
-            bits: 1,
-            coef: B as u64,
-        },
-        Digit {
-            bits: half,
-            coef: 2,
-        },
-        Digit {
-            bits: half,
-            coef: 2 * B as u64,
-        },
-        Digit {
-            bits: O.trailing_zeros(),
-            coef: P as u64,
-        },
-    ]
-}
 
 /// A pooled patch layer (one input plane and a weight at every offset, so that no column
 /// repeats and winterfell's exact-degree check applies under `make validate`) and a dense output
@@ -75,7 +51,7 @@ fn model() -> (Program, Vec<i8>, Vec<i64>) {
                     planes: PLANES,
                     plane: P,
                     out_channels: O,
-                    out_order: window_order(),
+                    out_order: common::window_order(B, O),
                     pooled: true,
                     linear: false,
                 }),

@@ -67,15 +67,13 @@ where
     E: FieldElement<BaseField = Felt> + ExtensionOf<F>,
 {
     let reg = &layout.regions[l];
-    let xs = (0..reg.lanes_per_row).map(|t| match reg.kind {
-        RegionKind::Input => row[reg.lane_col(t)],
+    let xs = (0..reg.lanes_per_row).map(|t| match (reg.kind, reg.window_max(t)) {
+        (RegionKind::Input, _) => row[reg.lane_col(t)],
         // a tabled activation's layer reads its table output y
-        RegionKind::Activation { table: Some(_), .. } => row[reg.lane_col(t) + ACT_CELLS],
-        // a window's maximum
-        RegionKind::Activation { window: 2.., .. } => {
-            row[reg.lane_col(t) + reg.window() * ACT_CELLS]
-        }
-        RegionKind::Activation { .. } => activation(row, reg.lane_col(t)),
+        (RegionKind::Activation { table: Some(_), .. }, _) => row[reg.lane_col(t) + ACT_CELLS],
+        // a pooled window's maximum
+        (RegionKind::Activation { .. }, Some(m)) => row[m],
+        (RegionKind::Activation { .. }, None) => activation(row, reg.lane_col(t)),
     });
     horner(xs, r, ch.beta_pows[l], reg.lanes_per_row)
 }
