@@ -100,3 +100,17 @@ pub fn window_order(side: usize, channels: usize) -> Vec<glassbox_air::Digit> {
         },
     ]
 }
+
+/// A dense output layer (no multiplier) of `n_in` inputs with these biases, one per output.
+pub fn output_layer(n_in: usize, bias: Vec<i64>) -> glassbox_air::LayerDescriptor {
+    glassbox_air::LayerDescriptor {
+        n_in,
+        n_out: bias.len(),
+        multiplier: None,
+        bias,
+        groups: 1,
+        conv: None,
+        patch: None,
+        table: None,
+    }
+}

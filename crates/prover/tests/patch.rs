@@ -80,16 +80,7 @@ fn model(shift: usize, linear: bool) -> Program {
     let dense: Vec<i8> = (0..10 * 3 * P)
         .map(|_| (common::lcg(&mut s) % 200 - 100) as i8)
         .collect();
-    let last = LayerDescriptor {
-        n_in: 3 * P,
-        n_out: 10,
-        multiplier: None,
-        bias: (0..10).map(|_| common::lcg(&mut s) % 100).collect(),
-        groups: 1,
-        conv: None,
-        patch: None,
-        table: None,
-    };
+    let last = common::output_layer(3 * P, (0..10).map(|_| common::lcg(&mut s) % 100).collect());
     let descriptor = ModelDescriptor {
         trace_len: 1024,
         layers: vec![
@@ -196,16 +187,7 @@ fn dense_kernel_model(linear: bool) -> Program {
         trace_len: 1024,
         layers: vec![
             patch(1, 4, 600, pooled(4), linear, &mut s),
-            LayerDescriptor {
-                n_in: 4 * P,
-                n_out: 10,
-                multiplier: None,
-                bias: (0..10).map(|_| common::lcg(&mut s) % 100).collect(),
-                groups: 1,
-                conv: None,
-                patch: None,
-                table: None,
-            },
+            common::output_layer(4 * P, (0..10).map(|_| common::lcg(&mut s) % 100).collect()),
         ],
         input_scale: 1.0 / 127.0,
         output_scale: 1e-4,
