@@ -38,6 +38,7 @@
 
 mod builder;
 mod calibration;
+mod clear;
 mod patches;
 mod recognition;
 mod stages;
