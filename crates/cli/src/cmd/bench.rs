@@ -149,7 +149,13 @@ fn measure(
         first.get_or_insert(layout);
     }
     let layout = first.context("empty batch")?;
-    let weights: usize = program.descriptor.layers.iter().map(products).sum();
+    let (weights, macs) = program
+        .descriptor
+        .layers
+        .iter()
+        .zip(&program.weights)
+        .map(|(layer, w)| weights_and_products(layer, w))
+        .fold((0, 0), |(a, b), (w, m)| (a + w, b + m));
     let prove_ms = median(&mut prove_times);
     Ok(Row {
         model: name.to_string(),
@@ -160,7 +166,7 @@ fn measure(
         aux_width: layout.aux.width,
         main_cells_per_weight: weight_cells as f64 / weights as f64,
         main_cells_per_sample: sample_cells as f64 / batch as f64,
-        main_cells_per_mac: main_cells as f64 / (weights * batch) as f64,
+        main_cells_per_mac: main_cells as f64 / (macs * batch) as f64,
         prove_ms,
         amortized_ms: prove_ms / batch as f64,
         verify_ms: median(&mut verify_times),
@@ -205,9 +211,10 @@ fn print_table(rows: &[Row]) {
     say!(
         "Prove: median of 3, verify: median of 5 (all proofs of a bundle, summed). Peak RSS is the \
          process high-water mark so far (VmHWM), not per row. Weight cells: the weight \
-         columns (once per proof); sample cells: layer-input and requantization columns, per \
-         sample of the batch; main cells / MAC: all main cells over batch × multiply-accumulates (a block-diagonal layer's \
-         blocks and a stencil layer's kernel taps only)."
+         columns (once per proof) over the weights (a patch layer's nonzero kernel cells); sample \
+         cells: layer-input and requantization columns, per sample of the batch; main cells / \
+         MAC: all main cells over batch × multiply-accumulates (a block-diagonal layer's blocks, \
+         a stencil layer's kernel taps, a patch layer's kernel cells times its plane)."
     );
     say!(
         "Build: debug_assertions={}, target-cpu=native={}, RUSTFLAGS: {}; machine: {} cores, {}.",
@@ -253,6 +260,19 @@ fn peak_rss_mb() -> Option<f64> {
 fn median(xs: &mut [f64]) -> f64 {
     xs.sort_by(f64::total_cmp);
     xs.get(xs.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// A layer's weights and multiply-accumulates per sample: for a patch layer its nonzero kernel
+/// cells (`kernel`), each applied at every position of its plane; otherwise both are
+/// [`products`].
+fn weights_and_products(layer: &glassbox_air::LayerDescriptor, kernel: &[i8]) -> (usize, usize) {
+    match &layer.patch {
+        Some(shape) => {
+            let taps = kernel.iter().filter(|&&w| w != 0).count();
+            (taps, taps * shape.plane)
+        }
+        None => (products(layer), products(layer)),
+    }
 }
 
 /// Multiply-accumulates one sample costs in `layer` (and weights it can hold): `n_in·n_out` for a
