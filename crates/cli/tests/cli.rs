@@ -114,12 +114,14 @@ fn prove_verify_inspect_happy_path() {
         .assert()
         .success()
         .stdout(predicate::str::contains("Gemm").and(predicate::str::contains("[32, 64]")));
-    // inspect says what compile would do: a tree ensemble, LeNet-5 and an RGB CNN are provable,
+    // inspect says what compile would do: a tree ensemble, LeNet-5 (also with a residual block)
+    // and an RGB CNN are provable,
     // a chain with a batch norm after a residual add is not, with compile's reason
     for (name, provable) in [
         ("forest_wine.onnx", true),
         ("lenet5_digits28.onnx", true),
         ("rgb_cnn32.onnx", true),
+        ("resnet_digits28.onnx", true),
         ("cnn_ops.onnx", false),
     ] {
         let v = json_of(glassbox().args(["inspect", "--json"]).arg(fixture(name)));

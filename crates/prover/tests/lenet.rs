@@ -85,3 +85,59 @@ fn an_rgb_cnn_lowers_to_pooled_patch_layers_and_proves() {
     let xs = common::fixture_inputs(&q, RGB, 1);
     common::proves_what_the_model_computes(&q, &program, &xs);
 }
+
+const RESNET: &str = "resnet_digits28";
+
+/// LeNet-5 with a ResNet basic block after its first pool (`s → Conv → Relu → Conv → Add(s) →
+/// Relu`, 6 channels of 14×14): the skip rides along as six carried planes of the block's first
+/// convolution and its second adds them back, so all four convolutions stay patch layers; the
+/// labels agree with onnxruntime's, one inference proves what the integer model computes, and a
+/// weight cell of the carrying layer holding its carried weight `λ`, changed under the same
+/// digest, is rejected.
+#[test]
+fn a_residual_block_rides_along_in_patch_layers_and_proves() {
+    let mut q = common::compile_fixture(RESNET);
+    let outs: Vec<usize> = q
+        .layers
+        .iter()
+        .filter_map(|l| l.patch.as_ref().map(|p| p.out_channels))
+        .collect();
+    assert_eq!(
+        outs,
+        [6, 12, 6, 16],
+        "the block's first layer carries the skip's 6 planes"
+    );
+    let (agree, total) = common::fixture_agreement(&q, RESNET);
+    assert!(agree * 100 >= 97 * total, "{agree} of {total} labels agree");
+    q.proof_batch = Some(1);
+    let program = Program::compile(&q).unwrap();
+    let xs = common::fixture_inputs(&q, RESNET, 1);
+    common::proves_what_the_model_computes(&q, &program, &xs);
+    // the carried weight λ (the carrying layer's rows 6.. read one plane each at offset 0)
+    let honest = program.trace(&xs).unwrap();
+    let carrier = 1;
+    let lay = honest.layout.layers[carrier].clone();
+    let n = honest.layout.trace_len;
+    let kernel = &program.weights[carrier];
+    let carried = 6 * lay.n_in;
+    let lambda = kernel[carried..carried + lay.n_in]
+        .iter()
+        .copied()
+        .find(|&w| w != 0)
+        .unwrap();
+    assert!(
+        lambda > 0,
+        "the carried plane is read with a positive weight"
+    );
+    let cells: Vec<(usize, usize)> = (lay.w_start..lay.w_start + lay.k)
+        .flat_map(|c| (0..n).map(move |r| (c, r)))
+        .filter(|&(c, r)| felt_to_i64(honest.columns[c][r]) == i64::from(lambda))
+        .collect();
+    assert!(!cells.is_empty());
+    let mut t = honest;
+    let (col, row) = cells[0];
+    t.columns[col][row] = felt_from_i64(i64::from(lambda) - 1);
+    t.recount_lookups();
+    let env = prove_trace(t, SecurityLevel::Bits100).unwrap();
+    assert!(verify(&env.to_bytes(), &program.digest(), 100).is_err());
+}

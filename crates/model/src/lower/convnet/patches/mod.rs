@@ -23,12 +23,17 @@
 //! - **the head**: natural order; the first dense layer reads the image's cells only and folds
 //!   a global average pool into its weights ([`head`]).
 //!
+//! - **an identity skip** (`s → Conv → Relu → … → Conv → Add(s) → Relu`, stride 1, no pool
+//!   inside): `s` rides along as extra planes of the block's convolutions and the last one adds
+//!   it back ([`skip`]).
+//!
 //! Anything else (other strides or pools, a pool after a stride-2 convolution of the input,
-//! skips) returns `None`, and the general lowering takes the graph.
+//! other skips) returns `None`, and the general lowering takes the graph.
 
 mod boxes;
 mod chain;
 mod head;
+mod skip;
 #[cfg(test)]
 mod tests;
 
@@ -40,6 +45,7 @@ use crate::lower::convnet::patches::boxes::{
 };
 use crate::lower::convnet::patches::chain::Chain;
 use crate::lower::convnet::patches::head::dense_head;
+use crate::lower::convnet::patches::skip::Carry;
 use crate::lower::convnet::stages::{Act, PatchStage, Stage, MAX_ACTIVATIONS};
 
 /// The float stages of `graph` as patch layers, or `None` if it is not such a chain or its
@@ -107,18 +113,33 @@ fn walk(chain: &Chain<'_>, mut img: Image) -> Result<Walk> {
     let mut k = 0;
     // the shift a smooth activation's table carries on the current image's cells
     let mut shift: Option<f64> = None;
+    // an identity skip in flight (see `skip`)
+    let mut carry: Option<Carry> = None;
     while let Some(Op::Conv { strides, pads }) = chain.op(k) {
+        // a skip from this convolution's input (a ReLU's or a pool's non-negative output)
+        if let Some(add) = chain.skip_from(k) {
+            if carry.is_some() || shift.is_some() || k == 0 {
+                return Ok(Walk::No);
+            }
+            carry = Carry::start(chain, k, add, &img);
+            if carry.is_none() {
+                return Ok(Walk::No);
+            }
+        }
+        // the block's last convolution: the Add comes before the activation
+        let closes = carry.as_ref().is_some_and(|c| c.closes_at(k));
+        let act_at = k + 1 + usize::from(closes);
         // the activation: ReLU, or a smooth function (made non-negative: the layers after it
         // clamp at 0) proven through a table
-        let smooth = match chain.op(k + 1) {
+        let smooth = match chain.op(act_at) {
             Some(Op::Relu) => None,
-            _ => match chain.smooth(k + 1)? {
-                Some((f, end)) => Some((f, end - (k + 1))),
+            _ => match chain.smooth(act_at)? {
+                Some((f, end)) => Some((f, end - act_at)),
                 None => return Ok(Walk::No),
             },
         };
         let act_len = smooth.as_ref().map_or(1, |&(_, n)| n);
-        let pool = match chain.op(k + 1 + act_len) {
+        let pool = match chain.op(act_at + act_len) {
             Some(Op::MaxPool {
                 kernel: [2, 2],
                 strides: [2, 2],
@@ -142,9 +163,10 @@ fn walk(chain: &Chain<'_>, mut img: Image) -> Result<Walk> {
             _ => return Ok(Walk::No),
         };
         // the outputs go to phase planes if a stride-2 convolution reads them next
-        let skip = 1 + act_len + usize::from(matches!(post, Post::MaxPool | Post::AvgPool));
+        let span =
+            act_at - k + act_len + usize::from(matches!(post, Post::MaxPool | Post::AvgPool));
         let phase_out = matches!(
-            chain.op(k + skip),
+            chain.op(k + span),
             Some(Op::Conv {
                 strides: [2, 2],
                 ..
@@ -166,9 +188,27 @@ fn walk(chain: &Chain<'_>, mut img: Image) -> Result<Walk> {
         ) else {
             return Ok(Walk::No);
         };
-        if wc != img.c {
+        // the image's planes: the convolution's own, then any carried ones
+        let carried_in = carry
+            .as_ref()
+            .map_or(0, |c| if c.from == 0 { 0 } else { c.planes });
+        if wc + carried_in != img.c {
             return Ok(Walk::No);
         }
+        // inside a skip's block: stride 1 and ReLU; the carrying convolutions unpooled, the last
+        // one writing the skip's shape
+        if let Some(c) = &carry {
+            let fits = if closes {
+                m == c.planes && (ho, wo) == c.size
+            } else {
+                post == Post::None && !phase_out
+            };
+            if *strides != [1, 1] || img.phased || smooth.is_some() || !fits {
+                return Ok(Walk::No);
+            }
+        }
+        // output planes: the convolution's, and the carried ones until the block's last
+        let m_out = m + carry.as_ref().filter(|_| !closes).map_or(0, |c| c.planes);
         // a convolution without padding reads only the image's cells for its outputs inside
         // the image (the others are never read), so only a padded one needs the box cleaned
         let padded = pads.iter().any(|&p| p > 0) || phase_in;
@@ -215,27 +255,35 @@ fn walk(chain: &Chain<'_>, mut img: Image) -> Result<Walk> {
             ((img.bh, img.bw), ho, wo)
         };
         let out_plane = boxes.0 * boxes.1;
-        if m * out_plane > MAX_ACTIVATIONS {
+        if m_out * out_plane > MAX_ACTIVATIONS {
             return Ok(Walk::No);
         }
-        let bias = (0..m)
+        // the carried planes' rows have no bias
+        let bias = (0..m_out)
             .map(|o| {
                 consts
                     .get(1)
                     .and_then(|t| t.data.get(o))
+                    .filter(|_| o < m)
                     .map_or(0.0, |&v| f64::from(v))
             })
             .collect();
         let order = if post == Post::None {
-            grid_order(m, boxes, phase_out)
+            grid_order(m_out, boxes, phase_out)
         } else {
-            window_order(m, boxes, phase_out)
+            window_order(m_out, boxes, phase_out)
         };
-        let (planes, kernel) = if phase_in {
+        let (planes, mut kernel) = if phase_in {
             (4 * img.c, phase_kernel_rows(weight, pt, pl, img.bw, plane))
         } else {
             (img.c, kernel_rows(weight, pt, pl, img.bw, plane))
         };
+        if let Some(c) = carry.as_mut() {
+            c.extend(&mut kernel, m, wc, plane);
+            if closes {
+                carry = None;
+            }
+        }
         // the previous smooth activation's shift on the image's cells comes off the bias
         let bias_shift = shift.take().map(|c| {
             shifted_reads(
@@ -266,7 +314,7 @@ fn walk(chain: &Chain<'_>, mut img: Image) -> Result<Walk> {
         };
         let halved = post != Post::None;
         let next = Image {
-            c: m,
+            c: m_out,
             h,
             w,
             bh: if halved { boxes.0 / 2 } else { boxes.0 },
@@ -278,11 +326,11 @@ fn walk(chain: &Chain<'_>, mut img: Image) -> Result<Walk> {
         // cells (see `PatchStage::clear`), so no mask layer follows it
         let cleared = (pooled || post == Post::None)
             && act == Act::Relu
-            && next_is_padded(chain.op(k + skip), phase_out);
+            && next_is_padded(chain.op(k + span), phase_out);
         stages.push(Stage::Patch(PatchStage {
             planes,
             plane: out_plane,
-            out_channels: m,
+            out_channels: m_out,
             kernel,
             bias,
             act,
@@ -334,9 +382,9 @@ fn walk(chain: &Chain<'_>, mut img: Image) -> Result<Walk> {
             return Ok(Walk::No);
         }
         level += u32::from(halved) + u32::from(phase_in);
-        k += skip;
+        k += span;
     }
-    if k == 0 {
+    if k == 0 || carry.is_some() {
         return Ok(Walk::No);
     }
     Ok(match dense_head(chain, k, img, shift)? {

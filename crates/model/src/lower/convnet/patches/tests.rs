@@ -58,6 +58,27 @@ impl Net {
         .push(Op::Relu, vec![])
     }
 
+    /// A residual block over `c` channels: `Conv → Relu` `depth − 1` times, then `Conv → Add(s)
+    /// → Relu` (3×3, pad 1), `s` the block's input.
+    fn block(&mut self, c: usize, depth: usize) -> &mut Self {
+        let source = self.nodes.len();
+        for _ in 1..depth {
+            self.conv(c, c, 3, 1, [1; 4]);
+        }
+        self.conv(c, c, 3, 1, [1; 4]);
+        // the last convolution's Relu comes after the Add
+        let relu = self.nodes.pop().unwrap();
+        self.push(Op::Add, vec![]);
+        let add = self.nodes.last_mut().unwrap();
+        add.inputs.push(Operand::Value(source));
+        self.nodes.push(Node {
+            name: format!("n{}", self.nodes.len()),
+            inputs: vec![Operand::Value(self.nodes.len())],
+            ..relu
+        });
+        self
+    }
+
     fn pool(&mut self, max: bool) -> &mut Self {
         let op = if max {
             Op::MaxPool {
@@ -259,6 +280,93 @@ fn a_pool_after_a_stride_two_convolution_of_the_input_is_left_to_the_general_low
     let mut n = net();
     n.conv(1, 2, 3, 2, [1; 4]).pool(true).head(2 * 3 * 3);
     assert!(patch_stages(&n.graph(vec![1, 1, 13, 13]))
+        .unwrap()
+        .is_none());
+}
+
+#[test]
+fn identity_skips_ride_along_as_carried_planes() {
+    // 10×10: conv → [block of 1, 2 or 3 convolutions] → pool → [one-convolution block] → head
+    for depth in [1, 2, 3] {
+        let mut n = net();
+        n.conv(1, 2, 3, 1, [1; 4])
+            .block(2, depth)
+            .pool(true)
+            .block(2, 1)
+            .head(2 * 5 * 5);
+        let stages = assert_patch_path(&n.graph(vec![1, 1, 10, 10]));
+        let out: Vec<usize> = stages
+            .iter()
+            .filter_map(|s| match s {
+                Stage::Patch(p) => Some(p.out_channels),
+                _ => None,
+            })
+            .collect();
+        // the carrying convolutions write the skip's two planes beside their own two
+        let mut want = vec![2];
+        want.extend(std::iter::repeat_n(4, depth - 1));
+        want.extend([2, 2]);
+        assert_eq!(out, want, "depth {depth}");
+    }
+    // and the quantized model keeps the labels of the float one
+    let mut n = net();
+    n.conv(1, 3, 5, 1, [2; 4])
+        .pool(true)
+        .block(3, 2)
+        .pool(true)
+        .head(3 * 3 * 3);
+    let g = n.graph(vec![1, 1, 13, 13]);
+    assert_patch_path(&g);
+    let calib: Vec<Vec<f32>> = (0..8)
+        .map(|s| {
+            tensor(vec![169], 70 + s)
+                .data
+                .iter()
+                .map(|v| v + 0.5)
+                .collect()
+        })
+        .collect();
+    let (q, report) = lower_graph(&g, Some(&calib)).unwrap().unwrap();
+    assert_eq!(q.layers.iter().filter(|l| l.patch.is_some()).count(), 3);
+    assert!(report.unwrap().argmax_agreement >= 0.75);
+}
+
+#[test]
+fn skips_the_patch_path_cannot_carry_are_left_to_the_general_lowering() {
+    // a pool inside the block
+    let mut n = net();
+    n.conv(1, 2, 3, 1, [1; 4]).block(2, 2);
+    let relu = 4;
+    n.nodes.insert(
+        relu,
+        Node {
+            name: "pool".into(),
+            op_type: "MaxPool".into(),
+            op: Op::MaxPool {
+                kernel: [2, 2],
+                strides: [2, 2],
+                pads: [0; 4],
+            },
+            inputs: vec![Operand::Value(relu)],
+        },
+    );
+    for (k, node) in n.nodes.iter_mut().enumerate().skip(relu + 1) {
+        for o in &mut node.inputs {
+            // values from the pool on move up by one
+            match o {
+                Operand::Value(v) if *v >= relu && *v < k => *v += 1,
+                _ => {}
+            }
+        }
+    }
+    n.head(2 * 5 * 5);
+    assert!(patch_stages(&n.graph(vec![1, 1, 10, 10]))
+        .unwrap()
+        .is_none());
+    // a skip from the model's input (it may be negative)
+    let mut n = net();
+    n.block(1, 2).head(10 * 10);
+    assert!(patch_stages(&n.graph(vec![1, 1, 10, 10]))
         .unwrap()
         .is_none());
 }
