@@ -28,6 +28,7 @@
 //! sample falls with the batch until the activations dominate.
 
 mod aux;
+mod lde;
 mod plan;
 mod prover;
 

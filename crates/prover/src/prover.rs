@@ -5,13 +5,15 @@ use glassbox_air::{
     Felt, InferenceAir, Layout, ProofEnvelope, PublicInputs, QueryError, SecurityLevel,
 };
 use glassbox_trace::{CompileError, Program, Trace as MainTrace};
+
+use crate::lde::SegmentedTraceLde;
 use winterfell::crypto::{hashers::Blake3_256, DefaultRandomCoin, MerkleTree};
 use winterfell::math::FieldElement;
 use winterfell::matrix::ColMatrix;
 use winterfell::{
     Air, AuxRandElements, CompositionPoly, CompositionPolyTrace, ConstraintCompositionCoefficients,
-    DefaultConstraintCommitment, DefaultConstraintEvaluator, DefaultTraceLde, EvaluationFrame,
-    PartitionOptions, ProofOptions, Prover, StarkDomain, Trace, TraceInfo, TracePolyTable,
+    DefaultConstraintCommitment, DefaultConstraintEvaluator, EvaluationFrame, PartitionOptions,
+    ProofOptions, Prover, StarkDomain, Trace, TraceInfo, TracePolyTable,
 };
 
 /// Why proving failed.
@@ -103,7 +105,7 @@ impl Prover for InferenceProver {
     type HashFn = Blake3_256<Felt>;
     type VC = MerkleTree<Self::HashFn>;
     type RandomCoin = DefaultRandomCoin<Self::HashFn>;
-    type TraceLde<E: FieldElement<BaseField = Felt>> = DefaultTraceLde<E, Self::HashFn, Self::VC>;
+    type TraceLde<E: FieldElement<BaseField = Felt>> = SegmentedTraceLde<E, Self::HashFn, Self::VC>;
     type ConstraintCommitment<E: FieldElement<BaseField = Felt>> =
         DefaultConstraintCommitment<E, Self::HashFn, Self::VC>;
     type ConstraintEvaluator<'a, E: FieldElement<BaseField = Felt>> =
@@ -124,7 +126,7 @@ impl Prover for InferenceProver {
         domain: &StarkDomain<Felt>,
         partition_option: PartitionOptions,
     ) -> (Self::TraceLde<E>, TracePolyTable<E>) {
-        DefaultTraceLde::new(trace_info, main_trace, domain, partition_option)
+        SegmentedTraceLde::new(trace_info, main_trace, domain, partition_option)
     }
 
     fn new_evaluator<'a, E: FieldElement<BaseField = Felt>>(
