@@ -160,6 +160,11 @@ impl Air for InferenceAir {
     fn get_periodic_column_values(&self) -> Vec<Vec<Felt>> {
         periodic_columns(&self.units.layout)
     }
+
+    // the same polynomials winterfell interpolates from the values above, in closed form
+    fn get_periodic_column_polys(&self) -> Vec<Vec<Felt>> {
+        crate::periodic::periodic_polys(&self.units.layout)
+    }
 }
 
 fn placeholder_layout() -> Layout {

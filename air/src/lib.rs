@@ -41,6 +41,7 @@ mod layout;
 pub mod limits;
 pub mod normalize;
 mod options;
+mod periodic;
 pub mod projection;
 mod public;
 mod queries;
