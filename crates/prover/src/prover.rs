@@ -4,7 +4,7 @@ use glassbox_air::commitment::CommitmentError;
 use glassbox_air::{
     Felt, InferenceAir, Layout, ProofEnvelope, PublicInputs, QueryError, SecurityLevel,
 };
-use glassbox_trace::{CompileError, Program, Trace as MainTrace};
+use glassbox_trace::{CompileError, Program, Trace as MainTrace, WeightExtension};
 
 use crate::lde::SegmentedTraceLde;
 use winterfell::crypto::{hashers::Blake3_256, DefaultRandomCoin, MerkleTree};
@@ -83,6 +83,9 @@ impl Trace for ProverTrace {
 struct InferenceProver {
     options: ProofOptions,
     aux_tamper: Option<AuxTamper>,
+    /// The program's weight columns and their extension, reused where the trace still holds
+    /// them.
+    weights: Option<(std::ops::Range<usize>, std::sync::Arc<WeightExtension>)>,
 }
 
 /// An adversarial edit of one auxiliary cell after honest construction, for soundness tests:
@@ -126,7 +129,13 @@ impl Prover for InferenceProver {
         domain: &StarkDomain<Felt>,
         partition_option: PartitionOptions,
     ) -> (Self::TraceLde<E>, TracePolyTable<E>) {
-        SegmentedTraceLde::new(trace_info, main_trace, domain, partition_option)
+        SegmentedTraceLde::new(
+            trace_info,
+            main_trace,
+            domain,
+            partition_option,
+            self.weights.clone(),
+        )
     }
 
     fn new_evaluator<'a, E: FieldElement<BaseField = Felt>>(
@@ -188,6 +197,10 @@ pub fn prove_trace_tampered(
     let prover = InferenceProver {
         options: level.options(),
         aux_tamper,
+        weights: trace
+            .weight_extension
+            .clone()
+            .map(|e| (trace.layout.weight_range(), e)),
     };
     let proof = prover.prove(ProverTrace::new(trace))?;
     // open the weight rows winterfell opened in the main trace

@@ -14,12 +14,14 @@
 
 mod error;
 mod exec;
+mod extension;
 mod program;
 mod trace;
 mod weights;
 
 pub use error::CompileError;
 pub use exec::{requantize, BatchExecution, Requantized};
+pub use extension::{WeightExtension, SEGMENT_WIDTH};
 pub use program::{Program, DEFAULT_PROOF_BATCH};
 pub use trace::Trace;
 pub use weights::weight_leaves;

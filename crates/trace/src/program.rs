@@ -9,6 +9,7 @@ use glassbox_air::{
 use glassbox_model::QuantizedModel;
 
 use crate::error::CompileError;
+use crate::extension::WeightExtension;
 use crate::weights::{
     commit, on_stencil, sketch, static_columns, stencil_shape, weight_columns, StaticColumns,
 };
@@ -28,6 +29,8 @@ pub struct Program {
     pub(crate) static_columns: Arc<StaticColumns>,
     /// The Merkle commitment to the weight columns, opened by every proof.
     pub(crate) commitment: Arc<WeightCommitment>,
+    /// The extension of the weight columns the commitment hashes, which the prover reuses.
+    pub(crate) extension: Option<Arc<WeightExtension>>,
 }
 
 impl PartialEq for Program {
@@ -172,7 +175,7 @@ impl Program {
             }
         }
         let mut static_columns = static_columns(&layout, &weight_columns(&weights, &layout));
-        let commitment = commit(&static_columns.columns)?;
+        let (commitment, extension) = commit(&static_columns.columns)?;
         let root = commitment.root();
         let (sketch_cols, sketch) = sketch(&descriptor, &root, &static_columns.columns);
         // the sketch columns follow the weight columns
@@ -184,6 +187,7 @@ impl Program {
             sketch,
             static_columns: Arc::new(static_columns),
             commitment: Arc::new(commitment),
+            extension: extension.map(Arc::new),
         })
     }
 

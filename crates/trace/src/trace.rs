@@ -11,6 +11,7 @@ use winter_math::FieldElement;
 
 use crate::error::CompileError;
 use crate::exec::BatchExecution;
+use crate::extension::WeightExtension;
 use crate::program::Program;
 use crate::weights::{commit, sketch};
 
@@ -25,6 +26,10 @@ pub struct Trace {
     pub public: PublicInputs,
     /// The commitment to the weight columns, which the proof opens.
     pub commitment: Arc<WeightCommitment>,
+    /// The extension of the weight columns [`Trace::commitment`] was built from, for the prover
+    /// to reuse while the trace's weight columns are still those (see
+    /// [`WeightExtension::extends`]).
+    pub weight_extension: Option<Arc<WeightExtension>>,
 }
 
 impl Program {
@@ -134,6 +139,7 @@ impl Program {
             columns,
             public,
             commitment: Arc::clone(&self.commitment),
+            weight_extension: self.extension.clone(),
         };
         trace.recount_lookups();
         trace
@@ -200,9 +206,10 @@ impl Trace {
     pub fn recommit(&mut self) {
         let columns = &self.columns[self.layout.weight_range()];
         #[allow(clippy::expect_used)]
-        let commitment = commit(columns).expect("a trace commits like its program");
+        let (commitment, extension) = commit(columns).expect("a trace commits like its program");
         self.public.weight_root = commitment.root();
         self.commitment = Arc::new(commitment);
+        self.weight_extension = extension.map(Arc::new);
         self.resketch();
     }
 

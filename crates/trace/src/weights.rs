@@ -2,16 +2,14 @@
 //! convolution stencils), the sketch columns that follow them, and the Merkle commitment to their
 //! low-degree extension that every proof opens.
 
-use glassbox_air::commitment::{
-    sketch_columns, sketch_points, weight_leaf, CommitmentError, SKETCHES, WEIGHT_BLOWUP,
-};
+use glassbox_air::commitment::{sketch_columns, sketch_points, CommitmentError, SKETCHES};
 use glassbox_air::{
     felt_from_i64, ConvShape, Felt, LayerLayout, Layout, ModelDescriptor, WeightCommitment,
 };
 use glassbox_model::{order_digits, QuantizedDense};
-use rayon::prelude::*;
 use winter_math::FieldElement;
-use winterfell::matrix::{ColMatrix, RowMatrix};
+
+use crate::extension::WeightExtension;
 
 /// Main-trace columns that do not depend on the inputs (the weight columns, then the sketch
 /// columns), starting at the first weight column.
@@ -183,32 +181,35 @@ pub(crate) fn sketch(
     (cols, values)
 }
 
-/// Commits to weight columns (see [`weight_leaves`]).
-pub(crate) fn commit(columns: &[Vec<Felt>]) -> Result<WeightCommitment, CommitmentError> {
-    WeightCommitment::from_leaves(weight_leaves(columns))
+/// Commits to weight columns (see [`weight_leaves`]); returns the tree and the extension it
+/// hashes, which the prover reuses.
+pub(crate) fn commit(
+    columns: &[Vec<Felt>],
+) -> Result<(WeightCommitment, Option<WeightExtension>), CommitmentError> {
+    if columns.is_empty() {
+        return Ok((WeightCommitment::from_leaves(Vec::new())?, None));
+    }
+    let extension = WeightExtension::new(columns);
+    let tree = WeightCommitment::from_leaves(extension.leaves())?;
+    Ok((tree, Some(extension)))
 }
 
 /// The weight tree's leaves: each weight column extended over the commitment domain, every row
 /// of the extension hashed (see [`glassbox_air::commitment`]).
 ///
 /// The extension is the one [`glassbox_air::commitment::weight_lde`] defines, computed the way
-/// winterfell extends a main trace: all columns interpolated, then evaluated eight at a time into
-/// one row-major matrix, which is faster than extending column by column and gathering rows.
+/// winterfell extends a main trace: all columns interpolated, then evaluated eight at a time
+/// ([`WeightExtension`]), which is faster than extending column by column.
 pub fn weight_leaves(columns: &[Vec<Felt>]) -> Vec<[u8; 32]> {
     if columns.is_empty() {
         return Vec::new();
     }
-    let polys = ColMatrix::new(columns.to_vec()).interpolate_columns_into();
-    let lde = RowMatrix::evaluate_polys::<8>(&polys, WEIGHT_BLOWUP);
-    (0..lde.num_rows())
-        .into_par_iter()
-        .map(|i| weight_leaf(lde.row(i)))
-        .collect()
+    WeightExtension::new(columns).leaves()
 }
 
 #[cfg(test)]
 mod tests {
-    use glassbox_air::commitment::weight_lde;
+    use glassbox_air::commitment::{weight_lde, weight_leaf, WEIGHT_BLOWUP};
     use glassbox_air::Digit;
 
     use super::*;
