@@ -106,11 +106,12 @@ fn cnn_benches(c: &mut Criterion) {
     group.finish();
 }
 
-/// The patch-path CNNs: LeNet-5 on 28×28 digits and the 3×32×32 RGB CNN. Compile, one inference
-/// compiled for one sample per proof (`compile --proof-batch 1`), and 64 with the default layout
-/// (one proof for LeNet-5, a bundle of the most one proof holds for the RGB CNN).
+/// The patch-path CNNs: LeNet-5 on 28×28 digits, with a residual block, and the 3×32×32 RGB CNN.
+/// Compile, one inference compiled for one sample per proof (`compile --proof-batch 1`), and 64
+/// with the default layout (one proof for LeNet-5, a bundle of the most one proof holds for the
+/// others).
 fn patch_cnn_benches(c: &mut Criterion) {
-    for name in ["lenet5_digits28", "rgb_cnn32"] {
+    for name in ["lenet5_digits28", "resnet_digits28", "rgb_cnn32"] {
         let read = |n: &str| model::parse_input_json(&String::from_utf8(fixture(n)).unwrap(), None);
         let onnx = fixture(&format!("{name}.onnx"));
         let calib = read(&format!("{name}.calib.json")).unwrap();
