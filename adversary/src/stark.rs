@@ -66,13 +66,7 @@ fn prove_in<E: FieldElement<BaseField = Felt>>(
 ) -> ProofEnvelope {
     let layout = &trace.layout;
     let options = level.options();
-    let info = TraceInfo::new_multi_segment(
-        layout.main_width,
-        layout.aux.width,
-        Challenges::new(layout).num_drawn,
-        layout.trace_len,
-        Vec::new(),
-    );
+    let info = glassbox_air::trace_info(layout);
     let public = statement(trace, forgery);
     let air = InferenceAir::new(info.clone(), public.clone(), options.clone());
     let constraints = air.context().num_assertions() + air.context().num_transition_constraints();

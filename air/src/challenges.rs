@@ -6,6 +6,7 @@
 
 use alloc::vec::Vec;
 
+use winter_air::TraceInfo;
 use winter_math::FieldElement;
 
 use crate::conv::natural_index;
@@ -235,4 +236,16 @@ fn push_powers<E: FieldElement>(out: &mut Vec<E>, x: E, max: usize) {
         out.push(p);
         p *= x;
     }
+}
+/// The winterfell trace shape of a proof laid out as `layout`: its main and auxiliary widths, the
+/// challenges drawn for the auxiliary segment, its length, and no metadata (what the prover
+/// proves and the verifier expects).
+pub fn trace_info(layout: &Layout) -> TraceInfo {
+    TraceInfo::new_multi_segment(
+        layout.main_width,
+        layout.aux.width,
+        Challenges::new(layout).num_drawn,
+        layout.trace_len,
+        Vec::new(),
+    )
 }

@@ -52,7 +52,7 @@ pub mod units;
 
 pub use air::InferenceAir;
 pub use bundle::{bundle_id, BundlePosition};
-pub use challenges::{counter_column, Challenges};
+pub use challenges::{counter_column, trace_info, Challenges};
 pub use commitment::{WeightCommitment, WeightOpening};
 pub use conv::{ConvDims, ConvShape, Digit};
 pub use descriptor::{DescriptorError, LayerDescriptor, ModelDescriptor};

@@ -45,16 +45,8 @@ pub struct ProverTrace {
 
 impl ProverTrace {
     fn new(trace: MainTrace) -> Self {
-        let num_rands = glassbox_air::Challenges::new(&trace.layout).num_drawn;
-        let info = TraceInfo::new_multi_segment(
-            trace.layout.main_width,
-            trace.layout.aux.width,
-            num_rands,
-            trace.layout.trace_len,
-            Vec::new(),
-        );
         Self {
-            info,
+            info: glassbox_air::trace_info(&trace.layout),
             main: ColMatrix::new(trace.columns),
             layout: trace.layout,
             public: trace.public,

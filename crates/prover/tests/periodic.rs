@@ -5,10 +5,10 @@
 
 mod common;
 
-use glassbox_air::{Challenges, InferenceAir, SecurityLevel};
+use glassbox_air::{trace_info, InferenceAir, SecurityLevel};
 use glassbox_trace::Program;
 use winterfell::math::fft;
-use winterfell::{Air, TraceInfo};
+use winterfell::Air;
 
 #[test]
 fn periodic_polynomials_interpolate_the_periodic_columns() {
@@ -24,14 +24,11 @@ fn periodic_polynomials_interpolate_the_periodic_columns() {
         let xs = common::fixture_inputs(&q, name, batch as usize);
         let trace = program.trace(&xs).unwrap();
         let layout = &trace.layout;
-        let info = TraceInfo::new_multi_segment(
-            layout.main_width,
-            layout.aux.width,
-            Challenges::new(layout).num_drawn,
-            layout.trace_len,
-            Vec::new(),
+        let air = InferenceAir::new(
+            trace_info(layout),
+            trace.public.clone(),
+            SecurityLevel::Bits100.options(),
         );
-        let air = InferenceAir::new(info, trace.public.clone(), SecurityLevel::Bits100.options());
         let values = air.get_periodic_column_values();
         let polys = air.get_periodic_column_polys();
         assert_eq!(values.len(), polys.len(), "{name}");

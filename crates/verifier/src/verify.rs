@@ -9,7 +9,7 @@ use alloc::vec::Vec;
 
 use glassbox_air::commitment::{weight_leaf, WEIGHT_BLOWUP};
 use glassbox_air::{
-    Challenges, Felt, InferenceAir, ModelDigest, Proof, ProofEnvelope, PublicInputs, SecurityLevel,
+    trace_info, Felt, InferenceAir, ModelDigest, Proof, ProofEnvelope, PublicInputs, SecurityLevel,
     WeightOpening,
 };
 use winter_verifier::crypto::{hashers::Blake3_256, DefaultRandomCoin, MerkleTree};
@@ -115,13 +115,7 @@ pub fn verify(
         });
     }
     let options = envelope.security.options();
-    let expected_info = TraceInfo::new_multi_segment(
-        layout.main_width,
-        layout.aux.width,
-        Challenges::new(&layout).num_drawn,
-        layout.trace_len,
-        Vec::new(),
-    );
+    let expected_info = trace_info(&layout);
     let public = envelope.public.clone();
     let stark = envelope.proof;
     let opening = envelope.weight_opening;

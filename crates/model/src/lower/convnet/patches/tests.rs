@@ -137,16 +137,24 @@ fn net() -> Net {
     }
 }
 
+/// `n` seeded inputs of `len` values in `[0, 1)` (seeds from `seed` on).
+fn samples(n: u64, len: usize, seed: u64) -> Vec<Vec<f32>> {
+    (0..n)
+        .map(|s| {
+            tensor(vec![len], seed + s)
+                .data
+                .iter()
+                .map(|v| v + 0.5)
+                .collect()
+        })
+        .collect()
+}
+
 /// Lowers `g` to patch stages, checks them against the float graph on seeded inputs in
 /// `[0, 1)`, and returns them.
 fn assert_patch_path(g: &Graph) -> Vec<Stage> {
     let stages = patch_stages(g).unwrap().expect("a patch-path chain");
-    for seed in 0..4 {
-        let x: Vec<f32> = tensor(vec![g.input_len], 900 + seed)
-            .data
-            .iter()
-            .map(|v| v + 0.5)
-            .collect();
+    for x in samples(4, g.input_len, 900) {
         let want = g.run_f32(&x).unwrap();
         let xs: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
         let got = forward(&stages, &xs).pop().unwrap();
@@ -223,15 +231,7 @@ fn unpooled_and_average_pooled_convolutions_are_patch_layers() {
         .count();
     assert_eq!(cleared, 2);
     // and the quantized model keeps them as patch layers
-    let calib: Vec<Vec<f32>> = (0..4)
-        .map(|s| {
-            tensor(vec![196], 40 + s)
-                .data
-                .iter()
-                .map(|v| v + 0.5)
-                .collect()
-        })
-        .collect();
+    let calib = samples(4, 196, 40);
     let (q, _) = lower_graph(&g, Some(&calib)).unwrap().unwrap();
     assert_eq!(q.layers.iter().filter(|l| l.patch.is_some()).count(), 3);
     // the padded chain quantizes without mask layers (one input per group): four patch layers,
@@ -317,15 +317,7 @@ fn identity_skips_ride_along_as_carried_planes() {
         .head(3 * 3 * 3);
     let g = n.graph(vec![1, 1, 13, 13]);
     assert_patch_path(&g);
-    let calib: Vec<Vec<f32>> = (0..8)
-        .map(|s| {
-            tensor(vec![169], 70 + s)
-                .data
-                .iter()
-                .map(|v| v + 0.5)
-                .collect()
-        })
-        .collect();
+    let calib = samples(8, 169, 70);
     let (q, report) = lower_graph(&g, Some(&calib)).unwrap().unwrap();
     assert_eq!(q.layers.iter().filter(|l| l.patch.is_some()).count(), 3);
     assert!(report.unwrap().argmax_agreement >= 0.75);
