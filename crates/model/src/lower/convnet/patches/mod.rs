@@ -8,8 +8,9 @@
 //! layers after it, each of which leaves the next image in half-size boxes with zero spare cells
 //! (the next convolution's padding):
 //! - **MaxPool 2×2/2**: each 2×2 window's four cells consecutive (bits `[dx, dy, px, py, o]` of
-//!   the row), the usual tournament, then a layer that adds each window's pair and writes zero
-//!   for windows outside the pooled image.
+//!   the row); after a ReLU the layer is *pooled* (the next layer reads each window's maximum
+//!   cell, `glassbox_air::units::pool`), after a smooth activation the usual tournament, then a
+//!   layer that adds each window's pair and writes zero for windows outside the pooled image.
 //! - **AveragePool 2×2/2**: the same window order and one layer summing each window (`÷ 4`,
 //!   exact), zero outside.
 //! - **a stride-2 convolution next**: the same, with the outputs (or the pooled windows) in
@@ -18,14 +19,14 @@
 //!   boxes ([`boxes::phase_kernel_rows`]), which a pool may follow like any convolution.
 //! - **stride 2 on the model's input** (not in phases): the stride-1 correlation in window order
 //!   and one layer that keeps each window's first cell (`(2y, 2x)`), zero outside.
-//! - **another convolution**: natural order, then a mask layer (one activation per group) that
-//!   zeroes the spare cells, which the convolution filled with `relu(b + …)`.
-//! - **the head**: natural order; the first dense layer reads the image's cells only and folds
-//!   a global average pool into its weights ([`head`]).
-//!
+//! - **another convolution**: natural order. If it is padded, the spare cells it reads (which
+//!   the convolution filled with `relu(b + …)`) are cleared through the biases (`clear`), or by a
+//!   mask layer (one activation per group) where such a bias would leave the provable range.
 //! - **an identity skip** (`s → Conv → Relu → … → Conv → Add(s) → Relu`, stride 1, no pool
 //!   inside): `s` rides along as extra planes of the block's convolutions and the last one adds
 //!   it back ([`skip`]).
+//! - **the head**: natural order; the first dense layer reads the image's cells only and folds
+//!   a global average pool into its weights ([`head`]).
 //!
 //! Anything else (other strides or pools, a pool after a stride-2 convolution of the input,
 //! other skips) returns `None`, and the general lowering takes the graph.
