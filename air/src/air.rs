@@ -33,9 +33,10 @@ use winter_crypto::{RandomCoin, RandomCoinError};
 use winter_math::{ExtensionOf, FieldElement};
 
 use crate::field::Felt;
-use crate::frame::{periodic_columns, AuxFrame, MainFrame};
+use crate::frame::{AuxFrame, MainFrame};
 use crate::layout::Layout;
 use crate::limits::RANGE_TABLE_SIZE;
+use crate::periodic::{periodic_columns, periodic_polys};
 use crate::public::PublicInputs;
 use crate::sink::{Assertions, Constraints};
 use crate::units::Units;
@@ -163,7 +164,7 @@ impl Air for InferenceAir {
 
     // the same polynomials winterfell interpolates from the values above, in closed form
     fn get_periodic_column_polys(&self) -> Vec<Vec<Felt>> {
-        crate::periodic::periodic_polys(&self.units.layout)
+        periodic_polys(&self.units.layout)
     }
 }
 

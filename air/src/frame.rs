@@ -1,13 +1,11 @@
 //! What the units read when they evaluate constraints: a main row pair, or the main and
-//! auxiliary row pairs with the periodic block flags and the random elements; and the periodic
-//! columns themselves.
+//! auxiliary row pairs with the periodic block flags and the random elements (the columns
+//! themselves are built in [`crate::periodic`]).
 //!
 //! Periodic columns: two flags per distinct block length (its last and second-to-last row),
 //! then one restart flag per region shape with dead rows (see
 //! [`RegionLayout::restarts_after`]), then one upper-half flag per linear patch layer shape (see
 //! [`Layout::half_flags`]).
-
-use alloc::vec::Vec;
 
 use winter_air::EvaluationFrame;
 use winter_math::{ExtensionOf, FieldElement};
@@ -92,30 +90,4 @@ fn flag_last(bi: usize) -> usize {
 
 fn flag_penult(bi: usize) -> usize {
     2 * bi + 1
-}
-
-/// The periodic columns of `layout`, in the order [`AuxFrame::flags`] and
-/// [`AuxFrame::restart`] read them.
-pub fn periodic_columns(layout: &Layout) -> Vec<Vec<Felt>> {
-    let mut cols = Vec::new();
-    for &len in &layout.block_lens {
-        for pos in [len - 1, len - 2] {
-            let mut c = alloc::vec![Felt::ZERO; len];
-            c[pos] = Felt::ONE;
-            cols.push(c);
-        }
-    }
-    for &(len, dead) in &layout.restart_flags {
-        let mut c = alloc::vec![Felt::ZERO; len];
-        c[len - 1] = Felt::ONE;
-        c[dead - 1] = Felt::ONE;
-        cols.push(c);
-    }
-    for &(span, block_len) in &layout.half_flags {
-        let c = (0..span)
-            .map(|r| Felt::from(u8::from(r >= span / 2 && r % block_len == block_len - 1)))
-            .collect();
-        cols.push(c);
-    }
-    cols
 }

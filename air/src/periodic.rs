@@ -1,12 +1,14 @@
-//! The periodic columns' polynomials in closed form.
+//! The periodic columns, their values and their polynomials in closed form.
 //!
-//! Every periodic column of a layout is a sum of indicators over one cycle of `S` rows: one row
-//! (a block's last or second-to-last row), two rows (a region's restarts) or every block end of
-//! the cycle's upper half (a linear patch layer's back-reading offsets). The polynomial `p` with
-//! `p(ω^r) = c[r]` (`ω` the cycle's root of unity) has the coefficients
-//! `a_k = S⁻¹ Σ_r c[r] ω^(−kr)`, which for these columns take `O(S)` field operations where
-//! winterfell's default interpolates every column by an FFT (`O(S log S)`): the verifier builds
-//! them on every proof, and a 32768-row trace has several full-length cycles.
+//! Every periodic column of a layout is an indicator over one cycle of `S` rows
+//! ([`PeriodicColumn`]): of one row (a block's last or second-to-last row), two rows (a region's
+//! restarts) or every block end of the cycle's upper half (a linear patch layer's back-reading
+//! offsets). The polynomial `p` with `p(ω^r) = c[r]` (`ω` the cycle's root of unity) has the
+//! coefficients `a_k = S⁻¹ Σ_r c[r] ω^(−kr)`, which for these columns take `O(S)` field
+//! operations where winterfell's default interpolates every column by an FFT (`O(S log S)`):
+//! the verifier builds them on every proof, and a 32768-row trace has several full-length
+//! cycles. Values and polynomials come from the same list of columns, so they agree in order
+//! and content by construction.
 
 use alloc::vec::Vec;
 
@@ -15,21 +17,78 @@ use winter_math::{batch_inversion, FieldElement, StarkField};
 use crate::field::Felt;
 use crate::layout::Layout;
 
-/// The polynomials of [`crate::frame::periodic_columns`]`(layout)`, in the same order.
-pub fn periodic_polys(layout: &Layout) -> Vec<Vec<Felt>> {
-    let mut polys = Vec::new();
+/// One periodic column: a cycle of rows, 1 at some of them and 0 elsewhere.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum PeriodicColumn {
+    /// 1 at `rows` (sorted, distinct, below `len`) of each cycle of `len` rows.
+    Rows { len: usize, rows: Vec<usize> },
+    /// 1 at every block end (`r % block_len == block_len − 1`) of the upper half
+    /// (`r ≥ span/2`) of each cycle of `span` rows.
+    UpperBlockEnds { span: usize, block_len: usize },
+}
+
+impl PeriodicColumn {
+    /// The indicator of `rows` over cycles of `len` (repeats count once).
+    fn rows(len: usize, mut rows: Vec<usize>) -> Self {
+        rows.sort_unstable();
+        rows.dedup();
+        Self::Rows { len, rows }
+    }
+
+    /// The column's values over one cycle.
+    fn values(&self) -> Vec<Felt> {
+        match self {
+            Self::Rows { len, rows } => {
+                let mut c = alloc::vec![Felt::ZERO; *len];
+                rows.iter().for_each(|&r| c[r] = Felt::ONE);
+                c
+            }
+            &Self::UpperBlockEnds { span, block_len } => (0..span)
+                .map(|r| Felt::from(u8::from(r >= span / 2 && r % block_len == block_len - 1)))
+                .collect(),
+        }
+    }
+
+    /// The coefficients of the column's polynomial over one cycle.
+    fn poly(&self) -> Vec<Felt> {
+        match self {
+            Self::Rows { len, rows } => indicator(*len, rows),
+            &Self::UpperBlockEnds { span, block_len } => upper_block_ends(span, block_len),
+        }
+    }
+}
+
+/// The periodic columns of `layout`, in the order [`AuxFrame::flags`](crate::frame::AuxFrame)
+/// and `AuxFrame::restart` read them: each block length's last and second-to-last rows, each
+/// region restart (a block's last row and the last of its dead rows), each linear patch layer's
+/// upper-half block ends.
+fn periodic(layout: &Layout) -> Vec<PeriodicColumn> {
+    let mut cols = Vec::new();
     for &len in &layout.block_lens {
         for pos in [len - 1, len - 2] {
-            polys.push(indicator(len, &[pos]));
+            cols.push(PeriodicColumn::rows(len, alloc::vec![pos]));
         }
     }
     for &(len, dead) in &layout.restart_flags {
-        polys.push(indicator(len, &[len - 1, dead - 1]));
+        cols.push(PeriodicColumn::rows(len, alloc::vec![len - 1, dead - 1]));
     }
     for &(span, block_len) in &layout.half_flags {
-        polys.push(upper_block_ends(span, block_len));
+        cols.push(PeriodicColumn::UpperBlockEnds { span, block_len });
     }
-    polys
+    cols
+}
+
+/// The periodic columns' values over one cycle each (see [`periodic`] for the order).
+pub fn periodic_columns(layout: &Layout) -> Vec<Vec<Felt>> {
+    periodic(layout)
+        .iter()
+        .map(PeriodicColumn::values)
+        .collect()
+}
+
+/// The polynomials of [`periodic_columns`]`(layout)`, in the same order.
+pub fn periodic_polys(layout: &Layout) -> Vec<Vec<Felt>> {
+    periodic(layout).iter().map(PeriodicColumn::poly).collect()
 }
 
 /// The primitive `len`-th root of unity winterfell interpolates over, and `len⁻¹`.
@@ -47,8 +106,7 @@ fn add_powers(out: &mut [Felt], step: Felt, scale: Felt) {
     }
 }
 
-/// The polynomial of the column that is 1 at `rows` (distinct, below `len`) of each cycle of
-/// `len` rows and 0 elsewhere.
+/// The polynomial of [`PeriodicColumn::Rows`].
 fn indicator(len: usize, rows: &[usize]) -> Vec<Felt> {
     let (root, scale) = root_and_scale(len);
     let inverse = root.inv();
@@ -61,8 +119,7 @@ fn indicator(len: usize, rows: &[usize]) -> Vec<Felt> {
     out
 }
 
-/// The polynomial of the column that is 1 at every block end (`r % b == b − 1`) of the upper
-/// half (`r ≥ S/2`) of each cycle of `S = span` rows.
+/// The polynomial of [`PeriodicColumn::UpperBlockEnds`] (`S = span`, `b = block_len`).
 ///
 /// With `t = ω^(−k)` and `M = S/(2b)` ones at `S/2 + b − 1 + j·b`:
 /// `a_k = S⁻¹ t^(S/2 + b − 1) Σ_(j < M) t^(jb)`. Where `t^b = 1` (`k` a multiple of `S/b`, so
