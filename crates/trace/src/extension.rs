@@ -72,9 +72,7 @@ impl WeightExtension {
 
     /// Copies row `i`'s weights into `out` (one cell per column).
     pub fn read_row(&self, i: usize, out: &mut [Felt]) {
-        for (dst, segment) in out.chunks_mut(SEGMENT_WIDTH).zip(&self.segments) {
-            dst.copy_from_slice(&segment[i][..dst.len()]);
-        }
+        read_segment_row(&self.segments, i, out);
     }
 
     /// The commitment tree's leaves: every row hashed.
@@ -90,5 +88,13 @@ impl WeightExtension {
                 },
             )
             .collect()
+    }
+}
+
+/// Copies row `i` of an extension stored as `segments` (`out.len()` base elements, the first
+/// columns of the segments in order) into `out`.
+pub fn read_segment_row(segments: &[Segment<Felt, SEGMENT_WIDTH>], i: usize, out: &mut [Felt]) {
+    for (dst, segment) in out.chunks_mut(SEGMENT_WIDTH).zip(segments) {
+        dst.copy_from_slice(&segment[i][..dst.len()]);
     }
 }

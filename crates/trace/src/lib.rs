@@ -21,7 +21,7 @@ mod weights;
 
 pub use error::CompileError;
 pub use exec::{requantize, BatchExecution, Requantized};
-pub use extension::{WeightExtension, SEGMENT_WIDTH};
+pub use extension::{read_segment_row, WeightExtension, SEGMENT_WIDTH};
 pub use program::{Program, DEFAULT_PROOF_BATCH};
 pub use trace::Trace;
 pub use weights::weight_leaves;

@@ -22,7 +22,7 @@ use winterfell::{
 };
 
 use glassbox_air::Felt;
-use glassbox_trace::{WeightExtension, SEGMENT_WIDTH};
+use glassbox_trace::{read_segment_row, WeightExtension, SEGMENT_WIDTH};
 
 /// Base-field columns per segment (winterfell's default segment width, and the program's
 /// weight extension's).
@@ -66,14 +66,11 @@ impl Part {
 
     /// Copies row `i` (`self.width()` base elements) into `out`.
     fn read(&self, i: usize, out: &mut [Felt]) {
-        match self {
-            Self::Own(segments, _) => {
-                for (dst, segment) in out.chunks_mut(SEGMENT).zip(segments) {
-                    dst.copy_from_slice(&segment[i][..dst.len()]);
-                }
-            }
-            Self::Weights(extension, _) => extension.read_row(i, out),
-        }
+        let segments = match self {
+            Self::Own(segments, _) => segments,
+            Self::Weights(extension, _) => extension.segments(),
+        };
+        read_segment_row(segments, i, out);
     }
 }
 
